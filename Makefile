@@ -1,0 +1,40 @@
+# logpipe: `make demo` runs the pipeline on the bundled examples, `make test` runs the whole suite.
+# Both create the virtualenv (.venv) on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install demo test lint format bench examples clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+demo: $(INSTALLED)
+	$(BIN)/logpipe parse --format table examples/clipforge-api-text.log
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff format --check logpipe tests bench examples
+	$(BIN)/ruff check logpipe tests bench examples
+	$(BIN)/mypy
+
+format: $(INSTALLED)
+	$(BIN)/ruff format logpipe tests bench examples
+	$(BIN)/ruff check --fix logpipe tests bench examples
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/parse_throughput.py
+
+examples: $(INSTALLED)
+	$(BIN)/python examples/make_examples.py
+
+clean:
+	rm -rf $(VENV) bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis

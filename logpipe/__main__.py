@@ -1,0 +1,5 @@
+"""`python -m logpipe` is the `logpipe` command."""
+
+from logpipe.cli import main
+
+main()

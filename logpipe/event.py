@@ -1,0 +1,189 @@
+"""The values that flow through logpipe: Origin (provenance), RawLine (source output), Event (parser output).
+
+RawLine and Event are built once per log line, so they are NamedTuples: immutable and slot-free like a frozen
+dataclass, but built in 0.34 µs instead of 1.35 µs (measured on this machine, 10 fields). Origin is shared by
+every line of one stream, so it can afford to be a frozen dataclass.
+
+Times are integers: nanoseconds since the Unix epoch, UTC. Docker gives nanoseconds, and integers compare and
+subtract exactly and cheaply in windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import orjson
+
+LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
+LEVEL_RANK: Mapping[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
+
+#: Event.parser values. "unparsed" marks a line no parser could read (binary garbage, broken JSON).
+UNPARSED = "unparsed"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a line came from: kept apart from the payload, as Vector keeps metadata apart from the event."""
+
+    source: str  # "docker", "file", "stdin"
+    name: str = ""  # container name, or file path
+    stream: str = ""  # "stdout", "stderr", or "" when unknown (a plain file)
+    container_id: str = ""
+    host: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {key: value for key in self.__slots__ if (value := getattr(self, key))}
+
+
+class RawLine(NamedTuple):
+    """One line (or one Docker partial chunk) as a source read it, before any parsing."""
+
+    data: bytes  # without the trailing newline
+    origin: Origin
+    docker_time: int | None = None  # ns since epoch, from the Docker log
+    partial: bool = False  # a Docker chunk of a longer line: more chunks follow on this stream
+
+
+class Event(NamedTuple):
+    """One structured log event. `fields` holds everything the log carried beyond the normalised attributes."""
+
+    time: int  # event time, ns since epoch UTC: docker_time, else log_time, else arrival
+    level: str  # one of LEVELS
+    message: str
+    logger: str  # logger or NestJS context name; "" when the log has none
+    fields: Mapping[str, Any]  # read-only by contract: parsers hand over fresh dicts
+    origin: Origin
+    raw: str  # the line(s) as read, ANSI codes included; joined with "\n" for multi-line events
+    parser: str  # "json", "nest", "logfmt", "text", "plain" or UNPARSED
+    docker_time: int | None = None
+    log_time: int | None = None  # the application's own timestamp
+    flags: tuple[str, ...] = ()  # anomalies: "truncated", "invalid_utf8", "multiline_cut", ...
+    lines: int = 1  # how many input lines this event accounts for
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """The value at a dotted path: an attribute (`level`, `stream`, `container`) or a field (`err.type`)."""
+        getter = _ATTRIBUTE_GETTERS.get(path)
+        if getter is not None:
+            return getter(self)
+        return lookup(self.fields, path, default)
+
+    @property
+    def stack(self) -> str | None:
+        """The stack trace text this event carried, from whichever field its logger put it in."""
+        for path in _STACK_PATHS:
+            value = lookup(self.fields, path)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, list) and value:
+                return _format_structured_exception(value)
+        return None
+
+    @property
+    def datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.time / 1e9, tz=UTC)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "time": format_time(self.time),
+            "level": self.level,
+            "message": self.message,
+        }
+        if self.logger:
+            out["logger"] = self.logger
+        out["fields"] = self.fields
+        out["origin"] = self.origin.to_dict()
+        out["parser"] = self.parser
+        if self.docker_time is not None:
+            out["docker_time"] = format_time(self.docker_time)
+        if self.log_time is not None:
+            out["log_time"] = format_time(self.log_time)
+        if self.flags:
+            out["flags"] = list(self.flags)
+        if self.lines != 1:
+            out["lines"] = self.lines
+        out["raw"] = self.raw
+        return out
+
+    def to_json(self) -> bytes:
+        """One JSON line (without the newline)."""
+        return orjson.dumps(self.to_dict(), default=_json_default)
+
+
+_ATTRIBUTE_GETTERS = {
+    "level": lambda e: e.level,
+    "message": lambda e: e.message,
+    "logger": lambda e: e.logger,
+    "context": lambda e: e.logger,
+    "parser": lambda e: e.parser,
+    "time": lambda e: e.time,
+    "raw": lambda e: e.raw,
+    "flags": lambda e: e.flags,
+    "stream": lambda e: e.origin.stream,
+    "container": lambda e: e.origin.name,
+    "container_id": lambda e: e.origin.container_id,
+    "host": lambda e: e.origin.host,
+    "source": lambda e: e.origin.source,
+}
+
+# Where the loggers we read put a stack: NestJS JSON and text (stack), pino/bunyan (err.stack),
+# structlog (exception: text from format_exc_info, a list of frames from dict_tracebacks).
+_STACK_PATHS = ("stack", "err.stack", "error.stack", "exception", "exc_info")
+
+_MISSING = object()
+
+
+@lru_cache(maxsize=4096)
+def _split(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
+def lookup(fields: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    """Walk a dotted path through nested mappings (and list indexes). A literal key with dots wins."""
+    value = fields.get(path, _MISSING)
+    if value is not _MISSING:
+        return value
+    current: Any = fields
+    for part in _split(path):
+        if isinstance(current, Mapping):
+            current = current.get(part, _MISSING)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return default
+        if current is _MISSING:
+            return default
+    return current
+
+
+def format_time(ns: int) -> str:
+    """RFC 3339 UTC with nanoseconds, as Docker prints it."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
+
+
+def _format_structured_exception(frames: list[Any]) -> str:
+    # structlog's dict_tracebacks: [{"exc_type", "exc_value", "frames": [{"filename", "lineno", "name"}]}]
+    lines: list[str] = []
+    for exc in frames:
+        if not isinstance(exc, Mapping):
+            lines.append(str(exc))
+            continue
+        for frame in exc.get("frames") or ():
+            if isinstance(frame, Mapping):
+                lines.append(f'  File "{frame.get("filename")}", line {frame.get("lineno")}, in {frame.get("name")}')
+        lines.append(f"{exc.get('exc_type', 'Exception')}: {exc.get('exc_value', '')}")
+    return "\n".join(lines)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)

@@ -1,0 +1,38 @@
+"""Pick the parser for a line: a table from a line's first character to the parsers that may claim it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from logpipe.event import Event, Origin
+from logpipe.parsers.base import Parser
+from logpipe.parsers.json import JsonParser
+from logpipe.parsers.nest import NestTextParser
+from logpipe.parsers.text import LogfmtParser, PlainParser, TextParser
+
+
+def default_parsers() -> tuple[Parser, ...]:
+    return (JsonParser(), NestTextParser(), LogfmtParser(), TextParser(), PlainParser())
+
+
+class Detector:
+    """Tries, in their configured order, only the parsers that may claim a line; PlainParser always ends."""
+
+    def __init__(self, parsers: Sequence[Parser] | None = None) -> None:
+        chain = list(parsers if parsers is not None else default_parsers())
+        if not any(isinstance(parser, PlainParser) for parser in chain):
+            chain.append(PlainParser())
+        self._any_line = tuple(parser for parser in chain if parser.first_chars is None)
+        starts = {char for parser in chain for char in parser.first_chars or ""}
+        self._by_first_char = {
+            char: tuple(p for p in chain if p.first_chars is None or char in p.first_chars) for char in starts
+        }
+        #: names of parsers whose events may take continuation lines (stack traces, object dumps)
+        self.continuable = frozenset(parser.name for parser in chain if parser.takes_continuation)
+
+    def parse(self, line: str, origin: Origin, docker_time: int | None, arrival: int) -> Event:
+        for parser in self._by_first_char.get(line[:1], self._any_line):
+            event = parser.parse(line, origin, docker_time, arrival)
+            if event is not None:
+                return event
+        raise AssertionError("PlainParser claims every line")  # pragma: no cover

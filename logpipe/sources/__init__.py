@@ -1,0 +1,1 @@
+"""Sources: where RawLines come from (files and stdin here; the Docker follower in docker.py)."""

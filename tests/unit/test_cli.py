@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import orjson
+from click.testing import CliRunner
+
+from logpipe.cli import main
+from tests.conftest import EXAMPLES
+
+NEST_ERROR_WITH_STACK = (
+    "\x1b[31m[Nest] 1  - \x1b[39m11/27/2026, 9:01:10\u202fAM \x1b[31m  ERROR\x1b[39m \x1b[33m[ExceptionsHandler] "
+    "\x1b[39m\x1b[31mconnect ECONNREFUSED 172.18.0.3:5432\x1b[39m\n"
+    "Error: connect ECONNREFUSED 172.18.0.3:5432\n"
+    "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16)\n"
+)
+
+
+def test_parse_nest_error_with_stack_from_stdin_is_one_event() -> None:
+    result = CliRunner().invoke(main, ["parse", "-"], input=NEST_ERROR_WITH_STACK)
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.splitlines()
+    event = orjson.loads(line)
+    assert (event["level"], event["logger"], event["message"]) == (
+        "error",
+        "ExceptionsHandler",
+        "connect ECONNREFUSED 172.18.0.3:5432",
+    )
+    assert event["fields"]["stack"] == (
+        "Error: connect ECONNREFUSED 172.18.0.3:5432\n"
+        "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16)"
+    )
+
+
+def test_parse_redacts_unless_asked_not_to() -> None:
+    line = '{"level":"info","msg":"login","password":"hunter2"}\n'
+    assert "hunter2" not in CliRunner().invoke(main, ["parse"], input=line).output
+    assert "hunter2" in CliRunner().invoke(main, ["parse", "--no-redact"], input=line).output
+
+
+def test_table_format_is_aligned_and_human() -> None:
+    result = CliRunner().invoke(main, ["parse", "--format", "table"], input=NEST_ERROR_WITH_STACK)
+    first = result.output.splitlines()[0]
+    assert first.startswith("09:01:10.000 ERROR    ExceptionsHandler")
+    assert "connect ECONNREFUSED" in first
+
+
+def test_missing_file_is_a_usage_error_without_traceback() -> None:
+    result = CliRunner().invoke(main, ["parse", "/nonexistent/app.log"])
+    assert result.exit_code == 2
+    assert "No such file or directory" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_real_subprocess_parses_a_bundled_example() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "logpipe", "parse", str(EXAMPLES / "clipforge-api-json.log")],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    events = [orjson.loads(line) for line in completed.stdout.splitlines()]
+    assert len(events) == 326
+    assert completed.stderr == b""
