@@ -89,14 +89,18 @@ class Assembler:
         if line.endswith("\r"):
             line = line[:-1]
 
-        if stream.head is not None and self._is_continuation(stream, line):
-            self._continue(stream, line)
-            stream.last_arrival = arrival
-            return ()
+        closed = stream.head
+        if closed is not None:
+            if self._is_continuation(stream, line):
+                self._continue(stream, line)
+                stream.last_arrival = arrival
+                return ()
+            if stream.continuation or stream.dropped_lines:
+                closed = self._close(stream)
+            stream.head = None
         event = self.detector.parse(line, origin, docker_time, arrival)
         if flags:
             event = event._replace(flags=event.flags + flags)
-        closed = self._close(stream) if stream.head is not None else None
         if event.parser in self.detector.continuable:
             stream.head, stream.last_arrival = event, arrival
             return (closed,) if closed is not None else ()
@@ -153,6 +157,8 @@ class Assembler:
         first = line[:1]
         if first in (" ", "\t") or not line.strip():
             return True
+        if first == "\x1b":  # a coloured line is a logger's header; stack frames and dumps carry no colour
+            return False
         if _CONTINUATION.match(line):
             return True
         if _EXCEPTION_LINE.match(line):

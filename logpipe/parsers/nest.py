@@ -5,6 +5,9 @@
 The time is the container's local time without a zone (Intl en-US by default, a narrow no-break space before
 AM/PM on recent Node); logpipe reads it as UTC, which is what containers run in unless TZ is set, and the
 Docker timestamp, when there is one, is the event time anyway.
+
+Speed: stripping every colour code from the line with a regex costs more than the rest of the parse, so the header
+pattern steps over the codes at the places NestJS puts them, and only the message is cleaned, from its ends.
 """
 
 from __future__ import annotations
@@ -17,29 +20,63 @@ from logpipe.parsers.ansi import strip_ansi
 from logpipe.parsers.levels import LEVEL_NAMES
 from logpipe.times import NS_PER_SECOND
 
+_SGR = r"(?:\x1b\[[0-9;:]*m)*"  # any run of colour codes (16, 256 and true colour)
 _HEADER = re.compile(
-    r"\[(?P<app>[^\]\n]{1,64})\] (?P<pid>\d+)\s+-\s+"
-    r"(?P<date>\d\d?/\d\d?/\d{4}),? (?P<hour>\d\d?):(?P<minute>\d\d):(?P<second>\d\d)"
-    r"(?:[\s\u202f]?(?P<ampm>[AaPp][Mm]))?\s+"
-    r"(?P<level>LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL) "
-    r"(?:\[(?P<context>[^\]\n]*)\] )?"
-    r"(?P<message>.*?)(?: \+\d+ms)?$",
+    _SGR
+    + r"\[([^\]\n]{1,64})\] (\d+) +- "
+    + _SGR  # [Nest] 42  -
+    + r"(\d\d?/\d\d?/\d{4},? \d\d?:\d\d:\d\d(?:[\s\u202f]?[AaPp][Mm])?) "  # 11/27/2026, 2:01:54 AM
+    + _SGR
+    + r" *(LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL)"
+    + _SGR
+    + " "  # padded level
+    + r"(?:"
+    + _SGR
+    + r"\[([^\]\n]*)\] "
+    + _SGR
+    + r")?"  # [Context]
+    + _SGR
+    + r"([^\x1b]*)(.*)",  # message up to the first colour code; the rest: codes, " +3ms", or more text
     re.DOTALL,
 )
-_DAY_CACHE: dict[str, int | None] = {}
+_TRAILER = re.compile(r"(?:\x1b\[[0-9;:]*m| \+\d+ms)+$")
+_TIME = re.compile(r"(\d\d?)/(\d\d?)/(\d{4}),? (\d\d?):(\d\d):(\d\d)(?:[\s\u202f]?([AaPp][Mm]))?")
+_TIME_CACHE: dict[str, int | None] = {}
 
 
-def _day_start(date: str) -> int | None:
-    """Epoch seconds at midnight UTC of MM/DD/YYYY (DD/MM/YYYY when the first number cannot be a month)."""
-    if date in _DAY_CACHE:
-        return _DAY_CACHE[date]
-    first, second, year = (int(part) for part in date.split("/"))
-    month, day = (first, second) if first <= 12 else (second, first)
-    start = calendar.timegm((year, month, day, 0, 0, 0, 0, 0, 0)) if 1 <= month <= 12 and day <= 31 else None
-    if len(_DAY_CACHE) > 1024:
-        _DAY_CACHE.clear()
-    _DAY_CACHE[date] = start
-    return start
+def _time_ns(text: str) -> int | None:
+    """ns for `11/27/2026, 2:01:54 AM` (MM/DD; DD/MM when the first number cannot be a month), cached."""
+    cached = _TIME_CACHE.get(text, 0)
+    if cached != 0:
+        return cached
+    match = _TIME.match(text)
+    value = None
+    if match is not None:
+        first, second, year, hour, minute, sec = (int(g) for g in match.groups()[:6])
+        month, day = (first, second) if first <= 12 else (second, first)
+        ampm = match.group(7)
+        if ampm is not None:
+            hour = hour % 12 + (12 if ampm.upper() == "PM" else 0)
+        if 1 <= month <= 12 and 1 <= day <= 31 and hour < 24:
+            value = calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) * NS_PER_SECOND
+    if len(_TIME_CACHE) >= 4096:
+        _TIME_CACHE.clear()
+    _TIME_CACHE[text] = value
+    return value
+
+
+def _clean_message(message: str, rest: str) -> str:
+    """The message without what NestJS wraps it in: reset codes and the yellow ` +3ms` (time since the previous
+    line) behind it. The header pattern already consumed the level colour in front and cut at the next code."""
+    if rest:
+        if _TRAILER.fullmatch(rest) is not None:
+            return message
+        message = strip_ansi(message + rest)  # colour codes inside the message text itself
+    if message.endswith("ms"):  # no colours: " +3ms" is still on
+        trailer = _TRAILER.search(message, max(0, len(message) - 16))
+        if trailer is not None:
+            return message[: trailer.start()]
+    return message
 
 
 class NestTextParser:
@@ -48,26 +85,19 @@ class NestTextParser:
     takes_continuation: bool = True
 
     def parse(self, line: str, origin: Origin, docker_time: int | None, arrival: int) -> Event | None:
-        text = strip_ansi(line)
-        match = _HEADER.match(text)
+        match = _HEADER.match(line)
         if match is None:
             return None
-        log_time = None
-        day = _day_start(match["date"])
-        if day is not None:
-            hour = int(match["hour"])
-            ampm = match["ampm"]
-            if ampm is not None:
-                hour = hour % 12 + (12 if ampm in ("PM", "pm", "Pm", "pM") else 0)
-            log_time = (day + hour * 3600 + int(match["minute"]) * 60 + int(match["second"])) * NS_PER_SECOND
-        fields: dict[str, object] = {"pid": int(match["pid"])}
-        if match["app"] != "Nest":
-            fields["app"] = match["app"]
+        app, pid, stamp, level, context, message, rest = match.groups()
+        log_time = _time_ns(stamp)
+        fields: dict[str, object] = {"pid": int(pid)}
+        if app != "Nest":
+            fields["app"] = app
         return Event(
             docker_time or log_time or arrival,
-            LEVEL_NAMES[match["level"]],
-            match["message"],
-            match["context"] or "",
+            LEVEL_NAMES[level],
+            _clean_message(message, rest),
+            strip_ansi(context) if context else "",
             fields,
             origin,
             line,
