@@ -16,7 +16,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 demo: $(INSTALLED)
-	$(BIN)/logpipe parse --format table examples/clipforge-api-text.log
+	$(BIN)/logpipe replay --format human examples/clipforge-api-text.log
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

@@ -14,7 +14,7 @@ The timeline (UTC, 2026-11-27), each incident once:
   09:02:00  credit deduction failed (insufficient)     09:02:30  credit deduction deadlock
   09:03:00  Postgres unreachable: TypeORM retries 1-5, "Connection terminated unexpectedly"
   09:04:00  Redis unreachable: ioredis ECONNREFUSED :6379, MaxRetriesPerRequestError
-  09:05:00  5xx spike (about a quarter of requests fail for a minute), ExceptionsHandler errors
+  09:05:00  5xx spike (40 % of requests fail for two minutes), ExceptionsHandler errors
   09:07:00  slow responses (p95 over 5 s for a minute); one 4.7 s request at 09:06:30 alone must not alert
   09:08:00  Stripe payment accepted + credits granted (usr_ok); accepted with no grant (usr_lost)
   09:08:30  last request; then silence: the API is down (no access log) until 09:15:00
@@ -134,8 +134,8 @@ def timeline() -> list[Log]:
         while t < up_to:
             at = START + timedelta(seconds=t)
             roll = rng.random()
-            if 300 <= t < 360:  # 5xx spike: 25 % of requests fail
-                status = 500 if roll < 0.25 else 200
+            if 300 <= t < 420:  # 5xx spike: 40 % of requests fail for two minutes
+                status = 500 if roll < 0.40 else 200
             else:
                 status = 401 if roll < 0.05 else 404 if roll < 0.10 else 200
             if 420 <= t < 480:  # slow minute

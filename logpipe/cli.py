@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import BinaryIO
 
 import click
 from click._termui_impl import ProgressBar
 
+from logpipe.engine import Engine, RuleLoadError, RuleSet, load_rules
 from logpipe.event import Origin
 from logpipe.output import event_line
 from logpipe.parsers import Assembler, Limits
-from logpipe.pipeline import parse_lines
+from logpipe.pipeline import parse_lines, run_rules
 from logpipe.redact import Redactor
+from logpipe.sinks.console import ConsoleSink
+from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sources.file import ProgressCallback, read_lines
 
 
@@ -21,6 +26,61 @@ from logpipe.sources.file import ProgressCallback, read_lines
 @click.version_option(package_name="logpipe")
 def main() -> None:
     """logpipe: follow, parse and alert on structured logs."""
+
+
+def rules_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--rules",
+        "rule_paths",
+        multiple=True,
+        type=click.Path(exists=True, path_type=Path),
+        help="A rule file or directory (repeatable). Default: the ClipForge pack shipped with logpipe.",
+    )(function)
+
+
+def load_or_fail(paths: Sequence[Path]) -> RuleSet:
+    """The rules, or a message naming each bad file, line and field, and exit code 1 (no traceback)."""
+    try:
+        return load_rules(list(paths) or None)
+    except RuleLoadError as error:
+        raise click.ClickException(f"{len(error.errors)} problem(s) in the rules:\n" + str(error)) from None
+
+
+def source_origin(source: BinaryIO) -> Origin:
+    name = getattr(source, "name", "-")
+    return Origin(source="stdin" if name in ("-", "<stdin>") else "file", name=str(name))
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"), default="-")
+@rules_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["auto", "human", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="auto: human on a terminal, JSON lines otherwise.",
+)
+@click.option("--no-redact", is_flag=True, help="Show secrets in alerts as they are (output stays on this host).")
+def replay(source: BinaryIO, rule_paths: tuple[Path, ...], output_format: str, no_redact: bool) -> None:
+    """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
+    through the parsers and rules, and print the alerts it fires, on event time."""
+    ruleset = load_or_fail(rule_paths)
+    engine = Engine(ruleset)
+    redactor = None if no_redact else Redactor()
+    human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
+    sink: ConsoleSink | JsonLinesSink = (
+        ConsoleSink(sys.stdout, sys.stdout.isatty(), redactor) if human else JsonLinesSink(sys.stdout.buffer, redactor)
+    )
+    fired = 0
+    for alert in run_rules(parse_lines(read_lines(source, source_origin(source))), engine):
+        sink.deliver(alert)
+        fired += 1
+    summary = f"{engine.events} events, {fired} alerts"
+    if engine.disabled:
+        summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
+    click.echo(summary, err=True)
 
 
 @main.command()
@@ -37,8 +97,7 @@ def main() -> None:
 @click.option("--max-line-bytes", type=click.IntRange(min=1024), default=Limits().max_line_bytes, show_default=True)
 def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes: int) -> None:
     """Parse a saved log (FILE, or - for stdin) and print one structured event per log event."""
-    name = getattr(source, "name", "-")
-    origin = Origin(source="stdin" if name in ("-", "<stdin>") else "file", name=str(name))
+    origin = source_origin(source)
     table = output_format == "table" or (output_format == "auto" and sys.stdout.isatty())
     redactor = None if no_redact else Redactor()
     assembler = Assembler(limits=Limits(max_line_bytes=max_line_bytes))
@@ -86,3 +145,8 @@ def _file_size(source: BinaryIO) -> int:
         return os.fstat(source.fileno()).st_size
     except (OSError, ValueError, AttributeError):
         return 0
+
+
+from logpipe import rulescli  # noqa: E402  (registers `logpipe rules ...` on main)
+
+rulescli.register(main)

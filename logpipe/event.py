@@ -74,8 +74,11 @@ class Event(NamedTuple):
     @property
     def stack(self) -> str | None:
         """The stack trace text this event carried, from whichever field its logger put it in."""
-        for path in _STACK_PATHS:
-            value = lookup(self.fields, path)
+        fields = self.fields
+        for head, path in _STACK_PATHS:
+            if head not in fields:  # cheap test first: most events carry no stack
+                continue
+            value = lookup(fields, path)
             if isinstance(value, str) and value:
                 return value
             if isinstance(value, list) and value:
@@ -131,7 +134,13 @@ _ATTRIBUTE_GETTERS = {
 
 # Where the loggers we read put a stack: NestJS JSON and text (stack), pino/bunyan (err.stack),
 # structlog (exception: text from format_exc_info, a list of frames from dict_tracebacks).
-_STACK_PATHS = ("stack", "err.stack", "error.stack", "exception", "exc_info")
+_STACK_PATHS = (
+    ("stack", "stack"),
+    ("err", "err.stack"),
+    ("error", "error.stack"),
+    ("exception", "exception"),
+    ("exc_info", "exc_info"),
+)
 
 _MISSING = object()
 

@@ -1,9 +1,11 @@
-"""Wire the stages together: source -> assembler (partial merge, multi-line, parsers) -> events."""
+"""Wire the stages together: source -> assembler (partial merge, multi-line, parsers) -> events -> engine -> alerts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from logpipe.alert import Alert
+from logpipe.engine import Engine
 from logpipe.event import Event, RawLine
 from logpipe.parsers import Assembler
 
@@ -15,3 +17,13 @@ def parse_lines(lines: Iterable[RawLine], assembler: Assembler | None = None) ->
     for raw in lines:
         yield from feed(raw)
     yield from assembler.flush()
+
+
+def run_rules(events: Iterable[Event], engine: Engine) -> Iterator[Alert]:
+    """Every alert of a finite input through the engine, including those its last watermark closes."""
+    process = engine.process
+    for event in events:
+        alerts = process(event)
+        if alerts:
+            yield from alerts
+    yield from engine.finish()

@@ -61,5 +61,7 @@ def test_real_subprocess_parses_a_bundled_example() -> None:
         timeout=60,
     )
     events = [orjson.loads(line) for line in completed.stdout.splitlines()]
-    assert len(events) == 326
+    in_process = CliRunner().invoke(main, ["parse", str(EXAMPLES / "clipforge-api-json.log")]).output.splitlines()
+    assert len(events) == len(in_process) > 300
+    assert events == [orjson.loads(line) for line in in_process]
     assert completed.stderr == b""

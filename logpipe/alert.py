@@ -1,0 +1,80 @@
+"""Alert: what the engine hands to sinks when a rule fires or resolves. Immutable; ids are deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from logpipe.event import Event, format_time
+from logpipe.redact import Redactor
+
+SEVERITIES = ("info", "warning", "critical")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    rule: str
+    title: str
+    severity: str  # info | warning | critical
+    status: str  # firing | resolved
+    time: int  # event time (ns) at which the condition held, or cleared
+    group: tuple[tuple[str, str], ...]  # the group_by fields and their values; () for an ungrouped rule
+    message: str  # one human line: what happened
+    count: int = 1  # matches in this incident so far (or in the window, for windowed kinds)
+    suppressed: int = 0  # matches held back by the throttle since the previous alert of this group
+    window: int | None = None  # ns
+    first_seen: int | None = None
+    last_seen: int | None = None
+    value: float | None = None  # the ratio, percentile or count that crossed the threshold
+    event: Event | None = None  # the triggering event
+    samples: tuple[Event, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)  # extracted fields and regex captures
+    description: str = ""
+    runbook: str = ""
+    actions: tuple[str, ...] = ()
+    id: str = ""  # set by make_alert: the same input gives the same id (replays, retries)
+
+    @property
+    def group_key(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in self.group)
+
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
+        """The alert as JSON-ready values; events and data go through the redactor when one is given."""
+
+        def shown(event: Event) -> dict[str, Any]:
+            return (redactor.event(event) if redactor else event).to_dict()
+
+        return {
+            "id": self.id,
+            "rule": self.rule,
+            "severity": self.severity,
+            "status": self.status,
+            "title": self.title,
+            "time": format_time(self.time),
+            "group": dict(self.group),
+            "count": self.count,
+            "suppressed": self.suppressed,
+            "message": redactor.text(self.message) if redactor else self.message,
+            "value": self.value,
+            "window_seconds": None if self.window is None else self.window / 1e9,
+            "first_seen": None if self.first_seen is None else format_time(self.first_seen),
+            "last_seen": None if self.last_seen is None else format_time(self.last_seen),
+            "data": redactor.mapping(self.data) if redactor else dict(self.data),
+            "runbook": self.runbook,
+            "event": shown(self.event) if self.event is not None else None,
+            "samples": [shown(sample) for sample in self.samples],
+        }
+
+
+def alert_id(rule: str, group: tuple[tuple[str, str], ...], status: str, time: int, event: Event | None) -> str:
+    """32 hex digits (a valid Sentry event id) from what identifies this alert: the same log gives the same id."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (rule, repr(group), status, str(time)):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    if event is not None:
+        digest.update(f"{event.docker_time}|{event.origin.container_id}|{event.origin.stream}|".encode())
+        digest.update(event.raw.encode("utf-8", "replace"))
+    return digest.hexdigest()

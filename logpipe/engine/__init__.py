@@ -1,0 +1,6 @@
+"""The rule engine: rule files -> RuleSet (rules.py) -> Engine (engine.py) -> Alerts."""
+
+from logpipe.engine.engine import Engine
+from logpipe.engine.rules import RuleLoadError, RuleSet, default_rules_dir, load_rules
+
+__all__ = ["Engine", "RuleLoadError", "RuleSet", "default_rules_dir", "load_rules"]

@@ -1,0 +1,395 @@
+"""Match conditions: compiled once from a rule's YAML into small objects that test an event.
+
+    match:                                  # a mapping: every key must hold (a list means the same)
+      level: {gte: error}
+      context: {in: [StripeWebhookController, PaymentsService]}
+      text: {regex: 'signature .* (?P<reason>failed|mismatch)', ignore_case: true}
+      any: [{res.statusCode: {gte: 500}}, {http.status: {gte: 500}}]
+      not: {message: {startswith: "health"}}
+
+A key is `all`, `any`, `not`, or a field: an Event attribute (`level`, `message`, `logger`/`context`, `stream`,
+`container`, `parser`), `text` (the message and its stack trace), or a dotted path into the fields or into
+what extractors and earlier regexes captured. Named regex groups are captured for grouping and templates.
+
+Every condition can also say which text patterns it needs (`requirement`): the prefilter uses that to skip rules
+whose patterns do not occur in a line, so most rules are never tried.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from logpipe.event import LEVEL_RANK, Event
+
+Values = dict[str, Any]  # per event: extracted fields, `text`, and regex captures, by dotted name
+_MISSING = object()
+
+#: fields the prefilter can scan for: both are covered by the scan text (message + stack)
+TEXT_FIELDS = frozenset({"message", "text"})
+OPERATORS = (
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "exists",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "contains",
+    "startswith",
+    "endswith",
+    "regex",
+)
+_STRING_OPS = {"contains", "startswith", "endswith", "regex"}
+_ORDER_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+class SpecError(Exception):
+    """A rule file's content is wrong at `path` (relative to what was being compiled)."""
+
+    def __init__(self, path: tuple[str | int, ...], problem: str) -> None:
+        super().__init__(problem)
+        self.path, self.problem = path, problem
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A regex the prefilter looks for in the scan text; a literal condition becomes an escaped regex."""
+
+    regex: str
+    ignore_case: bool
+
+
+class Condition(Protocol):
+    #: any one of these patterns must occur in the scan text for the condition to hold; None: no such need
+    requirement: frozenset[Pattern] | None
+
+    def test(self, event: Event, values: Values) -> bool: ...
+
+    def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]: ...
+
+
+Getter = Callable[[Event, Values], Any]
+
+
+def field_getter(path: str) -> Getter:
+    """Read a field: what extractors/captures put in `values` first, then the event (attribute or dotted path)."""
+    get = Event.get
+
+    def getter(event: Event, values: Values) -> Any:
+        value = values.get(path, _MISSING)
+        return get(event, path) if value is _MISSING else value
+
+    return getter
+
+
+class FieldTest:
+    """One operator on one field, e.g. `level: {gte: error}`."""
+
+    __slots__ = ("_check", "description", "field", "get", "requirement")
+
+    def __init__(
+        self, field: str, check: Callable[[Any, Values], bool], description: str, requirement: frozenset[Pattern] | None
+    ) -> None:
+        self.field, self.get, self._check = field, field_getter(field), check
+        self.description, self.requirement = description, requirement
+
+    def test(self, event: Event, values: Values) -> bool:
+        return self._check(self.get(event, values), values)
+
+    def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
+        value = self.get(event, values)
+        ok = self._check(value, values)
+        shown = repr(value) if not isinstance(value, str) or len(value) < 80 else repr(value[:77] + "...")
+        return ok, [f"{'✓' if ok else '✗'} {self.description}  ({self.field} is {shown})"]
+
+
+class All:
+    __slots__ = ("children", "requirement")
+    requirement: frozenset[Pattern] | None
+
+    def __init__(self, children: Sequence[Condition]) -> None:
+        self.children = tuple(children)
+        needs = [c.requirement for c in self.children if c.requirement is not None]
+        # any one child's need is a need of the whole; the narrowest set filters best
+        self.requirement = min(needs, key=len) if needs else None
+
+    def test(self, event: Event, values: Values) -> bool:
+        for child in self.children:  # noqa: SIM110 - a loop beats all() over a generator on this hot path
+            if not child.test(event, values):
+                return False
+        return True
+
+    def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
+        return _explain_group("all of", self.children, event, values, all)
+
+
+class Any_:
+    __slots__ = ("children", "requirement")
+    requirement: frozenset[Pattern] | None
+
+    def __init__(self, children: Sequence[Condition]) -> None:
+        self.children = tuple(children)
+        needs = [c.requirement for c in self.children]
+        self.requirement = None if any(n is None for n in needs) else frozenset().union(*needs)  # type: ignore[arg-type]
+
+    def test(self, event: Event, values: Values) -> bool:
+        for child in self.children:  # noqa: SIM110 - a loop beats any() over a generator on this hot path
+            if child.test(event, values):
+                return True
+        return False
+
+    def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
+        return _explain_group("any of", self.children, event, values, any)
+
+
+class Not:
+    __slots__ = ("child", "requirement")
+    requirement: frozenset[Pattern] | None
+
+    def __init__(self, child: Condition) -> None:
+        self.child, self.requirement = child, None
+
+    def test(self, event: Event, values: Values) -> bool:
+        return not self.child.test(event, values)
+
+    def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
+        ok, lines = self.child.explain(event, values)
+        return not ok, [f"{'✓' if not ok else '✗'} not:", *("    " + line for line in lines)]
+
+
+def _explain_group(
+    label: str, children: Sequence[Condition], event: Event, values: Values, combine: Callable[[list[bool]], bool]
+) -> tuple[bool, list[str]]:
+    results: list[bool] = []
+    lines: list[str] = []
+    for child in children:
+        ok, child_lines = child.explain(event, values)
+        results.append(ok)
+        lines.extend("    " + line for line in child_lines)
+    ok = combine(results)
+    return ok, [f"{'✓' if ok else '✗'} {label}:", *lines]
+
+
+# --- compiling ---------------------------------------------------------------------------------------------------
+def compile_condition(spec: Any, path: tuple[str | int, ...] = ()) -> Condition:
+    if isinstance(spec, list):
+        if not spec:
+            raise SpecError(path, "an empty list matches nothing; give at least one condition")
+        return _all([compile_condition(item, (*path, index)) for index, item in enumerate(spec)])
+    if not isinstance(spec, dict) or not spec:
+        raise SpecError(path, "expected a mapping of field: condition (or all/any/not), e.g. {level: {gte: error}}")
+    parts: list[Condition] = []
+    for key, value in spec.items():
+        here = (*path, key)
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise SpecError(here, f"`{key}` takes a non-empty list of conditions")
+            children = [compile_condition(item, (*here, index)) for index, item in enumerate(value)]
+            parts.append(_all(children) if key == "all" else Any_(children))
+        elif key == "not":
+            parts.append(Not(compile_condition(value, here)))
+        else:
+            parts.extend(_compile_field(key, value, here))
+    return _all(parts)
+
+
+def _all(parts: list[Condition]) -> Condition:
+    return parts[0] if len(parts) == 1 else All(parts)
+
+
+def _compile_field(field: str, spec: Any, path: tuple[str | int, ...]) -> list[Condition]:
+    if not field or field != field.strip():
+        raise SpecError(path, f"invalid field name {field!r}")
+    if isinstance(spec, list):
+        raise SpecError(path, f"a list needs an operator: {{in: {spec!r}}}")
+    if not isinstance(spec, dict):
+        return [_compile_op(field, "eq", spec, False, path)]
+    ignore_case = spec.get("ignore_case", False)
+    if not isinstance(ignore_case, bool):
+        raise SpecError((*path, "ignore_case"), "expected true or false")
+    ops = [key for key in spec if key != "ignore_case"]
+    if not ops:
+        raise SpecError(path, f"no operator; expected one of {', '.join(OPERATORS)}")
+    return [_compile_op(field, op, spec[op], ignore_case, (*path, op)) for op in ops]
+
+
+def _compile_op(field: str, op: str, expected: Any, ignore_case: bool, path: tuple[str | int, ...]) -> Condition:
+    if op not in OPERATORS:
+        raise SpecError(path, f"unknown operator {op!r}; expected one of {', '.join(OPERATORS)}")
+    is_level = field == "level"
+    fold: Callable[[Any], Any] = (lambda v: v.casefold() if isinstance(v, str) else v) if ignore_case else (lambda v: v)
+    requirement = None
+    description = f"{field} {op} {expected!r}" + (" (ignoring case)" if ignore_case else "")
+
+    if op in ("eq", "ne"):
+        if isinstance(expected, (dict, list)):
+            raise SpecError(path, f"`{op}` compares with one value (use `in` for a list)")
+        if is_level:
+            _level_rank(expected, path)
+        want = fold(expected)
+        if op == "eq":
+            if field in TEXT_FIELDS and isinstance(expected, str):
+                requirement = frozenset({Pattern("^" + re.escape(expected) + "$", ignore_case)})
+            return FieldTest(field, lambda v, _: fold(v) == want, description, requirement)
+        return FieldTest(field, lambda v, _: fold(v) != want, description, None)
+    if op in ("in", "not_in"):
+        if not isinstance(expected, list) or not expected:
+            raise SpecError(path, f"`{op}` takes a non-empty list of values")
+        choices = frozenset(fold(item) for item in expected if not isinstance(item, (dict, list)))
+        if op == "in":
+            return FieldTest(field, lambda v, _: _hashable(fold(v)) in choices, description, None)
+        return FieldTest(field, lambda v, _: _hashable(fold(v)) not in choices, description, None)
+    if op == "exists":
+        if not isinstance(expected, bool):
+            raise SpecError(path, "`exists` takes true or false")
+        return FieldTest(field, lambda v, _: (v is not None) is expected, description, None)
+    if op in _ORDER_OPS:
+        return _compile_order(field, op, expected, is_level, description, path)
+    if not isinstance(expected, str) or not expected:
+        raise SpecError(path, f"`{op}` takes a non-empty string")
+    if op == "regex":
+        return _compile_regex(field, expected, ignore_case, description, path)
+    want = fold(expected)
+    literal = re.escape(expected)
+    anchored = {"contains": literal, "startswith": "^" + literal, "endswith": literal + "$"}[op]
+    if field in TEXT_FIELDS:
+        requirement = frozenset({Pattern(anchored if field == "message" else literal, ignore_case)})
+    method = {"contains": str.__contains__, "startswith": str.startswith, "endswith": str.endswith}[op]
+
+    def check(value: Any, _: Values) -> bool:
+        if value is None:
+            return False
+        text = value if isinstance(value, str) else str(value)
+        return bool(method(fold(text), want))
+
+    return FieldTest(field, check, description, requirement)
+
+
+def _compile_order(
+    field: str, op: str, expected: Any, is_level: bool, description: str, path: tuple[str | int, ...]
+) -> Condition:
+    compare: Callable[[float, float], bool] = {
+        "gt": operator.gt,
+        "gte": operator.ge,
+        "lt": operator.lt,
+        "lte": operator.le,
+    }[op]
+    if is_level:
+        rank = _level_rank(expected, path)
+        description = f"level {_ORDER_OPS[op]} {expected}"
+        return FieldTest(field, lambda v, _: v in LEVEL_RANK and compare(LEVEL_RANK[v], rank), description, None)
+    if isinstance(expected, bool) or not isinstance(expected, (int, float)):
+        raise SpecError(path, f"`{op}` compares numbers; got {expected!r}")
+    description = f"{field} {_ORDER_OPS[op]} {expected}"
+
+    def check(value: Any, _: Values) -> bool:
+        number = _number(value)
+        return number is not None and compare(number, expected)
+
+    return FieldTest(field, check, description, None)
+
+
+def _compile_regex(
+    field: str, pattern: str, ignore_case: bool, description: str, path: tuple[str | int, ...]
+) -> Condition:
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error as error:
+        raise SpecError(path, f"invalid regex: {error.msg} at position {error.pos}") from None
+    risky = catastrophic_construct(pattern)
+    if risky:
+        raise SpecError(
+            path,
+            f"regex is prone to catastrophic backtracking ({risky}); rewrite it without "
+            "a repeated group that itself repeats",
+        )
+    search = compiled.search
+    groups = tuple(compiled.groupindex)
+
+    def check(value: Any, values: Values) -> bool:
+        if value is None:
+            return False
+        found = search(value if isinstance(value, str) else str(value))
+        if found is None:
+            return False
+        if groups:
+            values.update({k: _typed(v) for k, v in found.groupdict().items() if v is not None})
+        return True
+
+    requirement = frozenset({Pattern(pattern, ignore_case)}) if field in TEXT_FIELDS else None
+    return FieldTest(field, check, description, requirement)
+
+
+def catastrophic_construct(pattern: str) -> str | None:
+    """Name a nested unbounded repeat (`(a+)+`, `(\\w+\\s?)*`): the shape behind catastrophic backtracking."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]  # the stdlib's regex parser, stable since 3.11
+    except ImportError:  # pragma: no cover
+        return None
+    unbounded = _parser.MAXREPEAT
+
+    def walk(items: Any, inside_repeat: bool) -> str | None:
+        for op, arg in items:
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                _low, high, sub = arg
+                repeats = high is unbounded or high > 1
+                if repeats and inside_repeat and high is unbounded and name != "POSSESSIVE_REPEAT":
+                    return "a repeat inside a repeat"
+                found = walk(sub, inside_repeat or (repeats and name != "POSSESSIVE_REPEAT"))
+                if found:
+                    return found
+            elif name == "SUBPATTERN":
+                found = walk(arg[-1], inside_repeat)
+                if found:
+                    return found
+            elif name == "BRANCH":
+                for branch in arg[1]:
+                    found = walk(branch, inside_repeat)
+                    if found:
+                        return found
+        return None
+
+    try:
+        return walk(_parser.parse(pattern), False)
+    except Exception:
+        return None
+
+
+def _level_rank(value: Any, path: tuple[str | int, ...]) -> int:
+    if value not in LEVEL_RANK:
+        raise SpecError(path, f"unknown level {value!r}; expected one of {', '.join(LEVEL_RANK)}")
+    return LEVEL_RANK[value]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _typed(text: str) -> Any:
+    """Captured text as a number when it is one, so `{gte: 500}` and percentiles work on captures."""
+    if text.isdigit() and len(text) < 16:
+        return int(text)
+    try:
+        return float(text) if text[:1].isdigit() and "." in text else text
+    except ValueError:
+        return text
+
+
+def _hashable(value: Any) -> Any:
+    return value if not isinstance(value, (dict, list)) else None

@@ -1,0 +1,96 @@
+"""The engine: runs events through the compiled rules on event time. Pure and clock-free: time comes from the
+events and from `advance(now)`, which the live pipeline calls when streams are idle, so live, replay and tests
+fire the same alerts for the same input.
+
+One of design.md's four catch boundaries is here: a rule that raises is disabled and reported as an alert of its
+own, and the pipeline goes on.
+"""
+
+from __future__ import annotations
+
+from logpipe.alert import Alert, alert_id
+from logpipe.engine.kinds import RuleKind
+from logpipe.engine.rules import RuleSet
+from logpipe.event import Event
+
+TICK = 1_000_000_000  # windows, absences and sequences are checked once per second of event time
+DISABLED_RULE = "logpipe.rule-disabled"
+
+
+class Engine:
+    def __init__(self, ruleset: RuleSet, tick: int = TICK) -> None:
+        self.ruleset, self.tick = ruleset, tick
+        self.active: list[RuleKind | None] = list(ruleset.rules)
+        self.disabled: dict[str, str] = {}  # rule id -> the error that disabled it
+        self.watermark: int | None = None
+        self._next_tick: int | None = None
+        self.events = 0
+
+    def process(self, event: Event) -> list[Alert]:
+        """The alerts this event completes: first those of windows the watermark closes, then its own."""
+        self.events += 1
+        next_tick = self._next_tick
+        alerts = self.advance(event.time) if next_tick is None or event.time >= next_tick else []
+        if self.watermark is None or event.time > self.watermark:
+            self.watermark = event.time
+        ruleset, active = self.ruleset, self.active
+        values = ruleset.values_for(event)
+        for index in ruleset.candidates(values):
+            rule = active[index]
+            if rule is None:
+                continue
+            try:
+                found = rule.observe(event, dict(values))
+            except Exception as error:
+                alerts.append(self._disable(index, error, event))
+                continue
+            if found:
+                alerts.extend(found)
+        return alerts
+
+    def advance(self, now: int) -> list[Alert]:
+        """Move the watermark to `now` (never back) and run the per-second checks if a tick is due."""
+        if self.watermark is None or now > self.watermark:
+            self.watermark = now
+        if self._next_tick is not None and now < self._next_tick:
+            return []
+        self._next_tick = (now // self.tick + 1) * self.tick
+        alerts: list[Alert] = []
+        for index, rule in enumerate(self.active):
+            if rule is None:
+                continue
+            try:
+                alerts.extend(rule.tick(self.watermark))
+            except Exception as error:
+                alerts.append(self._disable(index, error, None))
+        if len(alerts) > 1:
+            alerts.sort(key=lambda alert: alert.time)  # a long jump of the watermark can release several at once
+        return alerts
+
+    def finish(self) -> list[Alert]:
+        """End of input: a last check at the watermark (a replay does not invent time past its last line)."""
+        if self.watermark is None:
+            return []
+        self._next_tick = None
+        return self.advance(self.watermark)
+
+    def _disable(self, index: int, error: Exception, event: Event | None) -> Alert:
+        rule = self.active[index]
+        assert rule is not None
+        self.active[index] = None
+        reason = f"{type(error).__name__}: {error}"
+        self.disabled[rule.info.id] = reason
+        time = event.time if event is not None else (self.watermark or 0)
+        group = (("rule", rule.info.id),)
+        return Alert(
+            rule=DISABLED_RULE,
+            title=f"Rule {rule.info.id} was disabled after an error",
+            severity="warning",
+            status="firing",
+            time=time,
+            group=group,
+            message=f"rule {rule.info.id} ({rule.info.source}) raised {reason}; it is off until logpipe restarts",
+            event=event,
+            runbook="Fix the rule (logpipe rules explain shows what it saw), then restart logpipe.",
+            id=alert_id(DISABLED_RULE, group, "firing", time, event),
+        )

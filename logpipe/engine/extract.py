@@ -1,0 +1,67 @@
+"""Extractors: derive fields before rules run, so one rule works on every log format.
+
+extract:
+  - id: http-access-nest              # NestJS HTTP middleware: "GET /api/v1/clips 200 23ms ..."
+    when: {logger: HTTP}
+    from: message
+    regex: '^(?P<method>[A-Z]+) (?P<path>\\S+) (?P<status>\\d{3}) (?P<duration_ms>\\d+(?:\\.\\d+)?)ms'
+    prefix: http                       # -> http.method, http.path, http.status, http.duration_ms
+  - id: http-access-pino               # pino-http JSON
+    when: {res.statusCode: {exists: true}}
+    copy: {http.method: req.method, http.path: req.url, http.status: res.statusCode,
+           http.duration_ms: responseTime}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from logpipe.engine.conditions import Condition, SpecError, Values, _typed, catastrophic_construct, field_getter
+from logpipe.engine.schema import ExtractModel
+from logpipe.event import Event
+
+
+@dataclass(frozen=True, slots=True)
+class Extractor:
+    id: str
+    when: Condition | None
+    source: str
+    regex: re.Pattern[str] | None
+    prefix: str
+    copies: tuple[tuple[str, str], ...]
+
+    def apply(self, event: Event, values: Values) -> None:
+        if self.when is not None and not self.when.test(event, values):
+            return
+        if self.regex is not None:
+            text = field_getter(self.source)(event, values)
+            found = self.regex.search(text) if isinstance(text, str) else None
+            if found is not None:
+                prefix = self.prefix + "." if self.prefix else ""
+                for name, value in found.groupdict().items():
+                    if value is not None:
+                        values[prefix + name] = _typed(value)
+        for target, source in self.copies:
+            value = values.get(source)
+            if value is None:
+                value = event.get(source)
+            if value is not None:
+                values[target] = value
+
+
+def compile_extractor(model: ExtractModel, when: Condition | None) -> Extractor:
+    regex = None
+    if model.regex is not None:
+        try:
+            regex = re.compile(model.regex)
+        except re.error as error:
+            raise SpecError(("regex",), f"invalid regex: {error.msg} at position {error.pos}") from None
+        if not regex.groupindex:
+            raise SpecError(("regex",), "the regex names no group (?P<name>...), so it would extract nothing")
+        risky = catastrophic_construct(model.regex)
+        if risky:
+            raise SpecError(("regex",), f"regex is prone to catastrophic backtracking ({risky})")
+    if regex is None and not model.copy_fields:
+        raise SpecError((), "an extractor needs `regex` or `copy`")
+    return Extractor(model.id, when, model.source, regex, model.prefix, tuple(model.copy_fields.items()))

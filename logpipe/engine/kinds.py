@@ -1,0 +1,674 @@
+"""Rule kinds: what a rule does with the events that match, and when it fires.
+
+Each kind has `observe(event, values)` for an event the prefilter let through, and `tick(now)` for the watermark
+moving on (event time, or the wall clock when streams are idle). Both return the alerts due. Windowed kinds
+(ratio, aggregate, absence) keep a per-group state, firing or not, and say `resolved` when the condition clears.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from logpipe.alert import Alert, alert_id
+from logpipe.engine.conditions import Condition, SpecError, Values, field_getter
+from logpipe.engine.durations import format_duration
+from logpipe.engine.schema import RuleModel
+from logpipe.engine.throttle import Group, Throttle
+from logpipe.engine.windows import BucketCounts, BucketValues, SlidingTimes
+from logpipe.event import Event, format_time
+
+MAX_SAMPLES = 3
+MAX_GROUPS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What every kind knows of its rule: identity, texts for people, grouping, where it was defined."""
+
+    id: str
+    title: str
+    severity: str
+    description: str
+    runbook: str
+    actions: tuple[str, ...]
+    group_by: tuple[str, ...]
+    source: str  # file:line
+    model: RuleModel = field(repr=False, compare=False)
+
+
+class RuleKind:
+    """Shared plumbing; subclasses implement observe and tick."""
+
+    kind = "every"
+
+    def __init__(self, info: RuleInfo, match: Condition) -> None:
+        self.info, self.match = info, match
+        self._group_getters = tuple((name, field_getter(name)) for name in info.group_by)
+        self.conditions: dict[str, Condition] = {"match": match}
+
+    def observe(self, event: Event, values: Values) -> list[Alert]:
+        raise NotImplementedError
+
+    def tick(self, now: int) -> list[Alert]:
+        return []
+
+    def state(self) -> dict[str, Any]:
+        """For `rules explain`: the rule's window state, as plain values."""
+        return {}
+
+    def group_of(self, event: Event, values: Values) -> Group:
+        return tuple((name, _text(get(event, values))) for name, get in self._group_getters)
+
+    def alert(
+        self,
+        status: str,
+        time: int,
+        group: Group,
+        message: str,
+        *,
+        severity: str | None = None,
+        event: Event | None = None,
+        samples: tuple[Event, ...] = (),
+        data: Values | None = None,
+        **extra: Any,
+    ) -> Alert:
+        info = self.info
+        return Alert(
+            rule=info.id,
+            title=info.title,
+            severity=severity or info.severity,
+            status=status,
+            time=time,
+            group=group,
+            message=message,
+            event=event,
+            samples=samples,
+            data=dict(data or {}),
+            description=info.description,
+            runbook=info.runbook,
+            actions=info.actions,
+            id=alert_id(info.id, group, status, time, event),
+            **extra,
+        )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _public(values: Values) -> Values:
+    return {key: value for key, value in values.items() if key != "text"}
+
+
+# --- every match -------------------------------------------------------------------------------------------------
+class EveryRule(RuleKind):
+    kind = "every"
+
+    def __init__(self, info: RuleInfo, match: Condition, throttle: int) -> None:
+        super().__init__(info, match)
+        self.throttle = Throttle(throttle, MAX_GROUPS)
+
+    def observe(self, event: Event, values: Values) -> list[Alert]:
+        if not self.match.test(event, values):
+            return []
+        group = self.group_of(event, values)
+        decision = self.throttle.hit(group, event.time)
+        if decision is None:
+            return []
+        incident = decision.incident
+        return [
+            self.alert(
+                "firing",
+                event.time,
+                group,
+                event.message.split("\n", 1)[0],
+                event=event,
+                data=_public(values),
+                count=incident.count,
+                suppressed=decision.suppressed,
+                first_seen=incident.first_seen,
+                last_seen=incident.last_seen,
+            )
+        ]
+
+    def tick(self, now: int) -> list[Alert]:
+        self.throttle.expire(now)
+        return []
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "incidents": {
+                _group_text(g): {"count": i.count, "suppressed": i.suppressed, "last_alert": format_time(i.last_alert)}
+                for g, i in self.throttle.incidents.items()
+            }
+        }
+
+
+# --- count threshold ---------------------------------------------------------------------------------------------
+class ThresholdRule(RuleKind):
+    kind = "threshold"
+
+    def __init__(self, info: RuleInfo, match: Condition, count: int, window: int, throttle: int) -> None:
+        super().__init__(info, match)
+        self.count, self.window = count, window
+        self.throttle = Throttle(throttle, MAX_GROUPS)
+        self.recent: dict[Group, SlidingTimes] = {}
+        self.samples: dict[Group, deque[Event]] = {}
+
+    def observe(self, event: Event, values: Values) -> list[Alert]:
+        if not self.match.test(event, values):
+            return []
+        group = self.group_of(event, values)
+        times = self.recent.get(group)
+        if times is None:
+            if len(self.recent) >= MAX_GROUPS:
+                self._expire(event.time)
+            times = self.recent[group] = SlidingTimes(self.window)
+            self.samples[group] = deque(maxlen=MAX_SAMPLES)
+        in_window = times.add(event.time)
+        self.samples[group].append(event)
+        if in_window < self.count:
+            return []
+        decision = self.throttle.hit(group, event.time)
+        if decision is None:
+            return []
+        incident = decision.incident
+        message = (
+            f"{in_window} matching events within {format_duration(self.window)} "
+            f"(threshold {self.count}): {event.message.split(chr(10), 1)[0]}"
+        )
+        return [
+            self.alert(
+                "firing",
+                event.time,
+                group,
+                message,
+                event=event,
+                samples=tuple(self.samples[group]),
+                data=_public(values),
+                count=in_window,
+                suppressed=decision.suppressed,
+                window=self.window,
+                value=float(in_window),
+                first_seen=times.times[0],
+                last_seen=incident.last_seen,
+            )
+        ]
+
+    def tick(self, now: int) -> list[Alert]:
+        self.throttle.expire(now)
+        return []
+
+    def _expire(self, now: int) -> None:
+        for group in [g for g, t in self.recent.items() if not t.times or now - t.times[-1] > self.window]:
+            del self.recent[group]
+            self.samples.pop(group, None)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "window": format_duration(self.window),
+            "threshold": self.count,
+            "in_window": {_group_text(g): len(t.times) for g, t in self.recent.items()},
+        }
+
+
+# --- windowed kinds: ratio, aggregate, absence -------------------------------------------------------------------
+@dataclass(slots=True)
+class _Firing:
+    severity: str
+    since: int
+
+
+class WindowedRule(RuleKind):
+    """Evaluates each group every `evaluate_every` of event time; fires on crossing, escalates from warning to
+    critical, and resolves when the value is back under the lowest level."""
+
+    def __init__(
+        self, info: RuleInfo, match: Condition, window: int, evaluate_every: int, levels: tuple[tuple[float, str], ...]
+    ) -> None:
+        super().__init__(info, match)
+        self.window, self.every = window, evaluate_every
+        self.levels = levels  # (limit, severity), highest limit first
+        self.firing: dict[Group, _Firing] = {}
+        self.samples: dict[Group, deque[Event]] = {}
+        self.next_evaluation: int | None = None
+        self.last_values: dict[Group, tuple[float | None, int]] = {}
+
+    def tick(self, now: int) -> list[Alert]:
+        if self.next_evaluation is None:
+            self.next_evaluation = (now // self.every + 1) * self.every
+            return []
+        if now < self.next_evaluation:
+            return []
+        at = now // self.every * self.every  # evaluate once at the latest boundary, even after a long gap
+        self.next_evaluation = at + self.every
+        alerts: list[Alert] = []
+        for group in self.groups():
+            value, size = self.measure(group, at)
+            self.last_values[group] = (value, size)
+            alerts.extend(self._decide(group, at, value, size))
+        self.forget_before(at - self.window)
+        return alerts
+
+    def _decide(self, group: Group, at: int, value: float | None, size: int) -> list[Alert]:
+        if value is None or not self.judged(size):
+            return []  # too little data to say either way: neither fire nor resolve (e.g. while the API is down)
+        severity = self.level_of(value)
+        current = self.firing.get(group)
+        samples = tuple(self.samples.get(group, ()))
+        if severity is not None and (current is None or _rank(severity) > _rank(current.severity)):
+            since = current.since if current else at
+            self.firing[group] = _Firing(severity, since)
+            return [
+                self.alert(
+                    "firing",
+                    at,
+                    group,
+                    self.describe(value, size, severity),
+                    severity=severity,
+                    samples=samples,
+                    event=samples[-1] if samples else None,
+                    value=value,
+                    count=size,
+                    window=self.window,
+                    first_seen=since,
+                    last_seen=at,
+                )
+            ]
+        if severity is not None and current is not None:
+            current.severity = severity  # de-escalation stays quiet; still firing
+            return []
+        if severity is None and current is not None:
+            del self.firing[group]
+            return [
+                self.alert(
+                    "resolved",
+                    at,
+                    group,
+                    self.describe(value, size, None),
+                    severity=current.severity,
+                    samples=samples,
+                    value=value,
+                    count=size,
+                    window=self.window,
+                    first_seen=current.since,
+                    last_seen=at,
+                )
+            ]
+        return []
+
+    def level_of(self, value: float) -> str | None:
+        for limit, severity in self.levels:
+            if value > limit:
+                return severity
+        return None
+
+    def _sample(self, group: Group, event: Event) -> None:
+        samples = self.samples.get(group)
+        if samples is None:
+            samples = self.samples[group] = deque(maxlen=MAX_SAMPLES)
+        samples.append(event)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "window": format_duration(self.window),
+            "levels": [list(level) for level in self.levels],
+            "firing": {_group_text(g): f.severity for g, f in self.firing.items()},
+            "last_evaluation": {_group_text(g): {"value": v, "size": s} for g, (v, s) in self.last_values.items()},
+        }
+
+    # what each windowed kind defines
+    def groups(self) -> list[Group]:
+        raise NotImplementedError
+
+    def measure(self, group: Group, at: int) -> tuple[float | None, int]:
+        raise NotImplementedError
+
+    def judged(self, size: int) -> bool:
+        return True
+
+    def describe(self, value: float | None, size: int, severity: str | None) -> str:
+        raise NotImplementedError
+
+    def forget_before(self, time: int) -> None:
+        raise NotImplementedError
+
+
+class RatioRule(WindowedRule):
+    """`match` events among `base` events within the window: 5xx responses among all responses."""
+
+    kind = "ratio"
+
+    def __init__(
+        self,
+        info: RuleInfo,
+        match: Condition,
+        base: Condition,
+        window: int,
+        evaluate_every: int,
+        levels: tuple[tuple[float, str], ...],
+        min_base: int,
+    ) -> None:
+        super().__init__(info, match, window, evaluate_every, levels)
+        self.base, self.min_base = base, min_base
+        self.conditions["base"] = base
+        self.counts: dict[Group, BucketCounts] = {}
+
+    def observe(self, event: Event, values: Values) -> list[Alert]:
+        if not self.base.test(event, values):
+            return []
+        group = self.group_of(event, values)
+        counts = self.counts.get(group)
+        if counts is None:
+            if len(self.counts) >= MAX_GROUPS:
+                return []
+            counts = self.counts[group] = BucketCounts(self.every)
+        hit = self.match.test(event, values)
+        counts.add(event.time, hit)
+        if hit:
+            self._sample(group, event)
+        return []
+
+    def groups(self) -> list[Group]:
+        return list(self.counts)
+
+    def measure(self, group: Group, at: int) -> tuple[float | None, int]:
+        hits, total = self.counts[group].window(at, self.window)
+        return (hits / total if total else None), total
+
+    def judged(self, size: int) -> bool:
+        return size >= self.min_base
+
+    def describe(self, value: float | None, size: int, severity: str | None) -> str:
+        shown = "n/a" if value is None else f"{value:.1%}"
+        state = f"above {self._limit_for(severity):.0%}" if severity else "back under the threshold"
+        return f"{shown} of {size} events in the last {format_duration(self.window)} matched ({state})"
+
+    def _limit_for(self, severity: str | None) -> float:
+        return next(limit for limit, level in self.levels if level == severity)
+
+    def forget_before(self, time: int) -> None:
+        for group, counts in list(self.counts.items()):
+            counts.drop_before(time)
+            if not counts.buckets and group not in self.firing:
+                del self.counts[group]
+
+
+class AggregateRule(WindowedRule):
+    """A statistic of a numeric field within the window: p95 of http.duration_ms above 5000."""
+
+    kind = "aggregate"
+
+    def __init__(
+        self,
+        info: RuleInfo,
+        match: Condition,
+        value_field: str,
+        function: str,
+        window: int,
+        evaluate_every: int,
+        levels: tuple[tuple[float, str], ...],
+        min_count: int,
+    ) -> None:
+        super().__init__(info, match, window, evaluate_every, levels)
+        self.value_field, self.function, self.min_count = value_field, function, min_count
+        self.get_value = field_getter(value_field)
+        self.values: dict[Group, BucketValues] = {}
+
+    def observe(self, event: Event, values: Values) -> list[Alert]:
+        if not self.match.test(event, values):
+            return []
+        raw = self.get_value(event, values)
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            return []
+        group = self.group_of(event, values)
+        slots = self.values.get(group)
+        if slots is None:
+            if len(self.values) >= MAX_GROUPS:
+                return []
+            slots = self.values[group] = BucketValues(self.every, self.function[0] == "p")
+        slots.add(event.time, float(raw))
+        if self.levels and raw > self.levels[-1][0]:
+            self._sample(group, event)
+        return []
+
+    def groups(self) -> list[Group]:
+        return list(self.values)
+
+    def measure(self, group: Group, at: int) -> tuple[float | None, int]:
+        return self.values[group].aggregate(at, self.window, self.function)
+
+    def judged(self, size: int) -> bool:
+        return size >= self.min_count
+
+    def describe(self, value: float | None, size: int, severity: str | None) -> str:
+        shown = "n/a" if value is None else f"{value:,.0f}"
+        limit = next((lim for lim, level in self.levels if level == severity), self.levels[-1][0])
+        state = f"above {limit:,.0f}" if severity else f"back under {self.levels[-1][0]:,.0f}"
+        return (
+            f"{self.function} of {self.value_field} = {shown} over {size} events in the last "
+            f"{format_duration(self.window)} ({state})"
+        )
+
+    def forget_before(self, time: int) -> None:
+        for group, slots in list(self.values.items()):
+            slots.drop_before(time)
+            if not slots.buckets and group not in self.firing:
+                del self.values[group]
+
+
+class AbsenceRule(RuleKind):
+    """Fewer than `min_count` matching events within the window: the API stopped logging requests.
+    Counting starts at the first watermark, so a replay does not fire before it has seen a whole window."""
+
+    kind = "absence"
+
+    def __init__(self, info: RuleInfo, match: Condition, window: int, min_count: int) -> None:
+        super().__init__(info, match)
+        self.window, self.min_count = window, min_count
+        self.start: int | None = None
+        self.recent: dict[Group, SlidingTimes] = {(): SlidingTimes(window)} if not info.group_by else {}
+        self.last_event: dict[Group, Event] = {}
+        self.firing: dict[Group, int] = {}
+
+    def observe(self, event: Event, values: Values) -> list[Alert]:
+        if not self.match.test(event, values):
+            return []
+        group = self.group_of(event, values)
+        times = self.recent.get(group)
+        if times is None:
+            if len(self.recent) >= MAX_GROUPS:
+                return []
+            times = self.recent[group] = SlidingTimes(self.window)
+        times.add(event.time)
+        self.last_event[group] = event
+        if group in self.firing and len(times.times) >= self.min_count:
+            since = self.firing.pop(group)
+            return [
+                self.alert(
+                    "resolved",
+                    event.time,
+                    group,
+                    f"matching events are back after {format_duration(event.time - since)}",
+                    event=event,
+                    count=len(times.times),
+                    window=self.window,
+                    first_seen=since,
+                    last_seen=event.time,
+                )
+            ]
+        return []
+
+    def tick(self, now: int) -> list[Alert]:
+        if self.start is None:
+            self.start = now
+        alerts = []
+        for group, times in self.recent.items():
+            if group in self.firing:
+                continue
+            while times.times and times.times[0] <= now - self.window:
+                times.times.popleft()
+            if len(times.times) >= self.min_count:
+                continue
+            last = self.last_event.get(group)
+            began = last.time if last is not None else self.start
+            due = began + self.window  # when the window ran empty
+            if now < due or due < self.start + self.window:
+                continue
+            self.firing[group] = due
+            seen = f"last one at {format_time(last.time)}" if last is not None else "none seen since start"
+            alerts.append(
+                self.alert(
+                    "firing",
+                    due,
+                    group,
+                    f"fewer than {self.min_count} matching events in {format_duration(self.window)} ({seen})",
+                    event=last,
+                    count=len(times.times),
+                    window=self.window,
+                    first_seen=began,
+                    last_seen=due,
+                )
+            )
+        return alerts
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "window": format_duration(self.window),
+            "min_count": self.min_count,
+            "in_window": {_group_text(g): len(t.times) for g, t in self.recent.items()},
+            "firing_since": {_group_text(g): format_time(t) for g, t in self.firing.items()},
+        }
+
+
+# --- sequence ----------------------------------------------------------------------------------------------------
+class SequenceRule(RuleKind):
+    """`match` not followed by `then` with the same key within `within`: a payment accepted, no credits granted."""
+
+    kind = "sequence"
+
+    def __init__(self, info: RuleInfo, match: Condition, then: Condition, key: tuple[str, ...], within: int) -> None:
+        super().__init__(info, match)
+        self.then, self.within = then, within
+        self.conditions["then"] = then
+        self._key_getters = tuple((name, field_getter(name)) for name in key)
+        self.pending: dict[Group, tuple[int, Event, Values]] = {}
+
+    def observe(self, event: Event, values: Values) -> list[Alert]:
+        then_values = dict(values)
+        if self.then.test(event, then_values):
+            self.pending.pop(self._key(event, then_values), None)
+        first_values = dict(values)
+        if self.match.test(event, first_values):
+            key = self._key(event, first_values)
+            if key not in self.pending and len(self.pending) < MAX_GROUPS:
+                self.pending[key] = (event.time + self.within, event, _public(first_values))
+        return []
+
+    def tick(self, now: int) -> list[Alert]:
+        due = sorted((deadline, key) for key, (deadline, _, _) in self.pending.items() if deadline <= now)
+        alerts = []
+        for deadline, key in due:
+            _, event, values = self.pending.pop(key)
+            alerts.append(
+                self.alert(
+                    "firing",
+                    deadline,
+                    key,
+                    f"not followed within {format_duration(self.within)} "
+                    f"({_group_text(key)}): {event.message.split(chr(10), 1)[0]}",
+                    event=event,
+                    data=values,
+                    window=self.within,
+                    first_seen=event.time,
+                    last_seen=deadline,
+                )
+            )
+        return alerts
+
+    def _key(self, event: Event, values: Values) -> Group:
+        return tuple((name, _text(get(event, values))) for name, get in self._key_getters)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "within": format_duration(self.within),
+            "waiting": {_group_text(k): format_time(d) for k, (d, _, _) in self.pending.items()},
+        }
+
+
+def _group_text(group: Group) -> str:
+    return ",".join(f"{k}={v}" for k, v in group) or "(all)"
+
+
+def _rank(severity: str) -> int:
+    return ("info", "warning", "critical").index(severity)
+
+
+# --- building ----------------------------------------------------------------------------------------------------
+def build_kind(
+    info: RuleInfo, model: RuleModel, match: Condition, base: Condition | None, then: Condition | None
+) -> RuleKind:
+    """The kind object for a validated rule; kind-specific settings are checked here, with their field name."""
+
+    def need(name: str) -> Any:
+        value = getattr(model, name)
+        if value is None or value == []:
+            raise SpecError((name,), f"a {model.kind} rule needs `{name}`")
+        return value
+
+    def refuse(*names: str) -> None:
+        for name in names:
+            value = getattr(model, name)
+            if value is not None and value != []:
+                raise SpecError((name,), f"`{name}` has no meaning for a {model.kind} rule")
+
+    kind = model.kind
+    if kind == "every":
+        refuse("base", "then", "within", "window", "count", "value", "function", "above", "thresholds")
+        return EveryRule(info, match, model.throttle)
+    if kind == "threshold":
+        refuse("base", "then", "within", "value", "function", "above", "thresholds")
+        return ThresholdRule(info, match, need("count"), need("window"), model.throttle)
+    if kind == "ratio":
+        refuse("then", "within", "count", "value", "function")
+        if base is None:
+            raise SpecError(("base",), "a ratio rule needs `base`: the events the ratio is taken over")
+        return RatioRule(info, match, base, need("window"), model.evaluate_every, _levels(model), model.min_base)
+    if kind == "aggregate":
+        refuse("base", "then", "within", "count")
+        return AggregateRule(
+            info,
+            match,
+            need("value"),
+            need("function"),
+            need("window"),
+            model.evaluate_every,
+            _levels(model),
+            model.min_count or 1,
+        )
+    if kind == "absence":
+        refuse("base", "then", "within", "count", "value", "function", "above", "thresholds")
+        return AbsenceRule(info, match, need("window"), model.min_count or 1)
+    refuse("base", "window", "count", "value", "function", "above", "thresholds")
+    if then is None:
+        raise SpecError(("then",), "a sequence rule needs `then`: the event that must follow `match`")
+    return SequenceRule(info, match, then, tuple(need("key")), need("within"))
+
+
+def _levels(model: RuleModel) -> tuple[tuple[float, str], ...]:
+    if model.above is not None and model.thresholds is not None:
+        raise SpecError(("thresholds",), "give either `above` (with `severity`) or `thresholds`, not both")
+    if model.above is not None:
+        return ((model.above, model.severity),)
+    if model.thresholds is None or (model.thresholds.warning is None and model.thresholds.critical is None):
+        raise SpecError(("above",), f"a {model.kind} rule needs `above` or `thresholds`")
+    levels = tuple(
+        (float(limit), name)
+        for name, limit in (("critical", model.thresholds.critical), ("warning", model.thresholds.warning))
+        if limit is not None
+    )
+    if len(levels) == 2 and levels[0][0] <= levels[1][0]:
+        raise SpecError(("thresholds",), "the critical threshold must be above the warning one")
+    return levels

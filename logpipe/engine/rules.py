@@ -1,0 +1,209 @@
+"""Load rule files into a RuleSet: read YAML with lines, validate with the schema, compile conditions, extractors
+and kinds, build the prefilter. Every problem in every file is reported at once, each with file:line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from logpipe.engine.conditions import Condition, Pattern, SpecError, Values, compile_condition
+from logpipe.engine.extract import Extractor, compile_extractor
+from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
+from logpipe.engine.prefilter import Prefilter
+from logpipe.engine.schema import ExtractModel, RuleFile, RuleModel
+from logpipe.engine.yamlfile import dotted, line_of, load_yaml
+from logpipe.errors import Location, RuleError
+from logpipe.event import Event
+
+RULE_SUFFIXES = (".yml", ".yaml")
+
+
+class RuleLoadError(RuleError):
+    """One or more rule files are invalid; `errors` has each problem with its location."""
+
+    def __init__(self, errors: Sequence[RuleError]) -> None:
+        self.errors = list(errors)
+        Exception.__init__(self, "\n".join(str(error) for error in self.errors))
+        self.location, self.problem = self.errors[0].location, self.errors[0].problem
+
+
+def default_rules_dir() -> Path:
+    """The ClipForge rule pack shipped with logpipe (the repository's rules/, installed as package data)."""
+    return Path(str(resources.files("logpipe.defaultrules")))
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in RULE_SUFFIXES and p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise RuleError(Location(str(path)), "no such file or directory")
+    return files
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRule:
+    rule: RuleKind
+    file: Path
+    line: int | None
+
+
+class RuleSet:
+    """The compiled rules: what the engine runs and what `rules test/explain` inspect."""
+
+    def __init__(self, rules: Sequence[LoadedRule], extractors: Sequence[Extractor]) -> None:
+        self.loaded = tuple(rules)
+        self.rules = tuple(loaded.rule for loaded in rules)
+        self.extractors = tuple(extractors)
+        self.prefilter = Prefilter([requirement_of(rule) for rule in self.rules])
+        self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
+
+    def values_for(self, event: Event) -> Values:
+        """What conditions read besides the event: `text` (message and stack) and the extracted fields."""
+        stack = event.stack
+        values: Values = {"text": f"{event.message}\n{stack}" if stack else event.message}
+        for extractor in self.extractors:
+            extractor.apply(event, values)
+        return values
+
+    def candidates(self, values: Values) -> Sequence[int]:
+        return self.prefilter.candidates(values["text"])
+
+    def rule(self, rule_id: str) -> RuleKind:
+        return self.rules[self.index[rule_id]]
+
+
+def requirement_of(rule: RuleKind) -> frozenset[Pattern] | None:
+    """The text patterns an event needs for this rule to care about it (None: any event may matter)."""
+    conditions = rule.conditions
+    if "base" in conditions:  # ratio: every base event counts, matching or not
+        return conditions["base"].requirement
+    needs = [condition.requirement for condition in conditions.values()]
+    if any(need is None for need in needs):
+        return None
+    return frozenset().union(*needs)  # type: ignore[arg-type]
+
+
+def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
+    """Load and compile every rule file under `paths` (default: the shipped pack); raise RuleLoadError listing
+    every problem found."""
+    files = rule_files(paths if paths is not None else [default_rules_dir()])
+    errors: list[RuleError] = []
+    rules: list[LoadedRule] = []
+    extractors: list[Extractor] = []
+    seen: dict[str, Location] = {}
+    for file in files:
+        try:
+            document = load_yaml(file)
+        except RuleError as error:
+            errors.append(error)
+            continue
+        if document is None:
+            continue
+        try:
+            parsed = RuleFile.model_validate(document)
+        except ValidationError as invalid:
+            errors.extend(_schema_errors(file, document, invalid))
+            continue
+        for index, model in enumerate(parsed.extract):
+            path: tuple[str | int, ...] = ("extract", index)
+            if _claim(model.id, file, document, path, seen, errors):
+                try:
+                    extractors.append(_extractor(model))
+                except SpecError as error:
+                    errors.append(_located(error, file, document, path))
+        for index, rule_model in enumerate(parsed.rules):
+            path = ("rules", index)
+            if _claim(rule_model.id, file, document, path, seen, errors):
+                line = line_of(document, path)
+                try:
+                    rules.append(LoadedRule(_rule(rule_model, f"{file}:{line}"), file, line))
+                except SpecError as error:
+                    errors.append(_located(error, file, document, path))
+    if errors:
+        raise RuleLoadError(errors)
+    return RuleSet(rules, extractors)
+
+
+def _claim(
+    identifier: str,
+    file: Path,
+    document: Any,
+    path: tuple[str | int, ...],
+    seen: dict[str, Location],
+    errors: list[RuleError],
+) -> bool:
+    here = Location(str(file), line_of(document, (*path, "id")), dotted((*path, "id")))
+    if identifier in seen:
+        errors.append(RuleError(here, f"duplicate id {identifier!r}, first defined at {seen[identifier]}"))
+        return False
+    seen[identifier] = here
+    return True
+
+
+def _located(error: SpecError, file: Path, document: Any, path: tuple[str | int, ...]) -> RuleError:
+    where = (*path, *error.path)
+    return RuleError(Location(str(file), line_of(document, where), dotted(where)), error.problem)
+
+
+def _condition(spec: Any, name: str) -> Condition:
+    return compile_condition(spec, (name,))
+
+
+def _rule(model: RuleModel, source: str) -> RuleKind:
+    info = RuleInfo(
+        model.id,
+        model.title,
+        model.severity,
+        model.description,
+        model.runbook,
+        tuple(model.actions),
+        tuple(model.group_by),
+        source,
+        model,
+    )
+    match = _condition(model.match, "match")
+    base = _condition(model.base, "base") if model.base is not None else None
+    then = _condition(model.then, "then") if model.then is not None else None
+    return build_kind(info, model, match, base, then)
+
+
+def _extractor(model: ExtractModel) -> Extractor:
+    return compile_extractor(model, _condition(model.when, "when") if model.when is not None else None)
+
+
+def _schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[RuleError]:
+    errors = []
+    for problem in invalid.errors():
+        loc = tuple(part for part in problem["loc"] if isinstance(part, (str, int)) and "[" not in str(part))
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}" + _expected_keys(loc)
+        elif problem["type"] == "missing":
+            message = f"required key {loc[-1]!r} is missing"
+        elif problem["type"].startswith("value_error"):
+            message = message.removeprefix("Value error, ")
+        errors.append(RuleError(Location(str(file), line_of(document, loc), dotted(loc)), message))
+    return errors
+
+
+def _expected_keys(loc: tuple[str | int, ...]) -> str:
+    model: type[Any] | None = (
+        {"rules": RuleModel, "extract": ExtractModel}.get(str(loc[0])) if len(loc) > 2 else RuleFile
+    )
+    if len(loc) == 4 and loc[2] == "examples":
+        from logpipe.engine.schema import Examples
+
+        model = Examples
+    if model is None:
+        return ""
+    names = [info.alias or name for name, info in model.model_fields.items()]
+    return f"; expected one of: {', '.join(names)}"
