@@ -150,19 +150,24 @@ def _explain_file(ruleset: RuleSet, chosen: list[RuleKind], log_file: BinaryIO, 
                     alert.severity,
                     alert.time,
                     alert.message,
-                    ruleset.rule(alert.rule).state(),
+                    _state(engine, alert.rule),
                 )
     for alert in engine.finish():
         if alert.rule in wanted:
             _print_decision(
-                alert.rule, alert.status, alert.severity, alert.time, alert.message, ruleset.rule(alert.rule).state()
+                alert.rule, alert.status, alert.severity, alert.time, alert.message, _state(engine, alert.rule)
             )
     click.echo("--- at the end of the log")
     for rule in chosen:
-        state = rule.state()
+        state = _state(engine, rule.info.id)
         click.echo(f"{rule.info.id} ({rule.kind}): {matches[rule.info.id]} matching events; state {state}")
         if engine.disabled.get(rule.info.id):
             click.echo(f"    disabled: {engine.disabled[rule.info.id]}")
+
+
+def _state(engine: Engine, rule_id: str) -> object:
+    live = engine.rule(rule_id)
+    return live.state() if live is not None else "disabled"
 
 
 def _print_decision(rule: str, status: str, severity: str, time: int, message: str, state: object) -> None:

@@ -20,11 +20,15 @@ DISABLED_RULE = "logpipe.rule-disabled"
 class Engine:
     def __init__(self, ruleset: RuleSet, tick: int = TICK) -> None:
         self.ruleset, self.tick = ruleset, tick
-        self.active: list[RuleKind | None] = list(ruleset.rules)
+        self.active: list[RuleKind | None] = list(ruleset.new_states())
         self.disabled: dict[str, str] = {}  # rule id -> the error that disabled it
         self.watermark: int | None = None
         self._next_tick: int | None = None
         self.events = 0
+
+    def rule(self, rule_id: str) -> RuleKind | None:
+        """This engine's live instance of a rule (with its window state), None once disabled."""
+        return self.active[self.ruleset.index[rule_id]]
 
     def process(self, event: Event) -> list[Alert]:
         """The alerts this event completes: first those of windows the watermark closes, then its own."""

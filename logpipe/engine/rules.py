@@ -3,7 +3,7 @@ and kinds, build the prefilter. Every problem in every file is reported at once,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,13 +51,15 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
 
 @dataclass(frozen=True, slots=True)
 class LoadedRule:
-    rule: RuleKind
+    rule: RuleKind  # a prototype: its conditions and info are shared; its window state is never used
     file: Path
     line: int | None
+    new_state: Callable[[], RuleKind]  # a fresh instance, with empty windows, for each engine
 
 
 class RuleSet:
-    """The compiled rules: what the engine runs and what `rules test/explain` inspect."""
+    """The compiled rules, immutable: what engines run (each with its own state, from `new_states`) and what
+    `rules test/explain` inspect."""
 
     def __init__(self, rules: Sequence[LoadedRule], extractors: Sequence[Extractor]) -> None:
         self.loaded = tuple(rules)
@@ -65,6 +67,10 @@ class RuleSet:
         self.extractors = tuple(extractors)
         self.prefilter = Prefilter([requirement_of(rule) for rule in self.rules])
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
+
+    def new_states(self) -> list[RuleKind]:
+        """Rule instances with empty windows and throttles, in rule order: one set per engine."""
+        return [loaded.new_state() for loaded in self.loaded]
 
     def values_for(self, event: Event) -> Values:
         """What conditions read besides the event: `text` (message and stack) and the extracted fields."""
@@ -125,7 +131,8 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
             if _claim(rule_model.id, file, document, path, seen, errors):
                 line = line_of(document, path)
                 try:
-                    rules.append(LoadedRule(_rule(rule_model, f"{file}:{line}"), file, line))
+                    build = _rule_factory(rule_model, f"{file}:{line}")
+                    rules.append(LoadedRule(build(), file, line, build))
                 except SpecError as error:
                     errors.append(_located(error, file, document, path))
     if errors:
@@ -158,7 +165,8 @@ def _condition(spec: Any, name: str) -> Condition:
     return compile_condition(spec, (name,))
 
 
-def _rule(model: RuleModel, source: str) -> RuleKind:
+def _rule_factory(model: RuleModel, source: str) -> Callable[[], RuleKind]:
+    """Compile the rule's conditions once (they are stateless); each call builds a kind with fresh state."""
     info = RuleInfo(
         model.id,
         model.title,
@@ -173,7 +181,8 @@ def _rule(model: RuleModel, source: str) -> RuleKind:
     match = _condition(model.match, "match")
     base = _condition(model.base, "base") if model.base is not None else None
     then = _condition(model.then, "then") if model.then is not None else None
-    return build_kind(info, model, match, base, then)
+    build_kind(info, model, match, base, then)  # checks the kind's settings now, at load
+    return lambda: build_kind(info, model, match, base, then)
 
 
 def _extractor(model: ExtractModel) -> Extractor:

@@ -14,7 +14,8 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m"]}),
 ]
-ConditionSpec = Annotated[Any, WithJsonSchema({"$ref": "#/$defs/Condition"})]
+_CONDITION_MARK = "x-logpipe-condition"  # replaced by a $ref to the hand-written Condition schema below
+ConditionSpec = Annotated[Any, WithJsonSchema({_CONDITION_MARK: True})]
 Severity = Literal["info", "warning", "critical"]
 Kind = Literal["every", "threshold", "ratio", "aggregate", "absence", "sequence"]
 Function = Literal["p50", "p90", "p95", "p99", "avg", "max", "min", "sum", "count"]
@@ -125,8 +126,18 @@ _CONDITION_SCHEMA: dict[str, Any] = {
 
 
 def json_schema() -> dict[str, Any]:
-    schema = RuleFile.model_json_schema(by_alias=True)
+    schema: dict[str, Any] = _link_conditions(RuleFile.model_json_schema(by_alias=True))
     schema.setdefault("$defs", {})["Condition"] = _CONDITION_SCHEMA
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "logpipe rule file"
     return schema
+
+
+def _link_conditions(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get(_CONDITION_MARK):
+            return {"$ref": "#/$defs/Condition"}
+        return {key: _link_conditions(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_link_conditions(item) for item in node]
+    return node

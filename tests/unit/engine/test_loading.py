@@ -1,0 +1,119 @@
+"""Loading refuses bad rule files with file, line, field and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from logpipe.cli import main
+from logpipe.engine import RuleLoadError, load_rules
+
+GOOD_RULE = """
+rules:
+  - id: stripe-signature
+    title: Stripe signature failure
+    runbook: Check the webhook secret.
+    match: {message: {contains: "No signatures found"}}
+    examples:
+      match: ['No signatures found matching the expected signature']
+"""
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(RuleLoadError) as raised:
+        load_rules([path])
+    return [str(error) for error in raised.value.errors]
+
+
+def test_a_good_rule_loads(tmp_path: Path) -> None:
+    (tmp_path / "good.yml").write_text(GOOD_RULE)
+    assert [rule.info.id for rule in load_rules([tmp_path]).rules] == ["stripe-signature"]
+
+
+def test_unknown_key_names_file_line_field_and_expected_keys(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, GOOD_RULE.replace("    runbook:", "    severty: critical\n    runbook:"))
+    assert found.startswith(f"{tmp_path / 'bad.yml'}:5: rules[0].severty: unknown key 'severty'; expected one of: id,")
+
+
+def test_bad_regex_is_located_at_its_line(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, GOOD_RULE.replace('{contains: "No signatures found"}', "{regex: 'No (sig'}"))
+    where = f"{tmp_path / 'bad.yml'}:6: rules[0].match.message.regex"
+    assert found == f"{where}: invalid regex: missing ), unterminated subpattern at position 3"
+
+
+def test_catastrophic_regex_is_refused(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, GOOD_RULE.replace('{contains: "No signatures found"}', "{regex: '(\\w+\\s?)+$'}"))
+    assert "catastrophic backtracking" in found
+    assert ":6: rules[0].match.message.regex" in found
+
+
+def test_window_without_unit_is_refused(tmp_path: Path) -> None:
+    text = GOOD_RULE.replace("\n    match:", "\n    kind: threshold\n    count: 3\n    window: 5\n    match:")
+    (found,) = problems(tmp_path, text)
+    assert (
+        ":8: rules[0].window: expected a duration like '30s' or '5m', got 5 (needs a unit: ms, s, m, h or d)" in found
+    )
+
+
+def test_unknown_operator_and_level(tmp_path: Path) -> None:
+    text = GOOD_RULE.replace(
+        '{message: {contains: "No signatures found"}}', "{message: {contain: x}, level: {gte: loud}}"
+    )
+    found = problems(tmp_path, text)
+    assert len(found) == 1  # the first problem in a rule stops its compilation
+    assert "rules[0].match.message.contain: unknown operator 'contain'; expected one of eq, ne, in" in found[0]
+
+
+def test_missing_examples_refuse_the_rule(tmp_path: Path) -> None:
+    text = GOOD_RULE.split("    examples:", maxsplit=1)[0]
+    (found,) = problems(tmp_path, text)
+    assert ":3: rules[0].examples: required key 'examples' is missing" in found
+
+
+def test_kind_specific_settings_are_checked(tmp_path: Path) -> None:
+    (found,) = problems(
+        tmp_path, GOOD_RULE.replace("\n    match:", "\n    kind: ratio\n    window: 5m\n    above: 0.1\n    match:")
+    )
+    assert "rules[0].base: a ratio rule needs `base`" in found
+
+
+def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text(GOOD_RULE)
+    (tmp_path / "b.yml").write_text(GOOD_RULE)
+    with pytest.raises(RuleLoadError) as raised:
+        load_rules([tmp_path])
+    assert str(raised.value) == (
+        f"{tmp_path / 'b.yml'}:3: rules[0].id: duplicate id 'stripe-signature', first defined at "
+        f"{tmp_path / 'a.yml'}:3: rules[0].id"
+    )
+
+
+def test_invalid_yaml_names_its_line(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, "rules:\n  - id: x\n    title: [unclosed\n")
+    assert found.startswith(f"{tmp_path / 'bad.yml'}:4: invalid YAML")
+
+
+def test_every_problem_of_every_file_is_reported_at_once(tmp_path: Path) -> None:
+    (tmp_path / "one.yml").write_text(GOOD_RULE.replace("stripe-signature", "Bad Id"))
+    (tmp_path / "two.yml").write_text("rules: 3\n")
+    with pytest.raises(RuleLoadError) as raised:
+        load_rules([tmp_path])
+    assert [error.location.path for error in raised.value.errors] == ["rules[0].id", "rules"]
+
+
+def test_rules_check_cli_reports_and_exits_1_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text(GOOD_RULE.replace("contains", "contain"))
+    result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "rules[0].match.message.contain: unknown operator" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_rules_check_of_the_shipped_pack() -> None:
+    result = CliRunner().invoke(main, ["rules", "check"])
+    assert result.exit_code == 0
+    assert result.output.startswith("ok: ")
