@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from logpipe.event import LEVEL_RANK, Event
+from logpipe.event import LEVEL_RANK, Event, lookup
 
 Values = dict[str, Any]  # per event: extracted fields, `text`, and regex captures, by dotted name
 _MISSING = object()
@@ -65,9 +65,27 @@ class Pattern:
     ignore_case: bool
 
 
+@dataclass(frozen=True, slots=True)
+class AttributeIs:
+    """An event attribute the prefilter looks up in an index: `logger: docker`, `level: {gte: error}`."""
+
+    attribute: str
+    value: str
+
+
+Need = Pattern | AttributeIs
+#: attributes whose equality conditions the prefilter indexes (cheap to read, few distinct values)
+INDEXED_ATTRIBUTES = ("level", "logger", "stream", "parser")
+_ATTRIBUTE_ALIASES = {"context": "logger"}
+
+
 class Condition(Protocol):
-    #: any one of these patterns must occur in the scan text for the condition to hold; None: no such need
-    requirement: frozenset[Pattern] | None
+    #: any one of these must hold of an event (a pattern in its scan text, an attribute value) for the condition
+    #: to hold; None: no such need
+    requirement: frozenset[Need] | None
+
+    #: whether testing may add regex captures to `values` (the engine copies `values` only for such rules)
+    captures: bool
 
     def test(self, event: Event, values: Values) -> bool: ...
 
@@ -78,26 +96,47 @@ Getter = Callable[[Event, Values], Any]
 
 
 def field_getter(path: str) -> Getter:
-    """Read a field: what extractors/captures put in `values` first, then the event (attribute or dotted path)."""
-    get = Event.get
+    """Read a field: an Event attribute directly; else what extractors/captures put in `values`, then the
+    event's fields. Specialised per path at compile time, since it runs for every condition on every event."""
+    attribute = _ATTRIBUTE_ALIASES.get(path, path)
+    if attribute in INDEXED_ATTRIBUTES or attribute == "message":
+        return _ATTRIBUTE_READERS[attribute]
+    if path == "text":
+        return lambda event, values: values["text"]
+    if path in ("container", "container_id", "host", "source", "time", "raw", "flags"):
+        return lambda event, values: event.get(path)
 
     def getter(event: Event, values: Values) -> Any:
         value = values.get(path, _MISSING)
-        return get(event, path) if value is _MISSING else value
+        return lookup(event.fields, path) if value is _MISSING else value
 
     return getter
+
+
+_ATTRIBUTE_READERS: dict[str, Getter] = {
+    "level": lambda event, values: event.level,
+    "logger": lambda event, values: event.logger,
+    "stream": lambda event, values: event.origin.stream,
+    "parser": lambda event, values: event.parser,
+    "message": lambda event, values: event.message,
+}
 
 
 class FieldTest:
     """One operator on one field, e.g. `level: {gte: error}`."""
 
-    __slots__ = ("_check", "description", "field", "get", "requirement")
+    __slots__ = ("_check", "captures", "description", "field", "get", "requirement")
 
     def __init__(
-        self, field: str, check: Callable[[Any, Values], bool], description: str, requirement: frozenset[Pattern] | None
+        self,
+        field: str,
+        check: Callable[[Any, Values], bool],
+        description: str,
+        requirement: frozenset[Need] | None,
+        captures: bool = False,
     ) -> None:
         self.field, self.get, self._check = field, field_getter(field), check
-        self.description, self.requirement = description, requirement
+        self.description, self.requirement, self.captures = description, requirement, captures
 
     def test(self, event: Event, values: Values) -> bool:
         return self._check(self.get(event, values), values)
@@ -110,11 +149,12 @@ class FieldTest:
 
 
 class All:
-    __slots__ = ("children", "requirement")
-    requirement: frozenset[Pattern] | None
+    __slots__ = ("captures", "children", "requirement")
+    requirement: frozenset[Need] | None
 
     def __init__(self, children: Sequence[Condition]) -> None:
         self.children = tuple(children)
+        self.captures = any(child.captures for child in self.children)
         needs = [c.requirement for c in self.children if c.requirement is not None]
         # any one child's need is a need of the whole; the narrowest set filters best
         self.requirement = min(needs, key=len) if needs else None
@@ -130,11 +170,12 @@ class All:
 
 
 class Any_:
-    __slots__ = ("children", "requirement")
-    requirement: frozenset[Pattern] | None
+    __slots__ = ("captures", "children", "requirement")
+    requirement: frozenset[Need] | None
 
     def __init__(self, children: Sequence[Condition]) -> None:
         self.children = tuple(children)
+        self.captures = any(child.captures for child in self.children)
         needs = [c.requirement for c in self.children]
         self.requirement = None if any(n is None for n in needs) else frozenset().union(*needs)  # type: ignore[arg-type]
 
@@ -149,11 +190,11 @@ class Any_:
 
 
 class Not:
-    __slots__ = ("child", "requirement")
-    requirement: frozenset[Pattern] | None
+    __slots__ = ("captures", "child", "requirement")
+    requirement: frozenset[Need] | None
 
     def __init__(self, child: Condition) -> None:
-        self.child, self.requirement = child, None
+        self.child, self.requirement, self.captures = child, None, child.captures
 
     def test(self, event: Event, values: Values) -> bool:
         return not self.child.test(event, values)
@@ -236,6 +277,8 @@ def _compile_op(field: str, op: str, expected: Any, ignore_case: bool, path: tup
         if op == "eq":
             if field in TEXT_FIELDS and isinstance(expected, str):
                 requirement = frozenset({Pattern("^" + re.escape(expected) + "$", ignore_case)})
+            elif not ignore_case:
+                requirement = _attribute_need(field, [expected])
             return FieldTest(field, lambda v, _: fold(v) == want, description, requirement)
         return FieldTest(field, lambda v, _: fold(v) != want, description, None)
     if op in ("in", "not_in"):
@@ -243,7 +286,8 @@ def _compile_op(field: str, op: str, expected: Any, ignore_case: bool, path: tup
             raise SpecError(path, f"`{op}` takes a non-empty list of values")
         choices = frozenset(fold(item) for item in expected if not isinstance(item, (dict, list)))
         if op == "in":
-            return FieldTest(field, lambda v, _: _hashable(fold(v)) in choices, description, None)
+            need = None if ignore_case else _attribute_need(field, expected)
+            return FieldTest(field, lambda v, _: _hashable(fold(v)) in choices, description, need)
         return FieldTest(field, lambda v, _: _hashable(fold(v)) not in choices, description, None)
     if op == "exists":
         if not isinstance(expected, bool):
@@ -283,7 +327,13 @@ def _compile_order(
     if is_level:
         rank = _level_rank(expected, path)
         description = f"level {_ORDER_OPS[op]} {expected}"
-        return FieldTest(field, lambda v, _: v in LEVEL_RANK and compare(LEVEL_RANK[v], rank), description, None)
+        levels = [name for name, other in LEVEL_RANK.items() if compare(other, rank)]
+        return FieldTest(
+            field,
+            lambda v, _: v in LEVEL_RANK and compare(LEVEL_RANK[v], rank),
+            description,
+            _attribute_need("level", levels),
+        )
     if isinstance(expected, bool) or not isinstance(expected, (int, float)):
         raise SpecError(path, f"`{op}` compares numbers; got {expected!r}")
     description = f"{field} {_ORDER_OPS[op]} {expected}"
@@ -323,7 +373,7 @@ def _compile_regex(
         return True
 
     requirement = frozenset({Pattern(pattern, ignore_case)}) if field in TEXT_FIELDS else None
-    return FieldTest(field, check, description, requirement)
+    return FieldTest(field, check, description, requirement, captures=bool(groups))
 
 
 def catastrophic_construct(pattern: str) -> str | None:
@@ -360,6 +410,13 @@ def catastrophic_construct(pattern: str) -> str | None:
         return walk(_parser.parse(pattern), False)
     except Exception:
         return None
+
+
+def _attribute_need(field: str, values: Sequence[Any]) -> frozenset[Need] | None:
+    attribute = _ATTRIBUTE_ALIASES.get(field, field)
+    if attribute not in INDEXED_ATTRIBUTES or not all(isinstance(value, str) for value in values):
+        return None
+    return frozenset(AttributeIs(attribute, value) for value in values)
 
 
 def _level_rank(value: Any, path: tuple[str | int, ...]) -> int:

@@ -37,14 +37,15 @@ class Engine:
         alerts = self.advance(event.time) if next_tick is None or event.time >= next_tick else []
         if self.watermark is None or event.time > self.watermark:
             self.watermark = event.time
-        ruleset, active = self.ruleset, self.active
-        values = ruleset.values_for(event)
-        for index in ruleset.candidates(values):
+        active = self.active
+        values, candidates = self.ruleset.select(event)
+        for index in candidates:
             rule = active[index]
             if rule is None:
                 continue
             try:
-                found = rule.observe(event, dict(values))
+                # a rule whose regexes capture writes into values: give it its own copy
+                found = rule.observe(event, dict(values) if rule.captures else values)
             except Exception as error:
                 alerts.append(self._disable(index, error, event))
                 continue

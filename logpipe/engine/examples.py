@@ -40,7 +40,7 @@ def holds(ruleset: RuleSet, index: int, event: Event, values: Values) -> bool:
     """Whether the rule's `match` holds on the event as the engine would see it: past the prefilter, and for a
     ratio rule among its base events."""
     rule = ruleset.rules[index]
-    if index not in ruleset.candidates(values):
+    if index not in ruleset.candidates(event):
         return False
     base = rule.conditions.get("base")
     if base is not None and not base.test(event, dict(values)):

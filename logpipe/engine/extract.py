@@ -17,7 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from logpipe.engine.conditions import Condition, SpecError, Values, _typed, catastrophic_construct, field_getter
+from logpipe.engine.conditions import (
+    Condition,
+    Getter,
+    Need,
+    SpecError,
+    Values,
+    _typed,
+    catastrophic_construct,
+    field_getter,
+)
 from logpipe.engine.schema import ExtractModel
 from logpipe.event import Event
 
@@ -26,22 +35,24 @@ from logpipe.event import Event
 class Extractor:
     id: str
     when: Condition | None
-    source: str
+    source: Getter  # reads the field the regex runs on
     regex: re.Pattern[str] | None
-    prefix: str
+    targets: tuple[tuple[int, str], ...]  # (index in match.groups(), field it fills) per named group
     copies: tuple[tuple[str, str], ...]
+    requirement: frozenset[Need] | None  # for the prefilter: when it can run at all
 
     def apply(self, event: Event, values: Values) -> None:
         if self.when is not None and not self.when.test(event, values):
             return
         if self.regex is not None:
-            text = field_getter(self.source)(event, values)
+            text = self.source(event, values)
             found = self.regex.search(text) if isinstance(text, str) else None
             if found is not None:
-                prefix = self.prefix + "." if self.prefix else ""
-                for name, value in found.groupdict().items():
+                groups = found.groups()
+                for index, target in self.targets:
+                    value = groups[index]
                     if value is not None:
-                        values[prefix + name] = _typed(value)
+                        values[target] = _typed(value) if value[:1].isdigit() else value
         for target, source in self.copies:
             value = values.get(source)
             if value is None:
@@ -64,4 +75,17 @@ def compile_extractor(model: ExtractModel, when: Condition | None) -> Extractor:
             raise SpecError(("regex",), f"regex is prone to catastrophic backtracking ({risky})")
     if regex is None and not model.copy_fields:
         raise SpecError((), "an extractor needs `regex` or `copy`")
-    return Extractor(model.id, when, model.source, regex, model.prefix, tuple(model.copy_fields.items()))
+    prefix = f"{model.prefix}." if model.prefix else ""
+    for target in [*(prefix + name for name in (regex.groupindex if regex else ())), *model.copy_fields]:
+        if target.split(".", 1)[0] in _RESERVED:
+            raise SpecError(("prefix",), f"{target!r} would shadow the event attribute of that name")
+    # only `when` feeds the prefilter: an extractor's own (anchored, cheap) regex would make hyperscan call back
+    # into Python on every line it fits, which costs more than running the regex here
+    requirement = when.requirement if when is not None else None
+    targets = tuple((number - 1, prefix + name) for name, number in regex.groupindex.items()) if regex else ()
+    return Extractor(
+        model.id, when, field_getter(model.source), regex, targets, tuple(model.copy_fields.items()), requirement
+    )
+
+
+_RESERVED = frozenset({"level", "message", "logger", "context", "stream", "parser", "text", "container", "time"})

@@ -47,6 +47,7 @@ class RuleKind:
         self.info, self.match = info, match
         self._group_getters = tuple((name, field_getter(name)) for name in info.group_by)
         self.conditions: dict[str, Condition] = {"match": match}
+        self.captures = match.captures
 
     def observe(self, event: Event, values: Values) -> list[Alert]:
         raise NotImplementedError
@@ -59,6 +60,8 @@ class RuleKind:
         return {}
 
     def group_of(self, event: Event, values: Values) -> Group:
+        if not self._group_getters:
+            return ()
         return tuple((name, _text(get(event, values))) for name, get in self._group_getters)
 
     def alert(
@@ -354,6 +357,7 @@ class RatioRule(WindowedRule):
         super().__init__(info, match, window, evaluate_every, levels)
         self.base, self.min_base = base, min_base
         self.conditions["base"] = base
+        self.captures = match.captures or base.captures
         self.counts: dict[Group, BucketCounts] = {}
 
     def observe(self, event: Event, values: Values) -> list[Alert]:
@@ -477,13 +481,16 @@ class AbsenceRule(RuleKind):
         if not self.match.test(event, values):
             return []
         group = self.group_of(event, values)
+        self.last_event[group] = event
         times = self.recent.get(group)
         if times is None:
             if len(self.recent) >= MAX_GROUPS:
                 return []
             times = self.recent[group] = SlidingTimes(self.window)
-        times.add(event.time)
-        self.last_event[group] = event
+        if self.min_count == 1 and times.times:  # one recent match is all an absence of one needs to know
+            times.times[-1] = max(times.times[-1], event.time)
+        else:
+            times.add(event.time)
         if group in self.firing and len(times.times) >= self.min_count:
             since = self.firing.pop(group)
             return [
@@ -553,6 +560,7 @@ class SequenceRule(RuleKind):
         super().__init__(info, match)
         self.then, self.within = then, within
         self.conditions["then"] = then
+        self.captures = True  # observe copies values itself for each of its two conditions
         self._key_getters = tuple((name, field_getter(name)) for name in key)
         self.pending: dict[Group, tuple[int, Event, Values]] = {}
 

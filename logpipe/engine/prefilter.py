@@ -1,83 +1,106 @@
-"""The prefilter: one hyperscan scan of an event's text tells which rules could match it, so the cost per line
-stays nearly flat as rules are added. Measured here per line on NestJS access lines (bench/prefilter.py):
-hyperscan 0.6-0.7 µs for 30 or 200 patterns, RE2 sets 0.8-0.9 µs, Aho-Corasick 0.75-1.0 µs (and it needs
-literals pulled out of the regexes), Python `re` alternation 16-119 µs.
+"""The prefilter: from one hyperscan scan of an event's text and a few index lookups on its attributes, which
+rules (and extractors) could match it, so the cost per line stays nearly flat as rules are added.
+
+Measured here per line on NestJS access lines: hyperscan 0.6-0.7 µs for 30 or 200 patterns, RE2 sets 0.8-0.9 µs,
+Aho-Corasick 0.75-1.0 µs (and it needs literals pulled out of the regexes), Python `re` alternation 16-119 µs.
 
 Patterns are compiled in prefilter mode, caseless where the rule is, multi-line: hyperscan may report a line that
-the rule then rejects, never the reverse. A rule whose conditions need no text pattern (level, status codes) is
-a candidate for every event.
+the rule then rejects, never the reverse. Attribute needs (`logger: docker`, `level >= error`) are dict lookups.
+A client whose conditions need neither is a candidate for every event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import hyperscan
 
-from logpipe.engine.conditions import Pattern
+from logpipe.engine.conditions import Need, Pattern
+from logpipe.event import Event
+
+_READ_ATTRIBUTE: dict[str, Callable[[Event], str]] = {
+    "level": lambda event: event.level,
+    "logger": lambda event: event.logger,
+    "stream": lambda event: event.origin.stream,
+    "parser": lambda event: event.parser,
+}
+_FLAGS = (
+    hyperscan.HS_FLAG_PREFILTER
+    | hyperscan.HS_FLAG_SINGLEMATCH
+    | hyperscan.HS_FLAG_MULTILINE
+    | hyperscan.HS_FLAG_UTF8
+    | hyperscan.HS_FLAG_UCP
+    | hyperscan.HS_FLAG_ALLOWEMPTY
+)
 
 
 class Prefilter:
-    def __init__(self, requirements: Sequence[frozenset[Pattern] | None]) -> None:
-        """`requirements[i]`: the patterns any one of which rule i needs in the text, or None."""
-        self.always = tuple(i for i, need in enumerate(requirements) if need is None)
-        self.unfiltered: list[int] = []  # rules whose patterns hyperscan could not take: tried on every event
-        patterns: dict[Pattern, int] = {}
-        self._rules_of: list[tuple[int, ...]] = []
-        owners: dict[int, list[int]] = {}
-        for rule, need in enumerate(requirements):
-            for pattern in need or ():
-                index = patterns.setdefault(pattern, len(patterns))
-                owners.setdefault(index, []).append(rule)
-        self._rules_of = [tuple(owners[i]) for i in range(len(patterns))]
-        self._database = self._compile(list(patterns)) if patterns else None
-        self._always_sorted = tuple(sorted({*self.always, *self.unfiltered}))
+    def __init__(self, requirements: Sequence[frozenset[Need] | None]) -> None:
+        """`requirements[i]`: the needs any one of which client i has, or None (a candidate for every event)."""
+        always = {i for i, need in enumerate(requirements) if need is None}
+        self.unfiltered: list[int] = []  # clients with a pattern hyperscan refused: candidates for every event
+        patterns: dict[Pattern, list[int]] = {}
+        by_attribute: dict[str, dict[str, list[int]]] = {}
+        for client, needs in enumerate(requirements):
+            for need in needs or ():
+                if isinstance(need, Pattern):
+                    patterns.setdefault(need, []).append(client)
+                else:
+                    by_attribute.setdefault(need.attribute, {}).setdefault(need.value, []).append(client)
+        self._patterns = list(patterns)
+        self._owners = [tuple(owners) for owners in patterns.values()]
+        self._database = self._compile() if patterns else None
         self._scratch = hyperscan.Scratch(self._database) if self._database is not None else None
+        self._attributes = tuple(
+            (_READ_ATTRIBUTE[name], {value: tuple(clients) for value, clients in index.items()})
+            for name, index in by_attribute.items()
+        )
+        self.always = tuple(sorted(always | set(self.unfiltered)))
         self._found: set[int] = set()
 
-    def _compile(self, patterns: list[Pattern]) -> hyperscan.Database | None:
-        base = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE
-        base |= hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP | hyperscan.HS_FLAG_ALLOWEMPTY
+    def _compile(self) -> hyperscan.Database | None:
         accepted: list[int] = []
-        for index, pattern in enumerate(patterns):  # find the ones hyperscan refuses, to try those everywhere
+        for index, pattern in enumerate(self._patterns):  # find the ones hyperscan refuses, to try those always
             try:
-                probe = hyperscan.Database()
-                probe.compile(
-                    expressions=[pattern.regex.encode()],
-                    ids=[index],
-                    flags=[base | (hyperscan.HS_FLAG_CASELESS if pattern.ignore_case else 0)],
+                hyperscan.Database().compile(
+                    expressions=[pattern.regex.encode()], ids=[index], flags=[self._flags(pattern)]
                 )
                 accepted.append(index)
             except hyperscan.error:
-                self.unfiltered.extend(self._rules_of[index])
+                self.unfiltered.extend(self._owners[index])
         if not accepted:
             return None
         database = hyperscan.Database()
         database.compile(
-            expressions=[patterns[i].regex.encode() for i in accepted],
+            expressions=[self._patterns[i].regex.encode() for i in accepted],
             ids=accepted,
             elements=len(accepted),
-            flags=[base | (hyperscan.HS_FLAG_CASELESS if patterns[i].ignore_case else 0) for i in accepted],
+            flags=[self._flags(self._patterns[i]) for i in accepted],
         )
         return database
 
-    def candidates(self, text: str) -> Sequence[int]:
-        """The indexes of the rules to try on an event whose scan text is `text`, in rule order."""
-        if self._database is None:
-            return self._always_sorted
-        found = self._found
-        found.clear()
-        self._database.scan(
-            text.encode("utf-8", "surrogatepass"),
-            match_event_handler=self._on_match,
-            scratch=self._scratch,
-        )
-        if not found:
-            return self._always_sorted
-        rules = set(self._always_sorted)
-        for pattern in found:
-            rules.update(self._rules_of[pattern])
-        return sorted(rules)
+    @staticmethod
+    def _flags(pattern: Pattern) -> int:
+        return _FLAGS | (hyperscan.HS_FLAG_CASELESS if pattern.ignore_case else 0)
+
+    def candidates(self, event: Event, text: str) -> Sequence[int]:
+        """The clients to try on an event whose scan text (message and stack) is `text`, in client order."""
+        hits: list[int] = []
+        if self._database is not None:
+            found = self._found
+            found.clear()
+            self._database.scan(
+                text.encode("utf-8", "surrogatepass"), match_event_handler=self._on_match, scratch=self._scratch
+            )
+            for pattern in found:
+                hits.extend(self._owners[pattern])
+        for read, index in self._attributes:
+            clients = index.get(read(event))
+            if clients:
+                hits.extend(clients)
+        if not hits:
+            return self.always
+        return sorted({*self.always, *hits})
 
     def _on_match(self, pattern: int, start: int, end: int, flags: int, context: object) -> None:
         self._found.add(pattern)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from logpipe.engine.conditions import Condition, Pattern, SpecError, Values, compile_condition
+from logpipe.engine.conditions import Condition, Need, SpecError, Values, compile_condition
 from logpipe.engine.extract import Extractor, compile_extractor
 from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
 from logpipe.engine.prefilter import Prefilter
@@ -65,29 +65,46 @@ class RuleSet:
         self.loaded = tuple(rules)
         self.rules = tuple(loaded.rule for loaded in rules)
         self.extractors = tuple(extractors)
-        self.prefilter = Prefilter([requirement_of(rule) for rule in self.rules])
+        # one prefilter for both: extractors are clients 0..k-1 (so they run first), rules k.. after them
+        self.prefilter = Prefilter(
+            [*(e.requirement for e in self.extractors), *(requirement_of(rule) for rule in self.rules)]
+        )
+        self._first_rule = len(self.extractors)
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
 
     def new_states(self) -> list[RuleKind]:
         """Rule instances with empty windows and throttles, in rule order: one set per engine."""
         return [loaded.new_state() for loaded in self.loaded]
 
-    def values_for(self, event: Event) -> Values:
-        """What conditions read besides the event: `text` (message and stack) and the extracted fields."""
+    def select(self, event: Event) -> tuple[Values, Sequence[int]]:
+        """What conditions read besides the event (`text`: message and stack; the extracted fields), and the
+        indexes of the rules that could match it."""
         stack = event.stack
-        values: Values = {"text": f"{event.message}\n{stack}" if stack else event.message}
-        for extractor in self.extractors:
-            extractor.apply(event, values)
-        return values
+        text = f"{event.message}\n{stack}" if stack else event.message
+        values: Values = {"text": text}
+        first_rule = self._first_rule
+        clients = self.prefilter.candidates(event, text)
+        if not first_rule:
+            return values, clients
+        rules: list[int] = []
+        for client in clients:
+            if client < first_rule:
+                self.extractors[client].apply(event, values)
+            else:
+                rules.append(client - first_rule)
+        return values, rules
 
-    def candidates(self, values: Values) -> Sequence[int]:
-        return self.prefilter.candidates(values["text"])
+    def values_for(self, event: Event) -> Values:
+        return self.select(event)[0]
+
+    def candidates(self, event: Event) -> Sequence[int]:
+        return self.select(event)[1]
 
     def rule(self, rule_id: str) -> RuleKind:
         return self.rules[self.index[rule_id]]
 
 
-def requirement_of(rule: RuleKind) -> frozenset[Pattern] | None:
+def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
     """The text patterns an event needs for this rule to care about it (None: any event may matter)."""
     conditions = rule.conditions
     if "base" in conditions:  # ratio: every base event counts, matching or not

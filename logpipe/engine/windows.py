@@ -65,11 +65,13 @@ class BucketValues:
         if slot is None:
             slot = self.buckets[index] = _ValueBucket(sketch=DDSketch(0.01) if self.quantiles else None)
         slot.count += 1
+        if slot.sketch is not None:  # a percentile needs only the sketch
+            if value > 0:
+                slot.sketch.add(value)
+            return
         slot.total += value
         slot.low = min(slot.low, value)
         slot.high = max(slot.high, value)
-        if slot.sketch is not None and value > 0:
-            slot.sketch.add(value)
 
     def aggregate(self, end: int, length: int, function: str) -> tuple[float | None, int]:
         """(value of `function` over [end - length, end), number of values)."""

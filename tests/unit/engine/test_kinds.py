@@ -253,5 +253,5 @@ def test_prefilter_with_many_rules_picks_exactly_the_matching_ones(tmp_path: Pat
         for i in range(count)
     )
     loaded = ruleset(tmp_path, rules)
-    values = loaded.values_for(event(0, "a TOKEN007X and token123x here"))
-    assert [loaded.rules[i].info.id for i in loaded.candidates(values)] == ["r123"]
+    candidates = loaded.candidates(event(0, "a TOKEN007X and token123x here"))
+    assert [loaded.rules[i].info.id for i in candidates] == ["r123"]
