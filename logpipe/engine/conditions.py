@@ -265,7 +265,7 @@ def _compile_op(field: str, op: str, expected: Any, ignore_case: bool, path: tup
         raise SpecError(path, f"unknown operator {op!r}; expected one of {', '.join(OPERATORS)}")
     is_level = field == "level"
     fold: Callable[[Any], Any] = (lambda v: v.casefold() if isinstance(v, str) else v) if ignore_case else (lambda v: v)
-    requirement = None
+    requirement: frozenset[Need] | None = None
     description = f"{field} {op} {expected!r}" + (" (ignoring case)" if ignore_case else "")
 
     if op in ("eq", "ne"):
