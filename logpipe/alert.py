@@ -34,7 +34,10 @@ class Alert:
     description: str = ""
     runbook: str = ""
     actions: tuple[str, ...] = ()
-    id: str = ""  # set by make_alert: the same input gives the same id (replays, retries)
+    sentry: str = "event"  # event | breadcrumb | off
+    fingerprint: tuple[str, ...] = ()  # Sentry fingerprint templates; () = rule id and group
+    template: str | None = None  # the rule's template set
+    id: str = ""  # deterministic: the same input gives the same id (replays, retries)
 
     @property
     def group_key(self) -> str:
@@ -63,9 +66,18 @@ class Alert:
             "last_seen": None if self.last_seen is None else format_time(self.last_seen),
             "data": redactor.mapping(self.data) if redactor else dict(self.data),
             "runbook": self.runbook,
+            "description": self.description,
+            "container": self.event.origin.name if self.event is not None else "",
+            "stack": (redactor.text(stack) if redactor else stack) if (stack := self._stack()) else None,
+            "sentry": self.sentry,
+            "fingerprint": list(self.fingerprint),
+            "template": self.template,
             "event": shown(self.event) if self.event is not None else None,
             "samples": [shown(sample) for sample in self.samples],
         }
+
+    def _stack(self) -> str | None:
+        return self.event.stack if self.event is not None else None
 
 
 def alert_id(rule: str, group: tuple[tuple[str, str], ...], status: str, time: int, event: Event | None) -> str:

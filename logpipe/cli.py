@@ -11,9 +11,12 @@ from typing import BinaryIO
 import click
 from click._termui_impl import ProgressBar
 
+from logpipe.config import Config, load_config
 from logpipe.engine import Engine, RuleLoadError, RuleSet, load_rules
+from logpipe.errors import ConfigError
 from logpipe.event import Origin
 from logpipe.output import event_line
+from logpipe.outputs import build_dispatcher, renderer_for
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines, run_rules
 from logpipe.redact import Redactor
@@ -51,9 +54,27 @@ def source_origin(source: BinaryIO) -> Origin:
     return Origin(source="stdin" if name in ("-", "<stdin>") else "file", name=str(name))
 
 
+def config_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        envvar="LOGPIPE_CONFIG",
+        help="logpipe.yml: state dir, rules, Sentry, channels, routes (env: LOGPIPE_CONFIG).",
+    )(function)
+
+
+def config_or_fail(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @main.command()
 @click.argument("source", type=click.File("rb"), default="-")
 @rules_option
+@config_option
 @click.option(
     "--format",
     "output_format",
@@ -62,25 +83,64 @@ def source_origin(source: BinaryIO) -> Origin:
     show_default=True,
     help="auto: human on a terminal, JSON lines otherwise.",
 )
-@click.option("--no-redact", is_flag=True, help="Show secrets in alerts as they are (output stays on this host).")
-def replay(source: BinaryIO, rule_paths: tuple[Path, ...], output_format: str, no_redact: bool) -> None:
+@click.option("--no-redact", is_flag=True, help="Show secrets in printed alerts (what is sent is always redacted).")
+@click.option(
+    "--wait",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait at the end for deliveries; what is left stays in the outbox.",
+)
+def replay(
+    source: BinaryIO,
+    rule_paths: tuple[Path, ...],
+    config_path: Path | None,
+    output_format: str,
+    no_redact: bool,
+    wait: float,
+) -> None:
     """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
-    through the parsers and rules, and print the alerts it fires, on event time."""
-    ruleset = load_or_fail(rule_paths)
+    through the parsers and rules, print the alerts it fires on event time, and send them to the configured
+    receivers through the outbox."""
+    config = config_or_fail(config_path)
+    paths = list(rule_paths) or config.rules
+    ruleset = load_or_fail(paths)
     engine = Engine(ruleset)
-    redactor = None if no_redact else Redactor()
+    rule_dirs = [p if p.is_dir() else p.parent for p in paths]
+    printed_redactor = None if no_redact else Redactor()
     human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
     sink: ConsoleSink | JsonLinesSink = (
-        ConsoleSink(sys.stdout, sys.stdout.isatty(), redactor) if human else JsonLinesSink(sys.stdout.buffer, redactor)
+        ConsoleSink(sys.stdout, sys.stdout.isatty(), printed_redactor, renderer_for(config, rule_dirs))
+        if human
+        else JsonLinesSink(sys.stdout.buffer, printed_redactor)
     )
+    dispatcher = build_dispatcher(config, Redactor(), rule_dirs)
+    if dispatcher is not None:
+        dispatcher.start()
     fired = 0
-    for alert in run_rules(parse_lines(read_lines(source, source_origin(source))), engine):
-        sink.deliver(alert)
-        fired += 1
+    try:
+        for alert in run_rules(parse_lines(read_lines(source, source_origin(source))), engine):
+            sink.deliver(alert)
+            if dispatcher is not None:
+                dispatcher.enqueue(alert)
+            fired += 1
+    finally:
+        if dispatcher is not None:
+            dispatcher.drain(wait)
+            dispatcher.stop()
     summary = f"{engine.events} events, {fired} alerts"
     if engine.disabled:
         summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
+    if dispatcher is not None:
+        summary += "; deliveries: " + _delivery_summary(dispatcher.store.counts())
+        dispatcher.store.close()
     click.echo(summary, err=True)
+
+
+def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:
+    if not counts:
+        return "none"
+    return ", ".join(f"{sink} {state} {count}" for (sink, state), count in sorted(counts.items()))
 
 
 @main.command()
@@ -147,6 +207,7 @@ def _file_size(source: BinaryIO) -> int:
         return 0
 
 
-from logpipe import rulescli  # noqa: E402  (registers `logpipe rules ...` on main)
+from logpipe import notifycli, rulescli  # noqa: E402  (register `logpipe rules|notify|render|outbox`)
 
 rulescli.register(main)
+notifycli.register(main)

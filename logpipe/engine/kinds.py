@@ -35,6 +35,9 @@ class RuleInfo:
     actions: tuple[str, ...]
     group_by: tuple[str, ...]
     source: str  # file:line
+    sentry: str  # event | breadcrumb | off
+    fingerprint: tuple[str, ...]
+    template: str | None
     model: RuleModel = field(repr=False, compare=False)
 
 
@@ -92,6 +95,9 @@ class RuleKind:
             description=info.description,
             runbook=info.runbook,
             actions=info.actions,
+            sentry=info.sentry if status == "firing" else "breadcrumb",
+            fingerprint=info.fingerprint,
+            template=info.template,
             id=alert_id(info.id, group, status, time, event),
             **extra,
         )

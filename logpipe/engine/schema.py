@@ -63,7 +63,18 @@ class RuleModel(_Strict):
     group_by: list[str] = []
     throttle: Duration = Field(default=parse_duration("5m"), description="at most one alert per group this often")
     evaluate_every: Duration = Field(default=parse_duration("10s"))
-    actions: list[str] = []
+    actions: list[str] = Field(
+        [], description="sinks and channels to send to (default: the config's route for the severity)"
+    )
+    sentry: Literal["event", "breadcrumb", "off"] | None = Field(
+        None, description="default: critical alerts are Sentry events, info and warning are breadcrumbs"
+    )
+    fingerprint: list[str] | None = Field(
+        None, description="Sentry fingerprint, each item a template (default: rule id and group)"
+    )
+    template: str | None = Field(
+        None, description="a template set: <template>.slack.json.j2 etc. override the defaults where they exist"
+    )
     tags: dict[str, str] = {}
     examples: Examples
 

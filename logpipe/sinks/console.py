@@ -1,4 +1,5 @@
-"""Alerts for a person at a terminal: one block per alert, severity coloured."""
+"""Alerts for a person at a terminal, rendered through the console template (logpipe/templates/console.txt.j2,
+or the user's), the first line coloured by severity."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import TextIO
 import click
 
 from logpipe.alert import Alert
-from logpipe.event import format_time
 from logpipe.redact import Redactor
+from logpipe.render import Renderer
 
 _STYLE = {"critical": {"fg": "red", "bold": True}, "warning": {"fg": "yellow"}, "info": {"fg": "cyan"}}
 
@@ -16,27 +17,15 @@ _STYLE = {"critical": {"fg": "red", "bold": True}, "warning": {"fg": "yellow"}, 
 class ConsoleSink:
     name = "console"
 
-    def __init__(self, out: TextIO, color: bool, redactor: Redactor | None) -> None:
+    def __init__(self, out: TextIO, color: bool, redactor: Redactor | None, renderer: Renderer | None = None) -> None:
         self.out, self.color, self.redactor = out, color, redactor
+        self.renderer = renderer or Renderer()
 
     def deliver(self, alert: Alert) -> None:
-        self.out.write(render_alert(alert, self.color, self.redactor) + "\n")
+        text = self.renderer.render("console", alert.to_dict(self.redactor), alert.template)
+        if self.color:
+            first, _, rest = text.partition("\n")
+            style = {"fg": "green"} if alert.status == "resolved" else _STYLE.get(alert.severity, {})
+            text = click.style(first, **style) + "\n" + rest  # type: ignore[arg-type]
+        self.out.write(text)
         self.out.flush()
-
-
-def render_alert(alert: Alert, color: bool, redactor: Redactor | None) -> str:
-    text = redactor.text if redactor else (lambda s: s)
-    status = "RESOLVED" if alert.status == "resolved" else alert.severity.upper()
-    head = f"{format_time(alert.time)[:23]}Z {status:<8} {alert.rule}  {alert.title}"
-    if color:
-        style = {"fg": "green"} if alert.status == "resolved" else _STYLE.get(alert.severity, {})
-        head = click.style(head, **style)  # type: ignore[arg-type]
-    facts = [f"count {alert.count}"]
-    if alert.suppressed:
-        facts.append(f"{alert.suppressed} suppressed since the previous alert")
-    if alert.group:
-        facts.insert(0, alert.group_key)
-    lines = [head, f"    {text(alert.message)}", f"    {' · '.join(facts)}"]
-    if alert.status == "firing" and alert.runbook:
-        lines.append(f"    runbook: {alert.runbook.strip()}")
-    return "\n".join(lines)

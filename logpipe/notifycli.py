@@ -1,0 +1,113 @@
+"""`logpipe notify test`, `logpipe render`, `logpipe outbox`: check the wiring and the templates, see the queue."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from logpipe.engine.examples import parse_example
+from logpipe.engine.kinds import RuleKind
+from logpipe.outputs import STATE_FILE, build_sinks, renderer_for
+from logpipe.redact import Redactor
+from logpipe.render import KINDS, TemplateProblem, sample_payload
+from logpipe.sinks.base import DeliveryError
+from logpipe.sinks.sentry import mask_dsn
+from logpipe.state import StateStore
+
+
+def register(main: click.Group) -> None:
+    from logpipe.cli import config_option, config_or_fail, load_or_fail, rules_option
+
+    @main.group()
+    def notify() -> None:
+        """Check notification channels."""
+
+    @notify.command(name="test")
+    @click.argument("channel")
+    @config_option
+    def notify_test(channel: str, config_path: Path | None) -> None:
+        """Send a sample alert through CHANNEL (a name from the config, or `sentry`) right away."""
+        config = config_or_fail(config_path)
+        sinks = build_sinks(config, renderer_for(config))
+        if channel not in sinks:
+            known = ", ".join(sorted(sinks)) or "none configured"
+            raise click.ClickException(
+                f"no channel {channel!r} (channels: {known}; sentry is {mask_dsn(config.sentry_dsn())})"
+            )
+        payload = sample_payload()
+        payload.update(title="logpipe test notification", sentry="event", id=_fresh_id())
+        try:
+            sinks[channel].deliver(payload)
+        except DeliveryError as error:
+            raise click.ClickException(f"{channel}: {error}") from None
+        click.echo(f"sent a test alert to {channel}")
+
+    @main.command()
+    @click.argument("rule_id")
+    @click.option("--line", help="A log line to build the alert from (default: the rule's first example).")
+    @click.option("--kind", type=click.Choice(sorted(KINDS)), multiple=True, help="Only these templates.")
+    @rules_option
+    @config_option
+    def render(
+        rule_id: str, line: str | None, kind: tuple[str, ...], rule_paths: tuple[Path, ...], config_path: Path | None
+    ) -> None:
+        """Preview the notifications RULE_ID would send, rendered from its templates, without sending."""
+        config = config_or_fail(config_path)
+        paths = list(rule_paths) or config.rules
+        ruleset = load_or_fail(paths)
+        if rule_id not in ruleset.index:
+            raise click.BadParameter(f"no rule {rule_id!r}", param_hint="RULE_ID")
+        rule = ruleset.rule(rule_id)
+        events = parse_example(line or rule.info.model.examples.match[0])
+        payload = _preview_payload(rule, events[0] if events else None)
+        renderer = renderer_for(config, [p if p.is_dir() else p.parent for p in paths])
+        for name in kind or KINDS:
+            click.echo(click.style(f"--- {name} ({renderer.template_name(name, rule.info.template)})", bold=True))
+            try:
+                click.echo(renderer.render(name, payload, rule.info.template).rstrip())
+            except TemplateProblem as problem:
+                raise click.ClickException(str(problem)) from None
+
+    @main.command()
+    @config_option
+    @click.option("--dead", is_flag=True, help="List dead-lettered deliveries.")
+    def outbox(config_path: Path | None, dead: bool) -> None:
+        """Deliveries in the outbox, per sink and state."""
+        config = config_or_fail(config_path)
+        path = config.state_dir / STATE_FILE
+        if not path.exists():
+            click.echo(f"no outbox yet at {path}")
+            return
+        store = StateStore(path)
+        for (sink, state), count in sorted(store.counts().items()):
+            click.echo(f"{sink:<20} {state:<10} {count}")
+        if dead:
+            for row in store.deliveries("dead"):
+                click.echo(
+                    f"dead: {row['alert_id']} -> {row['sink']} after {row['attempts']} attempts: {row['last_error']}"
+                )
+        store.close()
+
+
+def _preview_payload(rule: RuleKind, event: object) -> dict[str, object]:
+    from logpipe.event import Event
+
+    alert = rule.alert(
+        "firing",
+        event.time if isinstance(event, Event) else 0,
+        rule.group_of(event, {}) if isinstance(event, Event) else (),
+        event.message.split("\n", 1)[0] if isinstance(event, Event) else rule.info.title,
+        event=event if isinstance(event, Event) else None,
+    )
+    return alert.to_dict(Redactor())
+
+
+def _fresh_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+_ = sys

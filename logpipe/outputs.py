@@ -1,0 +1,55 @@
+"""Where alerts go, built from the config: the Sentry sink and the notification channels behind the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from logpipe.alert import Alert
+from logpipe.config import Config
+from logpipe.redact import Redactor
+from logpipe.render import Renderer
+from logpipe.sinks.base import Sink
+from logpipe.sinks.notify import channel_for
+from logpipe.sinks.outbox import Dispatcher, RetryPolicy
+from logpipe.sinks.sentry import SentrySink
+from logpipe.state import StateStore
+
+STATE_FILE = "state.sqlite"
+
+
+def renderer_for(config: Config, rule_dirs: Sequence[Path] = ()) -> Renderer:
+    return Renderer([*config.templates, *(d / "templates" for d in rule_dirs)])
+
+
+def build_sinks(config: Config, renderer: Renderer, store: StateStore | None = None) -> dict[str, Sink]:
+    sinks: dict[str, Sink] = {}
+    dsn = config.sentry_dsn()
+    if dsn:
+        trail = store.recent_payloads("sentry", config.sentry.max_breadcrumbs) if store is not None else []
+        sinks["sentry"] = SentrySink(
+            dsn, renderer, config.sentry.environment, config.sentry.release, config.sentry.max_breadcrumbs, trail=trail
+        )
+    for name, channel in config.channels.items():
+        sinks[name] = channel_for(
+            name, channel.url, channel.kind if channel.kind not in ("email", "apprise") else None, renderer
+        )
+    return sinks
+
+
+def build_dispatcher(config: Config, redactor: Redactor, rule_dirs: Sequence[Path] = ()) -> Dispatcher | None:
+    """The outbox and its sinks, or None when no receiver is configured (alerts go to the console only)."""
+    if not config.sentry_dsn() and not config.channels:
+        return None
+    store = StateStore(config.state_dir / STATE_FILE, config.outbox.max_pending)
+    sinks = build_sinks(config, renderer_for(config, rule_dirs), store)
+    policy = RetryPolicy(
+        initial=config.outbox.initial_backoff / 1e9,
+        maximum=config.outbox.max_backoff / 1e9,
+        max_attempts=config.outbox.max_attempts,
+    )
+
+    def route(alert: Alert) -> list[str]:
+        return list(alert.actions) if alert.actions else config.sinks_for(alert.severity)
+
+    return Dispatcher(store, sinks, route, redactor, policy)

@@ -1,0 +1,43 @@
+"""What a sink is: something that delivers one stored alert payload, or says why it could not and whether a retry
+is worth it (Alertmanager's notifiers do the same)."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any, Protocol
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable, self.retry_after = retryable, retry_after
+
+
+class Sink(Protocol):
+    name: str
+
+    def deliver(self, payload: dict[str, Any]) -> None:
+        """Deliver one alert payload (Alert.to_dict, redacted); raise DeliveryError on failure."""
+
+
+def http_failure(status: int, body: str, retry_after_header: str | None) -> DeliveryError:
+    """An HTTP answer as a DeliveryError: 429 and 5xx are worth retrying (after Retry-After), other 4xx are not."""
+    retryable = status == 429 or status >= 500 or status in (408, 425)
+    return DeliveryError(
+        f"HTTP {status}: {body[:300]}", retryable=retryable, retry_after=parse_retry_after(retry_after_header)
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

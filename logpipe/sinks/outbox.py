@@ -1,0 +1,177 @@
+"""The dispatcher: every alert is committed to the outbox first, then each sink delivers from it on its own
+thread, retrying with exponential backoff and jitter (and Retry-After), marking each delivery per sink, and
+dead-lettering after a limit or a permanent error. A receiver that is down never blocks reading and matching:
+the outbox absorbs, up to its size, and says so with an alert of its own when it fills."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from logpipe.alert import Alert, alert_id
+from logpipe.redact import Redactor
+from logpipe.sinks.base import DeliveryError, Sink
+from logpipe.state import Delivery, OutboxFull, StateStore
+
+log = structlog.get_logger("logpipe.outbox")
+OUTBOX_FULL_RULE = "logpipe.outbox-full"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    initial: float = 2.0  # seconds before the first retry
+    factor: float = 2.0
+    maximum: float = 300.0
+    jitter: float = 0.2  # +/- this share of the delay, so retries from many alerts spread out
+    max_attempts: int = 12  # then the delivery is dead-lettered (kept, counted, never silently dropped)
+
+    def retry_at(self, attempts: int, error: DeliveryError, now: float) -> float | None:
+        """When to try again after `attempts` failed attempts, or None to dead-letter."""
+        if not error.retryable or attempts >= self.max_attempts:
+            return None
+        delay = min(self.maximum, self.initial * self.factor ** (attempts - 1))
+        delay *= 1 + random.uniform(-self.jitter, self.jitter)
+        if error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        return now + delay
+
+
+Router = Callable[[Alert], list[str]]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: StateStore,
+        sinks: Mapping[str, Sink],
+        route: Router,
+        redactor: Redactor,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.store, self.sinks, self.route, self.redactor = store, dict(sinks), route, redactor
+        self.policy = policy or RetryPolicy()
+        self._wake = {name: threading.Event() for name in self.sinks}
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._full = False
+
+    # --- committing -------------------------------------------------------------------------------------------
+    def enqueue(self, alert: Alert) -> bool:
+        """Commit the alert for each of its sinks; True if newly stored (False: already there, from a replay)."""
+        sinks = [name for name in self.route(alert) if name in self.sinks]
+        if not sinks:
+            return False
+        payload = alert.to_dict(self.redactor)
+        try:
+            stored = self.store.put(alert.id, payload, sinks)
+        except OutboxFull as full:
+            self._on_full(alert, str(full))
+            return False
+        self._full = False
+        for name in sinks:
+            self._wake[name].set()
+        return stored
+
+    def _on_full(self, dropped: Alert, reason: str) -> None:
+        log.error("outbox full: alert not queued", alert=dropped.id, rule=dropped.rule, reason=reason)
+        if self._full:
+            return
+        self._full = True  # one alert about it per episode, let through whatever the limit says
+        notice = Alert(
+            rule=OUTBOX_FULL_RULE,
+            title="logpipe's outbox is full: alerts are being dropped",
+            severity="critical",
+            status="firing",
+            time=dropped.time,
+            group=(),
+            message=f"{reason}; receivers have been failing. Latest dropped: {dropped.rule}",
+            runbook="Check the sinks' receivers (logpipe outbox), then let the backlog drain.",
+            id=alert_id(OUTBOX_FULL_RULE, (), "firing", dropped.time, None),
+        )
+        limit, self.store.max_pending = self.store.max_pending, 10**12
+        try:
+            self.store.put(notice.id, notice.to_dict(self.redactor), list(self.sinks))
+        finally:
+            self.store.max_pending = limit
+
+    # --- delivering -------------------------------------------------------------------------------------------
+    def deliver_due(self, sink_name: str, now: float | None = None) -> int:
+        """Try every delivery of this sink that is due; the number tried."""
+        sink = self.sinks[sink_name]
+        batch = self.store.due(sink_name, now)
+        for delivery in batch:
+            if self._stopping.is_set():
+                break
+            self._attempt(sink, delivery)
+        return len(batch)
+
+    def _attempt(self, sink: Sink, delivery: Delivery) -> None:
+        try:
+            sink.deliver(delivery.payload)
+        except DeliveryError as error:
+            self._failed(sink, delivery, error)
+        except Exception as error:
+            self._failed(sink, delivery, DeliveryError(f"{type(error).__name__}: {error}"))
+        else:
+            self.store.delivered(delivery.alert_id, sink.name)
+            log.info(
+                "delivered",
+                sink=sink.name,
+                alert=delivery.alert_id,
+                rule=delivery.payload.get("rule"),
+                attempt=delivery.attempts + 1,
+            )
+
+    def _failed(self, sink: Sink, delivery: Delivery, error: DeliveryError) -> None:
+        attempts = delivery.attempts + 1
+        retry_at = self.policy.retry_at(attempts, error, time.time())
+        self.store.failed(delivery.alert_id, sink.name, str(error), retry_at)
+        if retry_at is None:
+            log.error("dead-lettered", sink=sink.name, alert=delivery.alert_id, attempts=attempts, error=str(error))
+        else:
+            log.warning(
+                "delivery failed, will retry",
+                sink=sink.name,
+                alert=delivery.alert_id,
+                attempts=attempts,
+                error=str(error),
+                retry_in=round(retry_at - time.time(), 2),
+            )
+
+    def start(self) -> None:
+        for name in self.sinks:
+            thread = threading.Thread(target=self._run, args=(name,), name=f"sink-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, name: str) -> None:
+        wake = self._wake[name]
+        while not self._stopping.is_set():
+            wake.clear()
+            self.deliver_due(name)
+            upcoming = self.store.next_due(name)
+            wait = 1.0 if upcoming is None else min(1.0, max(0.0, upcoming - time.time()))
+            wake.wait(wait)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until nothing is pending (True), or `timeout` seconds passed (False: the rest stays queued)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not any(state == "pending" for (_, state) in self.store.counts()):
+                return True
+            for event in self._wake.values():
+                event.set()
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for event in self._wake.values():
+            event.set()
+        for thread in self._threads:
+            thread.join(timeout=10)

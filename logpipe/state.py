@@ -1,0 +1,171 @@
+"""The state store: SQLite in logpipe's state directory. It holds the outbox: every alert, redacted, and its
+delivery state per sink, written before any delivery is tried, so nothing is lost when a receiver is down or
+logpipe is killed. (Checkpoints and window state join it with the Docker follower.)
+
+Delivery is at least once to a receiver and exactly once per alert id and sink: the same alert (deterministic id)
+is stored once, and a delivery marked done is never tried again. Between sending and marking, a crash can repeat
+one send; receivers dedupe by the alert id (Sentry's event_id, the webhook's Idempotency-Key).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    sink TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',      -- pending | delivered | dead
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    delivered REAL,
+    PRIMARY KEY (alert_id, sink)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (sink, state, next_attempt);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    alert_id: str
+    sink: str
+    attempts: int
+    payload: dict[str, Any]
+
+
+class OutboxFull(Exception):
+    """The outbox holds its maximum of pending deliveries; the caller raises an alert of its own."""
+
+
+class StateStore:
+    """One SQLite file; safe to use from several threads (one connection, serialised by a lock)."""
+
+    def __init__(self, path: Path, max_pending: int = 100_000) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.max_pending = path, max_pending
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._lock = threading.Lock()
+        with self._transaction() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # an alert in the outbox survives a power cut
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- outbox --------------------------------------------------------------------------------------------------
+    def put(self, alert_id: str, payload: dict[str, Any], sinks: Sequence[str], now: float | None = None) -> bool:
+        """Store an alert and a pending delivery per sink, in one transaction. False if it was already stored
+        (a replay after a crash): nothing is queued twice."""
+        now = time.time() if now is None else now
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone():
+                return False
+            pending = db.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]
+            if pending + len(sinks) > self.max_pending:
+                raise OutboxFull(f"{pending} deliveries pending (limit {self.max_pending})")
+            db.execute(
+                "INSERT INTO alerts (id, created, payload) VALUES (?, ?, ?)",
+                (alert_id, now, orjson.dumps(payload, default=str)),
+            )
+            db.executemany(
+                "INSERT INTO deliveries (alert_id, sink, next_attempt) VALUES (?, ?, ?)",
+                [(alert_id, sink, now) for sink in sinks],
+            )
+        return True
+
+    def due(self, sink: str, now: float | None = None, limit: int = 50) -> list[Delivery]:
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.alert_id, d.attempts, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id "
+                "WHERE d.sink = ? AND d.state = 'pending' AND d.next_attempt <= ? "
+                "ORDER BY a.created, d.alert_id LIMIT ?",
+                (sink, now, limit),
+            ).fetchall()
+        return [Delivery(alert_id, sink, attempts, orjson.loads(payload)) for alert_id, attempts, payload in rows]
+
+    def next_due(self, sink: str) -> float | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT min(next_attempt) FROM deliveries WHERE sink = ? AND state = 'pending'", (sink,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def delivered(self, alert_id: str, sink: str, now: float | None = None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered = ?, last_error = '' "
+                "WHERE alert_id = ? AND sink = ?",
+                (time.time() if now is None else now, alert_id, sink),
+            )
+
+    def failed(self, alert_id: str, sink: str, error: str, retry_at: float | None) -> None:
+        """Record a failed attempt: retry at `retry_at`, or dead-letter when None (kept, never deleted)."""
+        with self._transaction() as db:
+            if retry_at is None:
+                db.execute(
+                    "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_error = ? "
+                    "WHERE alert_id = ? AND sink = ?",
+                    (error[:2000], alert_id, sink),
+                )
+            else:
+                db.execute(
+                    "UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?, last_error = ? "
+                    "WHERE alert_id = ? AND sink = ?",
+                    (retry_at, error[:2000], alert_id, sink),
+                )
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """(sink, state) -> number of deliveries."""
+        with self._lock:
+            rows = self._db.execute("SELECT sink, state, count(*) FROM deliveries GROUP BY sink, state").fetchall()
+        return {(sink, state): count for sink, state, count in rows}
+
+    def deliveries(self, state: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT alert_id, sink, state, attempts, last_error FROM deliveries"
+        with self._lock:
+            rows = (
+                self._db.execute(query + " WHERE state = ? ORDER BY alert_id", (state,))
+                if state
+                else self._db.execute(query + " ORDER BY alert_id")
+            ).fetchall()
+        keys = ("alert_id", "sink", "state", "attempts", "last_error")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def recent_payloads(self, sink: str, limit: int) -> list[dict[str, Any]]:
+        """The newest alerts delivered to a sink, oldest first (the Sentry sink rebuilds breadcrumb trails)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.sink = ? AND "
+                "d.state = 'delivered' ORDER BY a.created DESC, a.id DESC LIMIT ?",
+                (sink, limit),
+            ).fetchall()
+        return [orjson.loads(payload) for (payload,) in reversed(rows)]
