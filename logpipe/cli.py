@@ -15,6 +15,7 @@ from logpipe.config import Config, load_config
 from logpipe.engine import Engine, RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
 from logpipe.event import Origin
+from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
 from logpipe.outputs import build_dispatcher, renderer_for
 from logpipe.parsers import Assembler, Limits
@@ -27,8 +28,27 @@ from logpipe.sources.file import ProgressCallback, read_lines
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="logpipe")
-def main() -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    envvar="LOGPIPE_LOG_LEVEL",
+    help="logpipe's own log (on stderr).",
+)
+def main(log_level: str) -> None:
     """logpipe: follow, parse and alert on structured logs."""
+    # logpipe's own operation is logged through its own structlog config, on stderr: stdout carries output
+    configure_logging("logpipe", version=_version(), level=log_level, stream=sys.stderr)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("logpipe")
+    except PackageNotFoundError:  # pragma: no cover - running from a checkout without installing
+        return "0"
 
 
 def rules_option(function: Callable[..., None]) -> Callable[..., None]:

@@ -51,6 +51,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.env.filters["tojson"] = _strict_tojson
 
     def template_name(self, kind: str, template_set: str | None = None) -> str:
         default = KINDS[kind]
@@ -71,7 +72,7 @@ class Renderer:
         context["alert"] = dict(context)
         try:
             text = self.env.get_template(name).render(context)
-        except jinja2.TemplateError as error:
+        except (jinja2.TemplateError, TypeError, ValueError) as error:
             raise TemplateProblem(f"{name}: {error}") from None
         text = text.strip() + ("\n" if kind == "console" else "")
         if len(text) > OUTPUT_LIMIT[kind]:
@@ -102,6 +103,14 @@ class Renderer:
             except TemplateProblem as problem:
                 problems.append(str(problem))
         return problems
+
+
+@jinja2.pass_eval_context
+def _strict_tojson(eval_ctx: Any, value: Any, indent: int | None = None) -> Any:
+    """Jinja's tojson, but an undefined value is the template's error, not a TypeError from json."""
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    return jinja2.filters.do_tojson(eval_ctx, value, indent)
 
 
 def _clip(value: Any) -> Any:

@@ -60,10 +60,9 @@ class StateStore:
         self.path, self.max_pending = path, max_pending
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._lock = threading.Lock()
-        with self._transaction() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # an alert in the outbox survives a power cut
-            db.executescript(_SCHEMA)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # an alert in the outbox survives a power cut
+        self._db.executescript(_SCHEMA)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -107,7 +106,7 @@ class StateStore:
             rows = self._db.execute(
                 "SELECT d.alert_id, d.attempts, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id "
                 "WHERE d.sink = ? AND d.state = 'pending' AND d.next_attempt <= ? "
-                "ORDER BY a.created, d.alert_id LIMIT ?",
+                "ORDER BY a.rowid LIMIT ?",  # the order alerts were committed: breadcrumbs before their event
                 (sink, now, limit),
             ).fetchall()
         return [Delivery(alert_id, sink, attempts, orjson.loads(payload)) for alert_id, attempts, payload in rows]
@@ -165,7 +164,7 @@ class StateStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.sink = ? AND "
-                "d.state = 'delivered' ORDER BY a.created DESC, a.id DESC LIMIT ?",
+                "d.state = 'delivered' ORDER BY a.rowid DESC LIMIT ?",
                 (sink, limit),
             ).fetchall()
         return [orjson.loads(payload) for (payload,) in reversed(rows)]

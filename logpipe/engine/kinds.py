@@ -35,7 +35,7 @@ class RuleInfo:
     actions: tuple[str, ...]
     group_by: tuple[str, ...]
     source: str  # file:line
-    sentry: str  # event | breadcrumb | off
+    sentry: str | None  # event | breadcrumb | off; None: by the alert's severity
     fingerprint: tuple[str, ...]
     template: str | None
     model: RuleModel = field(repr=False, compare=False)
@@ -95,7 +95,7 @@ class RuleKind:
             description=info.description,
             runbook=info.runbook,
             actions=info.actions,
-            sentry=info.sentry if status == "firing" else "breadcrumb",
+            sentry=_sentry_mode(info.sentry, severity or info.severity, status),
             fingerprint=info.fingerprint,
             template=info.template,
             id=alert_id(info.id, group, status, time, event),
@@ -610,6 +610,14 @@ class SequenceRule(RuleKind):
             "within": format_duration(self.within),
             "waiting": {_group_text(k): format_time(d) for k, (d, _, _) in self.pending.items()},
         }
+
+
+def _sentry_mode(chosen: str | None, severity: str, status: str) -> str:
+    """Critical alerts are Sentry events, the rest breadcrumbs on the container's trail (a rule may choose);
+    a resolution is always a breadcrumb."""
+    if status != "firing":
+        return "breadcrumb" if chosen != "off" else "off"
+    return chosen or ("event" if severity == "critical" else "breadcrumb")
 
 
 def _group_text(group: Group) -> str:

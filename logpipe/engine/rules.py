@@ -198,7 +198,7 @@ def _rule_factory(model: RuleModel, source: str) -> Callable[[], RuleKind]:
         actions=tuple(model.actions),
         group_by=tuple(model.group_by),
         source=source,
-        sentry=model.sentry or ("event" if model.severity == "critical" else "breadcrumb"),
+        sentry=model.sentry,
         fingerprint=tuple(model.fingerprint or ()),
         template=model.template,
         model=model,

@@ -20,7 +20,7 @@ from typing import Any, cast
 import jinja2
 import sentry_sdk
 from sentry_sdk.envelope import Envelope
-from sentry_sdk.scope import Scope
+from sentry_sdk.scope import Scope, use_isolation_scope
 from sentry_sdk.transport import Transport
 from sentry_sdk.utils import Dsn
 
@@ -67,14 +67,13 @@ class SentrySink:
             transport=self._transport,
             default_integrations=False,
             max_breadcrumbs=max_breadcrumbs,
-            send_default_pii=False,
         )
         auth = Dsn(dsn).to_auth(client="logpipe/0.1")
         self._url, self._auth = auth.get_api_url(), auth.to_header()
         self._scopes: dict[str, Scope] = {}
         for payload in trail or ():  # breadcrumbs delivered before a restart, rebuilt per container
             if payload.get("sentry") == "breadcrumb":
-                self._scope(payload).add_breadcrumb(**_breadcrumb(payload))
+                self._add_breadcrumb(payload)
 
     def _scope(self, payload: dict[str, Any]) -> Scope:
         container = payload.get("container") or ""
@@ -87,14 +86,23 @@ class SentrySink:
         mode = payload.get("sentry", "event")
         if mode == "off":
             return
-        scope = self._scope(payload)
         if mode == "breadcrumb":
-            scope.add_breadcrumb(**_breadcrumb(payload))  # sent with the next event of this container
+            self._add_breadcrumb(payload)  # sent with the next event of this container
             return
+        scope = self._scope(payload)
         self._transport.envelopes.clear()
-        scope.capture_event(cast(Any, self._event(payload)))  # a plain dict is what the SDK's Event type describes
+        # Scope.get_client() reads the context, not the scope it is called on: make this scope the active one
+        with use_isolation_scope(scope):
+            scope.capture_event(cast(Any, self._event(payload)))  # a plain dict is what the SDK's Event describes
+        if not self._transport.envelopes:
+            raise DeliveryError("sentry-sdk dropped the event before sending it", retryable=False)
         for envelope in self._transport.envelopes:
             self._post(envelope)
+
+    def _add_breadcrumb(self, payload: dict[str, Any]) -> None:
+        scope = self._scope(payload)
+        with use_isolation_scope(scope):
+            scope.add_breadcrumb(**_breadcrumb(payload))
 
     def _event(self, payload: dict[str, Any]) -> dict[str, Any]:
         log_event = payload.get("event") or {}

@@ -1,0 +1,175 @@
+"""The outbox when receivers fail: down then up, 500 then 200, 429 with Retry-After, a permanent 4xx, a full
+outbox, and logpipe killed between queueing and delivery."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from logpipe.alert import Alert
+from logpipe.redact import Redactor
+from logpipe.render import Renderer
+from logpipe.sinks.notify import WebhookChannel
+from logpipe.sinks.outbox import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
+from logpipe.state import StateStore
+from tests.conftest import EXAMPLES
+from tests.integration.receivers import HttpReceiver, free_port
+
+FAST = RetryPolicy(initial=0.1, factor=2.0, maximum=0.5, jitter=0.0, max_attempts=5)
+
+
+def alert(number: int) -> Alert:
+    return Alert(
+        rule="db-down",
+        title="DB down",
+        severity="critical",
+        status="firing",
+        time=number,
+        group=(),
+        message=f"incident {number}",
+        id=f"{number:032x}",
+    )
+
+
+def dispatcher(tmp_path: Path, url: str, policy: RetryPolicy = FAST, max_pending: int = 1000) -> Dispatcher:
+    store = StateStore(tmp_path / "state.sqlite", max_pending)
+    sink = WebhookChannel("ops", url, "webhook", Renderer())
+    return Dispatcher(store, {"ops": sink}, lambda _: ["ops"], Redactor(), policy)
+
+
+def wait_until(condition: object, timeout: float = 15.0) -> None:
+    deadline = time.time() + timeout
+    while not condition() and time.time() < deadline:  # type: ignore[operator]
+        time.sleep(0.02)
+
+
+def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path: Path) -> None:
+    receiver = HttpReceiver()  # not started yet: its port refuses connections
+    outbox = dispatcher(tmp_path, receiver.url)
+    outbox.start()
+    outbox.enqueue(alert(1))
+    wait_until(lambda: outbox.store.deliveries()[0]["attempts"] >= 2)
+    assert receiver.requests == []
+    receiver.start()
+    try:
+        assert outbox.drain(10)
+        assert [r.headers["Idempotency-Key"] for r in receiver.requests] == [alert(1).id]
+        assert outbox.store.counts() == {("ops", "delivered"): 1}
+    finally:
+        outbox.stop()
+        receiver.stop()
+
+
+def test_500_then_200_retries_and_delivers_once(tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    http_receiver.plan.extend([(500, {}, b"boom"), (502, {}, b"bad gateway")])
+    outbox = dispatcher(tmp_path, http_receiver.url)
+    outbox.start()
+    outbox.enqueue(alert(1))
+    try:
+        assert outbox.drain(10)
+    finally:
+        outbox.stop()
+    assert len(http_receiver.requests) == 3
+    assert outbox.store.deliveries() == [
+        {"alert_id": alert(1).id, "sink": "ops", "state": "delivered", "attempts": 3, "last_error": ""}
+    ]
+
+
+def test_429_waits_at_least_retry_after(tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    http_receiver.plan.append((429, {"Retry-After": "1"}, b"slow down"))
+    outbox = dispatcher(tmp_path, http_receiver.url)
+    outbox.start()
+    outbox.enqueue(alert(1))
+    try:
+        assert outbox.drain(10)
+    finally:
+        outbox.stop()
+    first, second = http_receiver.requests
+    assert second.at - first.at >= 0.95  # the backoff alone would have retried after 0.1 s
+
+
+def test_a_permanent_4xx_is_dead_lettered_not_retried_and_kept(tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    http_receiver.plan.append((400, {}, b"bad request: unknown field"))
+    outbox = dispatcher(tmp_path, http_receiver.url)
+    outbox.start()
+    outbox.enqueue(alert(1))
+    try:
+        assert outbox.drain(10)
+    finally:
+        outbox.stop()
+    assert len(http_receiver.requests) == 1
+    (dead,) = outbox.store.deliveries("dead")
+    assert dead["last_error"] == "HTTP 400: bad request: unknown field"
+
+
+def test_same_alert_twice_is_queued_once(tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    outbox = dispatcher(tmp_path, http_receiver.url)
+    assert outbox.enqueue(alert(1)) is True
+    assert outbox.enqueue(alert(1)) is False  # a replay after a crash: same id, nothing new
+    outbox.start()
+    try:
+        assert outbox.drain(10)
+    finally:
+        outbox.stop()
+    assert len(http_receiver.requests) == 1
+
+
+def test_a_full_outbox_says_so_with_an_alert_of_its_own(tmp_path: Path) -> None:
+    outbox = dispatcher(tmp_path, f"http://127.0.0.1:{free_port()}", max_pending=10)
+    for number in range(12):
+        outbox.enqueue(alert(number))
+    rows = outbox.store.deliveries()
+    assert len(rows) == 11  # ten alerts, and the notice about the full outbox
+    notices = [r for r in rows if r["alert_id"] not in {alert(n).id for n in range(12)}]
+    assert len(notices) == 1
+    payload = outbox.store.due("ops", now=time.time() + 1, limit=100)
+    assert any(d.payload["rule"] == OUTBOX_FULL_RULE for d in payload)
+
+
+def test_killed_between_queueing_and_delivery_then_restarted_delivers_each_alert_once(tmp_path: Path) -> None:
+    receiver = HttpReceiver()  # down while the first run queues everything
+    config = tmp_path / "logpipe.yml"
+    config.write_text(
+        f"state_dir: state\nchannels:\n  ops: {{url: '{receiver.url}/alerts', kind: webhook}}\n"
+        "outbox: {initial_backoff: 200ms, max_backoff: 1s, max_attempts: 1000}\n"
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "logpipe",
+        "replay",
+        "--config",
+        str(config),
+        "--format",
+        "jsonl",
+        "--wait",
+        "60",
+        str(EXAMPLES / "clipforge-api-json.log"),
+    ]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    database = tmp_path / "state" / "state.sqlite"
+
+    def queued() -> int:
+        if not database.exists():
+            return 0
+        with sqlite3.connect(database) as db:
+            return int(db.execute("SELECT count(*) FROM deliveries").fetchone()[0])
+
+    wait_until(lambda: queued() == 19, timeout=60)
+    assert queued() == 19
+    os.killpg(first.pid, signal.SIGKILL)  # mid-retry: nothing delivered, everything queued
+    first.wait()
+    receiver.start()
+    try:
+        second = subprocess.run(command, capture_output=True, timeout=120, check=True)
+        assert b"deliveries: ops delivered 19" in second.stderr
+        keys = [request.headers["Idempotency-Key"] for request in receiver.requests]
+        assert len(keys) == 19
+        assert len(set(keys)) == 19
+    finally:
+        receiver.stop()

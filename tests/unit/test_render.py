@@ -1,0 +1,59 @@
+"""Notification templates: sandboxed, strict, escaped, size-capped, checked at rule load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from logpipe.engine import RuleLoadError, load_rules
+from logpipe.render import Renderer, TemplateProblem, sample_payload
+
+
+def test_every_default_template_renders_the_sample() -> None:
+    renderer = Renderer()
+    payload = sample_payload()
+    assert renderer.check(None, payload) == []
+    slack = orjson.loads(renderer.render_json("slack", payload))
+    assert slack["text"] == ":warning: Postgres connection error"
+    assert orjson.loads(renderer.render_json("webhook", payload))["rule"] == "postgres-connection-error"
+    assert renderer.render("email.subject", payload) == "[WARNING] Postgres connection error (container=clipforge-api)"
+
+
+def test_user_templates_run_sandboxed(tmp_path: Path) -> None:
+    (tmp_path / "evil.console.txt.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(TemplateProblem, match="unsafe"):
+        Renderer([tmp_path]).render("console", sample_payload(), "evil")
+
+
+def test_unknown_variable_is_an_error_not_an_empty_string(tmp_path: Path) -> None:
+    (tmp_path / "typo.console.txt.j2").write_text("{{ titel }}")
+    with pytest.raises(TemplateProblem, match="'titel' is undefined"):
+        Renderer([tmp_path]).render("console", sample_payload(), "typo")
+
+
+def test_html_email_is_autoescaped_and_text_is_not() -> None:
+    payload = sample_payload() | {"message": "<script>alert(1)</script>"}
+    renderer = Renderer()
+    assert "&lt;script&gt;" in renderer.render("email.html", payload)
+    assert "<script>" in renderer.render("email.text", payload)
+
+
+def test_output_is_capped() -> None:
+    payload = sample_payload() | {"title": "x" * 400}
+    with pytest.raises(TemplateProblem, match="over the 250 limit"):
+        Renderer().render("email.subject", payload)
+
+
+def test_a_rule_whose_template_has_a_typo_fails_at_load(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "payments.slack.json.j2").write_text('{"text": {{ alert.titel | tojson }}}')
+    (tmp_path / "rules.yml").write_text(
+        "rules:\n  - id: x\n    title: x\n    runbook: x\n    template: payments\n"
+        "    match: {message: {contains: boom}}\n    examples: {match: [boom]}\n"
+    )
+    with pytest.raises(RuleLoadError) as raised:
+        load_rules([tmp_path])
+    assert str(raised.value).startswith(f"{tmp_path / 'rules.yml'}:5: rules[0].template: payments.slack.json.j2:")
+    assert "'dict object' has no attribute 'titel'" in str(raised.value)
