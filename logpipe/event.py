@@ -36,7 +36,8 @@ class Origin:
     host: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {key: value for key in self.__slots__ if (value := getattr(self, key))}
+        # every key, empty or not: templates and consumers get one stable shape
+        return {key: getattr(self, key) for key in self.__slots__}
 
 
 class RawLine(NamedTuple):

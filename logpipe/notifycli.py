@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -60,7 +61,7 @@ def register(main: click.Group) -> None:
         if rule_id not in ruleset.index:
             raise click.BadParameter(f"no rule {rule_id!r}", param_hint="RULE_ID")
         rule = ruleset.rule(rule_id)
-        events = parse_example(line or rule.info.model.examples.match[0])
+        events = parse_example(line or rule.info.model.examples.match[0], time.time_ns())
         payload = _preview_payload(rule, events[0] if events else None)
         renderer = renderer_for(config, [p if p.is_dir() else p.parent for p in paths])
         for name in kind or KINDS:

@@ -27,11 +27,11 @@ class ExampleResult:
     problem: str = ""
 
 
-def parse_example(text: str) -> list[Event]:
+def parse_example(text: str, arrival: int = ARRIVAL) -> list[Event]:
     """An example is one log event as printed: several lines when it has a stack trace."""
     assembler = Assembler()
     events = [
-        event for line in text.split("\n") for event in assembler.feed(RawLine(line.encode(), EXAMPLE_ORIGIN), ARRIVAL)
+        event for line in text.split("\n") for event in assembler.feed(RawLine(line.encode(), EXAMPLE_ORIGIN), arrival)
     ]
     return events + assembler.flush()
 

@@ -155,10 +155,11 @@ def test_killed_between_queueing_and_delivery_then_restarted_delivers_each_alert
     database = tmp_path / "state" / "state.sqlite"
 
     def queued() -> int:
-        if not database.exists():
+        try:
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+                return int(db.execute("SELECT count(*) FROM deliveries").fetchone()[0])
+        except sqlite3.OperationalError:  # not created yet, or its schema not yet written
             return 0
-        with sqlite3.connect(database) as db:
-            return int(db.execute("SELECT count(*) FROM deliveries").fetchone()[0])
 
     wait_until(lambda: queued() == 19, timeout=60)
     assert queued() == 19

@@ -57,3 +57,26 @@ def test_a_rule_whose_template_has_a_typo_fails_at_load(tmp_path: Path) -> None:
         load_rules([tmp_path])
     assert str(raised.value).startswith(f"{tmp_path / 'rules.yml'}:5: rules[0].template: payments.slack.json.j2:")
     assert "'dict object' has no attribute 'titel'" in str(raised.value)
+
+
+def test_templates_render_an_alert_without_event_or_group() -> None:
+    from logpipe.alert import Alert
+
+    bare = Alert(
+        rule="api-down",
+        title="clipforge-api is down",
+        severity="critical",
+        status="firing",
+        time=0,
+        group=(),
+        message="no requests for 5m",
+        id="f" * 32,
+    ).to_dict()
+    assert Renderer().check(None, bare) == []
+
+
+def test_templates_render_an_event_from_a_plain_file() -> None:
+    from logpipe.engine.examples import parse_example
+
+    payload = sample_payload() | {"event": parse_example("ERROR something broke")[0].to_dict()}
+    assert Renderer().check(None, payload) == []
