@@ -157,6 +157,76 @@ def replay(
     click.echo(summary, err=True)
 
 
+@main.command()
+@click.argument("names", nargs=-1, required=True)
+@rules_option
+@config_option
+@click.option(
+    "--since",
+    "since_text",
+    default="5m",
+    show_default=True,
+    help="Where to start a container logpipe has no checkpoint for: now, beginning, or a duration back.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["auto", "human", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="How alerts are printed.",
+)
+@click.option("--events-out", type=click.File("ab"), help="Also append every parsed event (redacted) as JSON lines.")
+@click.option("--until-exit", is_flag=True, help="Stop once every followed container has exited and been read.")
+def follow(
+    names: tuple[str, ...],
+    rule_paths: tuple[Path, ...],
+    config_path: Path | None,
+    since_text: str,
+    output_format: str,
+    events_out: BinaryIO | None,
+    until_exit: bool,
+) -> None:
+    """Follow the Docker logs of containers NAMES (across restarts and recreations), match the rules, and send
+    the alerts. Resumes from its checkpoints after a restart."""
+    import docker
+
+    from logpipe.follow import Follower, dump_counters, parse_since
+    from logpipe.state import StateStore
+
+    config = config_or_fail(config_path)
+    paths = list(rule_paths) or config.rules
+    ruleset = load_or_fail(paths)
+    rule_dirs = [p if p.is_dir() else p.parent for p in paths]
+    try:
+        initial_since = parse_since(since_text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--since") from None
+    human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
+    sink: ConsoleSink | JsonLinesSink = (
+        ConsoleSink(sys.stdout, sys.stdout.isatty(), Redactor(), renderer_for(config, rule_dirs))
+        if human
+        else JsonLinesSink(sys.stdout.buffer, Redactor())
+    )
+    client = docker.from_env(timeout=30)
+    store_path = config.state_dir / "state.sqlite"
+    dispatcher = build_dispatcher(config, Redactor(), rule_dirs)
+    store = dispatcher.store if dispatcher is not None else StateStore(store_path, config.outbox.max_pending)
+    if dispatcher is not None:
+        dispatcher.start()
+    follower = Follower(
+        client, names, store, Engine(ruleset), sink.deliver, dispatcher, initial_since, until_exit, events_out
+    )
+    try:
+        counters = follower.run()
+    finally:
+        if dispatcher is not None:
+            dispatcher.drain(10)
+            dispatcher.stop()
+        store.close()
+    click.echo(dump_counters(counters).decode(), err=True)
+
+
 def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:
     if not counts:
         return "none"

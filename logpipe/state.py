@@ -37,6 +37,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (alert_id, sink)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (sink, state, next_attempt);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    container TEXT NOT NULL,      -- the followed name
+    stream TEXT NOT NULL,         -- stdout | stderr
+    container_id TEXT NOT NULL,   -- a recreated container (new id) starts from its own beginning
+    time INTEGER NOT NULL,        -- Docker timestamp (ns) of the last line handled
+    seen INTEGER NOT NULL,        -- lines handled with exactly that timestamp (they can share one)
+    PRIMARY KEY (container, stream)
+);
 """
 
 
@@ -46,6 +54,15 @@ class Delivery:
     sink: str
     attempts: int
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """How far a container's stream has been handled: every line up to `time`, and `seen` lines at `time`."""
+
+    container_id: str
+    time: int
+    seen: int
 
 
 class OutboxFull(Exception):
@@ -158,6 +175,24 @@ class StateStore:
             ).fetchall()
         keys = ("alert_id", "sink", "state", "attempts", "last_error")
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # --- checkpoints --------------------------------------------------------------------------------------------
+    def checkpoints(self, container: str) -> dict[str, Checkpoint]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT stream, container_id, time, seen FROM checkpoints WHERE container = ?", (container,)
+            ).fetchall()
+        return {stream: Checkpoint(container_id, time, seen) for stream, container_id, time, seen in rows}
+
+    def save_checkpoints(self, container: str, positions: dict[str, Checkpoint]) -> None:
+        """Replace a container's checkpoints in one transaction (all streams move together or not at all)."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO checkpoints (container, stream, container_id, time, seen) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (container, stream) DO UPDATE SET container_id = excluded.container_id, "
+                "time = excluded.time, seen = excluded.seen",
+                [(container, stream, cp.container_id, cp.time, cp.seen) for stream, cp in positions.items()],
+            )
 
     def recent_payloads(self, sink: str, limit: int) -> list[dict[str, Any]]:
         """The newest alerts delivered to a sink, oldest first (the Sentry sink rebuilds breadcrumb trails)."""

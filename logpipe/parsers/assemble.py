@@ -106,6 +106,15 @@ class Assembler:
             return (closed,) if closed is not None else ()
         return (closed, event) if closed is not None else (event,)
 
+    def held(self, origin: Origin) -> int:
+        """Input lines of this stream held back, not yet in an emitted event (an open multi-line event, partial
+        chunks): a checkpoint must not move past them."""
+        stream = self._streams.get(origin)
+        if stream is None:
+            return 0
+        group = 0 if stream.head is None else stream.head.lines + len(stream.continuation) + stream.dropped_lines
+        return group + len(stream.chunks)
+
     def flush_idle(self, now: int | None = None) -> list[Event]:
         """Emit open events of streams quiet for `idle_flush_ns`: call this on a timer when following live."""
         now = time.time_ns() if now is None else now

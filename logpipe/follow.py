@@ -1,0 +1,199 @@
+"""The live pipeline behind `logpipe follow`: Docker readers -> bounded queue -> assembler -> engine -> sinks and
+outbox, with checkpoints that only advance past lines whose events are fully handled.
+
+Checkpoints: for each container and stream, the position (Docker timestamp, lines seen at that timestamp) of the
+last line that is no longer held by the assembler (an open multi-line event or a partial chunk is held). They are
+saved together every half second and at shutdown; on start, reading resumes right after them.
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import orjson
+import structlog
+
+from logpipe.alert import Alert
+from logpipe.engine import Engine
+from logpipe.event import Event, RawLine
+from logpipe.parsers import Assembler
+from logpipe.redact import Redactor
+from logpipe.sinks.outbox import Dispatcher
+from logpipe.sources.docker import ContainerReader, EventWatcher, Item
+from logpipe.state import Checkpoint, StateStore
+
+log = structlog.get_logger("logpipe.follow")
+QUEUE_SIZE = 20_000  # lines between the Docker readers and the engine; readers wait when it is full
+LATENESS = 2_000_000_000  # the idle watermark trails the clock, so late lines still land in open windows
+SAVE_EVERY = 0.5
+
+
+@dataclass
+class Counters:
+    lines: dict[str, int] = field(default_factory=dict)  # per container
+    events: int = 0
+    alerts: int = 0
+
+
+class Follower:
+    def __init__(
+        self,
+        client: Any,
+        names: Sequence[str],
+        store: StateStore,
+        engine: Engine,
+        deliver: Callable[[Alert], None],
+        dispatcher: Dispatcher | None,
+        initial_since: int,
+        until_exit: bool = False,
+        events_out: BinaryIO | None = None,
+        host: str = "",
+    ) -> None:
+        self.client, self.names, self.store, self.engine = client, list(names), store, engine
+        self.deliver, self.dispatcher, self.until_exit, self.events_out = deliver, dispatcher, until_exit, events_out
+        self.queue: queue.Queue[Item] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.stopping = threading.Event()
+        self.assembler = Assembler()
+        self.counters = Counters()
+        self._redactor = Redactor()
+        self._read: dict[tuple[str, str], Checkpoint] = {}  # last line fed, per (container, stream)
+        self._safe: dict[tuple[str, str], Checkpoint] = {}  # last line whose events are all handled
+        self._saved: dict[tuple[str, str], Checkpoint] = {}
+        self.readers = [
+            ContainerReader(
+                client, name, self.queue, self.stopping, store.checkpoints(name), initial_since, until_exit, host
+            )
+            for name in self.names
+        ]
+        self.watcher = EventWatcher(client, set(self.names), self.queue, self.stopping, initial_since)
+
+    def stop(self, *_: object) -> None:
+        self.stopping.set()
+
+    def run(self, handle_signals: bool = True) -> Counters:
+        if handle_signals:
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        for reader in self.readers:
+            reader.start()
+        self.watcher.start()
+        ended: set[str] = set()
+        last_save = last_idle = time.monotonic()
+        try:
+            while not self.stopping.is_set():
+                try:
+                    kind, name, payload = self.queue.get(timeout=0.1)
+                except queue.Empty:
+                    kind = ""
+                if kind == "line":
+                    self._line(name, payload)
+                elif kind == "event":
+                    self._events([payload])
+                elif kind == "ended":
+                    ended.add(name)
+                now = time.monotonic()
+                if now - last_idle >= 0.1:
+                    self._idle()
+                    last_idle = now
+                if now - last_save >= SAVE_EVERY:
+                    self._save()
+                    last_save = now
+                if self.until_exit and len(ended) == len(self.names) and self.queue.empty():
+                    break
+        finally:
+            self.stopping.set()
+            self._drain()
+            self._events(self.assembler.flush())
+            self._mark_all_safe()
+            self._save()
+            for reader in self.readers:
+                reader.join(timeout=5)
+        return self.counters
+
+    def _line(self, name: str, raw: RawLine) -> None:
+        key = (name, raw.origin.stream)
+        previous = self._read.get(key)
+        assert raw.docker_time is not None
+        seen = previous.seen + 1 if previous is not None and previous.time == raw.docker_time else 1
+        current = Checkpoint(raw.origin.container_id, raw.docker_time, seen)
+        self._read[key] = current
+        self.counters.lines[name] = self.counters.lines.get(name, 0) + 1
+        self._events(self.assembler.feed(raw))
+        held = self.assembler.held(raw.origin)
+        if held == 0:
+            self._safe[key] = current
+        elif held == 1 and previous is not None:
+            self._safe[key] = previous  # only this line is held: everything before it is handled
+
+    def _events(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self.counters.events += 1
+            if self.events_out is not None:
+                self.events_out.write(self._redactor.event(event).to_json() + b"\n")
+            for alert in self.engine.process(event):
+                self._alert(alert)
+
+    def _alert(self, alert: Alert) -> None:
+        self.counters.alerts += 1
+        if self.dispatcher is not None:
+            self.dispatcher.enqueue(alert)  # committed to the outbox before the checkpoint moves past its line
+        self.deliver(alert)
+
+    def _idle(self) -> None:
+        flushed = self.assembler.flush_idle()
+        self._events(flushed)
+        if flushed:
+            self._mark_all_safe()
+        for alert in self.engine.advance(time.time_ns() - LATENESS):
+            self._alert(alert)
+
+    def _mark_all_safe(self) -> None:
+        for key, position in self._read.items():
+            origin = next((o for o in self.assembler._streams if (o.name, o.stream) == key), None)
+            if origin is None or self.assembler.held(origin) == 0:
+                self._safe[key] = position
+
+    def _drain(self) -> None:
+        """Handle what the readers already queued before stopping (no line read is left behind unhandled)."""
+        while True:
+            try:
+                kind, name, payload = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "line":
+                self._line(name, payload)
+            elif kind == "event":
+                self._events([payload])
+
+    def _save(self) -> None:
+        if self.events_out is not None:
+            self.events_out.flush()
+        changed: dict[str, dict[str, Checkpoint]] = {}
+        for (name, stream), position in self._safe.items():
+            if self._saved.get((name, stream)) != position:
+                changed.setdefault(name, {})[stream] = position
+        for name, positions in changed.items():
+            self.store.save_checkpoints(name, positions)
+            for stream, position in positions.items():
+                self._saved[(name, stream)] = position
+
+
+def parse_since(text: str) -> int:
+    """`now`, `beginning`, or a duration back from now (`5m`), as ns since the epoch."""
+    from logpipe.engine.durations import parse_duration
+
+    if text == "now":
+        return time.time_ns()
+    if text == "beginning":
+        return 0
+    return time.time_ns() - parse_duration(text)
+
+
+def dump_counters(counters: Counters) -> bytes:
+    return orjson.dumps({"lines": counters.lines, "events": counters.events, "alerts": counters.alerts})

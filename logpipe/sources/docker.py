@@ -1,0 +1,248 @@
+"""Follow containers by name through the Docker Engine API, across restarts and recreations.
+
+One reader thread per followed name puts ("line", name, RawLine) items on a queue: it attaches to the container
+that has the name now, asks for its logs since a position (nanoseconds, through the low-level API: docker-py's
+`logs(since=datetime)` floors to whole seconds), skips what was already handled (Docker's `since` is inclusive
+and timestamps repeat), and when the stream ends asks the daemon why: running means a dropped connection
+(reconnect from the position, with capped backoff), exited means wait for the next start, gone means wait for a
+container of that name. One more thread turns Docker events (start, die with exit code, oom, restart,
+health_status) into log events that rules can match.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import structlog
+
+from logpipe.event import Event, Origin, RawLine
+from logpipe.sources.frames import DAEMON_ERROR, STREAMS, frames, timestamped_lines
+from logpipe.state import Checkpoint
+from logpipe.times import parse_iso8601
+
+log = structlog.get_logger("logpipe.docker")
+Item = tuple[str, str, Any]  # ("line", name, RawLine) | ("event", name, Event) | ("ended", name, None)
+_EVENT_ACTIONS = {"start", "die", "oom", "restart", "kill", "stop", "health_status"}
+_EVENT_LEVELS = {"die": "error", "oom": "critical", "kill": "warning", "health_status": "warning"}
+
+
+class ContainerReader(threading.Thread):
+    """Reads one followed name's log, container after container, into the queue."""
+
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        out: queue.Queue[Item],
+        stop: threading.Event,
+        positions: dict[str, Checkpoint],
+        initial_since: int,
+        until_exit: bool,
+        host: str = "",
+    ) -> None:
+        super().__init__(name=f"docker-{name}", daemon=True)
+        self.client, self.container, self.out, self.stopping = client, name, out, stop
+        self.positions = dict(positions)  # stream -> how far it was read (resume point)
+        self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
+        self.reconnects = 0
+        self._origins: dict[tuple[str, str], Origin] = {}
+        self._at_time: dict[str, int] = {}  # per stream: lines read at the current timestamp in this read
+
+    def run(self) -> None:
+        backoff = 0.25
+        attached: str | None = None
+        while not self.stopping.is_set():
+            info = self._inspect()
+            if info is None:
+                self.stopping.wait(0.5)  # no container of that name yet: wait for it
+                continue
+            container_id, running = info["Id"], info["State"]["Running"]
+            if container_id != attached:
+                if attached is not None or any(cp.container_id != container_id for cp in self.positions.values()):
+                    self.positions = {}  # a new container under the name: read it from its beginning
+                    self.initial_since = 0
+                attached = container_id
+            started = time.monotonic()
+            self._read(container_id, info["Config"].get("Tty", False), follow=running)
+            if self.stopping.is_set():
+                return
+            after = self._inspect()
+            if after is None:
+                continue
+            if after["State"]["Running"] and after["Id"] == container_id:
+                self.reconnects += 1  # dropped while running: reconnect, but never in a hot loop
+                log.warning("log stream ended while the container runs; reconnecting", container=self.container)
+                if time.monotonic() - started < 1.0:
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                continue
+            backoff = 0.25
+            if self.until_exit and not after["State"].get("Restarting") and after["Id"] == container_id:
+                self.out.put(("ended", self.container, None))
+                return
+            self._wait_for_change(after)
+
+    def _inspect(self) -> dict[str, Any] | None:
+        import docker.errors
+
+        try:
+            return self.client.api.inspect_container(self.container)  # type: ignore[no-any-return]
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.DockerException as error:
+            log.warning("docker unavailable; retrying", container=self.container, error=str(error))
+            self.stopping.wait(1.0)
+            return None
+
+    def _wait_for_change(self, seen: dict[str, Any]) -> None:
+        """Until the container starts again (or another takes its name)."""
+        while not self.stopping.wait(0.25):
+            now = self._inspect()
+            if (
+                now is None
+                or now["Id"] != seen["Id"]
+                or now["State"]["Running"]
+                or (now["State"].get("StartedAt") != seen["State"].get("StartedAt"))
+            ):
+                return
+
+    def _read(self, container_id: str, tty: bool, follow: bool) -> None:
+        import docker.errors
+        import requests
+
+        since = min((cp.time for cp in self.positions.values()), default=self.initial_since)
+        params = {
+            "stdout": 1,
+            "stderr": 1,
+            "timestamps": 1,
+            "follow": int(follow),
+            "since": f"{since // 10**9}.{since % 10**9:09d}",
+        }
+        api = self.client.api
+        self._at_time = {}  # `since` is inclusive: count the resume point's timestamp again from zero
+        try:
+            response = api._get(
+                api._url("/containers/{0}/logs", container_id), params=params, stream=True, timeout=None
+            )
+            api._raise_for_status(response)
+            lines = timestamped_lines(frames(response.raw.read1, tty))
+            self._forward(container_id, lines)
+        except (docker.errors.DockerException, requests.RequestException, OSError) as error:
+            log.warning("log stream failed", container=self.container, error=str(error))
+
+    def _forward(self, container_id: str, lines: Iterable[tuple[int, bytes, bool]]) -> None:
+        for stream_id, line, partial in lines:
+            if self.stopping.is_set():
+                return
+            if stream_id == DAEMON_ERROR:
+                log.error(
+                    "docker daemon error in the log stream",
+                    container=self.container,
+                    error=line.decode("utf-8", "replace"),
+                )
+                continue
+            stamp, _, text = line.partition(b" ")
+            docker_time = parse_iso8601(stamp.decode("ascii", "replace"))
+            if docker_time is None:
+                continue
+            stream = STREAMS.get(stream_id, "stdout")
+            seen = self.positions.get(stream)
+            if seen is not None:
+                if docker_time < seen.time:
+                    continue  # before the resume point: handled already
+                if docker_time == seen.time:
+                    handled = self._at_time.get(stream, 0) + 1
+                    self._at_time[stream] = handled
+                    if handled <= seen.seen:
+                        continue
+                    self.positions[stream] = Checkpoint(container_id, docker_time, handled)
+                else:
+                    self._at_time[stream] = 1
+                    self.positions[stream] = Checkpoint(container_id, docker_time, 1)
+            else:
+                self._at_time[stream] = 1
+                self.positions[stream] = Checkpoint(container_id, docker_time, 1)
+            self.out.put(
+                ("line", self.container, RawLine(text, self._origin(container_id, stream), docker_time, partial))
+            )
+
+    def _origin(self, container_id: str, stream: str) -> Origin:
+        origin = self._origins.get((container_id, stream))
+        if origin is None:
+            origin = self._origins[(container_id, stream)] = Origin(
+                "docker", self.container, stream, container_id, self.host
+            )
+        return origin
+
+
+class EventWatcher(threading.Thread):
+    """Docker events of the followed containers, as log events (logger "docker", fields docker.*)."""
+
+    def __init__(self, client: Any, names: set[str], out: queue.Queue[Item], stop: threading.Event, since: int) -> None:
+        super().__init__(name="docker-events", daemon=True)
+        self.client, self.names, self.out, self.stopping = client, names, out, stop
+        self.since = since  # ns: from as far back as the logs are read (the daemon keeps its last 256 events)
+
+    def run(self) -> None:
+        since: float = max(self.since / 1e9, 1.0)
+        while not self.stopping.is_set():
+            try:
+                stream = self.client.events(decode=True, since=since, filters={"type": "container"})
+                for message in stream:
+                    since = message.get("time", since)
+                    event = docker_event(message, self.names)
+                    if event is not None:
+                        self.out.put(("event", event.origin.name, event))
+                    if self.stopping.is_set():
+                        stream.close()
+                        return
+            except Exception as error:
+                log.warning("docker events stream failed; retrying", error=str(error))
+            self.stopping.wait(1.0)
+
+
+def docker_event(message: dict[str, Any], names: set[str]) -> Event | None:
+    attributes = (message.get("Actor") or {}).get("Attributes") or {}
+    name = attributes.get("name", "")
+    action = str(message.get("Action") or message.get("status") or "")
+    health = None
+    if action.startswith("health_status"):
+        action, _, health = action.partition(": ")
+    if name not in names or action not in _EVENT_ACTIONS:
+        return None
+    fields: dict[str, Any] = {
+        "action": action,
+        "container": name,
+        "id": message.get("id", "")[:12],
+        "image": attributes.get("image", ""),
+    }
+    text = f"container {name} {action}"
+    if action == "die":
+        exit_code = int(attributes.get("exitCode", 0) or 0)
+        fields["exitCode"] = exit_code
+        text += f" (exit code {exit_code})"
+    if health:
+        fields["health"] = health
+        text += f": {health}"
+    level = "info" if action == "die" and fields.get("exitCode") == 0 else _EVENT_LEVELS.get(action, "info")
+    if health == "healthy":
+        level = "info"
+    time_ns = int(message.get("timeNano") or message.get("time", 0) * 1_000_000_000)
+    origin = Origin("docker-events", name, "", fields["id"])
+    return Event(
+        time_ns,
+        level,
+        text,
+        "docker",
+        {"docker": fields},
+        origin,
+        orjson.dumps(message).decode(),
+        "docker",
+        time_ns,
+        None,
+    )

@@ -1,0 +1,63 @@
+"""A real Docker daemon for the follower's tests: started by docker-up.sh when none answers (CI does the same
+before the suite). In CI a daemon that cannot start fails the run; elsewhere these tests are skipped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Any:
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception:
+        started = subprocess.run(
+            ["bash", str(HERE / "docker-up.sh")], capture_output=True, text=True, timeout=600, check=False
+        )
+        if started.returncode != 0:
+            message = f"no Docker daemon and docker-up.sh failed: {started.stderr[-500:]}"
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(message)
+        client = docker.from_env(timeout=30)
+    try:
+        client.images.get("busybox:local")
+    except Exception as error:
+        subprocess.run(["bash", str(HERE / "docker-up.sh")], check=True, capture_output=True, timeout=600)
+        client.images.get("busybox:local") if not error else None
+    return client
+
+
+@pytest.fixture
+def container(docker_client: Any) -> Iterator[Callable[..., Any]]:
+    """Run a busybox container with a shell script (no network); removed after the test, by id."""
+    made: list[Any] = []
+
+    def run(script: str, **options: Any) -> Any:
+        name = options.pop("name", f"lp-test-{uuid.uuid4().hex[:8]}")
+        made.append(
+            docker_client.containers.run(
+                "busybox:local", ["sh", "-c", script], name=name, detach=True, network_mode="none", **options
+            )
+        )
+        return made[-1]
+
+    yield run
+    for item in made:
+        try:
+            item.remove(force=True)
+        except Exception:
+            continue
