@@ -117,6 +117,30 @@ class StateStore:
             )
         return True
 
+    def put_many(self, alerts: list[tuple[str, dict[str, Any], list[str]]], now: float | None = None) -> list[bool]:
+        """Several alerts in one transaction (one fsync): the follower commits a batch's alerts together."""
+        now = time.time() if now is None else now
+        stored = []
+        with self._transaction() as db:
+            pending = db.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]
+            for alert_id, payload, sinks in alerts:
+                if db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone():
+                    stored.append(False)
+                    continue
+                if pending + len(sinks) > self.max_pending:
+                    raise OutboxFull(f"{pending} deliveries pending (limit {self.max_pending})")
+                db.execute(
+                    "INSERT INTO alerts (id, created, payload) VALUES (?, ?, ?)",
+                    (alert_id, now, orjson.dumps(payload, default=str)),
+                )
+                db.executemany(
+                    "INSERT INTO deliveries (alert_id, sink, next_attempt) VALUES (?, ?, ?)",
+                    [(alert_id, sink, now) for sink in sinks],
+                )
+                pending += len(sinks)
+                stored.append(True)
+        return stored
+
     def due(self, sink: str, now: float | None = None, limit: int = 50) -> list[Delivery]:
         now = time.time() if now is None else now
         with self._lock:

@@ -77,6 +77,25 @@ class Dispatcher:
             self._wake[name].set()
         return stored
 
+    def enqueue_many(self, alerts: list[Alert]) -> None:
+        """Commit several alerts in one transaction; one by one when the outbox is full, so each is accounted."""
+        rows = []
+        for alert in alerts:
+            sinks = [name for name in self.route(alert) if name in self.sinks]
+            if sinks:
+                rows.append((alert.id, alert.to_dict(self.redactor), sinks))
+        if not rows:
+            return
+        try:
+            self.store.put_many(rows)
+        except OutboxFull:
+            for alert in alerts:
+                self.enqueue(alert)
+            return
+        self._full = False
+        for name in {sink for _, _, sinks in rows for sink in sinks}:
+            self._wake[name].set()
+
     def _on_full(self, dropped: Alert, reason: str) -> None:
         log.error("outbox full: alert not queued", alert=dropped.id, rule=dropped.rule, reason=reason)
         if self._full:

@@ -23,10 +23,10 @@ import structlog
 from logpipe.event import Event, Origin, RawLine
 from logpipe.sources.frames import DAEMON_ERROR, STREAMS, frames, timestamped_lines
 from logpipe.state import Checkpoint
-from logpipe.times import parse_iso8601
+from logpipe.times import parse_docker_time
 
 log = structlog.get_logger("logpipe.docker")
-Item = tuple[str, str, Any]  # ("line", name, RawLine) | ("event", name, Event) | ("ended", name, None)
+Item = tuple[str, str, Any]  # ("lines", name, [RawLine]) | ("event", name, Event) | ("ended", name, None)
 _EVENT_ACTIONS = {"start", "die", "oom", "restart", "kill", "stop", "health_status"}
 _EVENT_LEVELS = {"die": "error", "oom": "critical", "kill": "warning", "health_status": "warning"}
 
@@ -51,7 +51,7 @@ class ContainerReader(threading.Thread):
         self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
         self.reconnects = 0
         self._origins: dict[tuple[str, str], Origin] = {}
-        self._at_time: dict[str, int] = {}  # per stream: lines read at the current timestamp in this read
+        self._at_time: dict[str, tuple[int, int]] = {}  # per stream: (timestamp, lines read at it) in this read
 
     def run(self) -> None:
         backoff = 0.25
@@ -134,11 +134,21 @@ class ContainerReader(threading.Thread):
             self._forward(container_id, lines)
         except (docker.errors.DockerException, requests.RequestException, OSError) as error:
             log.warning("log stream failed", container=self.container, error=str(error))
+        finally:
+            # how far this read got, per stream, is where the next read of this container resumes
+            for stream, (time_ns, seen) in self._at_time.items():
+                self.positions[stream] = Checkpoint(container_id, time_ns, seen)
 
     def _forward(self, container_id: str, lines: Iterable[tuple[int, bytes, bool]]) -> None:
+        batch: list[RawLine] = []
         for stream_id, line, partial in lines:
             if self.stopping.is_set():
                 return
+            if stream_id == 0:  # the end of one read: hand over what it held, as one item
+                if batch:
+                    self.out.put(("lines", self.container, batch))
+                    batch = []
+                continue
             if stream_id == DAEMON_ERROR:
                 log.error(
                     "docker daemon error in the log stream",
@@ -147,29 +157,25 @@ class ContainerReader(threading.Thread):
                 )
                 continue
             stamp, _, text = line.partition(b" ")
-            docker_time = parse_iso8601(stamp.decode("ascii", "replace"))
+            docker_time = parse_docker_time(stamp.decode("ascii", "replace"))
             if docker_time is None:
                 continue
             stream = STREAMS.get(stream_id, "stdout")
-            seen = self.positions.get(stream)
-            if seen is not None:
-                if docker_time < seen.time:
-                    continue  # before the resume point: handled already
-                if docker_time == seen.time:
-                    handled = self._at_time.get(stream, 0) + 1
-                    self._at_time[stream] = handled
-                    if handled <= seen.seen:
-                        continue
-                    self.positions[stream] = Checkpoint(container_id, docker_time, handled)
-                else:
-                    self._at_time[stream] = 1
-                    self.positions[stream] = Checkpoint(container_id, docker_time, 1)
-            else:
-                self._at_time[stream] = 1
-                self.positions[stream] = Checkpoint(container_id, docker_time, 1)
-            self.out.put(
-                ("line", self.container, RawLine(text, self._origin(container_id, stream), docker_time, partial))
-            )
+            # skip what was handled: before the resume point, or among the first `seen` lines at its timestamp
+            at_time = self._at_time.get(stream)
+            count = at_time[1] + 1 if at_time is not None and at_time[0] == docker_time else 1
+            self._at_time[stream] = (docker_time, count)
+            resume = self.positions.get(stream)
+            if resume is not None and (
+                docker_time < resume.time or (docker_time == resume.time and count <= resume.seen)
+            ):
+                continue
+            batch.append(RawLine(text, self._origin(container_id, stream), docker_time, partial))
+            if len(batch) >= 2048:
+                self.out.put(("lines", self.container, batch))
+                batch = []
+        if batch:
+            self.out.put(("lines", self.container, batch))
 
     def _origin(self, container_id: str, stream: str) -> Origin:
         origin = self._origins.get((container_id, stream))

@@ -17,8 +17,12 @@ READ_SIZE = 256 * 1024
 _HEADER = struct.Struct(">BxxxI")
 
 
+END_OF_READ = (0, b"")  # yielded after each read's frames: what is buffered so far is complete
+
+
 def frames(read: Callable[[int], bytes], tty: bool) -> Iterator[tuple[int, bytes]]:
-    """(stream id, payload) per frame, until the stream ends; `read(n)` returns up to n bytes, b"" at the end."""
+    """(stream id, payload) per frame, until the stream ends; `read(n)` returns up to n bytes, b"" at the end.
+    END_OF_READ follows the frames of each read, so a consumer can pass lines on in batches without waiting."""
     buffer = b""
     while True:
         chunk = read(READ_SIZE)
@@ -26,6 +30,7 @@ def frames(read: Callable[[int], bytes], tty: bool) -> Iterator[tuple[int, bytes
             return
         if tty:
             yield 1, chunk
+            yield END_OF_READ
             continue
         buffer += chunk
         offset = 0
@@ -36,6 +41,7 @@ def frames(read: Callable[[int], bytes], tty: bool) -> Iterator[tuple[int, bytes
             yield stream, buffer[offset + 8 : offset + 8 + size]
             offset += 8 + size
         buffer = buffer[offset:]
+        yield END_OF_READ
 
 
 def timestamped_lines(payloads: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, bytes, bool]]:
@@ -44,6 +50,9 @@ def timestamped_lines(payloads: Iterator[tuple[int, bytes]]) -> Iterator[tuple[i
     TTY streams can cut a line anywhere: the cut piece waits for the rest."""
     pending: dict[int, bytes] = {}
     for stream, payload in payloads:
+        if stream == 0:  # END_OF_READ: pass the boundary on
+            yield 0, b"", False
+            continue
         if stream == DAEMON_ERROR:
             yield stream, payload, False
             continue

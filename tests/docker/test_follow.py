@@ -158,3 +158,32 @@ def test_a_container_that_exited_before_logpipe_started_is_read_to_the_end(
     messages = [e["message"] for e in log_lines(tmp_path / "events.jsonl")]
     assert messages[-1] == "the end"
     assert len(messages) == 1001
+
+
+def test_killed_under_load_every_alert_is_delivered_once_by_id(tmp_path: Path, container: Any) -> None:
+    from tests.integration.receivers import HttpReceiver
+
+    receiver = HttpReceiver().start()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "per-line.yml").write_text(
+        "rules:\n  - id: every-line\n    title: line\n    severity: critical\n    runbook: none\n"
+        "    match: {message: {regex: 'line (?P<n>\\d+)'}}\n    group_by: [n]\n    throttle: 1h\n"
+        "    examples: {match: ['line 7']}\n"
+    )
+    (tmp_path / "logpipe.yml").write_text(
+        f"state_dir: state\nrules: [rules]\nchannels:\n  ops: {{url: '{receiver.url}/a', kind: webhook}}\n"
+    )
+    box = container('i=0; while [ $i -lt 600 ]; do echo "line $i"; i=$((i+1)); usleep 2000; done')
+    try:
+        first = follow(tmp_path, box.name)
+        time.sleep(1.5)
+        os.killpg(first.pid, signal.SIGKILL)  # alerts queued, some delivered, checkpoint behind
+        first.wait(timeout=30)
+        finish(follow(tmp_path, box.name))
+        requests = receiver.wait_for(600)
+        by_key = {r.headers["Idempotency-Key"]: r.json()["group"]["n"] for r in requests}
+        # each alert once by its id; a send in flight at the kill may repeat, with the same Idempotency-Key
+        assert sorted(by_key.values(), key=int) == [str(i) for i in range(600)]
+        assert len(requests) - len(by_key) <= 1
+    finally:
+        receiver.stop()

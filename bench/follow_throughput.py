@@ -1,0 +1,170 @@
+"""Follower benchmark against a real Docker daemon (start one with tests/docker/docker-up.sh).
+
+    python bench/follow_throughput.py                 # 500,000 NestJS JSON access lines; latency at 1,000 lines/s
+
+1. Read rate: a container prints N lines as fast as it can and exits; then `docker logs` and `logpipe follow
+   --until-exit` (default pack) each read all of it. Lines/s, CPU seconds per line (client, and dockerd from
+   /proc), peak RSS of logpipe.
+2. Latency: a container prints a line every ms for 10 s, each firing a per-line rule; the time from a line's Docker
+   timestamp to its alert committed in the outbox, p50 and p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+import orjson
+
+GENERATOR = (
+    'awk \'BEGIN{for(i=0;i<%d;i++) printf "{\\"level\\":\\"log\\",\\"pid\\":1,\\"timestamp\\":%%d,'
+    '\\"message\\":\\"GET /api/v1/clips/clp_%%d 200 %%dms - 512b - 10.42.1.2\\",\\"context\\":'
+    '\\"HTTP\\"}\\n", 1795770000000+i, i, i%%300}\''
+)
+
+
+def dockerd_cpu() -> float:
+    pid = subprocess.run(["pidof", "dockerd"], capture_output=True, text=True, check=False).stdout.split()
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_child(command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, child CPU seconds, child peak RSS MiB) of a command, output discarded."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024
+
+
+def read_rate(client: docker.DockerClient, lines: int, workdir: Path) -> None:
+    box = client.containers.run("busybox:local", ["sh", "-c", GENERATOR % lines], detach=True, network_mode="none")
+    try:
+        box.wait()
+        print(f"read rate: an exited container's {lines:,} lines (json-file driver, vfs storage)")
+        for label, command in [
+            ("docker logs", ["docker", "logs", box.id]),
+            (
+                "logpipe follow",
+                [
+                    sys.executable,
+                    "-m",
+                    "logpipe",
+                    "follow",
+                    box.name,
+                    "--since",
+                    "beginning",
+                    "--until-exit",
+                    "--format",
+                    "jsonl",
+                    "--config",
+                    str(workdir / "logpipe.yml"),
+                ],
+            ),
+        ]:
+            daemon_before = dockerd_cpu()
+            wall, cpu, rss = run_child(command)
+            daemon = dockerd_cpu() - daemon_before
+            print(
+                f"  {label:<15} {lines / wall:>10,.0f} lines/s   client CPU {cpu / lines * 1e6:5.1f} us/line   "
+                f"dockerd CPU {daemon / lines * 1e6:5.1f} us/line"
+                + (f"   peak RSS {rss:.0f} MiB" if label.startswith("logpipe") else "")
+            )
+    finally:
+        box.remove(force=True)
+
+
+def latency(client: docker.DockerClient, workdir: Path, seconds: int = 10) -> None:
+    rules = workdir / "rules"
+    rules.mkdir(exist_ok=True)
+    (rules / "every.yml").write_text(
+        "rules:\n  - id: every-line\n    title: line\n    severity: critical\n    runbook: none\n"
+        "    match: {message: {regex: 'tick (?P<n>\\d+)'}}\n    group_by: [n]\n    throttle: 1h\n"
+        "    examples: {match: ['tick 1']}\n"
+    )
+    state = workdir / "latency-state"
+    (workdir / "latency.yml").write_text(
+        f"state_dir: {state}\nrules: [rules]\nchannels:\n  sink: {{url: 'http://127.0.0.1:9/none', kind: webhook}}\n"
+    )
+    count = seconds * 1000
+    box = client.containers.run(
+        "busybox:local",
+        ["sh", "-c", f'i=0; while [ $i -lt {count} ]; do echo "tick $i"; i=$((i+1)); usleep 1000; done'],
+        detach=True,
+        network_mode="none",
+    )
+    try:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "logpipe",
+                "follow",
+                box.name,
+                "--since",
+                "beginning",
+                "--until-exit",
+                "--format",
+                "jsonl",
+                "--config",
+                str(workdir / "latency.yml"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=seconds * 10,
+        )
+        with sqlite3.connect(state / "state.sqlite") as db:
+            rows = db.execute("SELECT created, payload FROM alerts").fetchall()
+        delays = sorted(
+            created - orjson.loads(payload)["event"]["docker_time_ns"] / 1e9
+            if "docker_time_ns" in orjson.loads(payload)["event"]
+            else created - _seconds(orjson.loads(payload)["event"]["docker_time"])
+            for created, payload in rows
+        )
+        rate = len(rows) / seconds
+        print(
+            f"latency: {len(rows):,} alerts at ~{rate:,.0f} lines/s, Docker timestamp -> alert in the outbox: "
+            f"p50 {statistics.median(delays) * 1000:.1f} ms, p99 {delays[int(len(delays) * 0.99)] * 1000:.1f} ms"
+        )
+    finally:
+        box.remove(force=True)
+
+
+def _seconds(stamp: str) -> float:
+    from logpipe.times import parse_iso8601
+
+    value = parse_iso8601(stamp)
+    assert value is not None
+    return value / 1e9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=500_000)
+    args = parser.parse_args()
+    client = docker.from_env(timeout=120)
+    print(f"machine: {os.cpu_count()} cores, docker {client.version()['Version']}, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = Path(scratch)
+        (workdir / "logpipe.yml").write_text(f"state_dir: {workdir / 'state'}\n")
+        read_rate(client, args.lines, workdir)
+        latency(client, workdir)
+
+
+if __name__ == "__main__":
+    main()
