@@ -178,6 +178,9 @@ def replay(
 )
 @click.option("--events-out", type=click.File("ab"), help="Also append every parsed event (redacted) as JSON lines.")
 @click.option("--until-exit", is_flag=True, help="Stop once every followed container has exited and been read.")
+@click.option(
+    "--metrics-address", metavar="HOST:PORT", help="Serve Prometheus /metrics and /health there (e.g. 127.0.0.1:9108)."
+)
 def follow(
     names: tuple[str, ...],
     rule_paths: tuple[Path, ...],
@@ -186,6 +189,7 @@ def follow(
     output_format: str,
     events_out: BinaryIO | None,
     until_exit: bool,
+    metrics_address: str | None,
 ) -> None:
     """Follow the Docker logs of containers NAMES (across restarts and recreations), match the rules, and send
     the alerts. Resumes from its checkpoints after a restart."""
@@ -193,6 +197,7 @@ def follow(
 
     from logpipe.follow import Follower, dump_counters, parse_since
     from logpipe.state import StateStore
+    from logpipe.telemetry import Telemetry
 
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
@@ -208,14 +213,38 @@ def follow(
         if human
         else JsonLinesSink(sys.stdout.buffer, Redactor())
     )
+    telemetry = Telemetry()
+    if metrics_address:
+        host, _, port = metrics_address.rpartition(":")
+        try:
+            bound = telemetry.serve(host or "127.0.0.1", int(port))
+        except (ValueError, OSError) as error:
+            raise click.BadParameter(
+                f"cannot serve on {metrics_address}: {error}", param_hint="--metrics-address"
+            ) from None
+        click.echo(f"metrics and health on http://{host or '127.0.0.1'}:{bound}/metrics", err=True)
     client = docker.from_env(timeout=30)
-    store_path = config.state_dir / "state.sqlite"
-    dispatcher = build_dispatcher(config, Redactor(), rule_dirs)
-    store = dispatcher.store if dispatcher is not None else StateStore(store_path, config.outbox.max_pending)
+    dispatcher = build_dispatcher(
+        config, Redactor(), rule_dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
+    )
+    store = (
+        dispatcher.store
+        if dispatcher is not None
+        else StateStore(config.state_dir / "state.sqlite", config.outbox.max_pending)
+    )
     if dispatcher is not None:
         dispatcher.start()
     follower = Follower(
-        client, names, store, Engine(ruleset), sink.deliver, dispatcher, initial_since, until_exit, events_out
+        client,
+        names,
+        store,
+        Engine(ruleset),
+        sink.deliver,
+        dispatcher,
+        initial_since,
+        until_exit,
+        events_out,
+        telemetry=telemetry,
     )
     try:
         counters = follower.run()
@@ -224,6 +253,7 @@ def follow(
             dispatcher.drain(10)
             dispatcher.stop()
         store.close()
+        telemetry.close()
     click.echo(dump_counters(counters).decode(), err=True)
 
 

@@ -8,6 +8,7 @@ saved together every half second and at shutdown; on start, reading resumes righ
 
 from __future__ import annotations
 
+import collections
 import queue
 import signal
 import threading
@@ -27,6 +28,7 @@ from logpipe.redact import Redactor
 from logpipe.sinks.outbox import Dispatcher
 from logpipe.sources.docker import ContainerReader, EventWatcher, Item
 from logpipe.state import Checkpoint, StateStore
+from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.follow")
 QUEUE_SIZE = 8  # batches (up to 2,048 lines each) between readers and engine; a reader waits when it is full,
@@ -55,6 +57,7 @@ class Follower:
         until_exit: bool = False,
         events_out: BinaryIO | None = None,
         host: str = "",
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.client, self.names, self.store, self.engine = client, list(names), store, engine
         self.deliver, self.dispatcher, self.until_exit, self.events_out = deliver, dispatcher, until_exit, events_out
@@ -68,6 +71,14 @@ class Follower:
         self._safe: dict[tuple[str, str], tuple[str, int, int]] = {}  # the last line whose events are all handled
         self._saved: dict[tuple[str, str], Checkpoint] = {}
         self._pending_alerts: list[Alert] = []
+        self.telemetry = telemetry or Telemetry()
+        self._lines: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._parsed: collections.Counter[tuple[str]] = collections.Counter()
+        self._flags: collections.Counter[tuple[str]] = collections.Counter()
+        self._fired: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._last_time: dict[str, int] = {}
+        self._reconnects: dict[str, int] = {}
+        self._saved_at = time.monotonic()
         self.readers = [
             ContainerReader(
                 client, name, self.queue, self.stopping, store.checkpoints(name), initial_since, until_exit, host
@@ -129,6 +140,8 @@ class Follower:
         current = (raw.origin.container_id, time_ns, seen)  # a tuple: a frozen Checkpoint per line costs 1.35 us
         self._read[key] = current
         self.counters.lines[name] = self.counters.lines.get(name, 0) + 1
+        self._lines[key] += 1
+        self._last_time[name] = time_ns
         self._events(self.assembler.feed(raw))
         held = self.assembler.held(raw.origin)
         if held == 0:
@@ -139,6 +152,9 @@ class Follower:
     def _events(self, events: Sequence[Event]) -> None:
         for event in events:
             self.counters.events += 1
+            self._parsed[(event.parser,)] += 1
+            for flag in event.flags:
+                self._flags[(flag,)] += 1
             if self.events_out is not None:
                 self.events_out.write(self._redactor.event(event).to_json() + b"\n")
             for alert in self.engine.process(event):
@@ -146,6 +162,7 @@ class Follower:
 
     def _alert(self, alert: Alert) -> None:
         self.counters.alerts += 1
+        self._fired[(alert.rule, alert.status)] += 1
         self._pending_alerts.append(alert)
         self.deliver(alert)
 
@@ -197,6 +214,29 @@ class Follower:
             self.store.save_checkpoints(name, positions)
             for stream, position in positions.items():
                 self._saved[(name, stream)] = position
+        self._saved_at = time.monotonic()
+        self._report()
+
+    def _report(self) -> None:
+        """Push what was counted since the last save to the metrics, and the readers' state to the health."""
+        telemetry = self.telemetry
+        telemetry.add(telemetry.lines, self._lines)
+        telemetry.add(telemetry.events, self._parsed)
+        telemetry.add(telemetry.anomalies, self._flags)
+        telemetry.add(telemetry.alerts, self._fired)
+        for counts in (self._lines, self._parsed, self._flags, self._fired):
+            counts.clear()
+        now = time.time_ns()
+        for name, last in self._last_time.items():
+            telemetry.read_lag.labels(name).set(max(0.0, (now - last) / 1e9))
+        telemetry.checkpoint_age.set(0.0)
+        telemetry.queue_depth.set(self.queue.qsize())
+        for reader in self.readers:
+            added = reader.reconnects - self._reconnects.get(reader.container, 0)
+            if added:
+                telemetry.reconnects.labels(reader.container).inc(added)
+                self._reconnects[reader.container] = reader.reconnects
+            telemetry.degraded(f"docker:{reader.container}", reader.problem)
 
 
 def parse_since(text: str) -> int:

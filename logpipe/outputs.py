@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from logpipe.alert import Alert
@@ -37,7 +37,12 @@ def build_sinks(config: Config, renderer: Renderer, store: StateStore | None = N
     return sinks
 
 
-def build_dispatcher(config: Config, redactor: Redactor, rule_dirs: Sequence[Path] = ()) -> Dispatcher | None:
+def build_dispatcher(
+    config: Config,
+    redactor: Redactor,
+    rule_dirs: Sequence[Path] = (),
+    on_outcome: Callable[[str, str], None] | None = None,
+) -> Dispatcher | None:
     """The outbox and its sinks, or None when no receiver is configured (alerts go to the console only)."""
     if not config.sentry_dsn() and not config.channels:
         return None
@@ -52,4 +57,4 @@ def build_dispatcher(config: Config, redactor: Redactor, rule_dirs: Sequence[Pat
     def route(alert: Alert) -> list[str]:
         return list(alert.actions) if alert.actions else config.sinks_for(alert.severity)
 
-    return Dispatcher(store, sinks, route, redactor, policy)
+    return Dispatcher(store, sinks, route, redactor, policy, on_outcome)

@@ -52,9 +52,11 @@ class Dispatcher:
         route: Router,
         redactor: Redactor,
         policy: RetryPolicy | None = None,
+        on_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
         self.store, self.sinks, self.route, self.redactor = store, dict(sinks), route, redactor
         self.policy = policy or RetryPolicy()
+        self.on_outcome = on_outcome or (lambda sink, outcome: None)  # (sink, delivered|retry|dead), for metrics
         self._wake = {name: threading.Event() for name in self.sinks}
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -138,6 +140,7 @@ class Dispatcher:
             self._failed(sink, delivery, DeliveryError(f"{type(error).__name__}: {error}"))
         else:
             self.store.delivered(delivery.alert_id, sink.name)
+            self.on_outcome(sink.name, "delivered")
             log.info(
                 "delivered",
                 sink=sink.name,
@@ -150,6 +153,7 @@ class Dispatcher:
         attempts = delivery.attempts + 1
         retry_at = self.policy.retry_at(attempts, error, time.time())
         self.store.failed(delivery.alert_id, sink.name, str(error), retry_at)
+        self.on_outcome(sink.name, "dead" if retry_at is None else "retry")
         if retry_at is None:
             log.error("dead-lettered", sink=sink.name, alert=delivery.alert_id, attempts=attempts, error=str(error))
         else:

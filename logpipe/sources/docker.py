@@ -50,6 +50,7 @@ class ContainerReader(threading.Thread):
         self.positions = dict(positions)  # stream -> how far it was read (resume point)
         self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
         self.reconnects = 0
+        self.problem: str | None = None  # why following is degraded (the daemon unreachable), for /health
         self._origins: dict[tuple[str, str], Origin] = {}
         self._at_time: dict[str, tuple[int, int]] = {}  # per stream: (timestamp, lines read at it) in this read
 
@@ -91,13 +92,17 @@ class ContainerReader(threading.Thread):
         import docker.errors
 
         try:
-            return self.client.api.inspect_container(self.container)  # type: ignore[no-any-return]
+            info: dict[str, Any] = self.client.api.inspect_container(self.container)
         except docker.errors.NotFound:
+            self.problem = None
             return None
-        except docker.errors.DockerException as error:
+        except (docker.errors.DockerException, OSError) as error:
+            self.problem = f"docker unavailable: {error}"
             log.warning("docker unavailable; retrying", container=self.container, error=str(error))
             self.stopping.wait(1.0)
             return None
+        self.problem = None
+        return info
 
     def _wait_for_change(self, seen: dict[str, Any]) -> None:
         """Until the container starts again (or another takes its name)."""

@@ -18,7 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def follow(tmp_path: Path, name: str, out: str = "events.jsonl", *extra: str) -> subprocess.Popen[bytes]:
+def follow(
+    tmp_path: Path, name: str, out: str = "events.jsonl", *extra: str, until_exit: bool = True
+) -> subprocess.Popen[bytes]:
+    """Start `logpipe follow NAME` (from the beginning, events to `out`); its stderr goes to `<out>.stderr`, not
+    to a pipe nobody reads while the test runs (a full pipe would block logpipe)."""
     config = tmp_path / "logpipe.yml"
     if not config.exists():
         config.write_text("state_dir: state\n")
@@ -32,22 +36,27 @@ def follow(tmp_path: Path, name: str, out: str = "events.jsonl", *extra: str) ->
         str(config),
         "--since",
         "beginning",
-        "--until-exit",
         "--events-out",
         str(tmp_path / out),
         "--format",
         "jsonl",
         *extra,
     ]
-    return subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, cwd=tmp_path
+    if until_exit:
+        command.append("--until-exit")
+    log = tmp_path / f"{out}.stderr"
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True, cwd=tmp_path
     )
+    process.log = log  # type: ignore[attr-defined]
+    return process
 
 
 def finish(process: subprocess.Popen[bytes], timeout: float = 90) -> dict[str, Any]:
-    _, stderr = process.communicate(timeout=timeout)
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    return json.loads(stderr.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
+    process.wait(timeout=timeout)
+    stderr: str = process.log.read_text()  # type: ignore[attr-defined]
+    assert process.returncode == 0, stderr[-2000:]
+    return json.loads(stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def log_lines(path: Path) -> list[dict[str, Any]]:
@@ -187,3 +196,59 @@ def test_killed_under_load_every_alert_is_delivered_once_by_id(tmp_path: Path, c
         assert len(requests) - len(by_key) <= 1
     finally:
         receiver.stop()
+
+
+def test_metrics_and_health_while_following(tmp_path: Path, container: Any) -> None:
+    import urllib.request
+
+    from tests.integration.receivers import free_port
+
+    port = free_port()
+    box = container('i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done; sleep 30')
+    process = follow(tmp_path, box.name, "events.jsonl", "--metrics-address", f"127.0.0.1:{port}", until_exit=False)
+    try:
+        deadline = time.time() + 30
+        metrics = ""
+        while time.time() < deadline:
+            try:
+                metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+            except OSError:
+                metrics = ""
+            if f'logpipe_lines_read_total{{container="{box.name}",stream="stdout"}} 300.0' in metrics:
+                break
+            time.sleep(0.2)
+        assert f'logpipe_lines_read_total{{container="{box.name}",stream="stdout"}} 300.0' in metrics
+        assert 'logpipe_events_total{parser="plain"} 300.0' in metrics
+        health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read())
+        assert health == {"status": "ok", "problems": {}}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    assert process.returncode == 0
+
+
+def test_recreated_ten_times_under_the_same_name_no_gap_no_duplicate(tmp_path: Path, docker_client: Any) -> None:
+    name = f"lp-recreate-{os.getpid()}"
+    process = follow(tmp_path, name, until_exit=False)  # containers come and go: follow until stopped
+    try:
+        for generation in range(10):
+            box = docker_client.containers.run(
+                "busybox:local",
+                [
+                    "sh",
+                    "-c",
+                    f'i=0; while [ $i -lt 50 ]; do echo "gen {generation} line $i"; i=$((i+1)); done; sleep 1',
+                ],
+                name=name,
+                detach=True,
+                network_mode="none",
+            )
+            box.wait()
+            box.remove(force=True)  # as `docker compose up --force-recreate` does
+        time.sleep(2)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    seen = numbers(log_lines(tmp_path / "events.jsonl"))
+    stderr = (tmp_path / "events.jsonl.stderr").read_text()
+    assert seen == collections.Counter(f"gen {g} line {i}" for g in range(10) for i in range(50)), stderr[-3000:]
