@@ -74,6 +74,16 @@ def source_origin(source: BinaryIO) -> Origin:
     return Origin(source="stdin" if name in ("-", "<stdin>") else "file", name=str(name))
 
 
+def alert_printer(
+    output_format: str, redactor: Redactor | None, config: Config, rule_dirs: Sequence[Path]
+) -> ConsoleSink | JsonLinesSink:
+    """Alerts on stdout: through the console template on a terminal (or --format human), else JSON lines."""
+    human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
+    if human:
+        return ConsoleSink(sys.stdout, sys.stdout.isatty(), redactor, renderer_for(config, rule_dirs))
+    return JsonLinesSink(sys.stdout.buffer, redactor)
+
+
 def config_option(function: Callable[..., None]) -> Callable[..., None]:
     return click.option(
         "--config",
@@ -127,13 +137,7 @@ def replay(
     ruleset = load_or_fail(paths)
     engine = Engine(ruleset)
     rule_dirs = [p if p.is_dir() else p.parent for p in paths]
-    printed_redactor = None if no_redact else Redactor()
-    human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
-    sink: ConsoleSink | JsonLinesSink = (
-        ConsoleSink(sys.stdout, sys.stdout.isatty(), printed_redactor, renderer_for(config, rule_dirs))
-        if human
-        else JsonLinesSink(sys.stdout.buffer, printed_redactor)
-    )
+    sink = alert_printer(output_format, None if no_redact else Redactor(), config, rule_dirs)
     dispatcher = build_dispatcher(config, Redactor(), rule_dirs)
     if dispatcher is not None:
         dispatcher.start()
@@ -207,12 +211,7 @@ def follow(
         initial_since = parse_since(since_text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
-    human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
-    sink: ConsoleSink | JsonLinesSink = (
-        ConsoleSink(sys.stdout, sys.stdout.isatty(), Redactor(), renderer_for(config, rule_dirs))
-        if human
-        else JsonLinesSink(sys.stdout.buffer, Redactor())
-    )
+    sink = alert_printer(output_format, Redactor(), config, rule_dirs)
     telemetry = Telemetry()
     if metrics_address:
         host, _, port = metrics_address.rpartition(":")

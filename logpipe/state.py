@@ -100,22 +100,7 @@ class StateStore:
     def put(self, alert_id: str, payload: dict[str, Any], sinks: Sequence[str], now: float | None = None) -> bool:
         """Store an alert and a pending delivery per sink, in one transaction. False if it was already stored
         (a replay after a crash): nothing is queued twice."""
-        now = time.time() if now is None else now
-        with self._transaction() as db:
-            if db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone():
-                return False
-            pending = db.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]
-            if pending + len(sinks) > self.max_pending:
-                raise OutboxFull(f"{pending} deliveries pending (limit {self.max_pending})")
-            db.execute(
-                "INSERT INTO alerts (id, created, payload) VALUES (?, ?, ?)",
-                (alert_id, now, orjson.dumps(payload, default=str)),
-            )
-            db.executemany(
-                "INSERT INTO deliveries (alert_id, sink, next_attempt) VALUES (?, ?, ?)",
-                [(alert_id, sink, now) for sink in sinks],
-            )
-        return True
+        return self.put_many([(alert_id, payload, list(sinks))], now)[0]
 
     def put_many(self, alerts: list[tuple[str, dict[str, Any], list[str]]], now: float | None = None) -> list[bool]:
         """Several alerts in one transaction (one fsync): the follower commits a batch's alerts together."""
