@@ -22,7 +22,7 @@ import structlog
 
 from logpipe.alert import Alert
 from logpipe.engine import Engine
-from logpipe.event import Event, RawLine
+from logpipe.event import Event, Origin, RawLine
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
 from logpipe.sinks.outbox import Dispatcher
@@ -71,6 +71,7 @@ class Follower:
         self._safe: dict[tuple[str, str], tuple[str, int, int]] = {}  # the last line whose events are all handled
         self._saved: dict[tuple[str, str], Checkpoint] = {}
         self._pending_alerts: list[Alert] = []
+        self._warm: set[Origin] = set()
         self.telemetry = telemetry or Telemetry()
         self._lines: collections.Counter[tuple[str, str]] = collections.Counter()
         self._parsed: collections.Counter[tuple[str]] = collections.Counter()
@@ -81,7 +82,15 @@ class Follower:
         self._saved_at = time.monotonic()
         self.readers = [
             ContainerReader(
-                client, name, self.queue, self.stopping, store.checkpoints(name), initial_since, until_exit, host
+                client,
+                name,
+                self.queue,
+                self.stopping,
+                store.checkpoints(name),
+                initial_since,
+                until_exit,
+                host,
+                engine.ruleset.memory(),
             )
             for name in self.names
         ]
@@ -106,8 +115,8 @@ class Follower:
                 except queue.Empty:
                     kind = ""
                 if kind == "lines":
-                    for raw in payload:
-                        self._line(name, raw)
+                    for raw, warm in payload:
+                        self._line(name, raw, warm)
                 elif kind == "event":
                     self._events([payload])
                 elif kind == "ended":
@@ -132,8 +141,15 @@ class Follower:
                 reader.join(timeout=5)
         return self.counters
 
-    def _line(self, name: str, raw: RawLine) -> None:
+    def _line(self, name: str, raw: RawLine, warm: bool = False) -> None:
         key = (name, raw.origin.stream)
+        if warm:  # handled before the restart: rebuild windows and throttles, output nothing, move no checkpoint
+            self._warm.add(raw.origin)
+            self._events(self.assembler.feed(raw), warm=True)
+            return
+        if raw.origin in self._warm:  # the first new line of this stream: what warm-up left open is warm too
+            self._warm.discard(raw.origin)
+            self._events(self.assembler.flush_stream(raw.origin), warm=True)
         previous = self._read.get(key)
         time_ns = raw.docker_time or 0
         seen = previous[2] + 1 if previous is not None and previous[1] == time_ns else 1
@@ -149,7 +165,11 @@ class Follower:
         elif held == 1 and previous is not None:
             self._safe[key] = previous  # only this line is held: everything before it is handled
 
-    def _events(self, events: Sequence[Event]) -> None:
+    def _events(self, events: Sequence[Event], warm: bool = False) -> None:
+        if warm:
+            for event in events:
+                self.engine.process(event)  # its alerts were committed before the restart: the same ids, dropped
+            return
         for event in events:
             self.counters.events += 1
             self._parsed[(event.parser,)] += 1
@@ -196,8 +216,8 @@ class Follower:
             except queue.Empty:
                 return
             if kind == "lines":
-                for raw in payload:
-                    self._line(name, raw)
+                for raw, warm in payload:
+                    self._line(name, raw, warm)
             elif kind == "event":
                 self._events([payload])
 

@@ -74,6 +74,17 @@ class RuleSet:
         self._first_rule = len(self.extractors)
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
 
+    def memory(self) -> int:
+        """How far back (ns) rule state reaches: the longest window, sequence or throttle, at most an hour. A
+        restarted follower re-reads that much before its checkpoint to rebuild windows and throttles."""
+        spans = [
+            span
+            for rule in self.rules
+            for span in (rule.info.model.window, rule.info.model.within, rule.info.model.throttle)
+            if span
+        ]
+        return min(max(spans, default=0), 3_600_000_000_000)
+
     def new_states(self) -> list[RuleKind]:
         """Rule instances with empty windows and throttles, in rule order: one set per engine."""
         return [loaded.new_state() for loaded in self.loaded]

@@ -125,6 +125,13 @@ class Assembler:
             if stream.head is not None and stream.last_arrival <= deadline
         ]
 
+    def flush_stream(self, origin: Origin) -> list[Event]:
+        """Emit the open event of one stream now (the follower's warm-up ends on it)."""
+        stream = self._streams.get(origin)
+        if stream is None or stream.head is None:
+            return []
+        return [self._close(stream)]
+
     def flush(self) -> list[Event]:
         """End of input: emit every open event, and any partial line whose last chunk never came."""
         out: list[Event] = []

@@ -26,7 +26,8 @@ from logpipe.state import Checkpoint
 from logpipe.times import parse_docker_time
 
 log = structlog.get_logger("logpipe.docker")
-Item = tuple[str, str, Any]  # ("lines", name, [RawLine]) | ("event", name, Event) | ("ended", name, None)
+# ("lines", name, [(RawLine, warm-up?)]) | ("event", name, Event) | ("ended", name, None)
+Item = tuple[str, str, Any]
 _EVENT_ACTIONS = {"start", "die", "oom", "restart", "kill", "stop", "health_status"}
 _EVENT_LEVELS = {"die": "error", "oom": "critical", "kill": "warning", "health_status": "warning"}
 
@@ -44,8 +45,12 @@ class ContainerReader(threading.Thread):
         initial_since: int,
         until_exit: bool,
         host: str = "",
+        lookback: int = 0,
     ) -> None:
         super().__init__(name=f"docker-{name}", daemon=True)
+        # after a restart, first re-read `lookback` ns before the checkpoint as warm-up lines, so the engine's
+        # windows and throttles are rebuilt (they lived in memory); only for the container the checkpoint is of
+        self.lookback = lookback if positions else 0
         self.client, self.container, self.out, self.stopping = client, name, out, stop
         self.positions = dict(positions)  # stream -> how far it was read (resume point)
         self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
@@ -121,6 +126,8 @@ class ContainerReader(threading.Thread):
         import requests
 
         since = min((cp.time for cp in self.positions.values()), default=self.initial_since)
+        if self.lookback:
+            since = max(0, since - self.lookback)
         params = {
             "stdout": 1,
             "stderr": 1,
@@ -145,7 +152,9 @@ class ContainerReader(threading.Thread):
                 self.positions[stream] = Checkpoint(container_id, time_ns, seen)
 
     def _forward(self, container_id: str, lines: Iterable[tuple[int, bytes, bool]]) -> None:
-        batch: list[RawLine] = []
+        batch: list[tuple[RawLine, bool]] = []  # (line, warm-up?)
+        warmup = self.lookback > 0
+        self.lookback = 0  # warm-up happens once, on the first read after a start
         for stream_id, line, partial in lines:
             if self.stopping.is_set():
                 return
@@ -171,11 +180,12 @@ class ContainerReader(threading.Thread):
             count = at_time[1] + 1 if at_time is not None and at_time[0] == docker_time else 1
             self._at_time[stream] = (docker_time, count)
             resume = self.positions.get(stream)
-            if resume is not None and (
+            handled = resume is not None and (
                 docker_time < resume.time or (docker_time == resume.time and count <= resume.seen)
-            ):
+            )
+            if handled and not warmup:
                 continue
-            batch.append(RawLine(text, self._origin(container_id, stream), docker_time, partial))
+            batch.append((RawLine(text, self._origin(container_id, stream), docker_time, partial), handled))
             if len(batch) >= 2048:
                 self.out.put(("lines", self.container, batch))
                 batch = []

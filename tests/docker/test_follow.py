@@ -252,3 +252,68 @@ def test_recreated_ten_times_under_the_same_name_no_gap_no_duplicate(tmp_path: P
     seen = numbers(log_lines(tmp_path / "events.jsonl"))
     stderr = (tmp_path / "events.jsonl.stderr").read_text()
     assert seen == collections.Counter(f"gen {g} line {i}" for g in range(10) for i in range(50)), stderr[-3000:]
+
+
+def test_window_and_throttle_state_survive_a_restart(tmp_path: Path, container: Any) -> None:
+    """3 matches within 1 m fire the threshold rule, even with a logpipe restart after the second; a match within
+    the throttle of an alert already sent does not alert again after the restart."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "db.yml").write_text(
+        "rules:\n"
+        "  - id: db-burst\n    kind: threshold\n    title: burst\n    runbook: none\n"
+        "    match: {message: {contains: ECONNREFUSED}}\n    count: 3\n    window: 1m\n    throttle: 10m\n"
+        "    examples: {match: ['connect ECONNREFUSED 1.2.3.4:5432']}\n"
+        "  - id: db-error\n    title: error\n    runbook: none\n"
+        "    match: {message: {contains: ECONNREFUSED}}\n    throttle: 10m\n"
+        "    examples: {match: ['connect ECONNREFUSED 1.2.3.4:5432']}\n"
+    )
+    (tmp_path / "logpipe.yml").write_text("state_dir: state\nrules: [rules]\n")
+    box = container(
+        "echo 'connect ECONNREFUSED 10.0.0.3:5432'; echo 'connect ECONNREFUSED 10.0.0.3:5432'; "
+        "sleep 4; echo 'connect ECONNREFUSED 10.0.0.3:5432'; sleep 1"
+    )
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "logpipe",
+            "follow",
+            box.name,
+            "--config",
+            str(tmp_path / "logpipe.yml"),
+            "--since",
+            "beginning",
+            "--format",
+            "jsonl",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
+    time.sleep(2.5)  # the first two lines are handled; the third comes later
+    os.killpg(first.pid, signal.SIGTERM)
+    before = [json.loads(line)["rule"] for line in first.communicate(timeout=30)[0].splitlines()]
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "logpipe",
+            "follow",
+            box.name,
+            "--config",
+            str(tmp_path / "logpipe.yml"),
+            "--since",
+            "beginning",
+            "--until-exit",
+            "--format",
+            "jsonl",
+        ],
+        capture_output=True,
+        timeout=60,
+        cwd=tmp_path,
+        check=True,
+    )
+    after = [json.loads(line)["rule"] for line in second.stdout.splitlines()]
+    assert before == ["db-error"]  # the every-match alert, once
+    assert after == ["db-burst"]  # the third match completes the window rebuilt from before the restart
