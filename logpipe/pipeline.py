@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from logpipe.alert import Alert
-from logpipe.engine import Engine
+from typing import TYPE_CHECKING
+
 from logpipe.event import Event, RawLine
 from logpipe.parsers import Assembler
+
+if TYPE_CHECKING:  # `logpipe parse` needs neither: no pydantic, hyperscan or ddsketch loaded for it
+    from logpipe.alert import Alert
+    from logpipe.engine import Engine
 
 
 def parse_lines(lines: Iterable[RawLine], assembler: Assembler | None = None) -> Iterator[Event]:
