@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-
 from typing import TYPE_CHECKING
 
 from logpipe.event import Event, RawLine
