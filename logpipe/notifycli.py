@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -109,6 +108,3 @@ def _fresh_id() -> str:
     import uuid
 
     return uuid.uuid4().hex
-
-
-_ = sys
