@@ -3,14 +3,22 @@ outbox, with checkpoints that only advance past lines whose events are fully han
 
 Checkpoints: for each container and stream, the position (Docker timestamp, lines seen at that timestamp) of the
 last line that is no longer held by the assembler (an open multi-line event or a partial chunk is held). They are
-saved together every half second and at shutdown; on start, reading resumes right after them.
+saved together every half second and at shutdown; on start, reading resumes right after them. Docker events
+have a checkpoint of their own (their time and how many shared it), under the name `EVENTS`.
+
+The event output file (--events-out) is flushed before each save, and its length saved in the same transaction as
+the checkpoints; on start it is cut back to that length. So after a kill -9, what was written past the last save
+is removed and written again from the re-read lines: each line's event appears exactly once. Alerts are kept
+once by their deterministic id in the outbox, whatever is re-read.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import queue
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +34,7 @@ from logpipe.event import Event, Origin, RawLine
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
 from logpipe.sinks.outbox import Dispatcher
-from logpipe.sources.docker import ContainerReader, EventWatcher, Item
+from logpipe.sources.docker import EVENTS, ContainerReader, EventWatcher, Item
 from logpipe.state import Checkpoint, StateStore
 from logpipe.telemetry import Telemetry
 
@@ -95,7 +103,16 @@ class Follower:
             )
             for name in self.names
         ]
-        self.watcher = EventWatcher(client, set(self.names), self.queue, self.stopping, initial_since)
+        self.watcher = EventWatcher(
+            client,
+            set(self.names),
+            self.queue,
+            self.stopping,
+            initial_since,
+            store.checkpoints(EVENTS).get(EVENTS),
+            engine.ruleset.memory(),
+        )
+        self._output = _committed_output(events_out, store)
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
@@ -118,8 +135,8 @@ class Follower:
                 if kind == "lines":
                     for raw, warm in payload:
                         self._line(name, raw, warm)
-                elif kind == "event":
-                    self._events([payload])
+                elif kind == "events":
+                    self._docker_events(payload)
                 elif kind == "ended":
                     ended.add(name)
                 now = time.monotonic()
@@ -221,20 +238,31 @@ class Follower:
             if kind == "lines":
                 for raw, warm in payload:
                     self._line(name, raw, warm)
-            elif kind == "event":
-                self._events([payload])
+            elif kind == "events":
+                self._docker_events(payload)
+
+    def _docker_events(self, items: Sequence[tuple[Event, bool, tuple[int, int]]]) -> None:
+        for event, warm, (time_ns, seen) in items:
+            self._events([event], warm)
+            if not warm:
+                self._safe[(EVENTS, EVENTS)] = ("", time_ns, seen)
 
     def _save(self) -> None:
         self._commit_alerts()  # never a checkpoint past a line whose alert is not in the outbox
+        outputs = {}
         if self.events_out is not None:
             self.events_out.flush()
+            if self._output is not None:
+                os.fsync(self.events_out.fileno())  # on disk before the checkpoint that counts it
+                outputs[self._output] = os.fstat(self.events_out.fileno()).st_size
         changed: dict[str, dict[str, Checkpoint]] = {}
         for (name, stream), (container_id, time_ns, seen) in self._safe.items():
             position = Checkpoint(container_id, time_ns, seen)
             if self._saved.get((name, stream)) != position:
                 changed.setdefault(name, {})[stream] = position
+        if changed or outputs:
+            self.store.save_progress(changed, outputs)
         for name, positions in changed.items():
-            self.store.save_checkpoints(name, positions)
             for stream, position in positions.items():
                 self._saved[(name, stream)] = position
         self._saved_at = time.monotonic()
@@ -260,6 +288,31 @@ class Follower:
                 telemetry.reconnects.labels(reader.container).inc(added)
                 self._reconnects[reader.container] = reader.reconnects
             telemetry.degraded(f"docker:{reader.container}", reader.problem)
+        telemetry.degraded("docker:events", self.watcher.problem)
+
+
+def _committed_output(events_out: BinaryIO | None, store: StateStore) -> str | None:
+    """The event output's path when it is a regular file, after cutting it back to the length saved with the
+    checkpoints (what lies beyond was written from lines that will be read again). None for a pipe or terminal."""
+    if events_out is None:
+        return None
+    try:
+        info = os.fstat(events_out.fileno())
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    path = os.path.realpath(events_out.name)
+    committed = store.output_size(path)
+    if committed is None:
+        store.save_progress({}, {path: info.st_size})  # a kill before the first save cuts back to here
+    elif info.st_size > committed:
+        log.info("cutting the event output back to its last checkpoint", path=path, removed=info.st_size - committed)
+        os.ftruncate(events_out.fileno(), committed)
+    elif info.st_size < committed:
+        log.warning("the event output is shorter than logpipe wrote; was it truncated?", path=path)
+        store.save_progress({}, {path: info.st_size})
+    return path
 
 
 def parse_since(text: str) -> int:

@@ -1,6 +1,6 @@
 """The state store: SQLite in logpipe's state directory. It holds the outbox: every alert, redacted, and its
 delivery state per sink, written before any delivery is tried, so nothing is lost when a receiver is down or
-logpipe is killed. (Checkpoints and window state join it with the Docker follower.)
+logpipe is killed; and the follower's checkpoints, with the committed length of its event output file.
 
 Delivery is at least once to a receiver and exactly once per alert id and sink: the same alert (deterministic id)
 is stored once, and a delivery marked done is never tried again. Between sending and marking, a crash can repeat
@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     time INTEGER NOT NULL,        -- Docker timestamp (ns) of the last line handled
     seen INTEGER NOT NULL,        -- lines handled with exactly that timestamp (they can share one)
     PRIMARY KEY (container, stream)
+);
+CREATE TABLE IF NOT EXISTS outputs (
+    path TEXT PRIMARY KEY,        -- a file logpipe appends events to (--events-out)
+    size INTEGER NOT NULL         -- its length when the checkpoints beside it were saved
 );
 """
 
@@ -193,15 +197,31 @@ class StateStore:
             ).fetchall()
         return {stream: Checkpoint(container_id, time, seen) for stream, container_id, time, seen in rows}
 
-    def save_checkpoints(self, container: str, positions: dict[str, Checkpoint]) -> None:
-        """Replace a container's checkpoints in one transaction (all streams move together or not at all)."""
+    def save_progress(self, positions: dict[str, dict[str, Checkpoint]], outputs: dict[str, int]) -> None:
+        """Move checkpoints (per followed name and stream) and output file lengths together, in one transaction:
+        after a crash, an output is cut back to the length that matches the checkpoints, and the lines after
+        them are read again, so each line's event is written exactly once."""
         with self._transaction() as db:
             db.executemany(
                 "INSERT INTO checkpoints (container, stream, container_id, time, seen) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (container, stream) DO UPDATE SET container_id = excluded.container_id, "
                 "time = excluded.time, seen = excluded.seen",
-                [(container, stream, cp.container_id, cp.time, cp.seen) for stream, cp in positions.items()],
+                [
+                    (container, stream, cp.container_id, cp.time, cp.seen)
+                    for container, streams in positions.items()
+                    for stream, cp in streams.items()
+                ],
             )
+            db.executemany(
+                "INSERT INTO outputs (path, size) VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size",
+                list(outputs.items()),
+            )
+
+    def output_size(self, path: str) -> int | None:
+        """The committed length of an output file, or None if logpipe never saved progress with it."""
+        with self._lock:
+            row = self._db.execute("SELECT size FROM outputs WHERE path = ?", (path,)).fetchone()
+        return None if row is None else int(row[0])
 
     def recent_payloads(self, sink: str, limit: int) -> list[dict[str, Any]]:
         """The newest alerts delivered to a sink, oldest first (the Sentry sink rebuilds breadcrumb trails)."""
