@@ -9,8 +9,8 @@ import os
 import random
 import signal
 import subprocess
-import threading
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -407,8 +407,10 @@ def test_dockerd_restarted_under_load_logpipe_degrades_and_resumes_exactly_once(
         while time.time() < deadline and "run 2 last" not in (tmp_path / "events.jsonl").read_text():
             time.sleep(0.5)
         assert process.poll() is None, "logpipe exited when the daemon went away"
-        time.sleep(1)
-        assert _health(port)["status"] == "ok"
+        deadline = time.time() + 20  # the events stream reconnects with a capped backoff
+        while time.time() < deadline and _health(port)["status"] != "ok":
+            time.sleep(0.5)
+        assert _health(port)["status"] == "ok", _health(port)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
@@ -416,3 +418,40 @@ def test_dockerd_restarted_under_load_logpipe_degrades_and_resumes_exactly_once(
     assert "run 2 last" in kept
     seen = numbers(log_lines(tmp_path / "events.jsonl"), "run ")
     assert seen == collections.Counter(kept), (tmp_path / "events.jsonl.stderr").read_text()[-3000:]
+
+
+def _docker_events(path: Path, action: str) -> list[dict[str, Any]]:
+    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [e for e in events if e["origin"]["source"] == "docker-events" and e["fields"]["docker"]["action"] == action]
+
+
+def test_a_death_the_daemon_no_longer_remembers_is_made_up_from_the_container_state(
+    tmp_path: Path, container: Any
+) -> None:
+    """The daemon keeps its last 256 events. logpipe is down while the followed container dies and 300 other
+    events push that death out: on start, logpipe compares the container's state with the events it has and
+    reports the death once (and not again after another restart)."""
+    followed = container("sleep 600")
+    noisy = container("sleep 600")
+    out = tmp_path / "events.jsonl"
+
+    def run_until(condition: Any, wait: float = 30) -> None:
+        process = follow(tmp_path, followed.name, until_exit=False)
+        deadline = time.time() + wait
+        while time.time() < deadline and not condition():
+            time.sleep(0.3)
+        time.sleep(1)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+    run_until(lambda: out.exists() and _docker_events(out, "start"))
+    followed.kill()  # SIGKILL: dies with exit code 137
+    for _ in range(300):
+        noisy.kill(signal="SIGUSR1")  # a "kill" event each; sleep as PID 1 ignores the signal
+    run_until(lambda: _docker_events(out, "die"))
+    run_until(lambda: False, wait=3)  # a third run, with nothing new: nothing is made up twice
+    deaths = _docker_events(out, "die")
+    assert len(deaths) == 1, deaths
+    assert deaths[0]["fields"]["docker"]["exitCode"] == 137
+    assert deaths[0]["fields"]["docker"]["reconciled"] is True
+    assert len(_docker_events(out, "start")) == 1
