@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 from click._termui_impl import ProgressBar
@@ -24,6 +25,9 @@ from logpipe.redact import Redactor
 from logpipe.sinks.console import ConsoleSink
 from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sources.file import ProgressCallback, read_lines
+
+if TYPE_CHECKING:
+    from logpipe.liveview import LiveView
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -185,6 +189,11 @@ def replay(
 @click.option(
     "--metrics-address", metavar="HOST:PORT", help="Serve Prometheus /metrics and /health there (e.g. 127.0.0.1:9108)."
 )
+@click.option(
+    "--view/--no-view",
+    default=None,
+    help="A live view of the followed containers, lines/s and alerts (default: when stdout is a terminal).",
+)
 def follow(
     names: tuple[str, ...],
     rule_paths: tuple[Path, ...],
@@ -194,14 +203,11 @@ def follow(
     events_out: BinaryIO | None,
     until_exit: bool,
     metrics_address: str | None,
+    view: bool | None,
 ) -> None:
     """Follow the Docker logs of containers NAMES (across restarts and recreations), match the rules, and send
     the alerts. Resumes from its checkpoints after a restart."""
-    import docker
-
-    from logpipe.follow import Follower, dump_counters, parse_since
-    from logpipe.state import StateStore
-    from logpipe.telemetry import Telemetry
+    from logpipe.follow import parse_since
 
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
@@ -211,7 +217,43 @@ def follow(
         initial_since = parse_since(since_text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
-    sink = alert_printer(output_format, Redactor(), config, rule_dirs)
+    if view is None:
+        view = sys.stdout.isatty() and output_format != "jsonl"
+    with contextlib.ExitStack() as stack:
+        live = None
+        if view:
+            from logpipe.liveview import LiveView
+
+            live = stack.enter_context(LiveView(sys.stdout))
+            # from here on stdout and stderr print above the view: alerts and logpipe's own log go through it
+            level = click.get_current_context().find_root().params["log_level"]
+            configure_logging("logpipe", version=_version(), level=level, stream=sys.stderr)
+        sink = alert_printer(output_format, Redactor(), config, rule_dirs)
+        counters = _follow(
+            names, config, ruleset, rule_dirs, sink, initial_since, until_exit, events_out, metrics_address, live
+        )
+    click.echo(counters, err=True)  # after the view is gone
+
+
+def _follow(
+    names: Sequence[str],
+    config: Config,
+    ruleset: RuleSet,
+    rule_dirs: Sequence[Path],
+    sink: ConsoleSink | JsonLinesSink,
+    initial_since: int,
+    until_exit: bool,
+    events_out: BinaryIO | None,
+    metrics_address: str | None,
+    live: LiveView | None,
+) -> str:
+    """Follow until stopped; the counters as JSON."""
+    import docker
+
+    from logpipe.follow import Follower, dump_counters
+    from logpipe.state import StateStore
+    from logpipe.telemetry import Telemetry
+
     telemetry = Telemetry()
     if metrics_address:
         host, _, port = metrics_address.rpartition(":")
@@ -244,6 +286,7 @@ def follow(
         until_exit,
         events_out,
         telemetry=telemetry,
+        view=live.show if live is not None else None,
     )
     try:
         counters = follower.run()
@@ -253,7 +296,7 @@ def follow(
             dispatcher.stop()
         store.close()
         telemetry.close()
-    click.echo(dump_counters(counters).decode(), err=True)
+    return dump_counters(counters).decode()
 
 
 def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:

@@ -31,6 +31,7 @@ import structlog
 from logpipe.alert import Alert
 from logpipe.engine import Engine
 from logpipe.event import Event, Origin, RawLine
+from logpipe.liveview import ContainerRow, Snapshot
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
 from logpipe.sinks.outbox import Dispatcher
@@ -66,6 +67,7 @@ class Follower:
         events_out: BinaryIO | None = None,
         host: str = "",
         telemetry: Telemetry | None = None,
+        view: Callable[[Snapshot], None] | None = None,
     ) -> None:
         self.client, self.names, self.store, self.engine = client, list(names), store, engine
         self.deliver, self.dispatcher, self.until_exit, self.events_out = deliver, dispatcher, until_exit, events_out
@@ -82,13 +84,16 @@ class Follower:
         self._warm: set[Origin] = set()
         self._origin_of: dict[tuple[str, str], Origin] = {}  # the current container's origin per (name, stream)
         self.telemetry = telemetry or Telemetry()
+        self.view = view  # the live view on a terminal, shown at each report
+        self._alerts_by_rule: collections.Counter[str] = collections.Counter()
+        self._lines_at_report: dict[str, int] = {}
         self._lines: collections.Counter[tuple[str, str]] = collections.Counter()
         self._parsed: collections.Counter[tuple[str]] = collections.Counter()
         self._flags: collections.Counter[tuple[str]] = collections.Counter()
         self._fired: collections.Counter[tuple[str, str]] = collections.Counter()
         self._last_time: dict[str, int] = {}
         self._reconnects: dict[str, int] = {}
-        self._saved_at = time.monotonic()
+        self._saved_at = self._reported_at = time.monotonic()
         self.readers = [
             ContainerReader(
                 client,
@@ -201,6 +206,7 @@ class Follower:
     def _alert(self, alert: Alert) -> None:
         self.counters.alerts += 1
         self._fired[(alert.rule, alert.status)] += 1
+        self._alerts_by_rule[alert.rule] += 1
         self._pending_alerts.append(alert)
         self.deliver(alert)
 
@@ -289,6 +295,22 @@ class Follower:
                 self._reconnects[reader.container] = reader.reconnects
             telemetry.degraded(f"docker:{reader.container}", reader.problem)
         telemetry.degraded("docker:events", self.watcher.problem)
+        if self.view is not None:
+            self.view(self._snapshot(now))
+
+    def _snapshot(self, now: int) -> Snapshot:
+        elapsed = max(1e-3, time.monotonic() - self._reported_at)
+        self._reported_at = time.monotonic()
+        rows = []
+        for reader in self.readers:
+            name = reader.container
+            lines = self.counters.lines.get(name, 0)
+            rate = (lines - self._lines_at_report.get(name, 0)) / elapsed
+            self._lines_at_report[name] = lines
+            last = self._last_time.get(name)
+            lag = None if last is None else max(0.0, (now - last) / 1e9)
+            rows.append(ContainerRow(name, reader.problem or reader.state, lines, rate, lag))
+        return Snapshot(rows, collections.Counter(self._alerts_by_rule), self.telemetry.problems())
 
 
 def _committed_output(events_out: BinaryIO | None, store: StateStore) -> str | None:

@@ -49,9 +49,12 @@ class Telemetry:
             else:
                 self._problems[component] = reason
 
-    def health(self) -> dict[str, object]:
+    def problems(self) -> dict[str, str]:
         with self._lock:
-            problems = dict(self._problems)
+            return dict(self._problems)
+
+    def health(self) -> dict[str, object]:
+        problems = self.problems()
         return {"status": "degraded" if problems else "ok", "problems": problems}
 
     def add(self, counter: Counter, counts: Mapping[Any, int]) -> None:

@@ -57,6 +57,7 @@ class ContainerReader(threading.Thread):
         self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
         self.reconnects = 0
         self.problem: str | None = None  # why following is degraded (the daemon unreachable), for /health
+        self.state = "starting"  # what it is doing, for the live view
         self._origins: dict[tuple[str, str], Origin] = {}
         self._at_time: dict[str, tuple[int, int]] = {}  # per stream: (timestamp, lines read at it) in this read
 
@@ -66,6 +67,7 @@ class ContainerReader(threading.Thread):
         while not self.stopping.is_set():
             info = self._inspect()
             if info is None:
+                self.state = "docker unavailable" if self.problem else "no such container yet"
                 self.stopping.wait(0.5)  # no container of that name yet: wait for it
                 continue
             container_id, running = info["Id"], info["State"]["Running"]
@@ -75,6 +77,7 @@ class ContainerReader(threading.Thread):
                     self.initial_since = 0
                 attached = container_id
             started = time.monotonic()
+            self.state = "following" if running else "reading an exited container"
             self._read(container_id, info["Config"].get("Tty", False), follow=running)
             if self.stopping.is_set():
                 return
@@ -92,6 +95,7 @@ class ContainerReader(threading.Thread):
             if self.until_exit and not after["State"].get("Restarting") and after["Id"] == container_id:
                 self.out.put(("ended", self.container, None))
                 return
+            self.state = "exited, waiting for a start"
             self._wait_for_change(after)
 
     def _inspect(self) -> dict[str, Any] | None:

@@ -455,3 +455,47 @@ def test_a_death_the_daemon_no_longer_remembers_is_made_up_from_the_container_st
     assert deaths[0]["fields"]["docker"]["exitCode"] == 137
     assert deaths[0]["fields"]["docker"]["reconciled"] is True
     assert len(_docker_events(out, "start")) == 1
+
+
+def test_on_a_terminal_follow_keeps_a_live_view_of_containers_lines_and_alerts(tmp_path: Path, container: Any) -> None:
+    import fcntl
+    import pty
+    import re
+    import struct
+    import termios
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "boom.yml").write_text(
+        "rules:\n  - id: boom\n    title: something went boom\n    severity: critical\n    runbook: none\n"
+        "    match: {message: {contains: boom}}\n    examples: {match: ['boom']}\n"
+    )
+    (tmp_path / "logpipe.yml").write_text("state_dir: state\nrules: [rules]\n")
+    box = container('i=0; while [ $i -lt 200 ]; do echo "line $i"; i=$((i+1)); done; echo boom; sleep 2')
+    until_end = ["--since", "beginning", "--until-exit"]
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml"), *until_end],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the terminal's other end closed
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=60)
+    os.close(controller)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+    assert process.returncode == 0, screen[-2000:]
+    assert re.search(rf"{box.name}\s*│\s*\S.*│\s*201\s*│", screen), screen[-3000:]
+    assert "alerts fired: 1" in screen
+    assert "something went boom" in screen  # the alert itself, printed above the view

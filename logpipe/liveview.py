@@ -1,0 +1,70 @@
+"""The view `logpipe follow` keeps on a terminal: each followed container with what it is doing, its lines and
+lines/s, and the alerts fired, redrawn in place twice a second. Alerts and logpipe's own log lines are printed
+above it as they come (rich redirects stdout and stderr while the view is up). Off a terminal there is no view:
+alerts are JSON lines and logpipe's log is plain structured lines."""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRow:
+    name: str
+    state: str  # following | exited, waiting for a start | no such container yet | docker unavailable ...
+    lines: int
+    lines_per_second: float
+    lag_seconds: float | None  # now minus the Docker time of the last line read
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    containers: list[ContainerRow]
+    alerts_by_rule: collections.Counter[str] = field(default_factory=collections.Counter)
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+class LiveView:
+    def __init__(self, stream: TextIO) -> None:
+        self.console = Console(file=stream)
+        self._live = Live(console=self.console, auto_refresh=False, redirect_stdout=True, redirect_stderr=True)
+
+    def __enter__(self) -> LiveView:
+        self._live.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._live.stop()
+
+    def show(self, snapshot: Snapshot) -> None:
+        self._live.update(render(snapshot), refresh=True)
+
+
+def render(snapshot: Snapshot) -> Group:
+    table = Table(title="logpipe follow", title_justify="left", expand=False)
+    for heading, justify in (("container", "left"), ("state", "left"), ("lines", "right"), ("lines/s", "right")):
+        table.add_column(heading, justify=justify)  # type: ignore[arg-type]
+    table.add_column("lag", justify="right")
+    for row in snapshot.containers:
+        style = "green" if row.state == "following" else "yellow"
+        lag = "-" if row.lag_seconds is None else f"{row.lag_seconds:.1f} s"
+        table.add_row(row.name, Text(row.state, style), f"{row.lines:,}", f"{row.lines_per_second:,.0f}", lag)
+    fired = sum(snapshot.alerts_by_rule.values())
+    summary = Text(f"alerts fired: {fired}", style="bold red" if fired else "")
+    if fired:
+        top = ", ".join(f"{rule} {count}" for rule, count in snapshot.alerts_by_rule.most_common(5))
+        summary.append(f"  ({top})", style="")
+    parts: list[Table | Text] = [table, summary]
+    for component, reason in sorted(snapshot.problems.items()):
+        parts.append(Text(f"degraded: {component}: {reason}", style="yellow"))
+    return Group(*parts)
