@@ -3,9 +3,11 @@
     python bench/follow_throughput.py                 # 500,000 NestJS JSON access lines; latency at 1,000 lines/s
 
 1. Read rate: a container prints N lines as fast as it can and exits; then `docker logs` and `logpipe follow
-   --until-exit` (default pack) each read all of it. Lines/s, CPU seconds per line (client, and dockerd from
-   /proc), peak RSS of logpipe.
-2. Latency: a container prints a line every ms for 10 s, each firing a per-line rule; the time from a line's Docker
+   --until-exit` (default pack; through the Engine API, and reading the json-file log directly) each read all
+   of it. Lines/s, CPU seconds per line (client, and dockerd from /proc), peak RSS of logpipe.
+2. Live rate: the same, but each follower starts with the container and follows it as it writes (`docker logs
+   -f`): lines over the time from the container's start to the follower's end.
+3. Latency: a container prints a line every ms for 10 s, each firing a per-line rule; the time from a line's Docker
    timestamp to its alert committed in the outbox, p50 and p99.
 """
 
@@ -51,44 +53,92 @@ def run_child(command: list[str]) -> tuple[float, float, float]:
     return wall, cpu, after.ru_maxrss / 1024
 
 
+def follow_command(name: str, workdir: Path, read: str, label: str) -> list[str]:
+    """`logpipe follow` with the default pack, from the beginning, until the container exits; a fresh state
+    directory per run, so no run resumes from another's checkpoint."""
+    config = workdir / f"{label}.yml"
+    config.write_text(f"state_dir: {workdir / label}\n")
+    return [
+        sys.executable,
+        "-m",
+        "logpipe",
+        "follow",
+        name,
+        "--since",
+        "beginning",
+        "--until-exit",
+        "--format",
+        "jsonl",
+        "--no-view",
+        "--read",
+        read,
+        "--config",
+        str(config),
+    ]
+
+
+FOLLOWERS = ("docker logs", "logpipe --read api", "logpipe (json-file)")
+
+
+def follower(label: str, name: str, workdir: Path, live: bool) -> list[str]:
+    if label == "docker logs":
+        return ["docker", "logs", *(["-f"] if live else []), name]
+    return follow_command(name, workdir, "api" if "api" in label else "auto", f"{label.rsplit(maxsplit=1)[-1]}-{live}")
+
+
+def report(label: str, lines: int, wall: float, cpu: float, daemon: float, rss: float) -> None:
+    print(
+        f"  {label:<20} {lines / wall:>10,.0f} lines/s   client CPU {cpu / lines * 1e6:5.1f} us/line   "
+        f"dockerd CPU {daemon / lines * 1e6:5.1f} us/line"
+        + (f"   peak RSS {rss:.0f} MiB" if label.startswith("logpipe") else "")
+    )
+
+
 def read_rate(client: docker.DockerClient, lines: int, workdir: Path) -> None:
     box = client.containers.run("busybox:local", ["sh", "-c", GENERATOR % lines], detach=True, network_mode="none")
     try:
         box.wait()
         print(f"read rate: an exited container's {lines:,} lines (json-file driver, vfs storage)")
-        for label, command in [
-            ("docker logs", ["docker", "logs", box.id]),
-            (
-                "logpipe follow",
-                [
-                    sys.executable,
-                    "-m",
-                    "logpipe",
-                    "follow",
-                    box.name,
-                    "--since",
-                    "beginning",
-                    "--until-exit",
-                    "--format",
-                    "jsonl",
-                    "--config",
-                    str(workdir / "logpipe.yml"),
-                ],
-            ),
-        ]:
+        for label in FOLLOWERS:
             daemon_before = dockerd_cpu()
-            wall, cpu, rss = run_child(command)
-            daemon = dockerd_cpu() - daemon_before
-            print(
-                f"  {label:<15} {lines / wall:>10,.0f} lines/s   client CPU {cpu / lines * 1e6:5.1f} us/line   "
-                f"dockerd CPU {daemon / lines * 1e6:5.1f} us/line"
-                + (f"   peak RSS {rss:.0f} MiB" if label.startswith("logpipe") else "")
-            )
+            wall, cpu, rss = run_child(follower(label, box.name, workdir, live=False))
+            report(label, lines, wall, cpu, dockerd_cpu() - daemon_before, rss)
     finally:
         box.remove(force=True)
 
 
-def latency(client: docker.DockerClient, workdir: Path, seconds: int = 10) -> None:
+def live_rate(client: docker.DockerClient, lines: int, workdir: Path) -> None:
+    """A container printing `lines` as fast as it can, followed from its start: lines over the time from the
+    container's start to the follower's end (a follower that keeps up ends when the writer does)."""
+    print(f"live: a container printing {lines:,} lines as fast as it can, followed from its start")
+    for label in FOLLOWERS:
+        box = client.containers.create(
+            "busybox:local", ["sh", "-c", "sleep 0.5; " + GENERATOR % lines], network_mode="none"
+        )
+        try:
+            daemon_before = dockerd_cpu()
+            box.start()
+            started = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(
+                follower(label, box.name, workdir, live=True),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+            )
+            wall = time.perf_counter() - started - 0.5
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            box.reload()
+            state = box.attrs["State"]
+            writer = (_seconds(state["FinishedAt"]) - _seconds(state["StartedAt"])) - 0.5
+            report(label, lines, wall, cpu, dockerd_cpu() - daemon_before, after.ru_maxrss / 1024)
+            print(f"  {'':<20} (the writer itself took {writer:.2f} s: {lines / writer:,.0f} lines/s)")
+        finally:
+            box.remove(force=True)
+
+
+def latency(client: docker.DockerClient, workdir: Path, read: str, seconds: int = 10) -> None:
     rules = workdir / "rules"
     rules.mkdir(exist_ok=True)
     (rules / "every.yml").write_text(
@@ -96,7 +146,7 @@ def latency(client: docker.DockerClient, workdir: Path, seconds: int = 10) -> No
         "    match: {message: {regex: 'tick (?P<n>\\d+)'}}\n    group_by: [n]\n    throttle: 1h\n"
         "    examples: {match: ['tick 1']}\n"
     )
-    state = workdir / "latency-state"
+    state = workdir / f"latency-state-{read}"
     (workdir / "latency.yml").write_text(
         f"state_dir: {state}\nrules: [rules]\nchannels:\n  sink: {{url: 'http://127.0.0.1:9/none', kind: webhook}}\n"
     )
@@ -120,6 +170,9 @@ def latency(client: docker.DockerClient, workdir: Path, seconds: int = 10) -> No
                 "--until-exit",
                 "--format",
                 "jsonl",
+                "--no-view",
+                "--read",
+                read,
                 "--config",
                 str(workdir / "latency.yml"),
             ],
@@ -138,7 +191,8 @@ def latency(client: docker.DockerClient, workdir: Path, seconds: int = 10) -> No
         )
         rate = len(rows) / seconds
         print(
-            f"latency: {len(rows):,} alerts at ~{rate:,.0f} lines/s, Docker timestamp -> alert in the outbox: "
+            f"latency (--read {read}): {len(rows):,} alerts at ~{rate:,.0f} lines/s, "
+            "Docker timestamp -> alert in the outbox: "
             f"p50 {statistics.median(delays) * 1000:.1f} ms, p99 {delays[int(len(delays) * 0.99)] * 1000:.1f} ms"
         )
     finally:
@@ -161,9 +215,10 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, docker {client.version()['Version']}, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
-        (workdir / "logpipe.yml").write_text(f"state_dir: {workdir / 'state'}\n")
         read_rate(client, args.lines, workdir)
-        latency(client, workdir)
+        live_rate(client, args.lines, workdir)
+        for read in ("api", "auto"):
+            latency(client, workdir, read)
 
 
 if __name__ == "__main__":

@@ -190,6 +190,16 @@ def replay(
     "--metrics-address", metavar="HOST:PORT", help="Serve Prometheus /metrics and /health there (e.g. 127.0.0.1:9108)."
 )
 @click.option(
+    "--read",
+    "read_mode",
+    type=click.Choice(["auto", "api"]),
+    default="auto",
+    show_default=True,
+    envvar="LOGPIPE_DOCKER_READ",
+    help="auto: read a container's json-file log directly when it is readable here (root on the Docker host), "
+    "else through the Engine API; api: always the Engine API.",
+)
+@click.option(
     "--view/--no-view",
     default=None,
     help="A live view of the followed containers, lines/s and alerts (default: when stdout is a terminal).",
@@ -203,6 +213,7 @@ def follow(
     events_out: BinaryIO | None,
     until_exit: bool,
     metrics_address: str | None,
+    read_mode: str,
     view: bool | None,
 ) -> None:
     """Follow the Docker logs of containers NAMES (across restarts and recreations), match the rules, and send
@@ -230,7 +241,17 @@ def follow(
             configure_logging("logpipe", version=_version(), level=level, stream=sys.stderr)
         sink = alert_printer(output_format, Redactor(), config, rule_dirs)
         counters = _follow(
-            names, config, ruleset, rule_dirs, sink, initial_since, until_exit, events_out, metrics_address, live
+            names,
+            config,
+            ruleset,
+            rule_dirs,
+            sink,
+            initial_since,
+            until_exit,
+            events_out,
+            metrics_address,
+            live,
+            direct=read_mode == "auto",
         )
     click.echo(counters, err=True)  # after the view is gone
 
@@ -246,6 +267,7 @@ def _follow(
     events_out: BinaryIO | None,
     metrics_address: str | None,
     live: LiveView | None,
+    direct: bool,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
     import docker
@@ -287,6 +309,7 @@ def _follow(
         events_out,
         telemetry=telemetry,
         view=live.show if live is not None else None,
+        direct=direct,
     )
     try:
         counters = follower.run()

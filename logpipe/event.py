@@ -37,7 +37,13 @@ class Origin:
 
     def to_dict(self) -> dict[str, str]:
         # every key, empty or not: templates and consumers get one stable shape
-        return {key: getattr(self, key) for key in self.__slots__}
+        return {
+            "source": self.source,
+            "name": self.name,
+            "stream": self.stream,
+            "container_id": self.container_id,
+            "host": self.host,
+        }
 
 
 class RawLine(NamedTuple):

@@ -68,6 +68,7 @@ class Follower:
         host: str = "",
         telemetry: Telemetry | None = None,
         view: Callable[[Snapshot], None] | None = None,
+        direct: bool = True,
     ) -> None:
         self.client, self.names, self.store, self.engine = client, list(names), store, engine
         self.deliver, self.dispatcher, self.until_exit, self.events_out = deliver, dispatcher, until_exit, events_out
@@ -105,6 +106,7 @@ class Follower:
                 until_exit,
                 host,
                 engine.ruleset.memory(),
+                direct,
             )
             for name in self.names
         ]
@@ -151,7 +153,12 @@ class Follower:
                 if now - last_save >= SAVE_EVERY:
                     self._save()
                     last_save = now
-                if self.until_exit and len(ended) == len(self.names) and self.queue.empty():
+                if (
+                    self.until_exit
+                    and len(ended) == len(self.names)
+                    and (self.watcher.caught_up.is_set() or self.watcher.problem is not None)
+                    and self.queue.empty()
+                ):
                     break
         finally:
             self.stopping.set()

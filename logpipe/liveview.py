@@ -56,7 +56,7 @@ def render(snapshot: Snapshot) -> Group:
         table.add_column(heading, justify=justify)  # type: ignore[arg-type]
     table.add_column("lag", justify="right")
     for row in snapshot.containers:
-        style = "green" if row.state == "following" else "yellow"
+        style = "green" if row.state.startswith("following") else "yellow"
         lag = "-" if row.lag_seconds is None else f"{row.lag_seconds:.1f} s"
         table.add_row(row.name, Text(row.state, style), f"{row.lines:,}", f"{row.lines_per_second:,.0f}", lag)
     fired = sum(snapshot.alerts_by_rule.values())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ import structlog
 
 from logpipe.event import Event, Origin, RawLine
 from logpipe.sources.frames import DAEMON_ERROR, STREAMS, frames, timestamped_lines
+from logpipe.sources.jsonfile import json_file_lines, readable_log_file
 from logpipe.state import Checkpoint
 from logpipe.times import parse_docker_time, parse_iso8601
 
@@ -47,8 +48,12 @@ class ContainerReader(threading.Thread):
         until_exit: bool,
         host: str = "",
         lookback: int = 0,
+        direct: bool = True,
     ) -> None:
         super().__init__(name=f"docker-{name}", daemon=True)
+        # read the json-file log directly when it is readable here (else, and with direct=False: the Engine API)
+        self.direct = direct
+        self.transport = ""  # "json-file" or "api": how the current read gets its lines
         # after a restart, first re-read `lookback` ns before the checkpoint as warm-up lines, so the engine's
         # windows and throttles are rebuilt (they lived in memory); only for the container the checkpoint is of
         self.lookback = lookback if positions else 0
@@ -77,8 +82,8 @@ class ContainerReader(threading.Thread):
                     self.initial_since = 0
                 attached = container_id
             started = time.monotonic()
-            self.state = "following" if running else "reading an exited container"
-            self._read(container_id, info["Config"].get("Tty", False), follow=running)
+            self.state = "following" if running else "reading an exited container"  # (and how, once reading)
+            self._read(info, follow=running)
             if self.stopping.is_set():
                 return
             after = self._inspect()
@@ -126,29 +131,39 @@ class ContainerReader(threading.Thread):
             ):
                 return
 
-    def _read(self, container_id: str, tty: bool, follow: bool) -> None:
+    def _read(self, info: dict[str, Any], follow: bool) -> None:
         import docker.errors
         import requests
 
+        container_id = info["Id"]
         since = min((cp.time for cp in self.positions.values()), default=self.initial_since)
         if self.lookback:
             since = max(0, since - self.lookback)
-        params = {
-            "stdout": 1,
-            "stderr": 1,
-            "timestamps": 1,
-            "follow": int(follow),
-            "since": f"{since // 10**9}.{since % 10**9:09d}",
-        }
-        api = self.client.api
         self._at_time = {}  # `since` is inclusive: count the resume point's timestamp again from zero
+        log_file = readable_log_file(info) if self.direct else None
         try:
+            self.transport = "json-file" if log_file is not None else "api"
+            if follow:
+                self.state = f"following ({self.transport})"
+            log.info("reading", container=self.container, id=container_id[:12], via=self.transport, follow=follow)
+            if log_file is not None:
+                lines = json_file_lines(log_file, since, follow, lambda: self._running(container_id), self.stopping)
+                self._forward(container_id, lines)
+                return
+            params = {
+                "stdout": 1,
+                "stderr": 1,
+                "timestamps": 1,
+                "follow": int(follow),
+                "since": f"{since // 10**9}.{since % 10**9:09d}",
+            }
+            api = self.client.api
             response = api._get(
                 api._url("/containers/{0}/logs", container_id), params=params, stream=True, timeout=None
             )
             api._raise_for_status(response)
-            lines = timestamped_lines(frames(response.raw.read1, tty))
-            self._forward(container_id, lines)
+            tty = info["Config"].get("Tty", False)
+            self._forward(container_id, _api_lines(timestamped_lines(frames(response.raw.read1, tty)), self.container))
         except (docker.errors.DockerException, requests.RequestException, OSError) as error:
             log.warning("log stream failed", container=self.container, error=str(error))
         finally:
@@ -156,28 +171,21 @@ class ContainerReader(threading.Thread):
             for stream, (time_ns, seen) in self._at_time.items():
                 self.positions[stream] = Checkpoint(container_id, time_ns, seen)
 
-    def _forward(self, container_id: str, lines: Iterable[tuple[int, bytes, bool]]) -> None:
+    def _running(self, container_id: str) -> bool:
+        info = self._inspect()
+        return info is not None and info["Id"] == container_id and bool(info["State"]["Running"])
+
+    def _forward(self, container_id: str, lines: Iterable[tuple[int, int, bytes, bool]]) -> None:
         batch: list[tuple[RawLine, bool]] = []  # (line, warm-up?)
         warmup = self.lookback > 0
         self.lookback = 0  # warm-up happens once, on the first read after a start
-        for stream_id, line, partial in lines:
+        for stream_id, docker_time, text, partial in lines:
             if self.stopping.is_set():
                 return
             if stream_id == 0:  # the end of one read: hand over what it held, as one item
                 if batch:
                     self.out.put(("lines", self.container, batch))
                     batch = []
-                continue
-            if stream_id == DAEMON_ERROR:
-                log.error(
-                    "docker daemon error in the log stream",
-                    container=self.container,
-                    error=line.decode("utf-8", "replace"),
-                )
-                continue
-            stamp, _, text = line.partition(b" ")
-            docker_time = parse_docker_time(stamp.decode("ascii", "replace"))
-            if docker_time is None:
                 continue
             stream = STREAMS.get(stream_id, "stdout")
             # skip what was handled: before the resume point, or among the first `seen` lines at its timestamp
@@ -204,6 +212,24 @@ class ContainerReader(threading.Thread):
                 "docker", self.container, stream, container_id, self.host
             )
         return origin
+
+
+def _api_lines(lines: Iterable[tuple[int, bytes, bool]], container: str) -> Iterator[tuple[int, int, bytes, bool]]:
+    """The Engine API's "<timestamp> <text>" lines as (stream id, Docker time, text, partial), the json-file
+    reader's shape; the daemon's in-band errors are logged, not passed on as log lines."""
+    for stream_id, line, partial in lines:
+        if stream_id == 0:
+            yield 0, 0, b"", False
+            continue
+        if stream_id == DAEMON_ERROR:
+            log.error(
+                "docker daemon error in the log stream", container=container, error=line.decode("utf-8", "replace")
+            )
+            continue
+        stamp, _, text = line.partition(b" ")
+        docker_time = parse_docker_time(stamp.decode("ascii", "replace"))
+        if docker_time is not None:
+            yield stream_id, docker_time, text, partial
 
 
 class EventWatcher(threading.Thread):
@@ -234,6 +260,7 @@ class EventWatcher(threading.Thread):
         # per (name, action): the time of the latest start / die known, so reconciling never repeats one
         self._known: dict[tuple[str, str], int] = {}
         self.problem: str | None = None  # why events are not followed (the daemon unreachable), for /health
+        self.caught_up = threading.Event()  # set once the first replay and reconciliation are handed over
 
     def run(self) -> None:
         backoff = 1.0
@@ -241,8 +268,11 @@ class EventWatcher(threading.Thread):
             try:
                 until = time.time_ns()
                 self._forward(self._events(self.since - self.lookback, until))
+                if self.stopping.is_set():
+                    return  # the replay was cut short: reconciling now would make up what it did not reach
                 self.lookback = 0
                 self._reconcile()
+                self.caught_up.set()
                 live = self._events(until, None)
                 self.problem, backoff = None, 1.0
                 self._forward(live)
@@ -357,8 +387,13 @@ def docker_event(message: dict[str, Any], names: set[str]) -> Event | None:
     health = None
     if action.startswith("health_status"):
         action, _, health = action.partition(": ")
-    if name not in names or action not in _EVENT_ACTIONS:
+    if action not in _EVENT_ACTIONS:
         return None
+    if name not in names:  # followed by id (full or short) rather than by name: keep the followed key
+        container_id = str(message.get("id", ""))
+        name = next((key for key in names if len(key) >= 12 and container_id.startswith(key)), "")
+        if not name:
+            return None
     fields: dict[str, Any] = {
         "action": action,
         "container": name,

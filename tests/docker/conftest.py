@@ -61,3 +61,11 @@ def container(docker_client: Any) -> Iterator[Callable[..., Any]]:
             item.remove(force=True)
         except Exception:
             continue
+
+
+@pytest.fixture(autouse=True, params=["json-file", "api"])
+def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every follower test runs over both ways logpipe reads a container's log: its json-file log directly (the
+    default when readable, as here as root) and the Engine API."""
+    monkeypatch.setenv("LOGPIPE_DOCKER_READ", "auto" if request.param == "json-file" else "api")
+    return str(request.param)

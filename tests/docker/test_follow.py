@@ -147,6 +147,24 @@ def test_a_thousand_lines_with_one_timestamp_across_a_restart_exactly_once(
     assert numbers(events, "stderr ") == collections.Counter(f"stderr {i}" for i in range(20))
 
 
+def test_a_log_rotated_while_followed_and_across_a_kill_every_line_exactly_once(tmp_path: Path, container: Any) -> None:
+    """json-file rotation (max-size 10k, so about eight rotations): the direct reader finishes a rotated file
+    before the new one and resumes across the rotated files after a kill -9; the Engine API does the same."""
+    box = container(
+        'i=0; while [ $i -lt 1000 ]; do echo "line $i"; i=$((i+1)); usleep 3000; done',
+        log_config={"Type": "json-file", "Config": {"max-size": "10k", "max-file": "30"}},
+    )
+    first = follow(tmp_path, box.name)
+    time.sleep(2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    finish(follow(tmp_path, box.name), timeout=120)
+    log_path = Path(box.client.api.inspect_container(box.id)["LogPath"])
+    assert len(list(log_path.parent.glob(log_path.name + ".*"))) >= 5  # it did rotate
+    seen = numbers(log_lines(tmp_path / "events.jsonl"), "line ")
+    assert seen == collections.Counter(f"line {i}" for i in range(1000))
+
+
 def test_crash_loop_every_line_of_every_run_once_including_the_last(tmp_path: Path, container: Any) -> None:
     script = (
         "n=$(cat /tmp/run 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/run; "
