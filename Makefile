@@ -9,7 +9,8 @@ INSTALLED := $(VENV)/.installed
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+# setup.py compiles the hot path in place (mypyc): a changed source means a rebuild, or the stale .so would run
+$(INSTALLED): pyproject.toml setup.py $(shell find logpipe -name '*.py')
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -22,12 +23,12 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
-	$(BIN)/ruff format --check logpipe tests bench examples
-	$(BIN)/ruff check logpipe tests bench examples
+	$(BIN)/ruff format --check logpipe tests bench examples setup.py
+	$(BIN)/ruff check logpipe tests bench examples setup.py
 	$(BIN)/mypy
 
 format: $(INSTALLED)
-	$(BIN)/ruff format logpipe tests bench examples
+	$(BIN)/ruff format logpipe tests bench examples setup.py
 	$(BIN)/ruff check --fix logpipe tests bench examples
 
 bench: $(INSTALLED)
