@@ -9,7 +9,8 @@ import os
 
 from setuptools import setup
 
-# per-line code only: what runs once per start (rule loading, CLI, sinks) gains nothing from compiling
+# per-line code only (the follower's loop and Docker reader included): what runs once per start (rule
+# loading, CLI, sinks) gains nothing from compiling
 COMPILED = [
     "logpipe/event.py",
     "logpipe/times.py",
@@ -29,8 +30,10 @@ COMPILED = [
     "logpipe/engine/rules.py",
     "logpipe/engine/throttle.py",
     "logpipe/engine/windows.py",
+    "logpipe/sources/docker.py",
     "logpipe/sources/frames.py",
     "logpipe/sources/jsonfile.py",
+    "logpipe/follow.py",
 ]
 
 

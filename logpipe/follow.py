@@ -93,7 +93,7 @@ class Follower:
         self._flags: collections.Counter[tuple[str]] = collections.Counter()
         self._fired: collections.Counter[tuple[str, str]] = collections.Counter()
         self._last_time: dict[str, int] = {}
-        self._reconnects: dict[str, int] = {}
+        self._reconnects: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
         self.readers = [
             ContainerReader(
@@ -296,10 +296,11 @@ class Follower:
         telemetry.checkpoint_age.set(0.0)
         telemetry.queue_depth.set(self.queue.qsize())
         for reader in self.readers:
-            added = reader.reconnects - self._reconnects.get(reader.container, 0)
-            if added:
-                telemetry.reconnects.labels(reader.container).inc(added)
-                self._reconnects[reader.container] = reader.reconnects
+            for reason, count in list(reader.reconnects.items()):
+                added = count - self._reconnects.get((reader.container, reason), 0)
+                if added:
+                    telemetry.reconnects.labels(reader.container, reason).inc(added)
+                    self._reconnects[(reader.container, reason)] = count
             telemetry.degraded(f"docker:{reader.container}", reader.problem)
         telemetry.degraded("docker:events", self.watcher.problem)
         if self.view is not None:

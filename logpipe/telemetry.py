@@ -28,7 +28,10 @@ class Telemetry:
         self.alerts = Counter("logpipe_alerts", "Alerts fired", ["rule", "status"], registry=r)
         self.deliveries = Counter("logpipe_deliveries", "Delivery attempts by outcome", ["sink", "outcome"], registry=r)
         self.reconnects = Counter(
-            "logpipe_docker_reconnects", "Log streams reopened while running", ["container"], registry=r
+            "logpipe_docker_reconnects",
+            "Log streams reopened while the container runs, by reason (dropped, idle, failed)",
+            ["container", "reason"],
+            registry=r,
         )
         self.read_lag = Gauge(
             "logpipe_read_lag_seconds", "Now minus the Docker time of the last line read", ["container"], registry=r

@@ -9,9 +9,14 @@ from typing import Any, Protocol
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None) -> None:
+    """`receiver_down`: the failure is the receiver's, not this alert's (unreachable, 429, 502-504): every other
+    delivery to it would fail the same way, so the sink pauses instead of trying (and recording) each one."""
+
+    def __init__(
+        self, message: str, *, retryable: bool = True, retry_after: float | None = None, receiver_down: bool = False
+    ) -> None:
         super().__init__(message)
-        self.retryable, self.retry_after = retryable, retry_after
+        self.retryable, self.retry_after, self.receiver_down = retryable, retry_after, receiver_down
 
 
 class Sink(Protocol):
@@ -25,7 +30,10 @@ def http_failure(status: int, body: str, retry_after_header: str | None) -> Deli
     """An HTTP answer as a DeliveryError: 429 and 5xx are worth retrying (after Retry-After), other 4xx are not."""
     retryable = status == 429 or status >= 500 or status in (408, 425)
     return DeliveryError(
-        f"HTTP {status}: {body[:300]}", retryable=retryable, retry_after=parse_retry_after(retry_after_header)
+        f"HTTP {status}: {body[:300]}",
+        retryable=retryable,
+        retry_after=parse_retry_after(retry_after_header),
+        receiver_down=status in (429, 502, 503, 504),
     )
 
 

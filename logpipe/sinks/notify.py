@@ -45,7 +45,7 @@ class WebhookChannel:
                 error.code, error.read(512).decode("utf-8", "replace"), error.headers.get("Retry-After")
             ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-            raise DeliveryError(f"cannot reach {self.name}: {error}") from None
+            raise DeliveryError(f"cannot reach {self.name}: {error}", receiver_down=True) from None
         if self.kind == "slack" and answer.strip() not in ("ok", ""):
             raise DeliveryError(f"Slack answered {answer[:200]!r}", retryable=False)
 

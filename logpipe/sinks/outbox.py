@@ -61,6 +61,7 @@ class Dispatcher:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._full = False
+        self._paused_until: dict[str, float] = {}  # sink -> until when its receiver is taken to be down
 
     # --- committing -------------------------------------------------------------------------------------------
     def enqueue(self, alert: Alert) -> bool:
@@ -122,22 +123,32 @@ class Dispatcher:
 
     # --- delivering -------------------------------------------------------------------------------------------
     def deliver_due(self, sink_name: str, now: float | None = None) -> int:
-        """Try every delivery of this sink that is due; the number tried."""
+        """Try the deliveries of this sink that are due, oldest first; the number tried. When the receiver is
+        down, the sink pauses until the failed delivery's retry time: the others wait untried, in order."""
+        now = time.time() if now is None else now
+        if now < self._paused_until.get(sink_name, 0.0):
+            return 0
         sink = self.sinks[sink_name]
         batch = self.store.due(sink_name, now)
-        for delivery in batch:
+        for tried, delivery in enumerate(batch, 1):
             if self._stopping.is_set():
-                break
-            self._attempt(sink, delivery)
+                return tried - 1
+            paused_until = self._attempt(sink, delivery)
+            if paused_until is not None:
+                self._paused_until[sink_name] = paused_until
+                return tried
         return len(batch)
 
-    def _attempt(self, sink: Sink, delivery: Delivery) -> None:
+    def _attempt(self, sink: Sink, delivery: Delivery) -> float | None:
+        """Deliver one; when the receiver is down, the time to try it again (the sink waits until then)."""
         try:
             sink.deliver(delivery.payload)
         except DeliveryError as error:
-            self._failed(sink, delivery, error)
+            retry_at = self._failed(sink, delivery, error)
+            return retry_at if error.receiver_down else None
         except Exception as error:
             self._failed(sink, delivery, DeliveryError(f"{type(error).__name__}: {error}"))
+            return None
         else:
             self.store.delivered(delivery.alert_id, sink.name)
             self.on_outcome(sink.name, "delivered")
@@ -148,8 +159,9 @@ class Dispatcher:
                 rule=delivery.payload.get("rule"),
                 attempt=delivery.attempts + 1,
             )
+            return None
 
-    def _failed(self, sink: Sink, delivery: Delivery, error: DeliveryError) -> None:
+    def _failed(self, sink: Sink, delivery: Delivery, error: DeliveryError) -> float | None:
         attempts = delivery.attempts + 1
         retry_at = self.policy.retry_at(attempts, error, time.time())
         self.store.failed(delivery.alert_id, sink.name, str(error), retry_at)
@@ -165,6 +177,7 @@ class Dispatcher:
                 error=str(error),
                 retry_in=round(retry_at - time.time(), 2),
             )
+        return retry_at
 
     def start(self) -> None:
         for name in self.sinks:
@@ -177,7 +190,7 @@ class Dispatcher:
         while not self._stopping.is_set():
             wake.clear()
             self.deliver_due(name)
-            upcoming = self.store.next_due(name)
+            upcoming = max(self.store.next_due(name) or 0.0, self._paused_until.get(name, 0.0)) or None
             wait = 1.0 if upcoming is None else min(1.0, max(0.0, upcoming - time.time()))
             wake.wait(wait)
 

@@ -172,7 +172,7 @@ class SentrySink:
                 error.code, error.read(512).decode("utf-8", "replace"), error.headers.get("Retry-After")
             ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-            raise DeliveryError(f"cannot reach Sentry: {error}") from None
+            raise DeliveryError(f"cannot reach Sentry: {error}", receiver_down=True) from None
 
 
 def _breadcrumb(payload: dict[str, Any]) -> dict[str, Any]:

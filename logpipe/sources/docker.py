@@ -11,6 +11,8 @@ health_status) into log events that rules can match.
 
 from __future__ import annotations
 
+import collections
+import os
 import queue
 import threading
 import time
@@ -29,6 +31,7 @@ from logpipe.times import parse_docker_time, parse_iso8601
 log = structlog.get_logger("logpipe.docker")
 # ("lines", name, [(RawLine, warm-up?)]) | ("events", name, [(Event, warm-up?, position)]) | ("ended", name, None)
 Item = tuple[str, str, Any]
+IDLE_REOPEN = 30.0  # seconds (LOGPIPE_IDLE_REOPEN)
 EVENTS = "*events*"  # the checkpoint name of the Docker events stream (no container name can hold a '*')
 _EVENT_ACTIONS = {"start", "die", "oom", "restart", "kill", "stop", "health_status"}
 _EVENT_LEVELS = {"die": "error", "oom": "critical", "kill": "warning", "health_status": "warning"}
@@ -60,7 +63,10 @@ class ContainerReader(threading.Thread):
         self.client, self.container, self.out, self.stopping = client, name, out, stop
         self.positions = dict(positions)  # stream -> how far it was read (resume point)
         self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
-        self.reconnects = 0
+        self.reconnects: collections.Counter[str] = collections.Counter()  # by reason: dropped, idle, failed
+        # an Engine API stream silent this long is reopened from the position: a stalled stream (the daemon's
+        # follower stuck, as at json-file rotations in moby#37646) and a quiet container look alike from here
+        self.idle_reopen = float(os.environ.get("LOGPIPE_IDLE_REOPEN", IDLE_REOPEN))
         self.problem: str | None = None  # why following is degraded (the daemon unreachable), for /health
         self.state = "starting"  # what it is doing, for the live view
         self._origins: dict[tuple[str, str], Origin] = {}
@@ -83,21 +89,26 @@ class ContainerReader(threading.Thread):
                 attached = container_id
             started = time.monotonic()
             self.state = "following" if running else "reading an exited container"  # (and how, once reading)
-            self._read(info, follow=running)
+            ended = self._read(info, follow=running)
             if self.stopping.is_set():
                 return
             after = self._inspect()
             if after is None:
                 continue
             if after["State"]["Running"] and after["Id"] == container_id:
-                self.reconnects += 1  # dropped while running: reconnect, but never in a hot loop
-                log.warning("log stream ended while the container runs; reconnecting", container=self.container)
+                self.reconnects[ended] += 1  # dropped while running: reconnect, but never in a hot loop
+                if ended == "idle":
+                    log.info("log stream silent; reopened in case it stalled", container=self.container)
+                else:
+                    log.warning("log stream ended while the container runs; reconnecting", container=self.container)
                 if time.monotonic() - started < 1.0:
                     self.stopping.wait(backoff)
                     backoff = min(backoff * 2, 10.0)
                 continue
             backoff = 0.25
-            if self.until_exit and not after["State"].get("Restarting") and after["Id"] == container_id:
+            state = after["State"]
+            never_started = state.get("Status") == "created"  # `docker create` / compose before its start
+            if self.until_exit and not never_started and not state.get("Restarting") and after["Id"] == container_id:
                 self.out.put(("ended", self.container, None))
                 return
             self.state = "exited, waiting for a start"
@@ -131,9 +142,12 @@ class ContainerReader(threading.Thread):
             ):
                 return
 
-    def _read(self, info: dict[str, Any], follow: bool) -> None:
+    def _read(self, info: dict[str, Any], follow: bool) -> str:
+        """Read from the position to the end (or, following, until the stream ends); how it ended: "dropped"
+        (the stream ended), "idle" (silent for idle_reopen seconds), "failed" (an error)."""
         import docker.errors
         import requests
+        import urllib3.exceptions
 
         container_id = info["Id"]
         since = min((cp.time for cp in self.positions.values()), default=self.initial_since)
@@ -149,7 +163,7 @@ class ContainerReader(threading.Thread):
             if log_file is not None:
                 lines = json_file_lines(log_file, since, follow, lambda: self._running(container_id), self.stopping)
                 self._forward(container_id, lines)
-                return
+                return "dropped"
             params = {
                 "stdout": 1,
                 "stderr": 1,
@@ -159,13 +173,25 @@ class ContainerReader(threading.Thread):
             }
             api = self.client.api
             response = api._get(
-                api._url("/containers/{0}/logs", container_id), params=params, stream=True, timeout=None
+                api._url("/containers/{0}/logs", container_id),
+                params=params,
+                stream=True,
+                timeout=(30, self.idle_reopen if follow else None),
             )
             api._raise_for_status(response)
             tty = info["Config"].get("Tty", False)
             self._forward(container_id, _api_lines(timestamped_lines(frames(response.raw.read1, tty)), self.container))
-        except (docker.errors.DockerException, requests.RequestException, OSError) as error:
+            return "dropped"
+        except (urllib3.exceptions.ReadTimeoutError, requests.Timeout):
+            return "idle"
+        except (
+            docker.errors.DockerException,
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            OSError,
+        ) as error:
             log.warning("log stream failed", container=self.container, error=str(error))
+            return "failed"
         finally:
             # how far this read got, per stream, is where the next read of this container resumes
             for stream, (time_ns, seen) in self._at_time.items():

@@ -165,6 +165,25 @@ def test_a_log_rotated_while_followed_and_across_a_kill_every_line_exactly_once(
     assert seen == collections.Counter(f"line {i}" for i in range(1000))
 
 
+def test_until_exit_waits_for_a_created_container_to_start_and_finish(tmp_path: Path, docker_client: Any) -> None:
+    """`docker create` (or compose, before its start): --until-exit waits for the start rather than taking a
+    never-started container as one that exited."""
+    box = docker_client.containers.create(
+        "busybox:local",
+        ["sh", "-c", 'i=0; while [ $i -lt 100 ]; do echo "line $i"; i=$((i+1)); done'],
+        network_mode="none",
+    )
+    try:
+        process = follow(tmp_path, box.name)
+        time.sleep(2)
+        assert process.poll() is None
+        box.start()
+        finish(process)
+    finally:
+        box.remove(force=True)
+    assert numbers(log_lines(tmp_path / "events.jsonl")) == collections.Counter(f"line {i}" for i in range(100))
+
+
 def test_crash_loop_every_line_of_every_run_once_including_the_last(tmp_path: Path, container: Any) -> None:
     script = (
         "n=$(cat /tmp/run 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/run; "
@@ -517,3 +536,58 @@ def test_on_a_terminal_follow_keeps_a_live_view_of_containers_lines_and_alerts(t
     assert re.search(rf"{box.name}\s*│\s*\S.*│\s*201\s*│", screen), screen[-3000:]
     assert "alerts fired: 1" in screen
     assert "something went boom" in screen  # the alert itself, printed above the view
+
+
+def test_the_default_pack_on_a_running_container_reaches_console_sentry_and_webhook(
+    tmp_path: Path, container: Any, bugsink: Any, http_receiver: Any
+) -> None:
+    """`logpipe follow` with no --rules (the shipped ClipForge pack) on a container printing ClipForge's NestJS
+    log: the payment and credit failures are printed, posted to the webhook and stored in Sentry (Bugsink)."""
+    from tests.conftest import EXAMPLES
+
+    (tmp_path / "logpipe.yml").write_text(
+        f"state_dir: state\nsentry: {{dsn: '{bugsink.dsn}', environment: test}}\n"
+        f"channels:\n  ops-webhook: {{url: '{http_receiver.url}/hooks', kind: webhook}}\n"
+        "outbox: {initial_backoff: 200ms, max_backoff: 2s}\n"
+    )
+    box = container(
+        "sleep 1; cut -d' ' -f2- /examples/clipforge-api-text.log; sleep 1",  # without its saved timestamps
+        volumes={str(EXAMPLES): {"bind": "/examples", "mode": "ro"}},
+    )
+    until_end = ["--since", "beginning", "--until-exit", "--format", "jsonl"]
+    result = subprocess.run(
+        [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml"), *until_end],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    alerts = [json.loads(line) for line in result.stdout.splitlines()]
+    every_match = {"stripe-webhook-signature", "razorpay-webhook-signature", "credit-deduction-failed"}
+    fired = {a["rule"]: a for a in alerts if a["rule"] in every_match}
+    assert set(fired) == every_match, [a["rule"] for a in alerts]
+    assert all(a["event"]["origin"]["name"] == box.name for a in fired.values())
+    posted = {r.headers["Idempotency-Key"] for r in http_receiver.wait_for(len(alerts))}
+    assert {str(a["id"]) for a in alerts} <= posted
+    for alert in fired.values():
+        stored = bugsink.event(str(alert["id"]))
+        assert stored is not None, alert["rule"]
+        assert stored["tags"]["container"] == box.name
+
+
+def test_a_silent_api_stream_is_reopened_in_case_it_stalled_without_losing_or_repeating(
+    tmp_path: Path, container: Any, read_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stalled Engine API stream (the daemon's follower stuck) looks like a quiet container from the client:
+    after LOGPIPE_IDLE_REOPEN seconds of silence the stream is reopened from the position, and the lines on
+    either side of the silence come through once."""
+    if read_path != "api":
+        pytest.skip("the json-file reader polls the file itself: no stream to stall")
+    monkeypatch.setenv("LOGPIPE_IDLE_REOPEN", "1")
+    monkeypatch.setenv("LOGPIPE_LOG_LEVEL", "info")
+    box = container('echo "before 1"; echo "before 2"; sleep 4; echo "after"; sleep 1')
+    finish(follow(tmp_path, box.name))
+    assert numbers(log_lines(tmp_path / "events.jsonl")) == collections.Counter(["before 1", "before 2", "after"])
+    assert "reopened in case it stalled" in (tmp_path / "events.jsonl.stderr").read_text()

@@ -65,6 +65,26 @@ def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path: Path) -> No
         receiver.stop()
 
 
+def test_a_receiver_that_is_down_pauses_its_sink_and_the_backlog_is_sent_in_order(tmp_path: Path) -> None:
+    """50 alerts while the receiver refuses connections: one attempt per backoff, not 50 (each failed attempt is
+    a write to the outbox), then all 50 in the order they fired once it is back."""
+    receiver = HttpReceiver()  # not started yet: its port refuses connections
+    outbox = dispatcher(tmp_path, receiver.url)
+    outbox.enqueue_many([alert(n) for n in range(50)])
+    assert outbox.deliver_due("ops") == 1
+    assert outbox.deliver_due("ops") == 0  # paused: nothing tried until the first delivery's retry time
+    attempts = [row["attempts"] for row in outbox.store.deliveries()]
+    assert sorted(attempts) == [0] * 49 + [1]
+    receiver.start()
+    outbox.start()
+    try:
+        assert outbox.drain(15)
+        assert [r.json()["message"] for r in receiver.requests] == [f"incident {n}" for n in range(50)]
+    finally:
+        outbox.stop()
+        receiver.stop()
+
+
 def test_500_then_200_retries_and_delivers_once(tmp_path: Path, http_receiver: HttpReceiver) -> None:
     http_receiver.plan.extend([(500, {}, b"boom"), (502, {}, b"bad gateway")])
     outbox = dispatcher(tmp_path, http_receiver.url)
