@@ -106,9 +106,23 @@ def field_getter(path: str) -> Getter:
     if path in ("container", "container_id", "host", "source", "time", "raw", "flags"):
         return lambda event, values: event.get(path)
 
+    if "." not in path:
+
+        def flat_getter(event: Event, values: Values) -> Any:
+            value = values.get(path, _MISSING)
+            return event.fields.get(path) if value is _MISSING else value
+
+        return flat_getter
+
+    head = path.split(".", 1)[0]
+
     def getter(event: Event, values: Values) -> Any:
         value = values.get(path, _MISSING)
-        return lookup(event.fields, path) if value is _MISSING else value
+        if value is not _MISSING:
+            return value
+        fields = event.fields
+        # most events lack the field's first key: answer that without walking the path
+        return lookup(fields, path) if head in fields or path in fields else None
 
     return getter
 

