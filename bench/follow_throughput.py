@@ -54,11 +54,8 @@ def run_child(command: list[str]) -> tuple[float, float, float]:
     return wall, cpu, after.ru_maxrss / 1024
 
 
-def follow_command(name: str, workdir: Path, read: str, label: str) -> list[str]:
-    """`logpipe follow` with the default pack, from the beginning, until the container exits; a fresh state
-    directory per run, so no run resumes from another's checkpoint."""
-    config = workdir / f"{label}.yml"
-    config.write_text(f"state_dir: {workdir / label}\n")
+def follow_command(name: str, config: Path, read: str) -> list[str]:
+    """`logpipe follow` from the beginning until the container exits, alerts as JSON lines."""
     return [
         sys.executable,
         "-m",
@@ -78,13 +75,21 @@ def follow_command(name: str, workdir: Path, read: str, label: str) -> list[str]
     ]
 
 
+def fresh_config(workdir: Path, label: str) -> Path:
+    """The default pack and a state directory of its own, so no run resumes from another's checkpoint."""
+    config = workdir / f"{label}.yml"
+    config.write_text(f"state_dir: {workdir / label}\n")
+    return config
+
+
 FOLLOWERS = ("docker logs", "logpipe --read api", "logpipe (json-file)")
 
 
 def follower(label: str, name: str, workdir: Path, live: bool) -> list[str]:
     if label == "docker logs":
         return ["docker", "logs", *(["-f"] if live else []), name]
-    return follow_command(name, workdir, "api" if "api" in label else "auto", f"{label.rsplit(maxsplit=1)[-1]}-{live}")
+    config = fresh_config(workdir, f"{label.rsplit(maxsplit=1)[-1]}-{live}")
+    return follow_command(name, config, "api" if "api" in label else "auto")
 
 
 def report(label: str, lines: int, wall: float, cpu: float, daemon: float, rss: float) -> None:
@@ -160,23 +165,7 @@ def latency(client: docker.DockerClient, workdir: Path, read: str, seconds: int 
     )
     try:
         follower = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "logpipe",
-                "follow",
-                box.name,
-                "--since",
-                "beginning",
-                "--until-exit",
-                "--format",
-                "jsonl",
-                "--no-view",
-                "--read",
-                read,
-                "--config",
-                str(workdir / "latency.yml"),
-            ],
+            follow_command(box.name, workdir / "latency.yml", read),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
