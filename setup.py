@@ -31,6 +31,7 @@ COMPILED = [
     "logpipe/engine/throttle.py",
     "logpipe/engine/windows.py",
     "logpipe/sources/docker.py",
+    "logpipe/sources/dockerevents.py",
     "logpipe/sources/frames.py",
     "logpipe/sources/jsonfile.py",
     "logpipe/follow.py",

@@ -35,7 +35,8 @@ from logpipe.liveview import ContainerRow, Snapshot
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
 from logpipe.sinks.outbox import Dispatcher
-from logpipe.sources.docker import EVENTS, ContainerReader, EventWatcher, Item
+from logpipe.sources.docker import ContainerReader, Item
+from logpipe.sources.dockerevents import EVENTS, EventWatcher
 from logpipe.state import Checkpoint, StateStore
 from logpipe.telemetry import Telemetry
 
