@@ -184,6 +184,36 @@ def test_until_exit_waits_for_a_created_container_to_start_and_finish(tmp_path: 
     assert numbers(log_lines(tmp_path / "events.jsonl")) == collections.Counter(f"line {i}" for i in range(100))
 
 
+def test_logpipe_down_while_the_container_writes_and_restarts_everything_after_it_starts(
+    tmp_path: Path, container: Any
+) -> None:
+    """logpipe stops after the first run's first lines; while it is down the container finishes that run, crashes
+    and is restarted twice by its policy; started again, logpipe delivers every line of every run exactly once."""
+    script = (
+        "n=$(cat /tmp/run 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/run; "
+        '[ $n -eq 1 ] && sleep 2; i=0; while [ $i -lt 200 ]; do echo "run $n line $i"; i=$((i+1)); usleep 2000; '
+        'done; echo "run $n last"; exit 3'
+    )
+    box = container(script, restart_policy={"Name": "on-failure", "MaximumRetryCount": 2})
+    first = follow(tmp_path, box.name, until_exit=False)
+    time.sleep(3)  # the first run's first lines are handled
+    os.killpg(first.pid, signal.SIGTERM)
+    first.wait(timeout=30)
+    deadline = time.time() + 60  # all three runs end while logpipe is down
+    while time.time() < deadline:
+        box.reload()
+        if box.attrs["RestartCount"] == 2 and not box.attrs["State"]["Running"]:
+            break
+        time.sleep(0.3)
+    assert box.attrs["RestartCount"] == 2
+    assert box.attrs["State"]["ExitCode"] == 3
+    finish(follow(tmp_path, box.name), timeout=120)
+    expected = collections.Counter(
+        [f"run {r} line {i}" for r in (1, 2, 3) for i in range(200)] + [f"run {r} last" for r in (1, 2, 3)]
+    )
+    assert numbers(log_lines(tmp_path / "events.jsonl"), "run ") == expected
+
+
 def test_crash_loop_every_line_of_every_run_once_including_the_last(tmp_path: Path, container: Any) -> None:
     script = (
         "n=$(cat /tmp/run 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/run; "
