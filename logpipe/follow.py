@@ -119,11 +119,17 @@ class Follower:
             initial_since,
             store.checkpoints(EVENTS).get(EVENTS),
             engine.ruleset.memory(),
+            on_start=self._wake_reader,
         )
         self._output = _committed_output(events_out, store)
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
+
+    def _wake_reader(self, name: str) -> None:
+        for reader in self.readers:
+            if reader.container == name:
+                reader.wake.set()
 
     def run(self, handle_signals: bool = True) -> Counters:
         if handle_signals:

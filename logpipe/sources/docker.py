@@ -66,16 +66,24 @@ class ContainerReader(threading.Thread):
         self.state = "starting"  # what it is doing, for the live view
         self._origins: dict[tuple[str, str], Origin] = {}
         self._at_time: dict[str, tuple[int, int]] = {}  # per stream: (timestamp, lines read at it) in this read
+        # set by the events watcher when a container of this name starts: a short-lived container (a crash loop,
+        # a recreation) is attached at once rather than at the next poll, which could come after its removal
+        self.wake = threading.Event()
 
     def run(self) -> None:
         backoff = 0.25
         attached: str | None = None
+        told_waiting = False
         while not self.stopping.is_set():
             info = self._inspect()
             if info is None:
                 self.state = "docker unavailable" if self.problem else "no such container yet"
-                self.stopping.wait(0.5)  # no container of that name yet: wait for it
+                if not self.problem and not told_waiting:
+                    log.info("no container of that name yet; waiting for it", container=self.container)
+                    told_waiting = True
+                self._pause(0.5)  # no container of that name yet: wait for it (or for its start event)
                 continue
+            told_waiting = False
             container_id, running = info["Id"], info["State"]["Running"]
             if container_id != attached:
                 if attached is not None or any(cp.container_id != container_id for cp in self.positions.values()):
@@ -109,6 +117,10 @@ class ContainerReader(threading.Thread):
             self.state = "exited, waiting for a start"
             self._wait_for_change(after)
 
+    def _pause(self, seconds: float) -> None:
+        self.wake.wait(seconds)
+        self.wake.clear()
+
     def _inspect(self) -> dict[str, Any] | None:
         import docker.errors
 
@@ -127,7 +139,8 @@ class ContainerReader(threading.Thread):
 
     def _wait_for_change(self, seen: dict[str, Any]) -> None:
         """Until the container starts again (or another takes its name)."""
-        while not self.stopping.wait(0.25):
+        while not self.stopping.is_set():
+            self._pause(0.25)
             now = self._inspect()
             if (
                 now is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -42,8 +42,10 @@ class EventWatcher(threading.Thread):
         since: int,
         position: Checkpoint | None = None,
         lookback: int = 0,
+        on_start: Callable[[str], None] = lambda name: None,
     ) -> None:
         super().__init__(name="docker-events", daemon=True)
+        self.on_start = on_start  # told the followed name of each container start, as it is read
         self.client, self.names, self.out, self.stopping = client, names, out, stop
         # the last event handed over: (Docker's timeNano, events read at exactly that time)
         self.position = (position.time, position.seen) if position is not None else None
@@ -104,6 +106,8 @@ class EventWatcher(threading.Thread):
             if not handled:
                 self.position = (time_ns, count)
                 self.since = time_ns
+                if event.fields["docker"]["action"] == "start":
+                    self.on_start(event.origin.name)
             self.out.put(("events", event.origin.name, [(event, handled, (time_ns, count))]))
 
     def _note(self, event: Event) -> None:

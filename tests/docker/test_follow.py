@@ -48,10 +48,25 @@ def follow(
         command.append("--until-exit")
     log = tmp_path / f"{out}.stderr"
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True, cwd=tmp_path
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+        start_new_session=True,
+        cwd=tmp_path,
+        env={**os.environ, "LOGPIPE_LOG_LEVEL": "info"},  # what it did, to wait for and to read on a failure
     )
     process.log = log  # type: ignore[attr-defined]
     return process
+
+
+def logged(process: subprocess.Popen[bytes], text: str, timeout: float = 30) -> None:
+    """Wait until logpipe's own log says `text` (it is up and doing what the test needs)."""
+    log: Path = process.log  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
 
 
 def finish(process: subprocess.Popen[bytes], timeout: float = 90) -> dict[str, Any]:
@@ -330,6 +345,7 @@ def test_metrics_and_health_while_following(tmp_path: Path, container: Any) -> N
 def test_recreated_ten_times_under_the_same_name_no_gap_no_duplicate(tmp_path: Path, docker_client: Any) -> None:
     name = f"lp-recreate-{os.getpid()}"
     process = follow(tmp_path, name, until_exit=False)  # containers come and go: follow until stopped
+    logged(process, "waiting for it")  # a container removed before logpipe is up cannot be read by anyone
     try:
         for generation in range(10):
             box = docker_client.containers.run(
