@@ -345,8 +345,8 @@ def test_metrics_and_health_while_following(tmp_path: Path, container: Any) -> N
 def test_recreated_ten_times_under_the_same_name_no_gap_no_duplicate(tmp_path: Path, docker_client: Any) -> None:
     name = f"lp-recreate-{os.getpid()}"
     process = follow(tmp_path, name, until_exit=False)  # containers come and go: follow until stopped
-    logged(process, "waiting for it")  # a container removed before logpipe is up cannot be read by anyone
     try:
+        logged(process, "waiting for it")  # a container removed before logpipe is up cannot be read by anyone
         for generation in range(10):
             box = docker_client.containers.run(
                 "busybox:local",
