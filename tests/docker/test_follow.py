@@ -384,9 +384,12 @@ def test_window_and_throttle_state_survive_a_restart(tmp_path: Path, container: 
         "    examples: {match: ['connect ECONNREFUSED 1.2.3.4:5432']}\n"
     )
     (tmp_path / "logpipe.yml").write_text("state_dir: state\nrules: [rules]\n")
-    box = container(
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    box = container(  # the third line waits for the test's go, given once the first logpipe is stopped
         "echo 'connect ECONNREFUSED 10.0.0.3:5432'; echo 'connect ECONNREFUSED 10.0.0.3:5432'; "
-        "sleep 4; echo 'connect ECONNREFUSED 10.0.0.3:5432'; sleep 1"
+        "while [ ! -f /sync/go ]; do usleep 50000; done; echo 'connect ECONNREFUSED 10.0.0.3:5432'; sleep 1",
+        volumes={str(sync): {"bind": "/sync", "mode": "ro"}},
     )
     first = subprocess.Popen(
         [
@@ -401,15 +404,23 @@ def test_window_and_throttle_state_survive_a_restart(tmp_path: Path, container: 
             "beginning",
             "--format",
             "jsonl",
+            "--events-out",
+            str(tmp_path / "events.jsonl"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
         cwd=tmp_path,
     )
-    time.sleep(2.5)  # the first two lines are handled; the third comes later
+    deadline = time.monotonic() + 60
+    handled = tmp_path / "events.jsonl"
+    while not handled.exists() or len(log_lines(handled)) < 2:  # the first two lines are handled (and saved)
+        assert first.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     os.killpg(first.pid, signal.SIGTERM)
     before = [json.loads(line)["rule"] for line in first.communicate(timeout=30)[0].splitlines()]
+    (sync / "go").touch()
     second = subprocess.run(
         [
             sys.executable,
@@ -447,6 +458,10 @@ def _restart_dockerd() -> None:
     subprocess.run(["bash", str(ROOT / "tests/docker/docker-up.sh")], check=True, capture_output=True, timeout=300)
 
 
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
 def _health(port: int) -> dict[str, Any]:
     import urllib.request
 
@@ -476,7 +491,9 @@ def test_dockerd_restarted_under_load_logpipe_degrades_and_resumes_exactly_once(
     port = free_port()
     process = follow(tmp_path, box.name, "events.jsonl", "--metrics-address", f"127.0.0.1:{port}", until_exit=False)
     try:
-        time.sleep(3)
+        deadline = time.time() + 30  # logpipe up (its /health answers) and following
+        while time.time() < deadline and "run 1 line 100" not in _read(tmp_path / "events.jsonl"):
+            time.sleep(0.2)
         assert _health(port)["status"] == "ok"
         statuses: list[str] = []
         restarter = threading.Thread(target=_restart_dockerd)
@@ -633,7 +650,14 @@ def test_a_silent_api_stream_is_reopened_in_case_it_stalled_without_losing_or_re
         pytest.skip("the json-file reader polls the file itself: no stream to stall")
     monkeypatch.setenv("LOGPIPE_IDLE_REOPEN", "1")
     monkeypatch.setenv("LOGPIPE_LOG_LEVEL", "info")
-    box = container('echo "before 1"; echo "before 2"; sleep 4; echo "after"; sleep 1')
-    finish(follow(tmp_path, box.name))
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    box = container(  # "after" waits for the test's go, given once logpipe has reopened the silent stream
+        'echo "before 1"; echo "before 2"; while [ ! -f /sync/go ]; do usleep 50000; done; echo "after"; sleep 1',
+        volumes={str(sync): {"bind": "/sync", "mode": "ro"}},
+    )
+    process = follow(tmp_path, box.name)
+    logged(process, "reopened in case it stalled")
+    (sync / "go").touch()
+    finish(process)
     assert numbers(log_lines(tmp_path / "events.jsonl")) == collections.Counter(["before 1", "before 2", "after"])
-    assert "reopened in case it stalled" in (tmp_path / "events.jsonl.stderr").read_text()
