@@ -110,10 +110,11 @@ def _first_rules(pack: Path, count: int) -> str:
 def measure(log: Path, rules: Path) -> dict[str, float]:
     from logpipe.engine import Engine, load_rules
     from logpipe.event import Origin
-    from logpipe.pipeline import parse_lines, run_rules
+    from logpipe.pipeline import parse_lines, run_rules, settle_heap
     from logpipe.sources.file import read_lines
 
     engine = Engine(load_rules([rules]))
+    settle_heap()  # as `logpipe replay` and `logpipe follow` do
     started = time.perf_counter()
     alerts = 0
     with log.open("rb") as stream:

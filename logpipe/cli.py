@@ -20,7 +20,7 @@ from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
 from logpipe.outputs import build_dispatcher, renderer_for
 from logpipe.parsers import Assembler, Limits
-from logpipe.pipeline import parse_lines, run_rules
+from logpipe.pipeline import parse_lines, run_rules, settle_heap
 from logpipe.redact import Redactor
 from logpipe.sinks.console import ConsoleSink
 from logpipe.sinks.jsonl import JsonLinesSink
@@ -146,6 +146,7 @@ def replay(
     if dispatcher is not None:
         dispatcher.start()
     fired = 0
+    settle_heap()
     try:
         for alert in run_rules(parse_lines(read_lines(source, source_origin(source))), engine):
             sink.deliver(alert)
@@ -311,6 +312,7 @@ def _follow(
         view=live.show if live is not None else None,
         direct=direct,
     )
+    settle_heap()
     try:
         counters = follower.run()
     finally:
