@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 
 from logpipe.event import Origin, RawLine
-from logpipe.sources.frames import DAEMON_ERROR, STREAMS, frames, timestamped_lines
+from logpipe.sources.frames import DAEMON_ERROR, STREAMS, body_reader, frames, timestamped_lines
 from logpipe.sources.jsonfile import json_file_lines, readable_log_file
 from logpipe.state import Checkpoint
 from logpipe.times import parse_docker_time
@@ -186,11 +186,15 @@ class ContainerReader(threading.Thread):
                 stream=True,
                 timeout=(30, self.idle_reopen if follow else None),
             )
-            api._raise_for_status(response)
-            tty = info["Config"].get("Tty", False)
-            self._forward(container_id, _api_lines(timestamped_lines(frames(response.raw.read1, tty)), self.container))
+            try:
+                api._raise_for_status(response)
+                tty = info["Config"].get("Tty", False)
+                stamped = timestamped_lines(frames(body_reader(response), tty))
+                self._forward(container_id, _api_lines(stamped, self.container))
+            finally:
+                response.close()  # its connection was read past urllib3: never hand it back to the pool
             return "dropped"
-        except (urllib3.exceptions.ReadTimeoutError, requests.Timeout):
+        except (urllib3.exceptions.ReadTimeoutError, requests.Timeout, TimeoutError):  # TimeoutError: the socket's
             return "idle"
         except (
             docker.errors.DockerException,
