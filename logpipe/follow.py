@@ -85,6 +85,8 @@ class Follower:
         self._pending_alerts: list[Alert] = []
         self._warm: set[Origin] = set()
         self._origin_of: dict[tuple[str, str], Origin] = {}  # the current container's origin per (name, stream)
+        self._last_origin: Origin | None = None
+        self._last_key = ("", "")  # (name, stream) of _last_origin
         self.telemetry = telemetry or Telemetry()
         self.view = view  # the live view on a terminal, shown at each report
         self._alerts_by_rule: collections.Counter[str] = collections.Counter()
@@ -178,16 +180,21 @@ class Follower:
         return self.counters
 
     def _line(self, name: str, raw: RawLine, warm: bool = False) -> None:
-        key = (name, raw.origin.stream)
+        origin = raw.origin
+        if origin is self._last_origin:  # lines come in runs of one stream: no tuple built and hashed per line
+            key = self._last_key
+        else:
+            key = (name, origin.stream)
+            self._origin_of[key] = origin
+            self._last_origin, self._last_key = origin, key
         if warm:  # handled before the restart: rebuild windows and throttles, output nothing, move no checkpoint
-            self._warm.add(raw.origin)
+            self._warm.add(origin)
             self._events(self.assembler.feed(raw), warm=True)
             return
-        if raw.origin in self._warm:  # the first new line of this stream: what warm-up left open is warm too
-            self._warm.discard(raw.origin)
-            self._events(self.assembler.flush_stream(raw.origin), warm=True)
+        if self._warm and origin in self._warm:  # the first new line of this stream: warm-up's open event is warm
+            self._warm.discard(origin)
+            self._events(self.assembler.flush_stream(origin), warm=True)
         previous = self._read.get(key)
-        self._origin_of[key] = raw.origin
         time_ns = raw.docker_time or 0
         seen = previous[2] + 1 if previous is not None and previous[1] == time_ns else 1
         current = (raw.origin.container_id, time_ns, seen)  # a tuple: a frozen Checkpoint per line costs 1.35 us

@@ -52,7 +52,8 @@ class Extractor:
                 for index, target in self.targets:
                     value = groups[index]
                     if value is not None:
-                        values[target] = _typed(value) if value[:1].isdigit() else value
+                        # a number only if it starts with a digit: no slice and method call per capture
+                        values[target] = _typed(value) if value and value[0] in _DIGITS else value
         for target, source in self.copies:
             value = values.get(source)
             if value is None:
@@ -88,4 +89,5 @@ def compile_extractor(model: ExtractModel, when: Condition | None) -> Extractor:
     )
 
 
+_DIGITS = "0123456789"
 _RESERVED = frozenset({"level", "message", "logger", "context", "stream", "parser", "text", "container", "time"})

@@ -19,7 +19,7 @@ from logpipe.engine.prefilter import Prefilter
 from logpipe.engine.schema import ExtractModel, RuleFile, RuleModel
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
 from logpipe.errors import Location, RuleError
-from logpipe.event import Event
+from logpipe.event import Event, stack_of
 from logpipe.render import Renderer, sample_payload
 
 RULE_SUFFIXES = (".yml", ".yaml")
@@ -92,7 +92,7 @@ class RuleSet:
     def select(self, event: Event) -> tuple[Values, Sequence[int]]:
         """What conditions read besides the event (`text`: message and stack; the extracted fields), and the
         indexes of the rules that could match it."""
-        stack = event.stack
+        stack = stack_of(event.fields)
         text = f"{event.message}\n{stack}" if stack else event.message
         values: Values = {"text": text}
         first_rule = self._first_rule

@@ -109,7 +109,7 @@ class Assembler:
     def held(self, origin: Origin) -> int:
         """Input lines of this stream held back, not yet in an emitted event (an open multi-line event, partial
         chunks): a checkpoint must not move past them."""
-        stream = self._streams.get(origin)
+        stream = self._last_stream if origin is self._last_origin else self._streams.get(origin)
         if stream is None:
             return 0
         group = 0 if stream.head is None else stream.head.lines + len(stream.continuation) + stream.dropped_lines
