@@ -167,7 +167,15 @@ def replay(
 
 
 @main.command()
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY[=VALUE]",
+    help="Also follow every container carrying this label (repeatable: all must match), "
+    "including those started later, e.g. com.docker.compose.project=clipforge.",
+)
 @rules_option
 @config_option
 @click.option(
@@ -207,6 +215,7 @@ def replay(
 )
 def follow(
     names: tuple[str, ...],
+    labels: tuple[str, ...],
     rule_paths: tuple[Path, ...],
     config_path: Path | None,
     since_text: str,
@@ -218,9 +227,14 @@ def follow(
     view: bool | None,
 ) -> None:
     """Follow the Docker logs of containers NAMES (across restarts and recreations), match the rules, and send
-    the alerts. Resumes from its checkpoints after a restart."""
+    the alerts. Resumes from its checkpoints after a restart.
+
+    A NAME is a container name or id, or a Compose service name (`clipforge-api` finds the service's newest
+    container, `clipforge-clipforge-api-1`, and its successors)."""
     from logpipe.follow import parse_since
 
+    if not names and not labels:
+        raise click.UsageError("name at least one container (or Compose service), or give --label")
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
@@ -243,6 +257,7 @@ def follow(
         sink = alert_printer(output_format, Redactor(), config, rule_dirs)
         counters = _follow(
             names,
+            labels,
             config,
             ruleset,
             rule_dirs,
@@ -259,6 +274,7 @@ def follow(
 
 def _follow(
     names: Sequence[str],
+    labels: Sequence[str],
     config: Config,
     ruleset: RuleSet,
     rule_dirs: Sequence[Path],
@@ -311,6 +327,7 @@ def _follow(
         telemetry=telemetry,
         view=live.show if live is not None else None,
         direct=direct,
+        labels=labels,
     )
     settle_heap()
     try:

@@ -35,7 +35,7 @@ from logpipe.liveview import ContainerRow, Snapshot
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
 from logpipe.sinks.outbox import Dispatcher
-from logpipe.sources.docker import ContainerReader, Item
+from logpipe.sources.docker import ContainerReader, Item, find_container
 from logpipe.sources.dockerevents import EVENTS, EventWatcher
 from logpipe.state import Checkpoint, StateStore
 from logpipe.telemetry import Telemetry
@@ -70,6 +70,7 @@ class Follower:
         telemetry: Telemetry | None = None,
         view: Callable[[Snapshot], None] | None = None,
         direct: bool = True,
+        labels: Sequence[str] = (),
     ) -> None:
         self.client, self.names, self.store, self.engine = client, list(names), store, engine
         self.deliver, self.dispatcher, self.until_exit, self.events_out = deliver, dispatcher, until_exit, events_out
@@ -98,21 +99,8 @@ class Follower:
         self._last_time: dict[str, int] = {}
         self._reconnects: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
-        self.readers = [
-            ContainerReader(
-                client,
-                name,
-                self.queue,
-                self.stopping,
-                store.checkpoints(name),
-                initial_since,
-                until_exit,
-                host,
-                engine.ruleset.memory(),
-                direct,
-            )
-            for name in self.names
-        ]
+        self._reader_options = (initial_since, host, direct)
+        self.readers = [self._new_reader(name) for name in self.names]
         self.watcher = EventWatcher(
             client,
             set(self.names),
@@ -122,11 +110,40 @@ class Follower:
             store.checkpoints(EVENTS).get(EVENTS),
             engine.ruleset.memory(),
             on_start=self._wake_reader,
+            labels=labels,
+            on_discovery=lambda name: self.queue.put(("discovered", name, None)),
         )
         self._output = _committed_output(events_out, store)
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
+
+    def _new_reader(self, name: str) -> ContainerReader:
+        initial_since, host, direct = self._reader_options
+        checkpoints = self.store.checkpoints(name)
+        lookback = self.engine.ruleset.memory()
+        return ContainerReader(
+            self.client, name, self.queue, self.stopping, checkpoints, initial_since, self.until_exit, host, lookback,
+            direct,
+        )  # fmt: skip
+
+    def _follow_discovered(self, name: str) -> None:
+        """A container that carries the --label selectors showed up: follow it too, by its name, unless it is
+        gone already (an event replayed from before logpipe started)."""
+        import docker.errors
+
+        if name in self.names:
+            return
+        try:
+            if find_container(self.client, name) is None:
+                return
+        except (docker.errors.DockerException, OSError):
+            pass  # the daemon is away: follow it anyway, the reader waits for the daemon
+        log.info("following a container that carries the labels", container=name)
+        self.names.append(name)
+        reader = self._new_reader(name)
+        self.readers.append(reader)
+        reader.start()
 
     def _wake_reader(self, name: str) -> None:
         for reader in self.readers:
@@ -155,6 +172,8 @@ class Follower:
                     self._docker_events(payload)
                 elif kind == "ended":
                     ended.add(name)
+                elif kind == "discovered":
+                    self._follow_discovered(name)
                 now = time.monotonic()
                 if now - last_idle >= 0.1:
                     self._idle()

@@ -27,9 +27,46 @@ from logpipe.state import Checkpoint
 from logpipe.times import parse_docker_time
 
 log = structlog.get_logger("logpipe.docker")
+COMPOSE_SERVICE = "com.docker.compose.service"  # the label `docker compose` puts on a service's containers
 # ("lines", name, [(RawLine, warm-up?)]) | ("events", name, [(Event, warm-up?, position)]) | ("ended", name, None)
 Item = tuple[str, str, Any]
 IDLE_REOPEN = 30.0  # seconds (LOGPIPE_IDLE_REOPEN)
+
+
+def find_container(client: Any, key: str) -> dict[str, Any] | None:
+    """The container a followed name stands for now (inspected), or None: the container of that name (or id),
+    else the newest container of the Compose service of that name, so `logpipe follow clipforge-api` finds
+    `clipforge-clipforge-api-1` and, after `docker compose up --force-recreate`, its successor. Daemon errors
+    propagate (DockerException, OSError)."""
+    import docker.errors
+
+    try:
+        found: dict[str, Any] = client.api.inspect_container(key)
+        return found
+    except docker.errors.NotFound:
+        pass
+    service = client.api.containers(all=True, filters={"label": f"{COMPOSE_SERVICE}={key}"})
+    for candidate in sorted(service, key=lambda container: container.get("Created", 0), reverse=True):
+        try:
+            return client.api.inspect_container(candidate["Id"])  # type: ignore[no-any-return]
+        except docker.errors.NotFound:  # removed since the listing
+            continue
+    return None
+
+
+def labelled_containers(client: Any, labels: Iterable[str]) -> list[str]:
+    """The names of the containers (running or not) that carry every one of `labels` (KEY or KEY=VALUE)."""
+    found = client.api.containers(all=True, filters={"label": list(labels)})
+    return sorted(container["Names"][0].lstrip("/") for container in found if container.get("Names"))
+
+
+def has_labels(attributes: dict[str, str], labels: Iterable[str]) -> bool:
+    """Whether a Docker event's actor attributes (which carry the container's labels) match every selector."""
+    for label in labels:
+        key, equals, value = label.partition("=")
+        if key not in attributes or (equals and attributes[key] != value):
+            return False
+    return True
 
 
 class ContainerReader(threading.Thread):
@@ -125,10 +162,10 @@ class ContainerReader(threading.Thread):
         import docker.errors
 
         try:
-            info: dict[str, Any] = self.client.api.inspect_container(self.container)
-        except docker.errors.NotFound:
-            self.problem = None
-            return None
+            info = find_container(self.client, self.container)
+            if info is None:
+                self.problem = None
+                return None
         except (docker.errors.DockerException, OSError) as error:
             self.problem = f"docker unavailable: {error}"
             log.warning("docker unavailable; retrying", container=self.container, error=str(error))

@@ -8,14 +8,14 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
 import structlog
 
 from logpipe.event import Event, Origin
-from logpipe.sources.docker import Item
+from logpipe.sources.docker import COMPOSE_SERVICE, Item, find_container, has_labels, labelled_containers
 from logpipe.state import Checkpoint
 from logpipe.times import parse_iso8601
 
@@ -43,9 +43,14 @@ class EventWatcher(threading.Thread):
         position: Checkpoint | None = None,
         lookback: int = 0,
         on_start: Callable[[str], None] = lambda name: None,
+        labels: Sequence[str] = (),
+        on_discovery: Callable[[str], None] = lambda name: None,
     ) -> None:
         super().__init__(name="docker-events", daemon=True)
         self.on_start = on_start  # told the followed name of each container start, as it is read
+        # `--label` selectors: a container carrying them that shows up (created, started) is followed from then
+        # on: its name joins `names` here, at once, so its own events are not missed, and on_discovery is told
+        self.labels, self.on_discovery = tuple(labels), on_discovery
         self.client, self.names, self.out, self.stopping = client, names, out, stop
         # the last event handed over: (Docker's timeNano, events read at exactly that time)
         self.position = (position.time, position.seen) if position is not None else None
@@ -66,6 +71,9 @@ class EventWatcher(threading.Thread):
                 if self.stopping.is_set():
                     return  # the replay was cut short: reconciling now would make up what it did not reach
                 self.lookback = 0
+                if self.labels:  # containers that carried the labels before this connection: follow them too
+                    for name in labelled_containers(self.client, self.labels):
+                        self._discovered(name)
                 self._reconcile()
                 self.caught_up.set()
                 live = self._events(until, None)
@@ -97,6 +105,8 @@ class EventWatcher(threading.Thread):
             handled = self.position is not None and (
                 time_ns < self.position[0] or (time_ns == self.position[0] and count <= self.position[1])
             )
+            if self.labels:
+                self._discover(message)
             event = docker_event(message, self.names)
             if event is None:
                 continue
@@ -109,6 +119,17 @@ class EventWatcher(threading.Thread):
                 if event.fields["docker"]["action"] == "start":
                     self.on_start(event.origin.name)
             self.out.put(("events", event.origin.name, [(event, handled, (time_ns, count))]))
+
+    def _discover(self, message: dict[str, Any]) -> None:
+        attributes = (message.get("Actor") or {}).get("Attributes") or {}
+        name = attributes.get("name", "")
+        if name and has_labels(attributes, self.labels):
+            self._discovered(name)
+
+    def _discovered(self, name: str) -> None:
+        if name not in self.names:
+            self.names.add(name)
+            self.on_discovery(name)
 
     def _note(self, event: Event) -> None:
         action = event.fields["docker"]["action"]
@@ -124,8 +145,10 @@ class EventWatcher(threading.Thread):
         made = []
         for name in sorted(self.names):
             try:
-                info = self.client.api.inspect_container(name)
+                info = find_container(self.client, name)
             except docker.errors.NotFound:
+                info = None
+            if info is None:
                 continue
             state = info["State"]
             for action, stamp in (("start", state.get("StartedAt")), ("die", state.get("FinishedAt"))):
@@ -186,9 +209,11 @@ def docker_event(message: dict[str, Any], names: set[str]) -> Event | None:
         action, _, health = action.partition(": ")
     if action not in _EVENT_ACTIONS:
         return None
-    if name not in names:  # followed by id (full or short) rather than by name: keep the followed key
+    if name not in names:  # followed as a Compose service, or by id (full or short): keep the followed key
         container_id = str(message.get("id", ""))
-        name = next((key for key in names if len(key) >= 12 and container_id.startswith(key)), "")
+        service = attributes.get(COMPOSE_SERVICE, "")
+        name = service if service in names else ""
+        name = name or next((key for key in names if len(key) >= 12 and container_id.startswith(key)), "")
         if not name:
             return None
     fields: dict[str, Any] = {

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -661,3 +662,63 @@ def test_a_silent_api_stream_is_reopened_in_case_it_stalled_without_losing_or_re
     (sync / "go").touch()
     finish(process)
     assert numbers(log_lines(tmp_path / "events.jsonl")) == collections.Counter(["before 1", "before 2", "after"])
+
+
+def test_a_compose_service_is_followed_by_its_name_across_a_recreation(tmp_path: Path, container: Any) -> None:
+    """`logpipe follow clipforge-api` when Compose named the container clipforge-clipforge-api-1: the service
+    label leads to it, and after a recreation (a new container of the service) to the new one."""
+    service = f"lp-svc-{uuid.uuid4().hex[:8]}"
+    labels = {"com.docker.compose.service": service, "com.docker.compose.project": "lp"}
+    process = follow(tmp_path, service, until_exit=False)
+    try:
+        logged(process, "waiting for it")
+        for number in (1, 2):
+            box = container(
+                f'i=0; while [ $i -lt 100 ]; do echo "replica {number} line $i"; i=$((i+1)); done; sleep 1',
+                name=f"lp-{service}-{number}",
+                labels=labels,
+            )
+            box.wait()
+            deadline = time.monotonic() + 30
+            while f"replica {number} line 99" not in _read(tmp_path / "events.jsonl"):
+                assert time.monotonic() < deadline, process.log.read_text()  # type: ignore[attr-defined]
+                time.sleep(0.2)
+            box.remove(force=True)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    lines = [e for e in events if e["origin"]["source"] == "docker"]
+    assert numbers(lines) == collections.Counter(f"replica {n} line {i}" for n in (1, 2) for i in range(100))
+    assert {e["origin"]["name"] for e in lines} == {service}  # alerts and checkpoints keyed by the service
+    starts = [
+        e for e in events if e["origin"]["source"] == "docker-events" and e["fields"]["docker"]["action"] == "start"
+    ]
+    assert [e["origin"]["name"] for e in starts] == [service, service]
+
+
+def test_label_selects_containers_present_and_started_later_and_nothing_else(tmp_path: Path, container: Any) -> None:
+    selector = f"lp.test={uuid.uuid4().hex[:8]}"
+    key, _, value = selector.partition("=")
+    before = container('i=0; while [ $i -lt 50 ]; do echo "before line $i"; i=$((i+1)); done', labels={key: value})
+    other = container('i=0; while [ $i -lt 50 ]; do echo "other line $i"; i=$((i+1)); done; sleep 5')
+    before.wait()
+    process = follow(tmp_path, f"--label={selector}", until_exit=False)  # no NAME: the label alone
+    try:
+        logged(process, before.name)  # "following a container that carries the labels"
+        later = container(
+            'i=0; while [ $i -lt 50 ]; do echo "later line $i"; i=$((i+1)); done; sleep 1', labels={key: value}
+        )
+        later.wait()
+        deadline = time.monotonic() + 30
+        while "later line 49" not in _read(tmp_path / "events.jsonl"):
+            assert time.monotonic() < deadline, process.log.read_text()  # type: ignore[attr-defined]
+            time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    lines = log_lines(tmp_path / "events.jsonl")
+    expected = [f"before line {i}" for i in range(50)] + [f"later line {i}" for i in range(50)]
+    assert numbers(lines) == collections.Counter(expected)
+    assert {e["origin"]["name"] for e in lines} == {before.name, later.name}
+    assert other.name not in _read(tmp_path / "events.jsonl")

@@ -60,3 +60,20 @@ def test_an_event_made_up_from_the_container_state_says_so() -> None:
     assert event is not None
     assert event.fields["docker"]["reconciled"] is True
     assert "the event itself was missed" in event.message
+
+
+def test_a_compose_container_event_is_reported_under_the_followed_service_name() -> None:
+    compose = message("start", name="clipforge-clipforge-api-1", **{"com.docker.compose.service": "clipforge-api"})
+    event = docker_event(compose, {"clipforge-api"})
+    assert event is not None
+    assert event.origin.name == "clipforge-api"
+    assert docker_event(compose, {"clipforge-worker"}) is None
+
+
+def test_label_selectors_match_the_event_attributes() -> None:
+    from logpipe.sources.docker import has_labels
+
+    attributes = {"name": "api", "com.docker.compose.project": "clipforge", "tier": "web"}
+    assert has_labels(attributes, ["com.docker.compose.project=clipforge", "tier"])
+    assert not has_labels(attributes, ["com.docker.compose.project=other"])
+    assert not has_labels(attributes, ["tier=web", "missing"])
