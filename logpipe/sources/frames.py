@@ -28,11 +28,11 @@ def body_reader(response: Any) -> Callable[[int], bytes]:
     hand-over between threads of its own (the API path ran at 20,000 lines/s). Here the socket's buffer is read
     whole and the chunk framing taken off below. (h11 does chunked decoding too, at about 6 µs per chunk here:
     more than the rest of a line's handling.)"""
-    message = response.raw._fp  # http.client.HTTPResponse: headers read, body untouched (stream=True)
-    if not getattr(message, "chunked", False):
+    message = getattr(response.raw, "_fp", None)  # http.client.HTTPResponse: headers read, body untouched
+    socket_file = getattr(message, "fp", None)  # its buffered socket reader (holds any bytes read past the headers)
+    if not getattr(message, "chunked", False) or socket_file is None:  # not chunked, or urllib3 changed inside
         read1: Callable[[int], bytes] = response.raw.read1
         return read1
-    socket_file = message.fp  # the buffered socket reader; bytes already buffered past the headers are in it
     decoder = ChunkedDecoder()
 
     def read(size: int) -> bytes:
