@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,13 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def lines_read(port: int) -> int:
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     return int(sum(float(v) for v in re.findall(r"^logpipe_lines_read_total\{[^}]*\} (\S+)$", text, re.M)))
@@ -62,8 +70,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--rate", type=int, default=2000, help="lines per second the container writes")
-    parser.add_argument("--port", type=int, default=9187)
+    parser.add_argument("--port", type=int, default=0, help="for logpipe's /metrics (default: a free one)")
     args = parser.parse_args()
+    port = args.port or free_port()  # two soaks at once must not read each other's counters
     batch = max(1, args.rate // 10)
     script = f"while true; do {awk_batch(batch)}; usleep 100000; done"
     client = docker.from_env()
@@ -72,15 +81,17 @@ def main() -> None:
         config = Path(scratch) / "logpipe.yml"
         config.write_text(f"state_dir: {scratch}/state\n")
         command = [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(config), "--no-view"]
-        command += ["--format", "jsonl", "--metrics-address", f"127.0.0.1:{args.port}"]
+        command += ["--format", "jsonl", "--metrics-address", f"127.0.0.1:{port}"]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         samples: list[tuple[float, float]] = []
         started = time.monotonic()
         try:
             while time.monotonic() - started < args.minutes * 60:
                 time.sleep(10)
+                if process.poll() is not None:
+                    raise SystemExit(f"logpipe exited with code {process.returncode} (is port {port} free?)")
                 samples.append((time.monotonic() - started, rss_mib(process.pid)))
-            total = lines_read(args.port)
+            total = lines_read(port)
         finally:
             process.terminate()
             process.wait(timeout=30)
