@@ -7,7 +7,7 @@ following a busy container pays no metric-library call per line.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,7 +25,12 @@ class Telemetry:
         self.anomalies = Counter(
             "logpipe_event_flags", "Events flagged (truncated, partial_merged, ...)", ["flag"], registry=r
         )
-        self.alerts = Counter("logpipe_alerts", "Alerts fired", ["rule", "status"], registry=r)
+        self.alerts = Counter(
+            "logpipe_notifications",
+            "Notifications made, by rule and kind (firing, update, resolved...)",
+            ["rule", "status"],
+            registry=r,
+        )
         self.deliveries = Counter("logpipe_deliveries", "Delivery attempts by outcome", ["sink", "outcome"], registry=r)
         self.reconnects = Counter(
             "logpipe_docker_reconnects",
@@ -40,6 +45,7 @@ class Telemetry:
         self.queue_depth = Gauge(
             "logpipe_queue_depth", "Batches waiting between the readers and the engine", registry=r
         )
+        self.incidents: Callable[[], list[dict[str, Any]]] = list  # /incidents: open and recent incidents
         self._problems: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -66,13 +72,15 @@ class Telemetry:
                 counter.labels(*labels).inc(count)
 
     def serve(self, host: str, port: int) -> int:
-        """Serve /metrics and /health on a thread; returns the port (0 picks a free one)."""
+        """Serve /metrics, /health and /incidents on a thread; returns the port (0 picks a free one)."""
         telemetry = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if self.path == "/metrics":
                     body, kind, status = generate_latest(telemetry.registry), CONTENT_TYPE_LATEST, 200
+                elif self.path == "/incidents":
+                    body, kind, status = orjson.dumps(telemetry.incidents()), "application/json", 200
                 elif self.path == "/health":
                     health = telemetry.health()
                     body, kind = orjson.dumps(health), "application/json"

@@ -75,18 +75,14 @@ class RuleSet:
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
 
     def memory(self) -> int:
-        """How far back (ns) rule state reaches: the longest window, sequence or throttle, at most an hour. A
-        restarted follower re-reads that much before its checkpoint to rebuild windows and throttles."""
-        spans = [
-            span
-            for rule in self.rules
-            for span in (rule.info.model.window, rule.info.model.within, rule.info.model.throttle)
-            if span
-        ]
+        """How far back (ns) rule state reaches: the longest window or sequence, at most an hour. A restarted
+        follower re-reads that much before its checkpoint to rebuild windows (incidents and throttles are saved
+        with the checkpoints, so they need no re-read)."""
+        spans = [span for rule in self.rules for span in (rule.info.model.window, rule.info.model.within) if span]
         return min(max(spans, default=0), 3_600_000_000_000)
 
     def new_states(self) -> list[RuleKind]:
-        """Rule instances with empty windows and throttles, in rule order: one set per engine."""
+        """Rule instances with empty windows, in rule order: one set per engine."""
         return [loaded.new_state() for loaded in self.loaded]
 
     def select(self, event: Event) -> tuple[Values, Sequence[int]]:
@@ -168,9 +164,22 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
                     rules.append(LoadedRule(build(), file, line, build))
                 except SpecError as error:
                     errors.append(_located(error, file, document, path))
+    errors.extend(_unknown_inhibitions(rules))
     if errors:
         raise RuleLoadError(errors)
     return RuleSet(rules, extractors)
+
+
+def _unknown_inhibitions(rules: Sequence[LoadedRule]) -> list[RuleError]:
+    """An `inhibits:` entry naming no loaded rule would fold in nothing, silently: refuse it."""
+    known = {loaded.rule.info.id for loaded in rules}
+    errors = []
+    for loaded in rules:
+        for index, item in enumerate(loaded.rule.info.model.inhibits):
+            if item.rule not in known:
+                where = Location(str(loaded.file), loaded.line, f"{loaded.rule.info.id}.inhibits[{index}].rule")
+                errors.append(RuleError(where, f"no rule {item.rule!r} to inhibit"))
+    return errors
 
 
 def _claim(

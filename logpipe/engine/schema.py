@@ -38,7 +38,26 @@ class Thresholds(_Strict):
     critical: float | None = None
 
 
+class Flapping(_Strict):
+    """An incident whose state changes `changes` times within its last `evaluations` evaluations is flapping: it
+    says so once and stays quiet until it has been stable for as long (Kibana's rule, Nagios' flap detection)."""
+
+    changes: int = Field(4, ge=2)
+    evaluations: int = Field(20, ge=2)
+
+
+class Inhibit(_Strict):
+    """While an incident of this rule is open, incidents of `rule` (whose event meets `when`, sharing the values of
+    the `equal` fields) are folded into it: counted and listed on its next update, not sent on their own."""
+
+    rule: Identifier
+    when: ConditionSpec | None = Field(None, description="a condition on the symptom's triggering event")
+    equal: list[str] = Field([], description="fields (group fields or container) that must be equal on both")
+
+
 class RuleModel(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)  # `pending` is `for` in files
+
     id: Identifier
     title: str = Field(min_length=1)
     severity: Severity = "warning"
@@ -61,7 +80,31 @@ class RuleModel(_Strict):
     above: float | None = Field(None, description="ratio/aggregate: fire when the value is above this")
     thresholds: Thresholds | None = Field(None, description="ratio/aggregate: a warning and a critical level")
     group_by: list[str] = []
-    throttle: Duration = Field(default=parse_duration("5m"), description="at most one alert per group this often")
+    throttle: Duration = Field(
+        default=parse_duration("5m"),
+        description="every/threshold/sequence: at most one notification per incident this often",
+    )
+    resolve_after: Duration | None = Field(
+        None, description="every/threshold/sequence: an incident quiet this long is resolved (default: the throttle)"
+    )
+    pending: Duration | None = Field(
+        None, alias="for", description="ratio/aggregate/absence: the condition must hold this long before it fires"
+    )
+    keep_firing_for: Duration = Field(
+        default=parse_duration("1m"), description="ratio/aggregate/absence: how long it must stay clear to resolve"
+    )
+    repeat_interval: Duration = Field(
+        default=parse_duration("4h"), description="a reminder of an incident still open after this long"
+    )
+    flapping: Flapping = Flapping.model_validate({})  # frozen: one shared default is safe
+    summary: list[str] = Field(
+        [], description="fields whose distinct values notifications list with counts (e.g. userId, provider)"
+    )
+    inhibits: list[Inhibit] = Field([], description="symptoms this rule's incidents fold in while open")
+    group_wait: Duration | None = Field(
+        None,
+        description="hold a new incident's first notification this long (a cause arriving meanwhile folds it in)",
+    )
     evaluate_every: Duration = Field(default=parse_duration("10s"))
     actions: list[str] = Field(
         [], description="sinks and channels to send to (default: the config's route for the severity)"

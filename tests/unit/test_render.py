@@ -40,10 +40,13 @@ def test_html_email_is_autoescaped_and_text_is_not() -> None:
     assert "<script>" in renderer.render("email.text", payload)
 
 
-def test_output_is_capped() -> None:
+def test_text_output_over_the_cap_is_cut_with_a_marker_and_json_is_refused() -> None:
     payload = sample_payload() | {"title": "x" * 400}
-    with pytest.raises(TemplateProblem, match="over the 250 limit"):
-        Renderer().render("email.subject", payload)
+    subject = Renderer().render("email.subject", payload)
+    assert len(subject) == 250
+    assert subject.endswith("…[truncated]")
+    with pytest.raises(TemplateProblem, match="over the 40000 limit"):
+        Renderer().render("slack", payload | {"group": {f"k{i}": "y" * 8000 for i in range(10)}})
 
 
 def test_a_rule_whose_template_has_a_typo_fails_at_load(tmp_path: Path) -> None:
@@ -61,16 +64,19 @@ def test_a_rule_whose_template_has_a_typo_fails_at_load(tmp_path: Path) -> None:
 
 def test_templates_render_an_alert_without_event_or_group() -> None:
     from logpipe.alert import Alert
+    from logpipe.incidents.notification import Notification
 
-    bare = Alert(
-        rule="api-down",
-        title="clipforge-api is down",
-        severity="critical",
-        status="firing",
-        time=0,
-        group=(),
-        message="no requests for 5m",
-        id="f" * 32,
+    bare = Notification.standalone(
+        Alert(
+            rule="api-down",
+            title="clipforge-api is down",
+            severity="critical",
+            status="firing",
+            time=0,
+            group=(),
+            message="no requests for 5m",
+            id="f" * 32,
+        )
     ).to_dict()
     assert Renderer().check(None, bare) == []
 
