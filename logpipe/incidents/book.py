@@ -188,9 +188,9 @@ class IncidentBook:
         self._note_event(incident, alert, policy)
         self._touch(incident)
         if incident.folded_into is None and not incident.started:
-            cause = self._cause_of(incident, alert)
+            cause = self._cause_of(incident, alert.event)
             if cause is not None:
-                return self._fold(incident, cause, alert)
+                return self._fold(incident, cause, alert.time, alert.message, alert.event)
         elif incident.folded_into is not None:
             cause = self.by_id.get(incident.folded_into)
             if cause is not None and cause.closed is None:
@@ -229,9 +229,9 @@ class IncidentBook:
                     self._forget(incident, now)  # cleared before it was ever sent (`for`, group_wait)
                 return []
             if incident.folded_into is None:
-                cause = self._cause_of(incident, alert)
+                cause = self._cause_of(incident, alert.event)
                 if cause is not None:
-                    return self._fold(incident, cause, alert)
+                    return self._fold(incident, cause, alert.time, alert.message, alert.event)
             else:
                 cause = self.by_id.get(incident.folded_into)
                 if cause is not None and cause.closed is None:
@@ -287,9 +287,12 @@ class IncidentBook:
             incident.folded_into = None  # still matching after its cause resolved: an incident of its own
             incident.wait_until, reason = now, "still open after its cause resolved"
         if not incident.started:
-            if now >= incident.wait_until:
-                return [self._notify(incident, "firing", now, reason=reason)]
-            return []
+            if now < incident.wait_until:
+                return []
+            cause = self._cause_of(incident, incident.event) if not reason else None
+            if cause is not None:  # its cause showed up during group_wait
+                return self._fold(incident, cause, now, incident.message, incident.event)
+            return [self._notify(incident, "firing", now, reason=reason)]
         if quiet:
             notification = self._notify(incident, "resolved", now)
             self._close(incident, now)
@@ -403,14 +406,16 @@ class IncidentBook:
                 else:
                     incident.summary_overflow[name] = incident.summary_overflow.get(name, 0) + 1
 
-    def _cause_of(self, incident: Incident, alert: Alert) -> Incident | None:
+    def _cause_of(self, incident: Incident, event: Event | None) -> Incident | None:
+        """An open cause that folds this incident in: a rule inhibiting it, its `when` holding on the symptom's
+        triggering event, the `equal` labels the same."""
         for inhibition in self.inhibitions.get(incident.rule, ()):
             if inhibition.when is not None:
-                if alert.event is None:
+                if event is None:
                     continue
-                values = dict(self.ruleset.values_for(alert.event))
-                values.update(alert.data)
-                if not inhibition.when.test(alert.event, values):
+                values = dict(self.ruleset.values_for(event))
+                values.update(incident.data)
+                if not inhibition.when.test(event, values):
                     continue
             for (rule, _), cause in self.open.items():
                 if rule != inhibition.cause or cause.closed is not None or cause.folded_into is not None:
@@ -421,11 +426,13 @@ class IncidentBook:
                     return cause
         return None
 
-    def _fold(self, symptom: Incident, cause: Incident, alert: Alert) -> list[Notification]:
+    def _fold(
+        self, symptom: Incident, cause: Incident, now: int, message: str, event: Event | None
+    ) -> list[Notification]:
         """The symptom is reported through its cause; Sentry gets it as a breadcrumb on the cause's trail."""
         symptom.folded_into = cause.id
         symptom.last_outcome = f"folded into {cause.rule}"
-        self._tally(cause, symptom, symptom.total if symptom.counted else alert.count, alert.message, replace=True)
+        self._tally(cause, symptom, symptom.total if symptom.counted else symptom.count, message, replace=True)
         symptom.seq += 1
         trail = Notification(
             id=notification_id(symptom.id, symptom.seq, "folded"),
@@ -434,16 +441,16 @@ class IncidentBook:
             rule=symptom.rule,
             title=self.titles[symptom.rule].info.title,
             severity="info",
-            time=alert.time,
+            time=now,
             group=symptom.group,
-            message=alert.message,
+            message=message.split("\n", 1)[0],
             count=0,  # counted on the cause; this is only its Sentry breadcrumb
             total=symptom.total,
             first_seen=symptom.opened,
-            last_seen=alert.time,
+            last_seen=now,
             reason=f"folded into {cause.rule}",
             folded_into=cause.id,
-            event=alert.event,
+            event=event,
             actions=("sentry",),
             sentry="breadcrumb",
         )
