@@ -190,6 +190,7 @@ class Follower:
             reader.start()
         self.watcher.start()
         ended: set[str] = set()
+        input_ended = False
         last_save = last_idle = time.monotonic()
         try:
             while not self.stopping.is_set():
@@ -223,11 +224,16 @@ class Follower:
                     and (self.watcher.caught_up.is_set() or self.watcher.problem is not None)
                     and self.queue.empty()
                 ):
+                    input_ended = True
                     break
         finally:
             self.stopping.set()
             self._drain()
             self._events(self.assembler.flush())
+            if input_ended:  # --until-exit and every container is done: its end closes the incidents, as a replay's
+                self._observe(self.engine.finish())
+                for notification in self.book.finish(self.engine.watermark or 0):
+                    self._notify(notification)
             self._mark_all_safe()
             self._save()
             for reader in self.readers:

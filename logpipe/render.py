@@ -166,7 +166,7 @@ def sample_payload() -> dict[str, Any]:
         total=3,
         first_seen=time,
         last_seen=time + 540_000_000_000,
-        summary=(SummaryField("userId", (("usr_1", 4), ("usr_2", 1)), 2, 0),),
+        summary=(SummaryField("ctx.user", (("usr_1", 4), ("usr_2", 1)), 2, 0),),
         symptoms=(SymptomTally("http-error-rate", "HTTP 5xx error rate", 14, "14.3% of 98 responses"),),
         event=event,
         samples=(event,),

@@ -86,3 +86,16 @@ def test_templates_render_an_event_from_a_plain_file() -> None:
 
     payload = sample_payload() | {"event": parse_example("ERROR something broke")[0].to_dict()}
     assert Renderer().check(None, payload) == []
+
+
+def test_a_resolution_says_so_in_the_subject_and_slack_shows_counts_users_and_duration() -> None:
+    payload = sample_payload() | {"status": "resolved", "count": 2, "total": 5, "duration_seconds": 754.0}
+    renderer = Renderer()
+    assert renderer.render("email.subject", payload).startswith("[RESOLVED] Postgres connection error")
+    slack = orjson.loads(renderer.render_json("slack", payload))
+    text = orjson.dumps(slack).decode()
+    assert slack["text"] == ":white_check_mark: Resolved: Postgres connection error"
+    assert "2 new, 5 in all" in text
+    assert "2 users: usr_1 x4, usr_2 x1" in text
+    assert "754.0 s" in text
+    assert "Symptoms folded in:* 14 x HTTP 5xx error rate" in text

@@ -40,18 +40,19 @@ def shown(made: list[Notification]) -> list[tuple[int, str, int, int]]:
 
 def test_a_burst_is_one_firing_then_updates_and_a_resolution_whose_counts_sum_to_the_matches(tmp_path: Path) -> None:
     engine = Engine(ruleset(tmp_path, SIGNATURE))
-    events = burst([0, 5, 10, 30, 75], ["usr_1", "usr_2", "usr_1", "usr_3", "usr_1"]) + [event(200, "tick")]
+    events = [*burst([0, 5, 10, 30, 75], ["usr_1", "usr_2", "usr_1", "usr_3", "usr_1"]), event(200, "tick")]
     made = notify(engine, events)
     # replay does not invent time: the throttle's end (60 s) is noticed at the next line (75 s), before it counts
     assert shown(made) == [(0, "firing", 1, 1), (75, "update", 3, 4), (200, "resolved", 1, 5)]
     assert sum(n.count for n in made) == 5
     assert made[-1].summary[0].text() == "3 users: usr_1 x3, usr_2 x1, usr_3 x1"
-    assert len({n.id for n in made}) == 3 and len({n.incident for n in made}) == 1
+    assert len({n.id for n in made}) == 3
+    assert len({n.incident for n in made}) == 1
 
 
 def test_matches_after_a_quiet_period_open_a_new_incident(tmp_path: Path) -> None:
     engine = Engine(ruleset(tmp_path, SIGNATURE))
-    made = notify(engine, burst([0, 200], ["usr_1", "usr_2"]) + [event(400, "tick")])
+    made = notify(engine, [*burst([0, 200], ["usr_1", "usr_2"]), event(400, "tick")])
     assert shown(made) == [(0, "firing", 1, 1), (200, "resolved", 0, 1), (200, "firing", 1, 1), (400, "resolved", 0, 1)]
     assert made[0].incident != made[2].incident
 
@@ -84,7 +85,7 @@ def oscillating(second: int) -> int:
 
 def test_an_error_rate_around_its_threshold_pages_once_flaps_once_and_resolves_once(tmp_path: Path) -> None:
     engine = Engine(ruleset(tmp_path, OSCILLATING))
-    made = notify(engine, [access(s, oscillating(s)) for s in range(0, 600)])
+    made = notify(engine, [access(s, oscillating(s)) for s in range(600)])
     # warning at 10 s; clear at 20 s, warning at 30 s ... the 4th change (40 s) makes it flapping; quiet until
     # stable for 12 evaluations (clear since 200 s: 320 s), then resolved: one incident, never a second firing
     assert [((n.time - T0) // SECOND, n.kind, n.severity) for n in made] == [
@@ -100,11 +101,11 @@ def test_the_same_oscillation_live_gives_the_same_notifications(tmp_path: Path) 
     engine = Engine(ruleset(tmp_path, OSCILLATING))
     book = IncidentBook(engine.ruleset)
     live: list[Notification] = []
-    for second in range(0, 600):
+    for second in range(600):
         live += book.observe_all(engine.process(access(second, oscillating(second))))
         live += book.observe_all(engine.advance(T0 + second * SECOND + SECOND // 2))  # the idle watermark
         live += book.advance(engine.watermark or 0)
-    replayed = notify(Engine(ruleset(tmp_path, OSCILLATING)), [access(s, oscillating(s)) for s in range(0, 600)])
+    replayed = notify(Engine(ruleset(tmp_path, OSCILLATING)), [access(s, oscillating(s)) for s in range(600)])
     assert [(n.id, n.kind, n.severity) for n in live] == [(n.id, n.kind, n.severity) for n in replayed]
 
 
@@ -113,9 +114,9 @@ PENDING = OSCILLATING.replace("keep_firing_for: 30s", "keep_firing_for: 30s\n   
 
 def test_a_condition_shorter_than_its_for_never_pages(tmp_path: Path) -> None:
     engine = Engine(ruleset(tmp_path, PENDING))
-    blip = [access(s, 500 if 40 <= s < 50 and s % 3 == 0 else 200) for s in range(0, 200)]  # one evaluation
+    blip = [access(s, 500 if 40 <= s < 50 and s % 3 == 0 else 200) for s in range(200)]  # one evaluation
     assert notify(engine, blip) == []
-    long = [access(s, 500 if 40 <= s < 120 and s % 7 == 0 else 200) for s in range(0, 300)]  # 10-20 %
+    long = [access(s, 500 if 40 <= s < 120 and s % 7 == 0 else 200) for s in range(300)]  # 10-20 %
     made = notify(Engine(ruleset(tmp_path, PENDING)), long)
     assert [((n.time - T0) // SECOND, n.kind) for n in made] == [(80, "firing"), (160, "resolved")]
 
@@ -188,8 +189,9 @@ def test_silenced_notifications_are_recorded_in_the_incident_and_not_sent(tmp_pa
     rules = ruleset(tmp_path, SIGNATURE)
     silence = Silence.new("stripe-signature", {}, 0, 2**62, "rotating the webhook secret")
     book = IncidentBook(rules, SilenceList([silence]))
-    made = list(run_incidents(burst([0, 5], ["usr_1", "usr_2"]) + [event(300, "tick")], Engine(rules), book))
-    assert made and all(n.silenced for n in made)
+    made = list(run_incidents([*burst([0, 5], ["usr_1", "usr_2"]), event(300, "tick")], Engine(rules), book))
+    assert made
+    assert all(n.silenced for n in made)
     (record,) = book.snapshot()
     assert record["last_outcome"].startswith(f"silence {silence.id}")
     assert record["total"] == 2
@@ -208,7 +210,7 @@ def test_a_silence_matches_on_labels_and_a_maintenance_window_recurs(tmp_path: P
 
 def test_a_restart_mid_incident_neither_repages_nor_loses_a_count(tmp_path: Path) -> None:
     rules = ruleset(tmp_path, SIGNATURE)
-    events = burst([0, 5, 10, 30, 75], ["usr_1", "usr_2", "usr_1", "usr_3", "usr_1"]) + [event(200, "tick")]
+    events = [*burst([0, 5, 10, 30, 75], ["usr_1", "usr_2", "usr_1", "usr_3", "usr_1"]), event(200, "tick")]
     whole = notify(Engine(rules), events)
     # the first run handles three lines and saves its state (as the follower does with its checkpoints)
     first_engine, first_book = Engine(rules), IncidentBook(rules)
@@ -224,7 +226,8 @@ def test_a_restart_mid_incident_neither_repages_nor_loses_a_count(tmp_path: Path
 
 def test_a_long_incident_gets_a_reminder_every_repeat_interval(tmp_path: Path) -> None:
     text = OSCILLATING.replace("keep_firing_for: 30s", "keep_firing_for: 30s\n    repeat_interval: 5m")
-    events = [access(s, 500 if s % 4 == 0 else 200) for s in range(0, 700)]  # 25 %: warning throughout
+    events = [access(s, 500 if s % 4 == 0 else 200) for s in range(700)]  # 25 %: warning throughout
     made = notify(Engine(ruleset(tmp_path, text)), events)
     assert [((n.time - T0) // SECOND, n.kind) for n in made] == [(10, "firing"), (310, "reminder"), (610, "reminder")]
-    assert made[1].value is not None and made[1].value > 0.05
+    assert made[1].value is not None
+    assert made[1].value > 0.05
