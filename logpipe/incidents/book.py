@@ -544,6 +544,10 @@ class IncidentBook:
             ended_within = symptom.level is None if not symptom.counted else symptom.last_seen <= incident.last_seen
             if ended_within:
                 self._forget(symptom, now)  # it ended within its cause, which reported it
+            elif not symptom.counted:
+                # a window still holds the cause's time: it is a problem of its own only if it still holds once
+                # its whole window lies after the cause (an error rate measured after Postgres came back)
+                symptom.wait_until = max(symptom.wait_until, incident.last_seen + (symptom.window or 0))
             # else: still matching after its cause resolved; its next tick makes it an incident of its own
 
     def _forget(self, incident: Incident, now: int) -> None:
