@@ -44,7 +44,7 @@ def outage() -> tuple[list[tuple[datetime, str]], collections.Counter[str]]:
     spike = (START + timedelta(minutes=25), START + timedelta(minutes=27))
     flappy = (START + timedelta(minutes=28), START + timedelta(minutes=33))
     pg_stack = "Error: connect ECONNREFUSED 172.18.0.3:5432\n    at TCPConnectWrap.afterConnect (node:net:1611:16)"
-    for tick in range(0, 35 * 60 * 2):  # two requests a second
+    for tick in range(35 * 60 * 2):  # two requests a second
         at = START + timedelta(seconds=tick / 2)
         if db_down[0] <= at < db_down[1]:
             status = 500 if rng.random() < 0.6 else 200
