@@ -36,6 +36,7 @@ import structlog
 
 from logpipe.alert import Alert
 from logpipe.engine import Engine, RuleSet
+from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
@@ -273,7 +274,11 @@ class Follower:
     def _events(self, events: Sequence[Event], warm: bool = False) -> None:
         if warm:
             for event in events:
-                self.engine.process(event)  # rebuilds windows; what it saw was counted before the restart
+                # rebuilds windows; what it saw was counted before the restart. A rule that raises now is
+                # disabled now, and that is news: reported like any other time
+                disabled = [a for a in self.engine.process(event) if a.rule == DISABLED_RULE]
+                if disabled:
+                    self._observe(disabled)
             return
         for event in events:
             self.counters.events += 1
@@ -398,6 +403,11 @@ class Follower:
                     self._reconnects[(reader.container, reason)] = count
             telemetry.degraded(f"docker:{reader.container}", reader.problem)
         telemetry.degraded("docker:events", self.watcher.problem)
+        for rule, why in self.engine.disabled.items():
+            telemetry.degraded(f"rule:{rule}", f"disabled after an error: {why}")
+        for live in self.engine.active:
+            if live is not None and live.overflowed:
+                telemetry.group_overflow.labels(live.info.id).set(live.overflowed)
         if self.view is not None:
             self.view(self._snapshot(now))
 

@@ -41,6 +41,12 @@ class Telemetry:
         self.read_lag = Gauge(
             "logpipe_read_lag_seconds", "Now minus the Docker time of the last line read", ["container"], registry=r
         )
+        self.group_overflow = Gauge(
+            "logpipe_rule_groups_overflow_total",
+            "Matches for new groups a rule refused past its limit of groups (counted, not tracked)",
+            ["rule"],
+            registry=r,
+        )
         self.checkpoint_age = Gauge("logpipe_checkpoint_age_seconds", "Since the checkpoint was last saved", registry=r)
         self.queue_depth = Gauge(
             "logpipe_queue_depth", "Batches waiting between the readers and the engine", registry=r

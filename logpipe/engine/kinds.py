@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from logpipe.alert import Alert
+from logpipe.alert import Alert, alert_id
 from logpipe.engine.conditions import Condition, SpecError, Values, field_getter
 from logpipe.engine.durations import format_duration
 from logpipe.engine.schema import RuleModel
@@ -23,6 +23,7 @@ from logpipe.event import Event, format_time
 
 MAX_SAMPLES = 3
 MAX_GROUPS = 10_000
+GROUP_LIMIT_RULE = "logpipe.group-limit"
 Group = tuple[tuple[str, str], ...]
 
 
@@ -54,6 +55,7 @@ class RuleKind:
         self._group_getters = tuple((name, field_getter(name)) for name in info.group_by)
         self.conditions: dict[str, Condition] = {"match": match}
         self.captures = match.captures
+        self.overflowed = 0  # matches of new groups refused past MAX_GROUPS (exported as a metric)
 
     def observe(self, event: Event, values: Values) -> list[Alert]:
         raise NotImplementedError
@@ -64,6 +66,30 @@ class RuleKind:
     def state(self) -> dict[str, Any]:
         """For `rules explain`: the rule's window state, as plain values."""
         return {}
+
+    def overflow(self, event: Event) -> list[Alert]:
+        """A match for a new group past MAX_GROUPS: not tracked, but counted, and said once (a group_by field
+        with unbounded values, such as a request id, is the usual cause)."""
+        self.overflowed += 1
+        if self.overflowed > 1:
+            return []
+        rule = self.info.id
+        group = (("rule", rule),)
+        return [
+            Alert(
+                rule=GROUP_LIMIT_RULE,
+                title=f"Rule {rule} reached its limit of {MAX_GROUPS:,} groups",
+                severity="warning",
+                status="firing",
+                time=event.time,
+                group=group,
+                message=f"matches for new groups of {rule} ({self.info.source}) are counted but not tracked",
+                event=event,
+                runbook="Group by fields with a bounded set of values (not ids); logpipe_rule_groups_overflow_total "
+                "counts what was not tracked.",
+                id=alert_id(GROUP_LIMIT_RULE, group, "firing", event.time, event),
+            )
+        ]
 
     def group_of(self, event: Event, values: Values) -> Group:
         if not self._group_getters:
@@ -156,6 +182,8 @@ class ThresholdRule(RuleKind):
         if times is None:
             if len(self.recent) >= MAX_GROUPS:
                 self._expire(event.time)
+                if len(self.recent) >= MAX_GROUPS:
+                    return self.overflow(event)
             times = self.recent[group] = SlidingTimes(self.window)
             self.samples[group] = deque(maxlen=MAX_SAMPLES)
         in_window = times.add(event.time)
@@ -334,7 +362,7 @@ class RatioRule(WindowedRule):
         counts = self.counts.get(group)
         if counts is None:
             if len(self.counts) >= MAX_GROUPS:
-                return []
+                return self.overflow(event)
             counts = self.counts[group] = BucketCounts(self.every)
         hit = self.match.test(event, values)
         counts.add(event.time, hit)
@@ -403,7 +431,7 @@ class AggregateRule(WindowedRule):
         slots = self.values.get(group)
         if slots is None:
             if len(self.values) >= MAX_GROUPS:
-                return []
+                return self.overflow(event)
             slots = self.values[group] = BucketValues(self.every, self.function[0] == "p")
         slots.add(event.time, float(raw))
         if self.levels and raw > self.levels[-1][0]:
@@ -457,7 +485,7 @@ class AbsenceRule(RuleKind):
         times = self.recent.get(group)
         if times is None:
             if len(self.recent) >= MAX_GROUPS:
-                return []
+                return self.overflow(event)
             times = self.recent[group] = SlidingTimes(self.window)
         if self.min_count == 1 and times.times:  # one recent match is all an absence of one needs to know
             times.times[-1] = max(times.times[-1], event.time)
@@ -542,7 +570,9 @@ class SequenceRule(RuleKind):
         first_values = dict(values)
         if self.match.test(event, first_values):
             key = self._key(event, first_values)
-            if key not in self.pending and len(self.pending) < MAX_GROUPS:
+            if key not in self.pending:
+                if len(self.pending) >= MAX_GROUPS:
+                    return self.overflow(event)
                 self.pending[key] = (event.time + self.within, event, _public(first_values))
         return []
 

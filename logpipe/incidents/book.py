@@ -23,7 +23,7 @@ from __future__ import annotations
 import time as wallclock
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from logpipe.alert import Alert
@@ -42,6 +42,8 @@ from logpipe.incidents.silences import SilenceList
 Group = tuple[tuple[str, str], ...]
 SUMMARY_SHOWN = 5  # values listed per summary field
 SUMMARY_TRACKED = 1_000  # distinct values counted per field; more are counted as overflow
+MAX_OPEN_PER_RULE = 10_000  # open incidents per rule; past it, new groups share one `(other)` incident
+OTHER_GROUP = (("group", "(other)"),)
 MAX_SAMPLES = 3
 _RANK = {"info": 0, "warning": 1, "critical": 2}
 
@@ -148,6 +150,7 @@ class IncidentBook:
         self.dirty: dict[str, Incident] = {}  # changed since the last snapshot (closed ones too)
         self.closed: list[Incident] = []  # closed since the last snapshot; replay's summary reads them
         self._next_tick = 0
+        self._open_per_rule: dict[str, int] = {}
         self.load(ruleset)
 
     def load(self, ruleset: RuleSet) -> None:
@@ -359,6 +362,10 @@ class IncidentBook:
     def _incident(self, alert: Alert, policy: Policy) -> Incident:
         key = (alert.rule, alert.group)
         incident = self.open.get(key)
+        if incident is None and self._open_per_rule.get(alert.rule, 0) >= MAX_OPEN_PER_RULE:
+            alert = replace(alert, group=OTHER_GROUP)  # counted, in one incident, rather than dropped
+            key = (alert.rule, OTHER_GROUP)
+            incident = self.open.get(key)
         if incident is None:
             rule = self.titles[alert.rule]
             opened = alert.first_seen if policy.counted and alert.first_seen is not None else alert.time
@@ -378,6 +385,7 @@ class IncidentBook:
             )
             self.open[key] = incident
             self.by_id[incident.id] = incident
+            self._open_per_rule[alert.rule] = self._open_per_rule.get(alert.rule, 0) + 1
         return incident
 
     def _note_event(self, incident: Incident, alert: Alert, policy: Policy) -> None:
@@ -537,7 +545,8 @@ class IncidentBook:
 
     def _close(self, incident: Incident, now: int) -> None:
         incident.closed = now
-        self.open.pop((incident.rule, incident.group), None)
+        if self.open.pop((incident.rule, incident.group), None) is not None:
+            self._open_per_rule[incident.rule] -= 1
         self.closed.append(incident)
         self._touch(incident)
         for symptom in [inc for inc in self.open.values() if inc.folded_into == incident.id]:
@@ -573,6 +582,7 @@ class IncidentBook:
                 continue
             self.open[(incident.rule, incident.group)] = incident
             self.by_id[incident.id] = incident
+            self._open_per_rule[incident.rule] = self._open_per_rule.get(incident.rule, 0) + 1
 
 
 def _sentry_mode(chosen: str | None, severity: str, kind: str) -> str:

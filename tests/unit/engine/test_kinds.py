@@ -284,3 +284,17 @@ def test_prefilter_with_many_rules_picks_exactly_the_matching_ones(tmp_path: Pat
     loaded = ruleset(tmp_path, rules)
     candidates = loaded.candidates(event(0, "a TOKEN007X and token123x here"))
     assert [loaded.rules[i].info.id for i in candidates] == ["r123"]
+
+
+def test_groups_past_the_limit_are_counted_and_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from logpipe.engine import kinds
+
+    monkeypatch.setattr(kinds, "MAX_GROUPS", 3)
+    by_path = RATIO.replace("min_base: 10", "min_base: 10\n    group_by: [http.path]")
+    engine = Engine(ruleset(tmp_path, by_path))
+    events = [event(i, f"GET /p{i} 500 3ms") for i in range(6)]  # six paths: three tracked, three refused
+    alerts = [a for e in events for a in engine.process(e)]
+    assert [(a.rule, a.group) for a in alerts] == [(kinds.GROUP_LIMIT_RULE, (("rule", "error-rate"),))]
+    live = engine.rule("error-rate")
+    assert live is not None
+    assert live.overflowed == 3
