@@ -42,9 +42,9 @@ from logpipe.event import Event, Origin, RawLine
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
 from logpipe.liveview import ContainerRow, Snapshot
+from logpipe.outputs import router_for
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
-from logpipe.outputs import router_for
 from logpipe.sinks.outbox import Dispatcher
 from logpipe.sources.docker import ContainerReader, Item, find_container
 from logpipe.sources.dockerevents import EVENTS, EventWatcher
