@@ -341,7 +341,8 @@ def test_a_backlog_is_judged_on_its_own_timestamps_as_a_replay_of_it_is(
             line = {"log": f"GET /api/v1/clips {status} 12ms\n", "stream": "stdout", "time": f"{stamp}.000000000Z"}
             log.write(json.dumps(line).encode() + b"\n")
     followed = subprocess.run(
-        [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml"), "--since", "beginning", "--until-exit", "--format", "jsonl"],
+        [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml")]
+        + ["--since", "beginning", "--until-exit", "--format", "jsonl"],  # noqa: RUF005
         capture_output=True,
         text=True,
         timeout=120,
