@@ -340,9 +340,9 @@ def test_a_backlog_is_judged_on_its_own_timestamps_as_a_replay_of_it_is(
             status = 500 if second % 3 == 0 else 200
             line = {"log": f"GET /api/v1/clips {status} 12ms\n", "stream": "stdout", "time": f"{stamp}.000000000Z"}
             log.write(json.dumps(line).encode() + b"\n")
+    command = [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml")]
     followed = subprocess.run(
-        [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml")]
-        + ["--since", "beginning", "--until-exit", "--format", "jsonl"],  # noqa: RUF005
+        [*command, "--since", "beginning", "--until-exit", "--format", "jsonl"],
         capture_output=True,
         text=True,
         timeout=120,
