@@ -18,7 +18,7 @@ from logpipe.errors import ConfigError
 from logpipe.event import Origin
 from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
-from logpipe.outputs import build_dispatcher, renderer_for
+from logpipe.outputs import build_dispatcher, renderer_for, router_for
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines, run_incidents, settle_heap
 from logpipe.redact import Redactor
@@ -27,6 +27,7 @@ from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sources.file import ProgressCallback, read_lines
 
 if TYPE_CHECKING:
+    from logpipe.follow import Reloaded
     from logpipe.liveview import LiveView
 
 
@@ -260,15 +261,18 @@ def follow(
     if view is None:
         view = sys.stdout.isatty() and output_format != "jsonl"
 
-    def reload_rules() -> tuple[RuleSet, Config] | None:
+    def reload_rules() -> Reloaded | None:
         """SIGHUP or `logpipe reload`: the config and rules read again; None (and each problem logged with its
         file:line) when they have errors, so the running set stays."""
         import structlog
 
+        from logpipe.follow import Reloaded
+
         log = structlog.get_logger("logpipe.reload")
         try:
             fresh = load_config(config_path)
-            return load_rules(list(rule_paths) or fresh.rules or None), fresh
+            ruleset = load_rules(list(rule_paths) or fresh.rules or None)
+            return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh))
         except (ConfigError, RuleLoadError) as error:
             for problem in getattr(error, "errors", [error]):
                 log.error("reload refused; the running rules stay", problem=str(problem))
@@ -315,7 +319,7 @@ def _follow(
     metrics_address: str | None,
     live: LiveView | None,
     direct: bool,
-    reload_rules: Callable[[], tuple[RuleSet, Config] | None] | None = None,
+    reload_rules: Callable[[], Reloaded | None] | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
     import docker

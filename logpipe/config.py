@@ -103,10 +103,10 @@ class Config(_Strict):
     state_dir: Path = Field(default_factory=lambda: default_state_dir())  # noqa: PLW0108 - defined below
     rules: list[Path] = []
     templates: list[Path] = []
-    sentry: SentryConfig = SentryConfig()
+    sentry: SentryConfig = SentryConfig.model_validate({})  # frozen: a shared default is safe
     channels: dict[str, ChannelConfig] = {}
     routes: dict[Literal["info", "warning", "critical"], list[str]] = {}
-    outbox: OutboxConfig = OutboxConfig()
+    outbox: OutboxConfig = OutboxConfig.model_validate({})
     maintenance: list[MaintenanceConfig] = []
 
     def sentry_dsn(self) -> str | None:

@@ -3,11 +3,15 @@ counts) or stateful (ratio, aggregate, absence: a level at each evaluation), and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from logpipe.engine.conditions import Condition, Getter, compile_condition, field_getter
 from logpipe.engine.kinds import RuleKind
+from logpipe.engine.rules import RuleSet
 from logpipe.engine.schema import SequenceModel, _Counted, _Leveled, _Windowed
+from logpipe.event import Event
+from logpipe.incidents.incident import Incident
 
 TICK = 1_000_000_000
 
@@ -78,3 +82,29 @@ def inhibitions_of(rules: tuple[RuleKind, ...]) -> dict[str, list[Inhibition]]:
             when = compile_condition(item.when, ("inhibits", index, "when")) if item.when is not None else None
             found.setdefault(item.rule, []).append(Inhibition(rule.info.id, item.rule, when, tuple(item.equal)))
     return found
+
+
+def find_cause(
+    inhibitions: Iterable[Inhibition],
+    symptom: Incident,
+    event: Event | None,
+    open_incidents: Iterable[Incident],
+    ruleset: RuleSet,
+) -> Incident | None:
+    """An open, notified cause that folds this incident in: a rule inhibiting it, its `when` holding on the
+    symptom's triggering event, the `equal` labels the same on both."""
+    candidates = list(open_incidents)
+    for inhibition in inhibitions:
+        if inhibition.when is not None:
+            if event is None:
+                continue
+            values = dict(ruleset.values_for(event))
+            values.update(symptom.data)
+            if not inhibition.when.test(event, values):
+                continue
+        for cause in candidates:
+            if cause.rule != inhibition.cause or cause.closed is not None or cause.folded_into is not None:
+                continue
+            if cause.started and all(cause.labels.get(k) == symptom.labels.get(k) for k in inhibition.equal):
+                return cause
+    return None
