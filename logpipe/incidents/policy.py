@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from logpipe.engine.conditions import Condition, Getter, compile_condition, field_getter
+from logpipe.engine.conditions import Condition, Getter, Values, compile_condition, field_getter
 from logpipe.engine.kinds import RuleKind
 from logpipe.engine.rules import RuleSet
 from logpipe.engine.schema import SequenceModel, _Counted, _Leveled, _Windowed
@@ -42,7 +43,7 @@ class Policy:
 def policy_of(rule: RuleKind) -> Policy:
     model = rule.info.model
     summary = [*model.summary] or ([*model.key] if isinstance(model, SequenceModel) else [])
-    getters = tuple((name, field_getter(name)) for name in summary)
+    getters = tuple((name.split("|", 1)[0], first_present(name)) for name in summary)
     if isinstance(model, _Windowed):
         every = model.evaluate_every if isinstance(model, _Leveled) else TICK
         return Policy(
@@ -72,6 +73,22 @@ def policy_of(rule: RuleKind) -> Policy:
         summary=getters,
         group_wait=model.group_wait or 0,
     )
+
+
+def first_present(spec: str) -> Getter:
+    """A summary field's getter: `ctx.user|userId` reads the first of its alternatives that is present."""
+    getters = [field_getter(name.strip()) for name in spec.split("|")]
+    if len(getters) == 1:
+        return getters[0]
+
+    def get(event: Event, values: Values) -> Any:
+        for getter in getters:
+            value = getter(event, values)
+            if value is not None:
+                return value
+        return None
+
+    return get
 
 
 def inhibitions_of(rules: tuple[RuleKind, ...]) -> dict[str, list[Inhibition]]:
