@@ -294,6 +294,13 @@ def _follow(
     from logpipe.telemetry import Telemetry
 
     telemetry = Telemetry()
+    engine = Engine(ruleset)
+    if ruleset.metrics:  # the rules' log-derived metrics, served beside logpipe's own
+        from logpipe.engine.metricexport import MetricSetCollector
+        from logpipe.engine.metrics import MetricSet
+
+        engine.metrics = MetricSet(ruleset.metrics)
+        telemetry.registry.register(MetricSetCollector(engine.metrics))
     if metrics_address:
         host, _, port = metrics_address.rpartition(":")
         try:
@@ -318,7 +325,7 @@ def _follow(
         client,
         names,
         store,
-        Engine(ruleset),
+        engine,
         sink.deliver,
         dispatcher,
         initial_since,
@@ -412,6 +419,8 @@ def _file_size(source: BinaryIO) -> int:
 
 
 from logpipe import notifycli, rulescli  # noqa: E402  (register `logpipe rules|notify|render|outbox`)
+from logpipe.metricscli import metrics as metrics_command  # noqa: E402
 
 rulescli.register(main)
 notifycli.register(main)
+main.add_command(metrics_command)

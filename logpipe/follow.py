@@ -230,8 +230,11 @@ class Follower:
 
     def _events(self, events: Sequence[Event], warm: bool = False) -> None:
         if warm:
+            # log-derived metrics counted these before the restart: off while they only rebuild rule state
+            metrics, self.engine.metrics = self.engine.metrics, None
             for event in events:
                 self.engine.process(event)  # its alerts were committed before the restart: the same ids, dropped
+            self.engine.metrics = metrics
             return
         for event in events:
             self.counters.events += 1

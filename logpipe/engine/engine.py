@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from logpipe.alert import Alert, alert_id
 from logpipe.engine.kinds import RuleKind
+from logpipe.engine.metrics import MetricSet
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
 
@@ -18,8 +19,9 @@ DISABLED_RULE = "logpipe.rule-disabled"
 
 
 class Engine:
-    def __init__(self, ruleset: RuleSet, tick: int = TICK) -> None:
+    def __init__(self, ruleset: RuleSet, tick: int = TICK, metrics: MetricSet | None = None) -> None:
         self.ruleset, self.tick = ruleset, tick
+        self.metrics = metrics  # log-derived metrics, counted from the events the rules see (None: not counted)
         self.active: list[RuleKind | None] = list(ruleset.new_states())
         self.disabled: dict[str, str] = {}  # rule id -> the error that disabled it
         self.watermark: int | None = None
@@ -38,7 +40,7 @@ class Engine:
         if self.watermark is None or event.time > self.watermark:
             self.watermark = event.time
         active = self.active
-        values, candidates = self.ruleset.select(event)
+        values, candidates, measured = self.ruleset.select_all(event)
         for index in candidates:
             rule = active[index]
             if rule is None:
@@ -51,6 +53,8 @@ class Engine:
                 continue
             if found:
                 alerts.extend(found)
+        if measured and self.metrics is not None:
+            self.metrics.observe(event, values, measured)
         return alerts
 
     def advance(self, now: int) -> list[Alert]:

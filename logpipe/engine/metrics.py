@@ -1,0 +1,328 @@
+"""Log-derived metrics: the `metrics:` of rule files compiled into definitions (`Metric`), and the state they fill
+(`MetricSet`), a second output of the engine beside alerts.
+
+The engine hands a MetricSet only the metrics the prefilter picked for an event (metrics are prefilter clients
+after the rules), with the fields extractors derived; label values are plain tuples in dicts, so an observation
+costs a few dict operations and no metric-library call. `metricexport.py` turns the state into Prometheus
+samples when scraped.
+
+Cardinality is bounded twice: each label maps its field to a bounded set (`values`, `cases`, `status_class`,
+route placeholders), and each metric keeps at most `max_series` label sets; past that, the event's labels all
+become `other` and the overflow is counted (`logpipe_metric_overflow_total`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from logpipe.engine.conditions import (
+    Any_,
+    Condition,
+    Getter,
+    SpecError,
+    Values,
+    catastrophic_construct,
+    field_getter,
+)
+from logpipe.engine.metricschema import LabelModel, MetricModel
+from logpipe.engine.routes import RouteNormaliser
+from logpipe.event import Event
+
+log = structlog.get_logger("logpipe.metrics")
+OTHER = "other"
+PENDING_LIMIT = 4096  # distinct raw label inputs a metric collects before folding them into its series
+MAX_LABEL_LENGTH = 200
+_RESERVED_PREFIX = "logpipe_"  # logpipe's own metrics
+
+
+class Label:
+    """Reads one label's value from an event: a field, then regex / cases / route / status class, then the
+    allowed set."""
+
+    __slots__ = ("allowed", "cases", "getters", "missing", "name", "regex", "router", "status_class")
+
+    def __init__(self, name: str, model: LabelModel) -> None:
+        self.name, self.missing = name, model.missing
+        fields = [model.field] if isinstance(model.field, str) else model.field
+        if not fields:
+            raise SpecError(("field",), "name at least one field")
+        self.getters: tuple[Getter, ...] = tuple(field_getter(field) for field in fields)
+        self.regex = _compile(model.regex, ("regex",)) if model.regex is not None else None
+        if self.regex is not None and not self.regex.groups:
+            raise SpecError(("regex",), "the regex has no group: the label value is its first group (or `value`)")
+        self.cases = tuple((value, _compile(regex, ("cases", value))) for value, regex in model.cases.items())
+        try:
+            self.router = RouteNormaliser(model.route) if model.route is not None else None
+        except SpecError as error:
+            raise SpecError(("route", *error.path), error.problem) from None
+        self.status_class = model.status_class
+        self.allowed = frozenset(model.values) if model.values is not None else None
+
+    def raw(self, event: Event, values: Values) -> Any:
+        """What the label is made from: the first present field, as a hashable value."""
+        for get in self.getters:
+            raw = get(event, values)
+            if raw is not None:
+                return raw if isinstance(raw, (str, int, float)) else str(raw)
+        return None
+
+    def value(self, raw: Any) -> str:
+        """The label value made from `raw` (bounded: cases, routes, status classes, the allowed values)."""
+        if raw is None:
+            return self.missing
+        if self.status_class:
+            return _status_class(raw)
+        text = raw if isinstance(raw, str) else str(raw)
+        if self.regex is not None:
+            found = self.regex.search(text)
+            if found is None:
+                return self.missing
+            text = found.group("value") if "value" in self.regex.groupindex else found.group(1)
+            if text is None:
+                return self.missing
+        if self.cases:
+            for value, pattern in self.cases:
+                if pattern.search(text):
+                    text = value
+                    break
+            else:
+                return self.missing
+        if self.router is not None:
+            text = self.router.normalise(text)
+        if self.allowed is not None and text not in self.allowed:
+            return OTHER
+        return text[:MAX_LABEL_LENGTH]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    type: str  # counter | histogram | gauge
+    help: str
+    condition: Condition
+    # a top-level `any:` is split into its branches, each a prefilter client of its own: a branch that needs a
+    # text pattern is then tried only on events that have it, whatever the other branches need
+    branches: tuple[Condition, ...]
+    labels: tuple[Label, ...]
+    value: Getter | None
+    scale: float
+    buckets: tuple[float, ...]  # histogram upper bounds, without +Inf
+    max_series: int
+    model: MetricModel
+    source: str  # file:line
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(label.name for label in self.labels)
+
+
+def metric_clients(metrics: Sequence[Metric]) -> tuple[tuple[int, Condition], ...]:
+    """The prefilter clients of a rule set's metrics, in order: (metric index, branch) for each branch."""
+    return tuple((index, branch) for index, metric in enumerate(metrics) for branch in metric.branches)
+
+
+def compile_metric(model: MetricModel, branches: Sequence[Condition], source: str) -> Metric:
+    """Check what the schema cannot (name conventions, the settings each type needs) and compile the labels."""
+    name = model.name
+    if name.startswith(_RESERVED_PREFIX):
+        raise SpecError(("name",), f"names starting with {_RESERVED_PREFIX!r} are logpipe's own metrics")
+    if model.type == "counter" and not name.endswith("_total"):
+        raise SpecError(("name",), "a counter's name ends in _total (Prometheus naming)")
+    if model.type != "counter" and name.endswith(("_total", "_bucket", "_count", "_sum")):
+        raise SpecError(("name",), f"a {model.type}'s name must not end in _total, _bucket, _count or _sum")
+    if model.type == "histogram":
+        if model.value is None:
+            raise SpecError(("value",), "a histogram needs `value`: the numeric field it measures")
+        if not model.buckets:
+            raise SpecError(("buckets",), "a histogram needs `buckets`: increasing upper bounds")
+        if any(b >= c for b, c in zip(model.buckets, model.buckets[1:], strict=False)):
+            raise SpecError(("buckets",), "buckets must be strictly increasing")
+    elif model.buckets is not None:
+        raise SpecError(("buckets",), f"only a histogram has buckets, not a {model.type}")
+    if model.type == "gauge" and model.value is None:
+        raise SpecError(("value",), "a gauge needs `value`: the numeric field it shows")
+    labels = []
+    for label_name, label_model in model.labels.items():
+        if label_name.startswith("__") or (model.type == "histogram" and label_name == "le"):
+            raise SpecError(("labels", label_name), f"{label_name!r} is reserved by Prometheus")
+        try:
+            labels.append(Label(label_name, label_model))
+        except SpecError as error:
+            raise SpecError(("labels", label_name, *error.path), error.problem) from None
+    buckets = tuple(float(bound) for bound in model.buckets or ())
+    value = field_getter(model.value) if model.value is not None else None
+    condition = branches[0] if len(branches) == 1 else Any_(branches)
+    return Metric(
+        name, model.type, model.help, condition, tuple(branches), tuple(labels), value, model.scale, buckets,
+        model.max_series, model, source,
+    )  # fmt: skip
+
+
+class Histogram:
+    """One series of a histogram: counts per bucket (not cumulative; the last is +Inf), and the sum."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self, size: int) -> None:
+        self.counts = [0] * size
+        self.total = 0.0
+
+
+class MetricSet:
+    """The values of the rule set's metrics, filled from events on the engine's thread and read by a scrape on
+    another (both under one lock).
+
+    Per event, a counter or histogram only files the raw field values its labels are made from (a dict update):
+    turning them into label values (routes, cases, the cap) happens when they are folded into the series, at each
+    scrape or every PENDING_LIMIT distinct raw keys, once per distinct raw key rather than once per event."""
+
+    def __init__(self, metrics: Sequence[Metric]) -> None:
+        self.metrics = tuple(metrics)
+        self.clients = metric_clients(self.metrics)  # what the engine's `picked` indexes
+        self._off = [False] * len(self.metrics)
+        # per metric: label values -> a float (counter, gauge) or a Histogram
+        self.series: list[dict[tuple[str, ...], Any]] = [{} for _ in self.metrics]
+        # per metric: raw label inputs -> [events, amount] (counter) or a Histogram, not yet in `series`
+        self._pending: list[dict[tuple[Any, ...], Any]] = [{} for _ in self.metrics]
+        self.overflow = [0] * len(self.metrics)  # events whose labels went to `other` past max_series
+        self.no_value = [0] * len(self.metrics)  # events a histogram or gauge skipped: the value was not a number
+        self.disabled: dict[str, str] = {}  # metric name -> the error that disabled it
+        self.lock = threading.Lock()
+
+    def observe(self, event: Event, values: Values, picked: Sequence[int]) -> None:
+        """Count or measure the event, once, in each metric one of whose picked branches holds. `picked` indexes
+        `clients`, in order (a metric's branches are next to each other)."""
+        clients, off = self.clients, self._off
+        counted = -1
+        with self.lock:
+            for client in picked:
+                index, branch = clients[client]
+                if index == counted or off[index]:
+                    continue
+                scratch = dict(values) if branch.captures else values
+                try:
+                    if branch.test(event, scratch):
+                        counted = index
+                        self._record(index, self.metrics[index], event, scratch)
+                except Exception as error:  # the per-metric catch boundary, as the engine has per rule
+                    self._disable(index, error)
+
+    def fold(self) -> None:
+        """Move what is pending into the labelled series. The caller holds `lock`."""
+        for index, metric in enumerate(self.metrics):
+            if self._pending[index]:
+                try:
+                    self._fold(index, metric)
+                except Exception as error:
+                    self._pending[index] = {}
+                    self._disable(index, error)
+
+    def _disable(self, index: int, error: Exception) -> None:
+        name = self.metrics[index].name
+        self._off[index] = True
+        self.disabled[name] = f"{type(error).__name__}: {error}"
+        log.error("metric disabled after an error; it is off until logpipe restarts", metric=name,
+                  error=self.disabled[name])  # fmt: skip
+
+    def _record(self, index: int, metric: Metric, event: Event, values: Values) -> None:
+        amount = 1.0
+        if metric.value is not None:
+            number = _number(metric.value(event, values))
+            if number is None:
+                if metric.type != "counter":
+                    self.no_value[index] += 1
+                    return
+            else:
+                amount = number * metric.scale
+        if metric.type == "gauge":  # the last value wins: set now, in event order
+            self._add(index, metric, tuple(label.value(label.raw(event, values)) for label in metric.labels), amount)
+            return
+        raw = tuple([label.raw(event, values) for label in metric.labels])
+        pending = self._pending[index]
+        entry = pending.get(raw)
+        if metric.type == "counter":
+            if entry is None:
+                pending[raw] = [1, amount]
+            else:
+                entry[0] += 1
+                entry[1] += amount
+        else:
+            if entry is None:
+                entry = pending[raw] = Histogram(len(metric.buckets) + 1)
+            entry.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+            entry.total += amount
+        if len(pending) >= PENDING_LIMIT:
+            self._fold(index, metric)
+
+    def _fold(self, index: int, metric: Metric) -> None:
+        pending, self._pending[index] = self._pending[index], {}
+        labels = metric.labels
+        for raw, entry in pending.items():
+            key = tuple([label.value(part) for label, part in zip(labels, raw, strict=True)])
+            self._add(index, metric, key, entry)
+
+    def _add(self, index: int, metric: Metric, key: tuple[str, ...], entry: Any) -> None:
+        series = self.series[index]
+        if key not in series and len(series) >= metric.max_series:
+            key = (OTHER,) * len(key)
+            self.overflow[index] += _events(entry)
+        if metric.type == "gauge":
+            series[key] = entry
+        elif metric.type == "counter":
+            series[key] = series.get(key, 0.0) + entry[1]
+        else:
+            histogram = series.get(key)
+            if histogram is None:
+                series[key] = histogram = Histogram(len(entry.counts))
+            for bucket, count in enumerate(entry.counts):
+                histogram.counts[bucket] += count
+            histogram.total += entry.total
+
+
+def _events(entry: Any) -> int:
+    """How many events a series entry stands for: a histogram's count, a pending counter's events; a gauge: 1."""
+    if isinstance(entry, Histogram):
+        return sum(entry.counts)
+    return int(entry[0]) if isinstance(entry, list) else 1
+
+
+def _status_class(raw: Any) -> str:
+    try:
+        status = int(raw)
+    except (TypeError, ValueError):
+        return OTHER
+    return f"{status // 100}xx" if 100 <= status <= 599 else OTHER
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _compile(regex: str, path: tuple[str | int, ...]) -> re.Pattern[str]:
+    try:
+        pattern = re.compile(regex)
+    except re.error as error:
+        raise SpecError(path, f"invalid regex: {error.msg} at position {error.pos}") from None
+    risky = catastrophic_construct(regex)
+    if risky:
+        raise SpecError(path, f"regex is prone to catastrophic backtracking ({risky})")
+    return pattern
