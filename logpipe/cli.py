@@ -420,7 +420,9 @@ def _file_size(source: BinaryIO) -> int:
 
 from logpipe import notifycli, rulescli  # noqa: E402  (register `logpipe rules|notify|render|outbox`)
 from logpipe.metricscli import metrics as metrics_command  # noqa: E402
+from logpipe.reportcli import report as report_command  # noqa: E402
 
 rulescli.register(main)
 notifycli.register(main)
 main.add_command(metrics_command)
+main.add_command(report_command)

@@ -24,7 +24,6 @@ class MetricSetCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         metric_set = self.metrics
         with metric_set.lock:  # a consistent snapshot: a histogram's buckets, count and sum from the same events
-            metric_set.fold()
             snapshot: list[tuple[MetricDefinition, dict[tuple[str, ...], Any]]] = [
                 (metric, {key: _copy(value) for key, value in series.items()})
                 for metric, series in zip(metric_set.metrics, metric_set.series, strict=True)

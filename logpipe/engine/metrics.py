@@ -38,7 +38,7 @@ from logpipe.event import Event
 
 log = structlog.get_logger("logpipe.metrics")
 OTHER = "other"
-PENDING_LIMIT = 4096  # distinct raw label inputs a metric collects before folding them into its series
+Routers = dict[tuple[tuple[str, str], ...], RouteNormaliser]  # placeholders -> their normaliser
 MAX_LABEL_LENGTH = 200
 _RESERVED_PREFIX = "logpipe_"  # logpipe's own metrics
 
@@ -49,7 +49,7 @@ class Label:
 
     __slots__ = ("allowed", "cases", "getters", "missing", "name", "regex", "router", "status_class")
 
-    def __init__(self, name: str, model: LabelModel) -> None:
+    def __init__(self, name: str, model: LabelModel, routers: Routers) -> None:
         self.name, self.missing = name, model.missing
         fields = [model.field] if isinstance(model.field, str) else model.field
         if not fields:
@@ -60,18 +60,21 @@ class Label:
             raise SpecError(("regex",), "the regex has no group: the label value is its first group (or `value`)")
         self.cases = tuple((value, _compile(regex, ("cases", value))) for value, regex in model.cases.items())
         try:
-            self.router = RouteNormaliser(model.route) if model.route is not None else None
+            self.router = _router(model.route, routers) if model.route is not None else None
         except SpecError as error:
             raise SpecError(("route", *error.path), error.problem) from None
         self.status_class = model.status_class
         self.allowed = frozenset(model.values) if model.values is not None else None
 
+    def read(self, event: Event, values: Values) -> str:
+        return self.value(self.raw(event, values))
+
     def raw(self, event: Event, values: Values) -> Any:
-        """What the label is made from: the first present field, as a hashable value."""
+        """What the label is made from: the first present field."""
         for get in self.getters:
             raw = get(event, values)
             if raw is not None:
-                return raw if isinstance(raw, (str, int, float)) else str(raw)
+                return raw
         return None
 
     def value(self, raw: Any) -> str:
@@ -129,8 +132,11 @@ def metric_clients(metrics: Sequence[Metric]) -> tuple[tuple[int, Condition], ..
     return tuple((index, branch) for index, metric in enumerate(metrics) for branch in metric.branches)
 
 
-def compile_metric(model: MetricModel, branches: Sequence[Condition], source: str) -> Metric:
-    """Check what the schema cannot (name conventions, the settings each type needs) and compile the labels."""
+def compile_metric(
+    model: MetricModel, branches: Sequence[Condition], source: str, routers: Routers | None = None
+) -> Metric:
+    """Check what the schema cannot (name conventions, the settings each type needs) and compile the labels.
+    `routers` shares one route normaliser (and its cache) among labels with the same placeholders."""
     name = model.name
     if name.startswith(_RESERVED_PREFIX):
         raise SpecError(("name",), f"names starting with {_RESERVED_PREFIX!r} are logpipe's own metrics")
@@ -154,7 +160,7 @@ def compile_metric(model: MetricModel, branches: Sequence[Condition], source: st
         if label_name.startswith("__") or (model.type == "histogram" and label_name == "le"):
             raise SpecError(("labels", label_name), f"{label_name!r} is reserved by Prometheus")
         try:
-            labels.append(Label(label_name, label_model))
+            labels.append(Label(label_name, label_model, routers if routers is not None else {}))
         except SpecError as error:
             raise SpecError(("labels", label_name, *error.path), error.problem) from None
     buckets = tuple(float(bound) for bound in model.buckets or ())
@@ -178,11 +184,7 @@ class Histogram:
 
 class MetricSet:
     """The values of the rule set's metrics, filled from events on the engine's thread and read by a scrape on
-    another (both under one lock).
-
-    Per event, a counter or histogram only files the raw field values its labels are made from (a dict update):
-    turning them into label values (routes, cases, the cap) happens when they are folded into the series, at each
-    scrape or every PENDING_LIMIT distinct raw keys, once per distinct raw key rather than once per event."""
+    another (each update and the scrape's snapshot under one lock)."""
 
     def __init__(self, metrics: Sequence[Metric]) -> None:
         self.metrics = tuple(metrics)
@@ -190,8 +192,6 @@ class MetricSet:
         self._off = [False] * len(self.metrics)
         # per metric: label values -> a float (counter, gauge) or a Histogram
         self.series: list[dict[tuple[str, ...], Any]] = [{} for _ in self.metrics]
-        # per metric: raw label inputs -> [events, amount] (counter) or a Histogram, not yet in `series`
-        self._pending: list[dict[tuple[Any, ...], Any]] = [{} for _ in self.metrics]
         self.overflow = [0] * len(self.metrics)  # events whose labels went to `other` past max_series
         self.no_value = [0] * len(self.metrics)  # events a histogram or gauge skipped: the value was not a number
         self.disabled: dict[str, str] = {}  # metric name -> the error that disabled it
@@ -202,28 +202,17 @@ class MetricSet:
         `clients`, in order (a metric's branches are next to each other)."""
         clients, off = self.clients, self._off
         counted = -1
-        with self.lock:
-            for client in picked:
-                index, branch = clients[client]
-                if index == counted or off[index]:
-                    continue
-                scratch = dict(values) if branch.captures else values
-                try:
-                    if branch.test(event, scratch):
-                        counted = index
-                        self._record(index, self.metrics[index], event, scratch)
-                except Exception as error:  # the per-metric catch boundary, as the engine has per rule
-                    self._disable(index, error)
-
-    def fold(self) -> None:
-        """Move what is pending into the labelled series. The caller holds `lock`."""
-        for index, metric in enumerate(self.metrics):
-            if self._pending[index]:
-                try:
-                    self._fold(index, metric)
-                except Exception as error:
-                    self._pending[index] = {}
-                    self._disable(index, error)
+        for client in picked:
+            index, branch = clients[client]
+            if index == counted or off[index]:
+                continue
+            scratch = dict(values) if branch.captures else values
+            try:
+                if branch.test(event, scratch):
+                    counted = index
+                    self._record(index, self.metrics[index], event, scratch)
+            except Exception as error:  # the per-metric catch boundary, as the engine has per rule
+                self._disable(index, error)
 
     def _disable(self, index: int, error: Exception) -> None:
         name = self.metrics[index].name
@@ -242,56 +231,23 @@ class MetricSet:
                     return
             else:
                 amount = number * metric.scale
-        if metric.type == "gauge":  # the last value wins: set now, in event order
-            self._add(index, metric, tuple(label.value(label.raw(event, values)) for label in metric.labels), amount)
-            return
-        raw = tuple([label.raw(event, values) for label in metric.labels])
-        pending = self._pending[index]
-        entry = pending.get(raw)
-        if metric.type == "counter":
-            if entry is None:
-                pending[raw] = [1, amount]
+        key = tuple([label.read(event, values) for label in metric.labels])
+        kind = metric.type
+        with self.lock:
+            series = self.series[index]
+            if key not in series and len(series) >= metric.max_series:
+                key = (OTHER,) * len(key)
+                self.overflow[index] += 1
+            if kind == "counter":
+                series[key] = series.get(key, 0.0) + amount
+            elif kind == "gauge":
+                series[key] = amount
             else:
-                entry[0] += 1
-                entry[1] += amount
-        else:
-            if entry is None:
-                entry = pending[raw] = Histogram(len(metric.buckets) + 1)
-            entry.counts[bisect.bisect_left(metric.buckets, amount)] += 1
-            entry.total += amount
-        if len(pending) >= PENDING_LIMIT:
-            self._fold(index, metric)
-
-    def _fold(self, index: int, metric: Metric) -> None:
-        pending, self._pending[index] = self._pending[index], {}
-        labels = metric.labels
-        for raw, entry in pending.items():
-            key = tuple([label.value(part) for label, part in zip(labels, raw, strict=True)])
-            self._add(index, metric, key, entry)
-
-    def _add(self, index: int, metric: Metric, key: tuple[str, ...], entry: Any) -> None:
-        series = self.series[index]
-        if key not in series and len(series) >= metric.max_series:
-            key = (OTHER,) * len(key)
-            self.overflow[index] += _events(entry)
-        if metric.type == "gauge":
-            series[key] = entry
-        elif metric.type == "counter":
-            series[key] = series.get(key, 0.0) + entry[1]
-        else:
-            histogram = series.get(key)
-            if histogram is None:
-                series[key] = histogram = Histogram(len(entry.counts))
-            for bucket, count in enumerate(entry.counts):
-                histogram.counts[bucket] += count
-            histogram.total += entry.total
-
-
-def _events(entry: Any) -> int:
-    """How many events a series entry stands for: a histogram's count, a pending counter's events; a gauge: 1."""
-    if isinstance(entry, Histogram):
-        return sum(entry.counts)
-    return int(entry[0]) if isinstance(entry, list) else 1
+                histogram = series.get(key)
+                if histogram is None:
+                    series[key] = histogram = Histogram(len(metric.buckets) + 1)
+                histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+                histogram.total += amount
 
 
 def _status_class(raw: Any) -> str:
@@ -315,6 +271,14 @@ def _number(value: Any) -> float | None:
     else:
         return None
     return number if math.isfinite(number) else None
+
+
+def _router(placeholders: dict[str, str], routers: Routers) -> RouteNormaliser:
+    key = tuple(placeholders.items())
+    router = routers.get(key)
+    if router is None:
+        router = routers[key] = RouteNormaliser(placeholders)
+    return router
 
 
 def _compile(regex: str, path: tuple[str | int, ...]) -> re.Pattern[str]:

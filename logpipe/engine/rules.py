@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from logpipe.engine.conditions import Condition, Need, SpecError, Values, compile_condition
 from logpipe.engine.extract import Extractor, compile_extractor
 from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
-from logpipe.engine.metrics import Metric, compile_metric, metric_clients
+from logpipe.engine.metrics import Metric, Routers, compile_metric, metric_clients
 from logpipe.engine.metricschema import MetricModel
 from logpipe.engine.prefilter import Prefilter
 from logpipe.engine.schema import ExtractModel, RuleFile, RuleModel
@@ -159,6 +159,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     metrics: list[Metric] = []
     seen: dict[str, Location] = {}
     metric_names: dict[str, Location] = {}
+    routers: Routers = {}
     for file in files:
         try:
             document = load_yaml(file)
@@ -198,7 +199,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
                 continue
             metric_names[metric_model.name] = here
             try:
-                metrics.append(_metric(metric_model, f"{file}:{line_of(document, path)}"))
+                metrics.append(_metric(metric_model, f"{file}:{line_of(document, path)}", routers))
             except SpecError as error:
                 errors.append(_located(error, file, document, path))
     if errors:
@@ -272,7 +273,7 @@ def _extractor(model: ExtractModel) -> Extractor:
     return compile_extractor(model, _condition(model.when, "when") if model.when is not None else None)
 
 
-def _metric(model: MetricModel, source: str) -> Metric:
+def _metric(model: MetricModel, source: str, routers: Routers) -> Metric:
     from logpipe.engine.metricexport import parse_sample
 
     spec = model.match
@@ -280,7 +281,7 @@ def _metric(model: MetricModel, source: str) -> Metric:
         branches = [compile_condition(item, ("match", "any", index)) for index, item in enumerate(spec["any"])]
     else:
         branches = [_condition(spec, "match")]
-    metric = compile_metric(model, branches, source)
+    metric = compile_metric(model, branches, source, routers)
     for number, example in enumerate(model.examples):
         for sample in example.samples:
             try:
