@@ -7,7 +7,8 @@ counts them.
 
 "Without" is the pack minus rules/metrics.yml, so it pays nothing for the metrics' prefilter clients either. Runs
 alternate between the two, each in a fresh process; the best of each is compared (this VM's timings vary by up
-to 30 % between runs, the best is the steadiest figure) and the median is printed too.
+to 30 % between runs, the best is the steadiest figure) and the median is printed too. Lines per CPU second
+(process time) is the figure to compare when other work shares the machine; wall-clock lines/s is printed too.
 """
 
 from __future__ import annotations
@@ -41,17 +42,18 @@ def measure(log: Path, rules: Path, with_metrics: bool) -> dict[str, float]:
     metric_set = MetricSet(ruleset.metrics) if with_metrics else None
     engine = Engine(ruleset, metrics=metric_set)
     settle_heap()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     alerts = 0
     with log.open("rb") as stream:
         for _ in run_rules(parse_lines(read_lines(stream, Origin("file", log.name))), engine):
             alerts += 1
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     series = sum(len(s) for s in metric_set.series) if metric_set is not None else 0
     return {
         "events": engine.events,
         "alerts": alerts,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "metrics": len(ruleset.metrics),
         "series": series,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -91,18 +93,27 @@ def main() -> None:
                     check=True,
                 )
                 runs[label].append(json.loads(child.stdout))
-    print(f"{'':<16} {'best lines/s':>12} {'median':>9} {'metrics':>8} {'series':>7} {'alerts':>7} {'peak RSS':>9}")
-    best = {}
+    print(
+        f"{'':<16} {'lines/CPU-s':>11} {'median':>9} {'lines/s':>9} {'median':>9} {'metrics':>8} {'series':>7} "
+        f"{'alerts':>7} {'peak RSS':>9}"
+    )
+    best_cpu, best_wall = {}, {}
     for label, results in runs.items():
-        rates = [run["events"] / run["seconds"] for run in results]
-        best[label] = max(rates)
+        cpu = [run["events"] / run["cpu_seconds"] for run in results]
+        wall = [run["events"] / run["seconds"] for run in results]
+        best_cpu[label], best_wall[label] = max(cpu), max(wall)
         first = results[0]
         print(
-            f"{label:<16} {max(rates):>12,.0f} {statistics.median(rates):>9,.0f} {int(first['metrics']):>8} "
-            f"{int(first['series']):>7} {int(first['alerts']):>7} {max(r['peak_rss_mib'] for r in results):>5.1f} MiB"
+            f"{label:<16} {max(cpu):>11,.0f} {statistics.median(cpu):>9,.0f} {max(wall):>9,.0f} "
+            f"{statistics.median(wall):>9,.0f} {int(first['metrics']):>8} {int(first['series']):>7} "
+            f"{int(first['alerts']):>7} {max(r['peak_rss_mib'] for r in results):>5.1f} MiB"
         )
-    drop = 1 - best["with metrics"] / best["without metrics"]
-    print(f"throughput drop with the pack's metrics: {drop:.1%} (best against best; the budget is 10 %)")
+    cpu_drop = 1 - best_cpu["with metrics"] / best_cpu["without metrics"]
+    wall_drop = 1 - best_wall["with metrics"] / best_wall["without metrics"]
+    print(
+        f"throughput drop with the pack's metrics: {cpu_drop:.1%} per CPU second, {wall_drop:.1%} wall-clock "
+        "(best against best; the budget is 10 %)"
+    )
     print(f"finished {time.strftime('%Y-%m-%d %H:%M:%S')}")
 
 

@@ -23,12 +23,12 @@ class MetricSetCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         metric_set = self.metrics
-        with metric_set.lock:  # a consistent snapshot: a histogram's buckets, count and sum from the same events
-            snapshot: list[tuple[MetricDefinition, dict[tuple[str, ...], Any]]] = [
-                (metric, {key: _copy(value) for key, value in series.items()})
-                for metric, series in zip(metric_set.metrics, metric_set.series, strict=True)
-            ]
-            overflow, no_value = list(metric_set.overflow), list(metric_set.no_value)
+        # each dict(...) and list(...) is one C-level copy, atomic under the GIL while the engine thread writes
+        snapshot: list[tuple[MetricDefinition, dict[tuple[str, ...], Any]]] = [
+            (metric, {key: _copy(value) for key, value in dict(series).items()})
+            for metric, series in zip(metric_set.metrics, metric_set.series, strict=True)
+        ]
+        overflow, no_value = list(metric_set.overflow), list(metric_set.no_value)
         for metric, series in snapshot:
             names = list(metric.label_names)
             family: Metric
@@ -76,7 +76,7 @@ def _go_float(bound: float) -> str:
 def _copy(value: Any) -> Any:
     if isinstance(value, Histogram):
         copied = Histogram(len(value.counts))
-        copied.counts, copied.total = list(value.counts), value.total
+        copied.counts, copied.total = list(value.counts), value.total  # a bucket may lead its sum by an event
         return copied
     return value
 

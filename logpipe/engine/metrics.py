@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +66,12 @@ class Label:
         self.allowed = frozenset(model.values) if model.values is not None else None
 
     def read(self, event: Event, values: Values) -> str:
-        return self.value(self.raw(event, values))
+        raw: Any = None
+        for get in self.getters:
+            raw = get(event, values)
+            if raw is not None:
+                break
+        return self.value(raw)
 
     def raw(self, event: Event, values: Values) -> Any:
         """What the label is made from: the first present field."""
@@ -184,7 +188,9 @@ class Histogram:
 
 class MetricSet:
     """The values of the rule set's metrics, filled from events on the engine's thread and read by a scrape on
-    another (each update and the scrape's snapshot under one lock)."""
+    another. No lock on the per-event path: a counter's value is replaced by one dict store, and the scrape copies
+    each series dict (and each histogram's counts) with one C-level call, which the GIL makes atomic; at worst a
+    scrape sees a histogram's sum without the event its buckets already count, and the next scrape agrees."""
 
     def __init__(self, metrics: Sequence[Metric]) -> None:
         self.metrics = tuple(metrics)
@@ -195,7 +201,6 @@ class MetricSet:
         self.overflow = [0] * len(self.metrics)  # events whose labels went to `other` past max_series
         self.no_value = [0] * len(self.metrics)  # events a histogram or gauge skipped: the value was not a number
         self.disabled: dict[str, str] = {}  # metric name -> the error that disabled it
-        self.lock = threading.Lock()
 
     def observe(self, event: Event, values: Values, picked: Sequence[int]) -> None:
         """Count or measure the event, once, in each metric one of whose picked branches holds. `picked` indexes
@@ -233,19 +238,22 @@ class MetricSet:
                 amount = number * metric.scale
         key = tuple([label.read(event, values) for label in metric.labels])
         kind = metric.type
-        with self.lock:
-            series = self.series[index]
-            if key not in series and len(series) >= metric.max_series:
-                key = (OTHER,) * len(key)
-                self.overflow[index] += 1
-            if kind == "counter":
-                series[key] = series.get(key, 0.0) + amount
-            elif kind == "gauge":
-                series[key] = amount
+        series = self.series[index]
+        if key not in series and len(series) >= metric.max_series:
+            key = (OTHER,) * len(key)
+            self.overflow[index] += 1
+        if kind == "counter":
+            series[key] = series.get(key, 0.0) + amount
+        elif kind == "gauge":
+            series[key] = amount
+        else:
+            histogram = series.get(key)
+            if histogram is None:
+                histogram = Histogram(len(metric.buckets) + 1)
+                histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+                histogram.total += amount
+                series[key] = histogram  # published complete
             else:
-                histogram = series.get(key)
-                if histogram is None:
-                    series[key] = histogram = Histogram(len(metric.buckets) + 1)
                 histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
                 histogram.total += amount
 
@@ -255,7 +263,10 @@ def _status_class(raw: Any) -> str:
         status = int(raw)
     except (TypeError, ValueError):
         return OTHER
-    return f"{status // 100}xx" if 100 <= status <= 599 else OTHER
+    return _STATUS_CLASSES.get(status // 100, OTHER)
+
+
+_STATUS_CLASSES = {hundreds: f"{hundreds}xx" for hundreds in range(1, 6)}
 
 
 def _number(value: Any) -> float | None:

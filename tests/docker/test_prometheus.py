@@ -168,3 +168,51 @@ def _wait_for_metrics(port: int, timeout: float = 30) -> bytes:
             return body
         time.sleep(0.2)
     raise AssertionError(f"no request metrics served within {timeout} s: {body.decode()[-1000:]}")
+
+
+def test_a_restarted_follower_does_not_count_its_warm_up_lines_again(tmp_path: Path, container: Any) -> None:
+    """After a restart the follower re-reads up to an hour before its checkpoint to rebuild rule windows; those
+    lines were counted by the previous run (Prometheus has them), so the new run counts only what is new."""
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    line = (
+        '[Nest] 1  - 11/27/2026, 9:05:02 AM     LOG [HTTP] GET /api/v1/clips/clp_$i 200 20ms - 120b - 10.0.0.1 \\"x\\"'
+    )
+    box = container(
+        f'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo "{line}"; done;'
+        f' while [ ! -f /sync/go ]; do usleep 50000; done; echo "{line}"; sleep 600',
+        volumes={str(sync): {"bind": "/sync", "mode": "ro"}},
+    )
+    counts = []
+    for run in ("first", "second"):
+        port = free_port()
+        process = follow(tmp_path, box.name, f"{run}.jsonl", "--metrics-address", f"127.0.0.1:{port}",
+                         until_exit=False)  # fmt: skip
+        try:
+            if run == "second":
+                logged(process, "reading", timeout=30)
+                (sync / "go").touch()  # one new line, after the 40 the warm-up re-reads
+            counts.append(_requests_counted(port, 40 if run == "first" else 1))
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    assert counts == [40.0, 1.0]
+
+
+def _requests_counted(port: int, expected: float, timeout: float = 30) -> float:
+    """clipforge_http_requests_total summed over its series, once it reaches `expected` (or at the timeout)."""
+    deadline = time.monotonic() + timeout
+    total = 0.0
+    while time.monotonic() < deadline:
+        try:
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+        except OSError:
+            body = ""
+        total = sum(
+            float(found.group(1))
+            for found in re.finditer(r"^clipforge_http_requests_total\{[^}]*\} (\S+)$", body, re.MULTILINE)
+        )
+        if total >= expected:  # lines are counted in order: warm-up lines counted by mistake would be in too
+            break
+        time.sleep(0.2)
+    return total
