@@ -36,12 +36,14 @@ def report(source: BinaryIO, out: Path, rule_paths: tuple[Path, ...], config_pat
     from logpipe.report.terminal import print_summary
 
     config = config_or_fail(config_path)
-    ruleset = load_or_fail(list(rule_paths) or config.rules)
-    origin = source_origin(source)
-    built = build_report(parse_lines(read_lines(source, origin)), ruleset, origin.name)
     try:
-        out.write_text(render_html(built), encoding="utf-8")
+        target = out.open("w", encoding="utf-8")  # before the rules and the replay: a bad path fails at once
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
+    ruleset = load_or_fail(list(rule_paths) or config.rules)
+    origin = source_origin(source)
+    with target:
+        built = build_report(parse_lines(read_lines(source, origin)), ruleset, origin.name)
+        target.write(render_html(built))
     print_summary(built, Console(file=sys.stdout))
     click.echo(f"report written to {out}", err=True)
