@@ -17,7 +17,14 @@ from typing import Any
 from logpipe.alert import Alert, alert_id
 from logpipe.engine.conditions import Condition, SpecError, Values, field_getter
 from logpipe.engine.durations import format_duration
-from logpipe.engine.schema import RuleModel
+from logpipe.engine.schema import (
+    AbsenceModel,
+    AggregateModel,
+    AnyRule,
+    EveryModel,
+    RatioModel,
+    ThresholdModel,
+)
 from logpipe.engine.windows import BucketCounts, BucketValues, SlidingTimes
 from logpipe.event import Event, format_time
 
@@ -42,7 +49,7 @@ class RuleInfo:
     sentry: str | None  # event | breadcrumb | off; None: by the alert's severity
     fingerprint: tuple[str, ...]
     template: str | None
-    model: RuleModel = field(repr=False, compare=False)
+    model: AnyRule = field(repr=False, compare=False)
 
 
 class RuleKind:
@@ -621,67 +628,34 @@ def _group_text(group: Group) -> str:
 
 # --- building ----------------------------------------------------------------------------------------------------
 def build_kind(
-    info: RuleInfo, model: RuleModel, match: Condition, base: Condition | None, then: Condition | None
+    info: RuleInfo, model: AnyRule, match: Condition, base: Condition | None, then: Condition | None
 ) -> RuleKind:
-    """The kind object for a validated rule; kind-specific settings are checked here, with their field name."""
-
-    def need(name: str) -> Any:
-        value = getattr(model, name)
-        if value is None or value == []:
-            raise SpecError((name,), f"a {model.kind} rule needs `{name}`")
-        return value
-
-    def refuse(*names: str) -> None:
-        for name in names:
-            value = getattr(model, name)
-            if value is not None and value != []:
-                raise SpecError((name,), f"`{name}` has no meaning for a {model.kind} rule")
-
-    kind = model.kind
-    if kind == "every":
-        refuse("base", "then", "within", "window", "count", "value", "function", "above", "thresholds", "pending")
+    """The kind object for a validated rule (the schema has checked each kind's settings: one model per kind)."""
+    if isinstance(model, EveryModel):
         return EveryRule(info, match)
-    if kind == "threshold":
-        refuse("base", "then", "within", "value", "function", "above", "thresholds", "pending")
-        return ThresholdRule(info, match, need("count"), need("window"))
-    if kind == "ratio":
-        refuse("then", "within", "count", "value", "function", "resolve_after")
-        if base is None:
-            raise SpecError(("base",), "a ratio rule needs `base`: the events the ratio is taken over")
-        return RatioRule(info, match, base, need("window"), model.evaluate_every, _levels(model), model.min_base)
-    if kind == "aggregate":
-        refuse("base", "then", "within", "count", "resolve_after")
+    if isinstance(model, ThresholdModel):
+        return ThresholdRule(info, match, model.count, model.window)
+    if isinstance(model, RatioModel):
+        assert base is not None  # the schema requires it
+        return RatioRule(info, match, base, model.window, model.evaluate_every, _levels(model), model.min_base)
+    if isinstance(model, AggregateModel):
         return AggregateRule(
-            info,
-            match,
-            need("value"),
-            need("function"),
-            need("window"),
-            model.evaluate_every,
-            _levels(model),
-            model.min_count or 1,
-        )
-    if kind == "absence":
-        refuse("base", "then", "within", "count", "value", "function", "above", "thresholds", "resolve_after")
-        return AbsenceRule(info, match, need("window"), model.min_count or 1)
-    refuse("base", "window", "count", "value", "function", "above", "thresholds", "pending")
-    if then is None:
-        raise SpecError(("then",), "a sequence rule needs `then`: the event that must follow `match`")
-    return SequenceRule(info, match, then, tuple(need("key")), need("within"))
+            info, match, model.value, model.function, model.window, model.evaluate_every, _levels(model),
+            model.min_count,
+        )  # fmt: skip
+    if isinstance(model, AbsenceModel):
+        return AbsenceRule(info, match, model.window, model.min_count)
+    assert then is not None  # the schema requires it
+    return SequenceRule(info, match, then, tuple(model.key), model.within)
 
 
-def _levels(model: RuleModel) -> tuple[tuple[float, str], ...]:
-    if model.above is not None and model.thresholds is not None:
-        raise SpecError(("thresholds",), "give either `above` (with `severity`) or `thresholds`, not both")
+def _levels(model: RatioModel | AggregateModel) -> tuple[tuple[float, str], ...]:
+    """(limit, severity), highest first (the schema checked that they make sense)."""
     if model.above is not None:
         return ((model.above, model.severity),)
-    if model.thresholds is None or (model.thresholds.warning is None and model.thresholds.critical is None):
-        raise SpecError(("above",), f"a {model.kind} rule needs `above` or `thresholds`")
-    levels = tuple(
+    assert model.thresholds is not None
+    return tuple(
         (float(limit), name)
         for name, limit in (("critical", model.thresholds.critical), ("warning", model.thresholds.warning))
         if limit is not None
     )
-    if len(levels) == 2 and levels[0][0] <= levels[1][0]:
-        raise SpecError(("thresholds",), "the critical threshold must be above the warning one")
-    return levels

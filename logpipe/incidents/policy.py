@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from logpipe.engine.conditions import Condition, Getter, compile_condition, field_getter
 from logpipe.engine.kinds import RuleKind
+from logpipe.engine.schema import SequenceModel, _Counted, _Leveled, _Windowed
 
-COUNTED_KINDS = ("every", "threshold", "sequence")
 TICK = 1_000_000_000
 
 
@@ -37,20 +37,35 @@ class Policy:
 
 def policy_of(rule: RuleKind) -> Policy:
     model = rule.info.model
-    counted = model.kind in COUNTED_KINDS
-    every = model.evaluate_every if model.kind in ("ratio", "aggregate") else TICK
-    summary = [*model.summary] or ([*model.key] if model.kind == "sequence" else [])
+    summary = [*model.summary] or ([*model.key] if isinstance(model, SequenceModel) else [])
+    getters = tuple((name, field_getter(name)) for name in summary)
+    if isinstance(model, _Windowed):
+        every = model.evaluate_every if isinstance(model, _Leveled) else TICK
+        return Policy(
+            rule=model.id,
+            counted=False,
+            throttle=model.throttle,
+            resolve_after=0,
+            pending=model.pending or 0,
+            keep_firing_for=model.keep_firing_for,
+            repeat_interval=model.repeat_interval,
+            flap_changes=model.flapping.changes,
+            flap_span=model.flapping.evaluations * every,
+            summary=getters,
+            group_wait=model.group_wait or 0,
+        )
+    assert isinstance(model, _Counted)
     return Policy(
         rule=model.id,
-        counted=counted,
+        counted=True,
         throttle=model.throttle,
         resolve_after=model.resolve_after or model.throttle,
-        pending=model.pending or 0,
-        keep_firing_for=model.keep_firing_for,
+        pending=0,
+        keep_firing_for=0,
         repeat_interval=model.repeat_interval,
-        flap_changes=model.flapping.changes,
-        flap_span=model.flapping.evaluations * every,
-        summary=tuple((name, field_getter(name)) for name in summary),
+        flap_changes=0,
+        flap_span=0,
+        summary=getters,
         group_wait=model.group_wait or 0,
     )
 
