@@ -30,7 +30,6 @@ COMPILED = [
     "logpipe/engine/prefilter.py",
     "logpipe/engine/routes.py",
     "logpipe/engine/rules.py",
-    "logpipe/engine/throttle.py",
     "logpipe/engine/windows.py",
     "logpipe/sources/docker.py",
     "logpipe/sources/dockerevents.py",

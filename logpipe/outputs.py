@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from logpipe.alert import Alert
 from logpipe.config import Config
+from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
 from logpipe.sinks.base import Sink
@@ -54,7 +54,7 @@ def build_dispatcher(
         max_attempts=config.outbox.max_attempts,
     )
 
-    def route(alert: Alert) -> list[str]:
-        return list(alert.actions) if alert.actions else config.sinks_for(alert.severity)
+    def route(notification: Notification) -> list[str]:
+        return list(notification.actions) if notification.actions else config.sinks_for(notification.severity)
 
     return Dispatcher(store, sinks, route, redactor, policy, on_outcome)

@@ -27,8 +27,8 @@ from logpipe.sources.file import read_lines
 @config_option
 def report(source: BinaryIO, out: Path, rule_paths: tuple[Path, ...], config_path: Path | None) -> None:
     """Replay a saved log (FILE, or - for stdin) and write a self-contained HTML report: request rate, error
-    rate and p95 latency over time, the alerts it fired, top exceptions and error messages, payment and credit
-    failures with the users affected. A summary is printed on the terminal."""
+    rate and p95 latency over time, the incidents it opened and closed, top exceptions and error messages,
+    payment and credit failures with the users affected. A summary is printed on the terminal."""
     from rich.console import Console
 
     from logpipe.report.collect import build_report

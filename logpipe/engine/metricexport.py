@@ -5,7 +5,7 @@ mapping `name{label="value"}` -> value, which metric examples are checked agains
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -18,11 +18,15 @@ from logpipe.engine.metrics import Metric as MetricDefinition
 
 
 class MetricSetCollector(Collector):
-    def __init__(self, metrics: MetricSet) -> None:
-        self.metrics = metrics
+    """Reads the MetricSet `current()` returns at each scrape (a follower's engine swaps it on a rule reload)."""
+
+    def __init__(self, current: Callable[[], MetricSet | None]) -> None:
+        self.current = current
 
     def collect(self) -> Iterator[Metric]:
-        metric_set = self.metrics
+        metric_set = self.current()
+        if metric_set is None:
+            return
         # each dict(...) and list(...) is one C-level copy, atomic under the GIL while the engine thread writes
         snapshot: list[tuple[MetricDefinition, dict[tuple[str, ...], Any]]] = [
             (metric, {key: _copy(value) for key, value in dict(series).items()})
@@ -84,7 +88,7 @@ def _copy(value: Any) -> Any:
 def exposition(metrics: MetricSet) -> bytes:
     """The Prometheus text format (0.0.4) of the metrics, as `/metrics` serves them."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(MetricSetCollector(metrics))
+    registry.register(MetricSetCollector(lambda: metrics))
     return generate_latest(registry)
 
 
@@ -92,7 +96,7 @@ def samples(metrics: MetricSet, only: str | None = None) -> dict[str, float]:
     """Every sample as `name{label="value",...}` (labels in definition order, `le` last) -> value; `only`: of
     the metric of that name."""
     out: dict[str, float] = {}
-    for family in MetricSetCollector(metrics).collect():
+    for family in MetricSetCollector(lambda: metrics).collect():
         if only is not None and family.name not in (only, only.removesuffix("_total")):
             continue
         for sample in family.samples:

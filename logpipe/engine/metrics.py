@@ -202,6 +202,18 @@ class MetricSet:
         self.no_value = [0] * len(self.metrics)  # events a histogram or gauge skipped: the value was not a number
         self.disabled: dict[str, str] = {}  # metric name -> the error that disabled it
 
+    def reloaded(self, metrics: Sequence[Metric]) -> MetricSet:
+        """The set for a reloaded rule set: a metric whose definition did not change keeps its series and
+        counts (Prometheus sees no reset); a changed or new one starts empty; a disabled one gets another chance."""
+        fresh = MetricSet(metrics)
+        old = {metric.name: index for index, metric in enumerate(self.metrics)}
+        for index, metric in enumerate(fresh.metrics):
+            before = old.get(metric.name)
+            if before is not None and self.metrics[before].model == metric.model:
+                fresh.series[index] = self.series[before]
+                fresh.overflow[index], fresh.no_value[index] = self.overflow[before], self.no_value[before]
+        return fresh
+
     def observe(self, event: Event, values: Values, picked: Sequence[int]) -> None:
         """Count or measure the event, once, in each metric one of whose picked branches holds. `picked` indexes
         `clients`, in order (a metric's branches are next to each other)."""

@@ -1,6 +1,7 @@
 """What the report shows, gathered in one pass over a saved log: per-minute request rate, error rate and p95
-latency; the alerts the replay fired (the incident timeline); top exceptions and error messages; payment and
-credit failures with the users affected; probe uptime and container memory where the log has those events.
+latency; the notifications the replay's incidents made (the incident timeline, as `logpipe replay` prints it);
+top exceptions and error messages; payment and credit failures with the users affected; probe uptime and
+container memory where the log has those events.
 
 The failures and exceptions are classified by the rule set's own metric definitions (the pack's
 clipforge_payment_webhook_failures_total, ...), so the report counts what Prometheus would."""
@@ -10,14 +11,16 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from logpipe.alert import Alert
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.conditions import Values
 from logpipe.engine.metrics import Metric
 from logpipe.event import Event
+from logpipe.incidents.book import IncidentBook
+from logpipe.incidents.notification import Notification
+from logpipe.pipeline import run_incidents
 
 MINUTE = 60_000_000_000
 PAYMENT_METRIC = "clipforge_payment_webhook_failures_total"
@@ -46,15 +49,15 @@ class Minute:
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
-    """One line of the incident timeline. Built from alerts today (`timeline_from_alerts`); the incident model
-    can produce the same entries (opened, updated, resolved) without the report changing."""
+    """One line of the incident timeline: a notification people were sent (`timeline_from_notifications`)."""
 
     time: int
-    status: str  # firing | resolved (an incident: opened | resolved ...)
+    status: str  # the notification's kind: firing | update | resolved | flapping | reminder
     severity: str
-    key: str  # the rule (or incident) id
+    key: str  # the rule
     title: str
     detail: str
+    incident: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,8 @@ class Report:
     requests: int = 0
     server_errors: int = 0
     p95_ms: float | None = None
-    alerts: list[Alert] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)  # as replay sends them (no folded symptoms)
+    incidents: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)
     exceptions: Counter[str] = field(default_factory=Counter)
     error_messages: Counter[str] = field(default_factory=Counter)
@@ -89,17 +93,31 @@ class Report:
     memory: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # container -> (time, MiB)
 
 
-def timeline_from_alerts(alerts: Sequence[Alert]) -> list[TimelineEntry]:
+def timeline_from_notifications(notifications: Sequence[Notification]) -> list[TimelineEntry]:
     return [
-        TimelineEntry(alert.time, alert.status, alert.severity, alert.rule, alert.title, alert.message)
-        for alert in sorted(alerts, key=lambda alert: alert.time)
+        TimelineEntry(item.time, item.kind, item.severity, item.rule, item.title, item.message, item.incident)
+        for item in sorted(notifications, key=lambda item: item.time)
     ]
 
 
 def build_report(events: Iterable[Event], ruleset: RuleSet, source: str) -> Report:
-    """Run the events through a fresh engine (for the alerts) and gather the report's figures."""
+    """Run the events through a fresh engine and incident book (the notifications `logpipe replay` prints) and
+    gather the report's figures from the same events on the way."""
     report = Report(source)
-    engine = Engine(ruleset)
+    every = run_incidents(_tap(events, ruleset, report), Engine(ruleset), IncidentBook(ruleset))
+    report.notifications = [item for item in every if item.folded_into is None and not item.silenced]
+    report.incidents = len({item.incident for item in report.notifications})
+    report.timeline = timeline_from_notifications(report.notifications)
+    for item in report.notifications:  # a paid checkout with no credit grant (payment-without-credits) names a user
+        if item.rule.startswith("payment") and item.kind == "firing":
+            text = " ".join(str(value) for _, value in item.group) + " " + item.message
+            for user in sorted(set(_USER.findall(text))):
+                report.payments.users[user] = report.payments.users.get(user, 0) + 1
+    return report
+
+
+def _tap(events: Iterable[Event], ruleset: RuleSet, report: Report) -> Iterator[Event]:
+    """Pass the events on to the engine, gathering the report's figures from each."""
     by_name = {metric.name: metric for metric in ruleset.metrics}
     per_minute: dict[int, list[float]] = defaultdict(list)  # minute -> durations (ms)
     requests: Counter[int] = Counter()
@@ -109,7 +127,7 @@ def build_report(events: Iterable[Event], ruleset: RuleSet, source: str) -> Repo
     credits: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
     probes: dict[str, list[int]] = {}
     for event in events:
-        report.alerts.extend(engine.process(event))
+        yield event
         report.events += 1
         report.first = event.time if report.first is None else min(report.first, event.time)
         report.last = event.time if report.last is None else max(report.last, event.time)
@@ -129,13 +147,6 @@ def build_report(events: Iterable[Event], ruleset: RuleSet, source: str) -> Repo
         _classify(by_name.get(PAYMENT_METRIC), event, values, *payments)
         _classify(by_name.get(CREDIT_METRIC), event, values, *credits)
         _probe_and_stats(event, probes, report.memory)
-    report.alerts.extend(engine.finish())
-    for alert in report.alerts:  # a paid checkout with no credit grant (payment-without-credits) names its user
-        if alert.rule.startswith("payment") and alert.status == "firing":
-            text = " ".join(str(value) for _, value in alert.group) + " " + alert.message
-            for user in sorted(set(_USER.findall(text))):
-                payments[1][user] += 1
-    report.timeline = timeline_from_alerts(report.alerts)
     report.minutes = [
         Minute(start, requests[start], errors[start], percentile(per_minute.get(start, []), 0.95))
         for start in _all_minutes(report.first, report.last)
@@ -145,7 +156,6 @@ def build_report(events: Iterable[Event], ruleset: RuleSet, source: str) -> Repo
     report.payments = Failures(dict(payments[0].most_common()), dict(payments[1].most_common()))
     report.credits = Failures(dict(credits[0].most_common()), dict(credits[1].most_common()))
     report.probes = {name: (checks.count(1), len(checks)) for name, checks in probes.items()}
-    return report
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -22,7 +22,8 @@ def print_summary(report: Report, console: Console) -> None:
         ("requests", str(report.requests)),
         ("5xx responses", f"{report.server_errors} ({share})"),
         ("p95 latency", p95),
-        ("alerts", str(len(report.alerts))),
+        ("incidents", str(report.incidents)),
+        ("notifications", str(len(report.notifications))),
         ("payment webhook failures", str(report.payments.total)),
         ("credit deduction failures", str(report.credits.total)),
     ):
@@ -30,10 +31,10 @@ def print_summary(report: Report, console: Console) -> None:
     console.print(overview)
 
     timeline = Table(title="Incident timeline")
-    for column in ("time (UTC)", "status", "severity", "rule"):
+    for column in ("time (UTC)", "notification", "severity", "rule"):
         timeline.add_column(column)
     for entry in report.timeline:
-        style = "red" if entry.severity == "critical" and entry.status == "firing" else None
+        style = "red" if entry.severity == "critical" and entry.status in ("firing", "update") else None
         timeline.add_row(_iso(entry.time), entry.status, entry.severity, entry.key, style=style)
     console.print(timeline)
 

@@ -7,7 +7,7 @@ from typing import TextIO
 
 import click
 
-from logpipe.alert import Alert
+from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
 
@@ -21,11 +21,11 @@ class ConsoleSink:
         self.out, self.color, self.redactor = out, color, redactor
         self.renderer = renderer or Renderer()
 
-    def deliver(self, alert: Alert) -> None:
+    def deliver(self, alert: Notification) -> None:
         text = self.renderer.render("console", alert.to_dict(self.redactor), alert.template)
         if self.color:
             first, _, rest = text.partition("\n")
-            style = {"fg": "green"} if alert.status == "resolved" else _STYLE.get(alert.severity, {})
+            style = {"fg": "green"} if alert.kind == "resolved" else _STYLE.get(alert.severity, {})
             text = click.style(first, **style) + "\n" + rest  # type: ignore[arg-type]
         self.out.write(text)
         self.out.flush()

@@ -56,7 +56,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def _replay() -> tuple[int, dict[str, float]]:
-    """What `logpipe replay` and `logpipe metrics` say about the log: the alert count, and the samples."""
+    """What `logpipe replay` and `logpipe metrics` say about the log: the notifications sent, and the samples."""
     replay = subprocess.run(
         [sys.executable, "-m", "logpipe", "replay", "--format", "jsonl", str(LOG)],
         capture_output=True,
@@ -96,7 +96,7 @@ def test_the_report_opens_offline_draws_its_charts_and_shows_the_replays_figures
         assert points[2] == points[1] > 5, chart  # a marker per minute with a value (p95: with requests)
         assert points[3] > 50, chart  # and the line through them
 
-    alerts, samples = _replay()
+    notifications, samples = _replay()
 
     def figure(name: str) -> str:
         return str(browser.find_element("css selector", f'[data-figure="{name}"]').text)
@@ -107,10 +107,10 @@ def test_the_report_opens_offline_draws_its_charts_and_shows_the_replays_figures
     credits = sum(v for k, v in samples.items() if k.startswith("clipforge_credit_deduction_failures_total{"))
     assert figure("requests") == str(int(requests)) == "286"
     assert figure("server-errors") == str(int(errors))
-    assert figure("alerts") == str(alerts) == "19"
+    assert figure("notifications") == str(notifications) == "24"
     assert figure("payment-failures") == str(int(payments))
     assert figure("credit-failures") == str(int(credits))
-    assert len(browser.find_elements("css selector", "[data-timeline-entry]")) == alerts
+    assert len(browser.find_elements("css selector", "[data-timeline-entry]")) == notifications
     request_sum = browser.execute_script(
         "return document.getElementById('chart-requests').data[0].y.reduce((a, b) => a + b, 0);"
     )

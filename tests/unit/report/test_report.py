@@ -27,13 +27,13 @@ def test_the_three_example_formats_give_the_same_report() -> None:
     names = ("clipforge-api-text.log", "clipforge-api-json.log", "clipforge-api-pino.log")
     reports = [_report(name, pack) for name in names]
     figures = [
-        (r.requests, r.server_errors, r.p95_ms, len(r.alerts), r.payments, r.credits, dict(r.exceptions),
-         [(m.requests, m.server_errors, m.p95_ms) for m in r.minutes])
+        (r.requests, r.server_errors, r.p95_ms, len(r.notifications), r.incidents, r.payments, r.credits,
+         dict(r.exceptions), [(m.requests, m.server_errors, m.p95_ms) for m in r.minutes])
         for r in reports
     ]  # fmt: skip
     assert figures[0] == figures[1] == figures[2]
     text = reports[0]
-    assert (text.requests, text.server_errors, len(text.alerts)) == (286, 30, 19)
+    assert (text.requests, text.server_errors, len(text.notifications), text.incidents) == (286, 30, 24, 11)
     assert text.payments.by_label == {"stripe": 1, "razorpay": 1}
     assert text.credits.by_label == {"insufficient_balance": 1, "deadlock": 1}
     assert set(text.credits.users) == {"usr_7f3a91", "usr_c01d22"}
