@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from logpipe.alert import Alert, alert_id
-from logpipe.engine.conditions import Condition, SpecError, Values, field_getter
+from logpipe.engine.conditions import Condition, Values, field_getter
 from logpipe.engine.durations import format_duration
 from logpipe.engine.schema import (
     AbsenceModel,

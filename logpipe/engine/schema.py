@@ -128,9 +128,14 @@ class _Leveled(_Windowed):
             self.thresholds is None or (self.thresholds.warning is None and self.thresholds.critical is None)
         ):
             raise ValueError("needs `above` or `thresholds`")
-        if self.thresholds is not None and self.thresholds.warning is not None and self.thresholds.critical is not None:
-            if self.thresholds.critical <= self.thresholds.warning:
-                raise ValueError("the critical threshold must be above the warning one")
+        levels = self.thresholds
+        if (
+            levels is not None
+            and levels.warning is not None
+            and levels.critical is not None
+            and levels.critical <= levels.warning
+        ):
+            raise ValueError("the critical threshold must be above the warning one")
         return self
 
 
