@@ -260,7 +260,7 @@ def follow(
     if view is None:
         view = sys.stdout.isatty() and output_format != "jsonl"
 
-    def reload_rules() -> RuleSet | None:
+    def reload_rules() -> tuple[RuleSet, Config] | None:
         """SIGHUP or `logpipe reload`: the config and rules read again; None (and each problem logged with its
         file:line) when they have errors, so the running set stays."""
         import structlog
@@ -268,7 +268,7 @@ def follow(
         log = structlog.get_logger("logpipe.reload")
         try:
             fresh = load_config(config_path)
-            return load_rules(list(rule_paths) or fresh.rules or None)
+            return load_rules(list(rule_paths) or fresh.rules or None), fresh
         except (ConfigError, RuleLoadError) as error:
             for problem in getattr(error, "errors", [error]):
                 log.error("reload refused; the running rules stay", problem=str(problem))
@@ -315,7 +315,7 @@ def _follow(
     metrics_address: str | None,
     live: LiveView | None,
     direct: bool,
-    reload_rules: Callable[[], RuleSet | None] | None = None,
+    reload_rules: Callable[[], tuple[RuleSet, Config] | None] | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
     import docker

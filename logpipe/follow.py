@@ -35,12 +35,14 @@ import orjson
 import structlog
 
 from logpipe.alert import Alert
+from logpipe.config import Config
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
 from logpipe.liveview import ContainerRow, Snapshot
+from logpipe.outputs import router_for
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
 from logpipe.sinks.outbox import Dispatcher
@@ -82,7 +84,7 @@ class Follower:
         direct: bool = True,
         labels: Sequence[str] = (),
         book: IncidentBook | None = None,
-        reload_rules: Callable[[], RuleSet | None] | None = None,
+        reload_rules: Callable[[], tuple[RuleSet, Config] | None] | None = None,
     ) -> None:
         self.client, self.names, self.store, self.engine = client, list(names), store, engine
         self.book = book or IncidentBook(engine.ruleset)
@@ -143,12 +145,16 @@ class Follower:
 
     def _reload(self) -> None:
         self._reload_asked.clear()
-        ruleset = self.reload_rules() if self.reload_rules is not None else None
-        if ruleset is None:
+        reloaded = self.reload_rules() if self.reload_rules is not None else None
+        if reloaded is None:
             return  # refused (the loader logged each problem with file:line): the old rules keep running
+        ruleset, config = reloaded
         self.engine.reload(ruleset)
         self.book.load(ruleset)
-        log.info("rules reloaded", rules=len(ruleset.rules))
+        self.book.silences.windows = [window.window() for window in config.maintenance]
+        if self.dispatcher is not None:
+            self.dispatcher.route = router_for(config)  # routes; channels themselves need a restart
+        log.info("rules reloaded", rules=len(ruleset.rules), maintenance_windows=len(config.maintenance))
 
     def _new_reader(self, name: str) -> ContainerReader:
         initial_since, host, direct = self._reader_options
@@ -308,7 +314,8 @@ class Follower:
         self.counters.alerts += 1
         self._pending_alerts.append(notification)
         if notification.folded_into is None:
-            self._alerts_by_rule[notification.rule] += 1
+            if notification.kind == "firing":
+                self._alerts_by_rule[notification.rule] += 1  # the live view's pages, by rule
             self.deliver(notification)
 
     def _commit_alerts(self) -> None:

@@ -54,7 +54,13 @@ def build_dispatcher(
         max_attempts=config.outbox.max_attempts,
     )
 
+    return Dispatcher(store, sinks, router_for(config), redactor, policy, on_outcome)
+
+
+def router_for(config: Config) -> Callable[[Notification], list[str]]:
+    """Where a notification goes: its rule's `actions`, else the config's route for its severity."""
+
     def route(notification: Notification) -> list[str]:
         return list(notification.actions) if notification.actions else config.sinks_for(notification.severity)
 
-    return Dispatcher(store, sinks, route, redactor, policy, on_outcome)
+    return route

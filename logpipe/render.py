@@ -74,8 +74,8 @@ class Renderer:
         context["alert"] = dict(context)
         try:
             text = self.env.get_template(name).render(context)
-        except (jinja2.TemplateError, TypeError, ValueError) as error:
-            raise TemplateProblem(f"{name}: {error}") from None
+        except Exception as error:  # design.md's boundary around user templates: any error is the template's
+            raise TemplateProblem(f"{name}: {type(error).__name__}: {error}") from None
         text = text.strip() + ("\n" if kind == "console" else "")
         limit = OUTPUT_LIMIT[kind]
         if len(text) > limit:

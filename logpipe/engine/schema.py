@@ -129,12 +129,7 @@ class _Leveled(_Windowed):
         ):
             raise ValueError("needs `above` or `thresholds`")
         levels = self.thresholds
-        if (
-            levels is not None
-            and levels.warning is not None
-            and levels.critical is not None
-            and levels.critical <= levels.warning
-        ):
+        if levels is not None and None not in (levels.warning, levels.critical) and levels.critical <= levels.warning:  # type: ignore[operator]
             raise ValueError("the critical threshold must be above the warning one")
         return self
 

@@ -299,3 +299,64 @@ def test_reload_refuses_a_broken_rule_file_and_keeps_the_running_rules(tmp_path:
 
 def incidents(tmp_path: Path) -> str:
     return cli(tmp_path, "incidents").stdout
+
+
+ERROR_RATE = """
+extract:
+  - id: http
+    regex: '^(?P<method>GET|POST) (?P<path>\\S+) (?P<status>\\d{3}) (?P<duration_ms>\\d+)ms'
+    prefix: http
+rules:
+  - id: http-error-rate
+    kind: ratio
+    title: High HTTP error rate
+    runbook: look
+    base: {http.status: {exists: true}}
+    match: {http.status: {gte: 500}}
+    window: 1m
+    evaluate_every: 10s
+    min_base: 20
+    thresholds: {warning: 0.05, critical: 0.10}
+    examples: {match: ['GET /x 500 3ms']}
+"""
+
+
+@pytest.mark.parametrize("read", ["auto", "api"])
+def test_a_backlog_is_judged_on_its_own_timestamps_as_a_replay_of_it_is(
+    tmp_path: Path, container: Any, docker_client: Any, read: str
+) -> None:
+    """Five minutes of requests at a 33 % error rate, waiting in a container's log: following it fires the error
+    rate exactly as `logpipe replay` of the same log does (the wall clock does not run ahead of the lines)."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "http.yml").write_text(ERROR_RATE)
+    (tmp_path / "logpipe.yml").write_text("state_dir: state\nrules: [rules]\n")
+    box = container("true")
+    box.wait()
+    log_path = Path(docker_client.api.inspect_container(box.id)["LogPath"])
+    start = time.time_ns() - 450 * 10**9  # ends 2.5 minutes ago, more than a window: a backlog, not live
+    with log_path.open("ab") as log:
+        for second in range(300):
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime((start + second * 10**9) // 10**9))
+            status = 500 if second % 3 == 0 else 200
+            line = {"log": f"GET /api/v1/clips {status} 12ms\n", "stream": "stdout", "time": f"{stamp}.000000000Z"}
+            log.write(json.dumps(line).encode() + b"\n")
+    command = [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml")]
+    followed = subprocess.run(
+        [*command, "--since", "beginning", "--until-exit", "--format", "jsonl"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+        env={**os.environ, "LOGPIPE_DOCKER_READ": read},  # both read paths (the API's is the slower to start)
+    )
+    assert followed.returncode == 0, followed.stderr[-2000:]
+    replayed = cli(tmp_path, "replay", "--format", "jsonl", str(log_path))
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+
+    def told(stdout: str) -> list[tuple[str, str, str]]:
+        return [(n["rule"], n["status"], n["severity"]) for n in map(json.loads, stdout.splitlines())]
+
+    expected = [("http-error-rate", "firing", "critical"), ("http-error-rate", "resolved", "critical")]
+    assert told(replayed.stdout) == expected
+    assert told(followed.stdout) == expected  # before: the clock ran ahead of the backlog, and nothing fired

@@ -99,3 +99,20 @@ def test_a_resolution_says_so_in_the_subject_and_slack_shows_counts_users_and_du
     assert "2 users: usr_1 x4, usr_2 x1" in text
     assert "754.0 s" in text
     assert "Symptoms folded in:* 14 x HTTP 5xx error rate" in text
+
+
+def test_a_broken_console_template_prints_the_notification_plainly_and_goes_on(tmp_path: Path) -> None:
+    import io
+
+    from logpipe.alert import Alert
+    from logpipe.incidents.notification import Notification
+    from logpipe.sinks.console import ConsoleSink
+
+    (tmp_path / "oops.console.txt.j2").write_text("{{ 1 / 0 }}")
+    out = io.StringIO()
+    sink = ConsoleSink(out, False, None, Renderer([tmp_path]))
+    alert = Alert(
+        rule="r", title="T", severity="critical", status="firing", time=0, group=(), message="m", template="oops"
+    )
+    sink.deliver(Notification.standalone(alert))
+    assert out.getvalue() == "FIRING critical r: T (console template failed)\n"
