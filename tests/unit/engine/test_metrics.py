@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.engine import Engine, RuleLoadError
-from logpipe.engine.metricexport import exposition, parse_sample, samples
+from logpipe.engine.metricexport import parse_sample, samples
 from logpipe.engine.metrics import MetricSet
 from logpipe.engine.routes import RouteNormaliser
 from tests.conftest import EXAMPLES
@@ -191,8 +191,16 @@ def test_samples_parse_back_from_their_text() -> None:
         parse_sample("a_total{x=1}")
 
 
-def test_an_engine_without_a_metric_set_counts_nothing(tmp_path: Path) -> None:
-    rules = ruleset(tmp_path, HTTP_EXTRACT + "metrics:\n" + COUNTER)
-    engine = Engine(rules)
-    assert engine.process(event(0, "GET /x 200 1ms", logger="HTTP")) == []
-    assert b"requests_total" not in exposition(MetricSet(rules.metrics)).split(b"# TYPE")[1][:0]
+def test_a_rule_reload_keeps_unchanged_metrics_and_restarts_changed_ones(tmp_path: Path) -> None:
+    engine, _ = _metrics(tmp_path, COUNTER + COUNTER.replace("requests_total", "errors_total"))
+    engine.process(event(0, "GET /a/clp_1 200 5ms", logger="HTTP"))
+    changed = COUNTER.replace("requests_total", "errors_total").replace("max_series: 2", "max_series: 3")
+    engine.reload(ruleset(tmp_path, HTTP_EXTRACT + "metrics:\n" + COUNTER + changed, "reloaded.yml"))
+    engine.process(event(1, "GET /a/clp_2 200 5ms", logger="HTTP"))
+    assert engine.metrics is not None
+    assert samples(engine.metrics, only="requests_total") == {
+        'requests_total{route="/a/:id",status_class="2xx",method="GET"}': 2.0  # kept: no reset for Prometheus
+    }
+    assert samples(engine.metrics, only="errors_total") == {
+        'errors_total{route="/a/:id",status_class="2xx",method="GET"}': 1.0  # changed: counted from the reload
+    }
