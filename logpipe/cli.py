@@ -331,6 +331,12 @@ def _follow(
     from logpipe.telemetry import Telemetry
 
     telemetry = Telemetry()
+    # the rules' log-derived metrics, served beside logpipe's own (also after a reload adds or changes some)
+    from logpipe.engine.metricexport import MetricSetCollector
+    from logpipe.engine.metrics import MetricSet
+
+    engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics))
+    telemetry.registry.register(MetricSetCollector(lambda: engine.metrics))
     if metrics_address:
         host, _, port = metrics_address.rpartition(":")
         try:
@@ -356,7 +362,7 @@ def _follow(
         client,
         names,
         store,
-        Engine(ruleset),
+        engine,
         sink.deliver,
         dispatcher,
         initial_since,
@@ -455,7 +461,11 @@ def _file_size(source: BinaryIO) -> int:
 
 
 from logpipe import incidentscli, notifycli, rulescli  # noqa: E402  (register the command groups)
+from logpipe.metricscli import metrics as metrics_command  # noqa: E402
+from logpipe.reportcli import report as report_command  # noqa: E402
 
 rulescli.register(main)
 notifycli.register(main)
 incidentscli.register(main)
+main.add_command(metrics_command)
+main.add_command(report_command)

@@ -286,12 +286,15 @@ class Follower:
 
     def _events(self, events: Sequence[Event], warm: bool = False) -> None:
         if warm:
+            # log-derived metrics counted these before the restart: off while they only rebuild rule state
+            metrics, self.engine.metrics = self.engine.metrics, None
             for event in events:
                 # rebuilds windows; what it saw was counted before the restart. A rule that raises now is
                 # disabled now, and that is news: reported like any other time
                 disabled = [a for a in self.engine.process(event) if a.rule == DISABLED_RULE]
                 if disabled:
                     self._observe(disabled)
+            self.engine.metrics = metrics
             return
         for event in events:
             self.counters.events += 1
