@@ -450,8 +450,9 @@ def _file_size(source: BinaryIO) -> int:
         return 0
 
 
-from logpipe import incidentscli, notifycli, rulescli  # noqa: E402  (register the command groups)
+from logpipe import deploycli, incidentscli, notifycli, rulescli  # noqa: E402  (register the command groups)
 
 rulescli.register(main)
 notifycli.register(main)
 incidentscli.register(main)
+deploycli.register(main)
