@@ -92,7 +92,8 @@ services:
     image: logpipe:latest             # docker build -t logpipe:latest . (logpipe's Dockerfile)
     command: [{command}]
     restart: unless-stopped
-    read_only: true                   # the agent writes only to its state volume
+    read_only: true                   # the agent writes only to its state volume (and /tmp, in memory)
+    tmpfs: [/tmp]
     group_add: ["{docker_gid}"]           # the group owning {DOCKER_SOCKET} on this host: the agent is not root
     environment:
       LOGPIPE_CONFIG: /etc/logpipe/logpipe.yml
