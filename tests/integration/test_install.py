@@ -84,10 +84,12 @@ def test_the_service_install_holds_structlog_and_orjson_and_nothing_of_the_agent
     assert installed - {"pip", "setuptools"} == {"logpipe", "structlog", "orjson"}
 
 
-def test_the_service_side_console_script_says_how_to_install_the_agent(venvs: dict[str, Path]) -> None:
-    completed = subprocess.run(
-        [str(venvs["service"].with_name("logpipe")), "--help"], capture_output=True, text=True, timeout=30, check=False
-    )
+@pytest.mark.parametrize("command", [["logpipe"], ["python", "-m", "logpipe"]])
+def test_the_service_side_logpipe_command_says_how_to_install_the_agent(
+    venvs: dict[str, Path], command: list[str]
+) -> None:
+    program = [str(venvs["service"].with_name(command[0])), *command[1:]]
+    completed = subprocess.run([*program, "--help"], capture_output=True, text=True, timeout=30, check=False)
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert "pip install 'logpipe[agent]'" in completed.stderr
