@@ -1,9 +1,11 @@
 """The two installs from this repository, each into a fresh venv: the service side (`pip install logpipe`: the
-logging configuration with structlog and orjson only) and the agent (`pip install 'logpipe[agent]'`). What a
+logging configuration with structlog and orjson only) and the agent (`pipx install 'logpipe[agent]'`). What a
 service prints must come back whole through the agent's parser."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import IN_CI, ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -57,24 +59,36 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def venvs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Both venvs installed side by side (two pip processes at once: the agent's set dominates the time)."""
+    """The service side in a fresh venv (pip), the agent as the README says (pipx, itself a fresh venv; plain
+    venv + pip where pipx is missing, except in CI, which installs it): both at once, the agent dominates."""
     base = tmp_path_factory.mktemp("venvs")
-    targets = {"service": str(wheel), "agent": f"{wheel}[agent]"}
-    pythons = {name: base / name / "bin" / "python" for name in targets}
-    for name in targets:
-        run(sys.executable, "-m", "venv", base / name)
+    run(sys.executable, "-m", "venv", base / "service")
+    pythons = {"service": base / "service" / "bin" / "python"}
+    commands = {"service": [pythons["service"], "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel]}
+    agent_spec = f"{wheel}[agent]"
+    environment = dict(os.environ)
+    if shutil.which("pipx"):
+        environment.update(PIPX_HOME=str(base / "pipx"), PIPX_BIN_DIR=str(base / "agent" / "bin"))
+        commands["agent"] = ["pipx", "install", agent_spec]
+    else:
+        if IN_CI:
+            pytest.fail("pipx is not installed in CI (.ci/run installs it)")
+        run(sys.executable, "-m", "venv", base / "agent")
+        commands["agent"] = [base / "agent" / "bin" / "python", "-m", "pip", "install", "-q", agent_spec]
+    pythons["agent"] = base / "agent" / "bin" / "python"  # only its directory is used: bin/logpipe
     installs = {
         name: subprocess.Popen(
-            [str(pythons[name]), "-m", "pip", "install", "-q", "--disable-pip-version-check", target],
+            [str(part) for part in command],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=environment,
         )
-        for name, target in targets.items()
+        for name, command in commands.items()
     }
     for name, process in installs.items():
         out, err = process.communicate(timeout=240)
-        assert process.returncode == 0, f"pip install into the {name} venv failed:\n{out}\n{err}"
+        assert process.returncode == 0, f"installing the {name} side failed:\n{out}\n{err}"
     return pythons
 
 
