@@ -1,6 +1,9 @@
 """The hot path (parsers, rule engine, json-file reader) compiled to C with mypyc, from the same type-checked
-Python: measured 1.5x on bench/rules_throughput.py. Everything else stays Python. `LOGPIPE_PURE_PYTHON=1` at
-install time skips compiling (the package then runs as plain Python, slower, same behaviour).
+Python: measured 1.5x on bench/rules_throughput.py. Everything else stays Python.
+
+Compiling is opt-in, `LOGPIPE_COMPILE=1` at build time (`make install` and the Dockerfile set it): a plain
+`pip install logpipe` is pure Python and needs no C compiler, which is what a service installing only
+the logging configuration wants. `LOGPIPE_PURE_PYTHON=1` still forces a pure build (the fast edit loop).
 
 Metadata and the rest of the build configuration live in pyproject.toml.
 """
@@ -39,14 +42,18 @@ COMPILED = [
 ]
 
 
+def compiling() -> bool:
+    return os.environ.get("LOGPIPE_COMPILE") == "1" and os.environ.get("LOGPIPE_PURE_PYTHON") != "1"
+
+
 def extensions() -> list:  # type: ignore[type-arg]
-    if os.environ.get("LOGPIPE_PURE_PYTHON") == "1":
+    if not compiling():
         return []
     from mypyc.build import mypycify
 
     # its own mypy options, not pyproject's: the build environment has mypy but not the runtime packages (their
     # types are Any to the compiler, which costs nothing: the hot code calls them through their C APIs anyway)
-    options = ["--config-file", "", "--ignore-missing-imports", "--python-version", "3.11"]
+    options = ["--config-file", "", "--ignore-missing-imports", "--no-site-packages", "--python-version", "3.11"]
     return mypycify([*options, *COMPILED], opt_level="3", group_name="logpipe_native")  # type: ignore[no-any-return]
 
 

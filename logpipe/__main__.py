@@ -1,5 +1,5 @@
 """`python -m logpipe` is the `logpipe` command."""
 
-from logpipe.cli import main
+from logpipe.launcher import main
 
 main()

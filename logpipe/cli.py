@@ -460,7 +460,7 @@ def _file_size(source: BinaryIO) -> int:
         return 0
 
 
-from logpipe import incidentscli, notifycli, rulescli  # noqa: E402  (register the command groups)
+from logpipe import deploycli, incidentscli, notifycli, rulescli  # noqa: E402  (register the command groups)
 from logpipe.metricscli import metrics as metrics_command  # noqa: E402
 from logpipe.reportcli import report as report_command  # noqa: E402
 
@@ -469,3 +469,4 @@ notifycli.register(main)
 incidentscli.register(main)
 main.add_command(metrics_command)
 main.add_command(report_command)
+deploycli.register(main)

@@ -14,7 +14,7 @@ from logpipe.engine.rules import RuleSet
 from logpipe.outputs import STATE_FILE, build_sinks, renderer_for
 from logpipe.redact import Redactor
 from logpipe.render import KINDS, TemplateProblem, sample_payload
-from logpipe.sinks.base import DeliveryError
+from logpipe.sinks.base import DeliveryError, Sink
 from logpipe.sinks.sentry import mask_dsn
 from logpipe.state import StateStore
 
@@ -38,10 +38,8 @@ def register(main: click.Group) -> None:
             raise click.ClickException(
                 f"no channel {channel!r} (channels: {known}; sentry is {mask_dsn(config.sentry_dsn())})"
             )
-        payload = sample_payload()
-        payload.update(title="logpipe test notification", sentry="event", id=_fresh_id())
         try:
-            sinks[channel].deliver(payload)
+            send_test_notification(sinks[channel])
         except DeliveryError as error:
             raise click.ClickException(f"{channel}: {error}") from None
         click.echo(f"sent a test alert to {channel}")
@@ -111,6 +109,13 @@ def _preview_payloads(ruleset: RuleSet, rule: RuleKind, event: object) -> list[d
     book = IncidentBook(ruleset)
     made = book.observe_all([alert]) + book.finish(at + rule.info.model.throttle)
     return [notification.to_dict(Redactor()) for notification in made[:1] + made[-1:]]
+
+
+def send_test_notification(sink: Sink) -> None:
+    """A sample alert through one sink, now (`notify test`, `doctor --send`); DeliveryError when refused."""
+    payload = sample_payload()
+    payload.update(title="logpipe test notification", sentry="event", id=_fresh_id())
+    sink.deliver(payload)
 
 
 def _fresh_id() -> str:

@@ -1,0 +1,38 @@
+# The logpipe agent as an image. docker build -t logpipe:latest .
+# Multi-stage: the build stage has the C compiler for the compiled hot path (LOGPIPE_COMPILE=1); the final stage
+# has only Python and the venv. Runs as the non-root user logpipe (uid 10001); give it the group that owns the
+# host's Docker socket at run time (Compose `group_add`, `docker run --group-add $(stat -c %g /var/run/docker.sock)`):
+# that GID differs between hosts, so it cannot be baked in. Friendly to a read-only root file system: it writes
+# only to /var/lib/logpipe (a volume) and, with PYTHONDONTWRITEBYTECODE, nowhere else.
+# BASE: any Debian-like image with Python >= 3.11 and venv (a test can pass a locally made one: --build-arg BASE=...).
+ARG BASE=python:3.11-slim-bookworm
+
+FROM ${BASE} AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml setup.py README.md ./
+COPY logpipe logpipe
+COPY rules rules
+RUN python3 -m venv /opt/logpipe \
+    && LOGPIPE_COMPILE=1 /opt/logpipe/bin/pip install --no-cache-dir '.[agent]' \
+    && /opt/logpipe/bin/logpipe rules check
+
+FROM ${BASE}
+COPY --from=build /opt/logpipe /opt/logpipe
+RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/logpipe --shell /usr/sbin/nologin logpipe \
+    && install -d -o logpipe -g logpipe -m 0750 /var/lib/logpipe /etc/logpipe
+ENV PATH=/opt/logpipe/bin:$PATH \
+    LOGPIPE_STATE_DIR=/var/lib/logpipe \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+USER logpipe
+WORKDIR /var/lib/logpipe
+VOLUME /var/lib/logpipe
+EXPOSE 9108
+# /health answers 503 when degraded (Docker lost, a sink failing): urlopen raises, the check fails
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9108/health', timeout=4)"]
+ENTRYPOINT ["logpipe"]
+CMD ["follow", "--metrics-address", "0.0.0.0:9108", "--no-view", "clipforge-api"]

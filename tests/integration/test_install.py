@@ -1,0 +1,135 @@
+"""The two installs from this repository, each into a fresh venv: the service side (`pip install logpipe`: the
+logging configuration with structlog and orjson only) and the agent (`pipx install 'logpipe[agent]'`). What a
+service prints must come back whole through the agent's parser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conftest import IN_CI, ROOT
+
+pytestmark = pytest.mark.integration
+
+# what the service side must not drag in (the agent's weight: compiled matcher, Docker client, notifications...)
+AGENT_ONLY = {"hyperscan", "docker", "pydantic", "pydantic-core", "rich", "apprise", "prometheus-client", "click"}
+
+SERVICE = """
+import structlog
+from logpipe.logconfig import configure_logging
+
+configure_logging("clip-worker", version="1.4.2", json=True)
+log = structlog.get_logger()
+structlog.contextvars.bind_contextvars(job_id="job_7")
+log.info("clip rendered", clip_id="clp_1", duration_ms=812, password="hunter2")
+try:
+    raise ConnectionError("Error 111 connecting to localhost:6379. Connection refused.")
+except ConnectionError:
+    log.exception("render queue unreachable")
+"""
+
+INSTALLED = (
+    "import importlib.metadata as m; print('\\n'.join(sorted(d.metadata['Name'].lower() for d in m.distributions())))"
+)
+
+
+def run(*command: str | Path, timeout: float = 120) -> str:
+    completed = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert completed.returncode == 0, f"{command} failed:\n{completed.stdout}\n{completed.stderr}"
+    return completed.stdout
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plain build, as pip makes it for a user: no LOGPIPE_COMPILE, so pure Python (no compiler)."""
+    out = tmp_path_factory.mktemp("wheel")
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, ROOT, timeout=300)
+    (built,) = out.glob("logpipe-*.whl")
+    assert built.name.endswith("-py3-none-any.whl"), built.name  # pure: installs on aarch64 and Alpine alike
+    return built
+
+
+@pytest.fixture(scope="module")
+def venvs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The service side in a fresh venv (pip), the agent as the README says (pipx, itself a fresh venv; plain
+    venv + pip where pipx is missing, except in CI, which installs it): both at once, the agent dominates."""
+    base = tmp_path_factory.mktemp("venvs")
+    run(sys.executable, "-m", "venv", base / "service")
+    pythons = {"service": base / "service" / "bin" / "python"}
+    commands = {"service": [pythons["service"], "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel]}
+    agent_spec = f"{wheel}[agent]"
+    environment = dict(os.environ)
+    if shutil.which("pipx"):
+        environment.update(PIPX_HOME=str(base / "pipx"), PIPX_BIN_DIR=str(base / "agent" / "bin"))
+        commands["agent"] = ["pipx", "install", agent_spec]
+    else:
+        if IN_CI:
+            pytest.fail("pipx is not installed in CI (.ci/run installs it)")
+        run(sys.executable, "-m", "venv", base / "agent")
+        commands["agent"] = [base / "agent" / "bin" / "python", "-m", "pip", "install", "-q", agent_spec]
+    pythons["agent"] = base / "agent" / "bin" / "python"  # only its directory is used: bin/logpipe
+    installs = {
+        name: subprocess.Popen(
+            [str(part) for part in command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        for name, command in commands.items()
+    }
+    for name, process in installs.items():
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, f"installing the {name} side failed:\n{out}\n{err}"
+    return pythons
+
+
+def test_the_service_install_holds_structlog_and_orjson_and_nothing_of_the_agent(venvs: dict[str, Path]) -> None:
+    installed = set(run(venvs["service"], "-c", INSTALLED).split())
+    assert installed & AGENT_ONLY == set()
+    assert installed - {"pip", "setuptools"} == {"logpipe", "structlog", "orjson"}
+
+
+@pytest.mark.parametrize("command", [["logpipe"], ["python", "-m", "logpipe"]])
+def test_the_service_side_logpipe_command_says_how_to_install_the_agent(
+    venvs: dict[str, Path], command: list[str]
+) -> None:
+    program = [str(venvs["service"].with_name(command[0])), *command[1:]]
+    completed = subprocess.run([*program, "--help"], capture_output=True, text=True, timeout=30, check=False)
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "pip install 'logpipe[agent]'" in completed.stderr
+
+
+def test_what_the_service_prints_round_trips_through_the_agents_parser(venvs: dict[str, Path], tmp_path: Path) -> None:
+    printed = run(venvs["service"], "-c", SERVICE)
+    log = tmp_path / "clip-worker.log"
+    log.write_text(printed)
+    parsed = [
+        orjson.loads(line)
+        for line in run(venvs["agent"].with_name("logpipe"), "parse", "--format", "jsonl", log).splitlines()
+    ]
+
+    assert [(e["level"], e["message"], e["parser"]) for e in parsed] == [
+        ("info", "clip rendered", "json"),
+        ("error", "render queue unreachable", "json"),
+    ]
+    rendered, failed = parsed
+    assert rendered["fields"]["clip_id"] == "clp_1"
+    assert rendered["fields"]["duration_ms"] == 812
+    assert rendered["fields"]["job_id"] == "job_7"
+    assert rendered["fields"]["service"] == "clip-worker"
+    assert rendered["fields"]["password"] == "[REDACTED]"  # redacted in the service, before it ever reached a log
+    assert "hunter2" not in printed
+    (exception,) = failed["fields"]["exception"]
+    assert exception["exc_type"] == "ConnectionError"
+    assert "Connection refused" in exception["exc_value"]
+    assert rendered["time"].startswith(orjson.loads(printed.splitlines()[0])["timestamp"][:19])
