@@ -1,0 +1,189 @@
+"""The secret catalogue (catalogue.yml, package data) as typed entries, and the checks an entry may ask for after
+its pattern matched (Luhn for cards, mod 97 for IBANs...)."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+#: a confirmation: (the text, match start, match end) -> where the secret ends (at most the match's end), or None
+Confirm = Callable[[bytes, int, int], "int | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    redacted: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    id: str
+    title: str
+    pattern: str
+    replacement: str
+    ignore_case: bool = False
+    confirm: str | None = None
+    default: bool = True  # False: opt-in (phones, IPs)
+    positive: tuple[Example, ...] = ()
+    negative: tuple[str, ...] = ()
+
+
+class CatalogueError(ValueError):
+    """A catalogue entry that cannot be used: names the entry and the field."""
+
+
+@functools.cache
+def shipped_catalogue() -> tuple[CatalogueEntry, ...]:
+    """The catalogue shipped in the package (read once per process)."""
+    return load_catalogue(resources.files("logpipe.redact").joinpath("catalogue.yml").read_text(encoding="utf-8"))
+
+
+def load_catalogue(text: str | None = None, source: str = "catalogue.yml") -> tuple[CatalogueEntry, ...]:
+    """The entries of `text` (YAML), or of the catalogue shipped in the package."""
+    if text is None:
+        return shipped_catalogue()
+    document = yaml.safe_load(text)
+    raw_entries = document.get("entries") if isinstance(document, Mapping) else None
+    if not isinstance(raw_entries, list):
+        raise CatalogueError(f"{source}: expected a mapping with a list under `entries`")
+    entries = [_entry(raw, index, source) for index, raw in enumerate(raw_entries)]
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise CatalogueError(f"{source}: entries: duplicate id {entry.id!r}")
+        seen.add(entry.id)
+    return tuple(entries)
+
+
+def _entry(raw: Any, index: int, source: str) -> CatalogueEntry:
+    where = f"{source}: entries[{index}]"
+    if not isinstance(raw, Mapping):
+        raise CatalogueError(f"{where}: expected a mapping")
+    unknown = (
+        set(raw)
+        - {"id", "title", "pattern", "replacement", "ignore_case", "confirm", "default"}
+        - {
+            "positive",
+            "negative",
+        }
+    )
+    if unknown:
+        raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}")
+    for key in ("id", "pattern", "replacement"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise CatalogueError(f"{where}.{key}: expected a non-empty string")
+    confirm = raw.get("confirm")
+    if confirm is not None and confirm not in CONFIRMATIONS:
+        raise CatalogueError(f"{where}.confirm: {confirm!r} is not one of {sorted(CONFIRMATIONS)}")
+    try:
+        re.compile(raw["pattern"].encode())
+    except re.error as error:
+        raise CatalogueError(f"{where}.pattern: invalid regex: {error}") from None
+    positive = tuple(Example(str(p["text"]), str(p["redacted"])) for p in raw.get("positive") or ())
+    negative = tuple(str(n) for n in raw.get("negative") or ())
+    if not positive or not negative:
+        raise CatalogueError(f"{where}: needs positive and negative examples (an untested pattern is a bug)")
+    return CatalogueEntry(
+        id=raw["id"],
+        title=str(raw.get("title", "")),
+        pattern=raw["pattern"],
+        replacement=raw["replacement"],
+        ignore_case=bool(raw.get("ignore_case", False)),
+        confirm=confirm,
+        default=raw.get("default", True) not in (False, "off"),
+        positive=positive,
+        negative=negative,
+    )
+
+
+# --- confirmations ---------------------------------------------------------------------------------------------
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _prefixes_at_separators(found: bytes) -> list[int]:
+    """Lengths of `found` to try, longest first: the whole, then cut before each space or dash (a card number
+    followed by a CVV, an IBAN followed by a capitalised word)."""
+    cuts = [i for i, byte in enumerate(found) if byte in b" -"]
+    return [len(found), *reversed(cuts)]
+
+
+def _part_of_a_decimal(data: bytes, start: int, end: int) -> bool:
+    """`1.4242...` or `4242....5`: digits of a decimal number, not a card."""
+    before = start >= 2 and data[start - 1 : start] == b"." and data[start - 2 : start - 1].isdigit()
+    after = data[end : end + 1] == b"." and data[end + 1 : end + 2].isdigit()
+    return before or after
+
+
+def _card(data: bytes, start: int, end: int) -> int | None:
+    found = data[start:end]
+    for length in _prefixes_at_separators(found):
+        digits = found[:length].replace(b" ", b"").replace(b"-", b"").decode()
+        if 13 <= len(digits) <= 19 and luhn_valid(digits) and not _part_of_a_decimal(data, start, start + length):
+            return start + length
+    return None
+
+
+def _iban(data: bytes, start: int, end: int) -> int | None:
+    found = data[start:end]
+    for length in _prefixes_at_separators(found):
+        compact = found[:length].replace(b" ", b"").decode()
+        if not 15 <= len(compact) <= 34:
+            continue
+        rearranged = compact[4:] + compact[:4]
+        if int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1:
+            return start + length
+    return None
+
+
+def _secret_like(data: bytes, start: int, end: int) -> int | None:
+    """After `secret ` / `password ` with no `=`: a value with both letters and digits, or a long mixed-case
+    one, is taken for a secret; an ordinary word ("expired", "rotation") is not."""
+    value = data[start:end].split()[-1]
+    letters = any(chr(b).isalpha() for b in value)
+    digits = any(chr(b).isdigit() for b in value)
+    mixed = value.lower() != value and value.upper() != value
+    if letters and (digits or (len(value) >= 20 and mixed)):
+        return end
+    return None
+
+
+def _phone_digits(data: bytes, start: int, end: int) -> int | None:
+    count = sum(1 for b in data[start:end] if 48 <= b <= 57)
+    return end if 8 <= count <= 15 else None
+
+
+def _ipv6(data: bytes, start: int, end: int) -> int | None:
+    text = data[start:end].decode()
+    if "::" not in text and text.count(":") < 7:
+        return None
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return None
+    return end
+
+
+CONFIRMATIONS: dict[str, Confirm] = {
+    "luhn": _card,
+    "iban": _iban,
+    "secret_like": _secret_like,
+    "phone_digits": _phone_digits,
+    "ipv6": _ipv6,
+}
