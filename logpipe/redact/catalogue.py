@@ -32,6 +32,8 @@ class CatalogueEntry:
     ignore_case: bool = False
     confirm: str | None = None
     default: bool = True  # False: opt-in (phones, IPs)
+    trigger: str | None = None  # what hyperscan looks for, when not `pattern`
+    extend_left: str | None = None  # a character class the secret may extend over, left of the trigger
     positive: tuple[Example, ...] = ()
     negative: tuple[str, ...] = ()
 
@@ -63,18 +65,17 @@ def load_catalogue(text: str | None = None, source: str = "catalogue.yml") -> tu
     return tuple(entries)
 
 
+_KEYS = {"id", "title", "pattern", "replacement", "ignore_case", "confirm", "default", "trigger", "extend_left"} | {
+    "positive",
+    "negative",
+}
+
+
 def _entry(raw: Any, index: int, source: str) -> CatalogueEntry:
     where = f"{source}: entries[{index}]"
     if not isinstance(raw, Mapping):
         raise CatalogueError(f"{where}: expected a mapping")
-    unknown = (
-        set(raw)
-        - {"id", "title", "pattern", "replacement", "ignore_case", "confirm", "default"}
-        - {
-            "positive",
-            "negative",
-        }
-    )
+    unknown = set(raw) - _KEYS
     if unknown:
         raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}")
     for key in ("id", "pattern", "replacement"):
@@ -83,10 +84,13 @@ def _entry(raw: Any, index: int, source: str) -> CatalogueEntry:
     confirm = raw.get("confirm")
     if confirm is not None and confirm not in CONFIRMATIONS:
         raise CatalogueError(f"{where}.confirm: {confirm!r} is not one of {sorted(CONFIRMATIONS)}")
-    try:
-        re.compile(raw["pattern"].encode())
-    except re.error as error:
-        raise CatalogueError(f"{where}.pattern: invalid regex: {error}") from None
+    for key in ("pattern", "trigger", "extend_left"):
+        if key not in raw:
+            continue
+        try:
+            re.compile(str(raw[key]).encode())
+        except re.error as error:
+            raise CatalogueError(f"{where}.{key}: invalid regex: {error}") from None
     positive = tuple(Example(str(p["text"]), str(p["redacted"])) for p in raw.get("positive") or ())
     negative = tuple(str(n) for n in raw.get("negative") or ())
     if not positive or not negative:
@@ -99,22 +103,20 @@ def _entry(raw: Any, index: int, source: str) -> CatalogueEntry:
         ignore_case=bool(raw.get("ignore_case", False)),
         confirm=confirm,
         default=raw.get("default", True) not in (False, "off"),
+        trigger=raw.get("trigger"),
+        extend_left=raw.get("extend_left"),
         positive=positive,
         negative=negative,
     )
 
 
 # --- confirmations ---------------------------------------------------------------------------------------------
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # a digit doubled, its digits summed (Luhn)
+
+
 def luhn_valid(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if index % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    values = [ord(char) - 48 for char in reversed(digits)]
+    return (sum(values[0::2]) + sum(_DOUBLED[value] for value in values[1::2])) % 10 == 0
 
 
 def _prefixes_at_separators(found: bytes) -> list[int]:
@@ -134,7 +136,7 @@ def _part_of_a_decimal(data: bytes, start: int, end: int) -> bool:
 def _card(data: bytes, start: int, end: int) -> int | None:
     found = data[start:end]
     for length in _prefixes_at_separators(found):
-        digits = found[:length].replace(b" ", b"").replace(b"-", b"").decode()
+        digits = found[:length].translate(None, b" -").decode()
         if 13 <= len(digits) <= 19 and luhn_valid(digits) and not _part_of_a_decimal(data, start, start + length):
             return start + length
     return None

@@ -92,6 +92,8 @@ def compile_entries(
                 replacement="[EMAIL]" if remove_email else entry.replacement,
                 confirm=CONFIRMATIONS[entry.confirm] if entry.confirm else None,
                 whole=remove_email,
+                trigger=entry.trigger,
+                extend_left=entry.extend_left,
             )
         )
     for index, pattern in enumerate(config.extra_patterns):

@@ -36,6 +36,8 @@ class CompiledEntry:
     replacement: str  # may name {groups} of the pattern, {last4} and {first4}
     confirm: Confirm | None = None
     whole: bool = False  # replace the whole match even when the pattern has secret groups
+    trigger: str | None = None  # what hyperscan looks for instead of `pattern` (starting at or after it)
+    extend_left: str | None = None  # with a trigger: the characters the secret may have before the trigger
 
     def regex(self) -> re.Pattern[bytes]:
         return re.compile(self.pattern.encode(), re.IGNORECASE if self.ignore_case else 0)
@@ -60,13 +62,17 @@ class Scanner:
             () if entry.whole else tuple(name for name in regex.groupindex if name.startswith("secret"))
             for entry, regex in zip(self.entries, self._regexes, strict=True)
         ]
+        self._extend_left = [
+            re.compile(b"(?:" + entry.extend_left.encode() + b"){0,64}$") if entry.extend_left else None
+            for entry in self.entries
+        ]
         self._replacements = [entry.replacement.encode() for entry in self.entries]
         self._templated = ["{" in entry.replacement for entry in self.entries]
         self._database = self._compile() if self.entries else None
         self._local = threading.local()  # a hyperscan scratch is per thread (sinks and loggers run in threads)
 
     def _compile(self) -> hyperscan.Database:
-        expressions = [entry.pattern.encode() for entry in self.entries]
+        expressions = [(entry.trigger or entry.pattern).encode() for entry in self.entries]
         flags = [self._flags(entry) for entry in self.entries]
         key = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), expressions, flags)).encode()).hexdigest()[
             :32
@@ -87,7 +93,9 @@ class Scanner:
     def _refused(self) -> PatternRefused:
         for entry in self.entries:
             try:
-                hyperscan.Database().compile(expressions=[entry.pattern.encode()], flags=[self._flags(entry)])
+                hyperscan.Database().compile(
+                    expressions=[(entry.trigger or entry.pattern).encode()], flags=[self._flags(entry)]
+                )
             except hyperscan.error as error:
                 return PatternRefused(f"redaction pattern {entry.id!r}: hyperscan refuses it: {error}")
         return PatternRefused("hyperscan refuses the redaction patterns together")
@@ -122,9 +130,10 @@ class Scanner:
             if found[key] <= covered:
                 continue
             start, index = divmod(key, 256)
-            match = self._regexes[index].match(data, start)
-            if match is None or match.end() == start:
+            match = self._confirm_pattern(index, data, start, covered)
+            if match is None:
                 continue
+            start = match.start()
             end = match.end()
             confirm = self.entries[index].confirm
             if confirm is not None:
@@ -144,15 +153,28 @@ class Scanner:
             covered = max(covered, end)
         return spans
 
+    def _confirm_pattern(self, index: int, data: bytes, start: int, covered: int) -> re.Match[bytes] | None:
+        left = self._extend_left[index]
+        if left is None:
+            match = self._regexes[index].match(data, start)
+            return match if match is not None and match.end() > start else None
+        # walk back over the characters the secret may begin with (a bounded, anchored match), then find it
+        lookback = left.search(data, max(covered, start - 64), start)
+        begin = lookback.start() if lookback is not None else start
+        match = self._regexes[index].search(data, begin, len(data))
+        return match if match is not None and match.start() <= start < match.end() else None
+
     def _replacement(self, index: int, secret: bytes, match: re.Match[bytes]) -> bytes:
         if not self._templated[index]:
             return self._replacements[index]
         values = {name: (value or b"").decode("utf-8", "replace") for name, value in match.groupdict().items()}
-        alphanumeric = bytes(b for b in secret if chr(b).isalnum()).decode()
-        digits = "".join(c for c in alphanumeric if c.isdigit())
-        values.update(last4=digits[-4:], first4=alphanumeric[:4])
+        alphanumeric = secret.translate(None, _NOT_ALPHANUMERIC).decode()
+        values.update(last4=secret.translate(None, _NOT_DIGIT)[-4:].decode(), first4=alphanumeric[:4])
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.entries[index].replacement).encode()
 
+
+_NOT_DIGIT = bytes(b for b in range(256) if not 48 <= b <= 57)
+_NOT_ALPHANUMERIC = bytes(b for b in range(256) if not (48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122))
 
 # Compiling the catalogue takes hyperscan about half a second: once per process, and the result kept on disk
 _COMPILED: dict[str, hyperscan.Database] = {}
