@@ -239,7 +239,7 @@ class Follower:
             for flag in event.flags:
                 self._flags[(flag,)] += 1
             if self.events_out is not None:
-                self.events_out.write(self._redactor.event(event).to_json() + b"\n")
+                self.events_out.write(self._redactor.event_json(event) + b"\n")
             for alert in self.engine.process(event):
                 self._alert(alert)
 

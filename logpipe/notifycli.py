@@ -101,7 +101,7 @@ def _preview_payload(rule: RuleKind, event: object) -> dict[str, object]:
         event.message.split("\n", 1)[0] if isinstance(event, Event) else rule.info.title,
         event=event if isinstance(event, Event) else None,
     )
-    return alert.to_dict(Redactor())
+    return dict(Redactor().payload(alert.to_dict()))
 
 
 def _fresh_id() -> str:

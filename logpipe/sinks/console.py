@@ -8,6 +8,7 @@ from typing import TextIO
 import click
 
 from logpipe.alert import Alert
+from logpipe.output import inert
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
 
@@ -22,7 +23,11 @@ class ConsoleSink:
         self.renderer = renderer or Renderer()
 
     def deliver(self, alert: Alert) -> None:
-        text = self.renderer.render("console", alert.to_dict(self.redactor), alert.template)
+        payload = alert.to_dict()
+        if self.redactor is not None:  # None only for --no-redact
+            payload = self.redactor.payload(payload)
+        # what came from logs may carry terminal escapes (window title, clear screen): shown, never obeyed
+        text = inert(self.renderer.render("console", payload, alert.template))
         if self.color:
             first, _, rest = text.partition("\n")
             style = {"fg": "green"} if alert.status == "resolved" else _STYLE.get(alert.severity, {})
