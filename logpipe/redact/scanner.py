@@ -126,15 +126,21 @@ class Scanner:
     def _confirmed_spans(self, data: bytes, found: dict[int, int]) -> list[tuple[int, int, bytes]]:
         spans: list[tuple[int, int, bytes]] = []
         covered = 0  # end of the furthest confirmed match: candidates wholly inside it are not looked at
+        # per entry, the end of its last confirmed match: an entry's own candidates inside it are not looked at
+        # either (`4242 4242 4242 4242 4242` is one card, not one per group). Another entry's candidate that
+        # starts inside and reaches beyond is (`password: Bearer abc`: the pair's value stops at the space),
+        # and since each entry's confirmed matches do not overlap, every entry costs at most one pass.
+        covered_by = [0] * len(self.entries)
         for key in sorted(found):
             if found[key] <= covered:
                 continue
             start, index = divmod(key, 256)
+            if start < covered_by[index]:
+                continue
             match = self._confirm_pattern(index, data, start, covered)
             if match is None:
                 continue
-            start = match.start()
-            end = match.end()
+            start, end = match.start(), match.end()
             confirm = self.entries[index].confirm
             if confirm is not None:
                 confirmed = confirm(data, start, end)
@@ -143,6 +149,7 @@ class Scanner:
                 if confirmed != end:  # a shorter secret (a card number before a CVV): the whole of it goes
                     spans.append((start, confirmed, self._replacement(index, data[start:confirmed], match)))
                     covered = max(covered, confirmed)
+                    covered_by[index] = confirmed
                     continue
             groups = [g for g in self._secret_groups[index] if match.start(g) >= 0]
             replacement = self._replacement(index, data[start:end], match)
@@ -151,6 +158,7 @@ class Scanner:
             else:
                 spans.append((start, end, replacement))
             covered = max(covered, end)
+            covered_by[index] = end
         return spans
 
     def _confirm_pattern(self, index: int, data: bytes, start: int, covered: int) -> re.Match[bytes] | None:
