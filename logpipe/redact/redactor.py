@@ -56,6 +56,8 @@ DEFAULT_SENSITIVE_NAME_SUFFIXES: tuple[str, ...] = (
 # values kept as they are: they carry no text of their own (and Sentry's serializer wants datetimes as such)
 _OPAQUE = (bool, float, type(None), dt.datetime, dt.date, dt.time, dt.timedelta, decimal.Decimal, uuid.UUID)
 _CARD_DIGITS = range(13, 20)
+_SHORT = 48  # strings up to this long are cached with their redacted form
+_CACHE_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,10 @@ class Redactor:
         self.scanner = Scanner(compile_entries(self.config, catalogue))
         self._suffixes = tuple(s.replace("-", "").replace("_", "").lower() for s in self.config.sensitive_name_suffixes)
         self._name_cache: dict[str, bool] = {}
+        # field names and short values (levels, loggers, origins, parsers) repeat from event to event: their
+        # redacted forms are kept, bounded, so a typical event costs a few scans rather than dozens
+        self._key_cache: dict[str, tuple[str, bool]] = {}
+        self._short_cache: dict[str, str] = {}
 
     def is_sensitive_name(self, name: str) -> bool:
         known = self._name_cache.get(name)
@@ -125,13 +131,26 @@ class Redactor:
         redacted = self.scanner.redact(data)
         return text if redacted is None else redacted.decode("utf-8", "surrogatepass")
 
+    def _key(self, name: str) -> tuple[str, bool]:
+        """A field name as shown (a secret used as a name goes too), and whether its value is sensitive."""
+        known = self._key_cache.get(name)
+        if known is None:
+            known = (self.text(name), self.is_sensitive_name(name))
+            if len(self._key_cache) >= _CACHE_LIMIT:
+                self._key_cache.clear()
+            self._key_cache[name] = known
+        return known
+
     def payload(self, value: Any) -> Any:
         """A redacted copy of a JSON-like value, to apply to whatever is about to leave the process: mapping keys
         and values, list items, strings (a string holding a JSON document is redacted by its structure), integers
         that are card numbers; anything else becomes its redacted text. Sensitive names lose their values."""
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:
             return self._string(value)
-        if isinstance(value, Mapping):
+        if kind is int:
+            return self._integer(value)
+        if kind is dict or isinstance(value, Mapping):
             return self._mapping(value)
         if isinstance(value, (list, tuple, set, frozenset)):
             return [self.payload(item) for item in value]
@@ -146,14 +165,21 @@ class Redactor:
     def _mapping(self, mapping: Mapping[Any, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in mapping.items():
-            name = key if isinstance(key, str) else str(key)
-            shown = self.text(name)  # a secret used as a field name goes too
+            shown, sensitive = self._key(key if isinstance(key, str) else str(key))
             if shown in out:  # two names redacted alike: keep both values
                 shown = f"{shown}#{sum(1 for k in out if k.startswith(shown))}"
-            out[shown] = MASK if value is not None and self.is_sensitive_name(name) else self.payload(value)
+            out[shown] = MASK if value is not None and sensitive else self.payload(value)
         return out
 
     def _string(self, text: str) -> str:
+        if len(text) <= _SHORT and text[:1] not in ("{", "["):
+            known = self._short_cache.get(text)
+            if known is None:
+                known = self.text(text)
+                if len(self._short_cache) >= _CACHE_LIMIT:
+                    self._short_cache.clear()
+                self._short_cache[text] = known
+            return known
         head = text[:1]
         if (head == "{" and text.endswith("}")) or (head == "[" and text.endswith("]")):
             try:
