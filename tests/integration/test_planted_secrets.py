@@ -51,6 +51,16 @@ def test_parse_prints_no_planted_secret(tmp_path: Path, output_format: str) -> N
         assert sum(1 for event in events if event["fields"].get("tokenCount") == 512) >= len(CASES) * 3 // 4
 
 
+def test_human_replay_prints_no_planted_secret(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "planted.yml").write_text(PLANTED_RULES)
+    printed = run(["replay", "--rules", str(rules), "--format", "human", str(write_corpus(tmp_path))])
+    assert printed.count("Planted secret") == len(CASES)
+    assert leaks(printed, CASES) == []
+    assert SURVIVORS[0] in printed
+
+
 @pytest.mark.integration
 def test_no_receiver_gets_a_planted_secret(
     tmp_path: Path, bugsink: Bugsink, smtp_receiver: SmtpReceiver, http_receiver: HttpReceiver
@@ -88,6 +98,10 @@ def test_no_receiver_gets_a_planted_secret(
             "sentry (Bugsink)": "\n".join(json.dumps(event) for event in stored),
         }
         assert len(http_receiver.requests) == len(slack.requests) == len(smtp_receiver.messages) == len(CASES)
+        # nor does the outbox on disk hold one (the SQLite file and its write-ahead log, read as bytes)
+        state = b"".join(path.read_bytes() for path in (tmp_path / "state").iterdir() if path.is_file())
+        received["outbox on disk"] = state.decode("utf-8", "replace")
+        assert SURVIVORS[0] in received["outbox on disk"]  # the payloads are there, readable
         for receiver, text in received.items():
             assert leaks(text, CASES) == [], receiver
         for receiver in ("replay --format jsonl", "webhook", "sentry (Bugsink)"):
