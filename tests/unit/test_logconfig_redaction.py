@@ -19,7 +19,7 @@ def test_json_logs_redact_keys_values_and_exceptions() -> None:
         raise ValueError("charge failed with sk_live_51HxYzAbCdEfGhIjKl")
     except ValueError:
         structlog.get_logger("payments").exception(
-            "charge failed", **{"ghp_16C7e42F292c6912E7710c838347Ae178B4a": 1, "card": 4242424242424242}
+            "charge failed", ghp_16C7e42F292c6912E7710c838347Ae178B4a=1, card=4242424242424242
         )
     text = out.getvalue()
     printed = orjson.loads(text)
