@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import TextIO
 
 import click
+import structlog
 
-from logpipe.alert import Alert
+from logpipe.incidents.notification import Notification
 from logpipe.output import inert
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render import Renderer, TemplateProblem
+
+log = structlog.get_logger("logpipe.console")
 
 _STYLE = {"critical": {"fg": "red", "bold": True}, "warning": {"fg": "yellow"}, "info": {"fg": "cyan"}}
 
@@ -22,15 +25,21 @@ class ConsoleSink:
         self.out, self.color, self.redactor = out, color, redactor
         self.renderer = renderer or Renderer()
 
-    def deliver(self, alert: Alert) -> None:
+    def deliver(self, alert: Notification) -> None:
         payload = alert.to_dict()
-        if self.redactor is not None:  # None only for --no-redact
+        if self.redactor is not None:  # None only for --no-redact: the final dict, redacted whole
             payload = self.redactor.payload(payload)
-        # what came from logs may carry terminal escapes (window title, clear screen): shown, never obeyed
-        text = inert(self.renderer.render("console", payload, alert.template))
+        try:
+            # what came from logs may carry terminal escapes (window title, clear screen): shown, never obeyed
+            text = inert(self.renderer.render("console", payload, alert.template))
+        except TemplateProblem as problem:
+            # a user template's error (the boundary around templates): say it, and show the notification plainly;
+            # a crash here would repeat at every restart, its line being behind the checkpoint
+            log.error("console template failed; printed plainly", error=str(problem), rule=alert.rule)
+            text = f"{alert.kind.upper()} {alert.severity} {alert.rule}: {alert.title} (console template failed)\n"
         if self.color:
             first, _, rest = text.partition("\n")
-            style = {"fg": "green"} if alert.status == "resolved" else _STYLE.get(alert.severity, {})
+            style = {"fg": "green"} if alert.kind == "resolved" else _STYLE.get(alert.severity, {})
             text = click.style(first, **style) + "\n" + rest  # type: ignore[arg-type]
         self.out.write(text)
         self.out.flush()

@@ -6,7 +6,7 @@ from typing import BinaryIO
 
 import orjson
 
-from logpipe.alert import Alert
+from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 
 
@@ -16,9 +16,9 @@ class JsonLinesSink:
     def __init__(self, out: BinaryIO, redactor: Redactor | None) -> None:
         self.out, self.redactor = out, redactor
 
-    def deliver(self, alert: Alert) -> None:
+    def deliver(self, alert: Notification) -> None:
         payload = alert.to_dict()
         if self.redactor is not None:  # None only for --no-redact: the output stays on this host
-            payload = self.redactor.payload(payload)
+            payload = self.redactor.payload(payload)  # the final dict, redacted whole
         self.out.write(orjson.dumps(payload, default=str) + b"\n")
         self.out.flush()
