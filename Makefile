@@ -36,6 +36,7 @@ format: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python bench/parse_throughput.py
 	$(BIN)/python bench/rules_throughput.py
+	$(BIN)/python bench/redact_throughput.py
 
 examples: $(INSTALLED)
 	$(BIN)/python examples/make_examples.py

@@ -428,13 +428,14 @@ def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes:
     binary_out = out.buffer if hasattr(out, "buffer") else None
     try:
         for event in events:
-            shown = redactor.event(event) if redactor else event
             if table:
-                out.write(event_line(shown, color) + "\n")
-            elif binary_out is not None:
-                binary_out.write(shown.to_json() + b"\n")
+                out.write(event_line(redactor.event(event) if redactor else event, color) + "\n")
+                continue
+            line = redactor.event_json(event) if redactor else event.to_json()  # the final dict, redacted
+            if binary_out is not None:
+                binary_out.write(line + b"\n")
             else:
-                out.write(shown.to_json().decode() + "\n")
+                out.write(line.decode() + "\n")
     except BrokenPipeError:  # `logpipe parse big.log | head`: stop quietly, as other tools do
         sys.stderr.close()
     finally:

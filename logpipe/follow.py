@@ -302,7 +302,7 @@ class Follower:
             for flag in event.flags:
                 self._flags[(flag,)] += 1
             if self.events_out is not None:
-                self.events_out.write(self._redactor.event(event).to_json() + b"\n")
+                self.events_out.write(self._redactor.event_json(event) + b"\n")
             alerts = self.engine.process(event)
             if alerts:
                 self._observe(alerts)

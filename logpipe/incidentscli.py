@@ -17,6 +17,8 @@ from logpipe.config import Config
 from logpipe.engine.durations import format_duration, parse_duration
 from logpipe.event import format_time
 from logpipe.incidents.silences import Silence, SilenceList
+from logpipe.inert import inert
+from logpipe.redact import Redactor
 from logpipe.state import StateStore
 
 STATE_FILE = "state.sqlite"
@@ -40,7 +42,8 @@ def incident_table(records: Sequence[dict[str, Any]]) -> str:
         if record["folded_into"] and record["closed"] is None:
             state = "folded"
         last = f"{record['last_kind'] or '-'}: {record['last_outcome'] or '-'}"
-        group = ",".join(f"{k}={v}" for k, v in record["group"]) or "-"
+        # group values come from logs (messages, captures): redacted, and inert on a terminal
+        group = inert(Redactor().text(",".join(f"{k}={v}" for k, v in record["group"]))) or "-"
         lines.append(
             f"{record['rule']:<36} {state:<9} {record['severity']:<8} {_total(record):>6} "
             f"{format_time(record['opened'])[:19]:<20} {last[:24]:<24} {group}"
@@ -76,7 +79,7 @@ def register(main: click.Group) -> None:
         store.close()
         if as_json:
             for record in records:
-                click.echo(orjson.dumps(record).decode())
+                click.echo(orjson.dumps(Redactor().payload(record)).decode())
             return
         click.echo(incident_table(records), nl=False)
 

@@ -15,6 +15,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from logpipe.inert import inert
+
 
 @dataclass(frozen=True, slots=True)
 class ContainerRow:
@@ -58,13 +60,16 @@ def render(snapshot: Snapshot) -> Group:
     for row in snapshot.containers:
         style = "green" if row.state.startswith("following") else "yellow"
         lag = "-" if row.lag_seconds is None else f"{row.lag_seconds:.1f} s"
-        table.add_row(row.name, Text(row.state, style), f"{row.lines:,}", f"{row.lines_per_second:,.0f}", lag)
+        # names, states and reasons can carry text from outside (a container name, a daemon's error): inert
+        table.add_row(
+            Text(inert(row.name)), Text(inert(row.state), style), f"{row.lines:,}", f"{row.lines_per_second:,.0f}", lag
+        )
     fired = sum(snapshot.alerts_by_rule.values())
     summary = Text(f"alerts fired: {fired}", style="bold red" if fired else "")
     if fired:
-        top = ", ".join(f"{rule} {count}" for rule, count in snapshot.alerts_by_rule.most_common(5))
+        top = ", ".join(f"{inert(rule)} {count}" for rule, count in snapshot.alerts_by_rule.most_common(5))
         summary.append(f"  ({top})", style="")
     parts: list[Table | Text] = [table, summary]
     for component, reason in sorted(snapshot.problems.items()):
-        parts.append(Text(f"degraded: {component}: {reason}", style="yellow"))
+        parts.append(Text(f"degraded: {inert(component)}: {inert(reason)}", style="yellow"))
     return Group(*parts)

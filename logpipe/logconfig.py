@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import orjson
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from logpipe.inert import inert
 from logpipe.redact import Redactor
 
 _STDLIB_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
@@ -38,13 +39,15 @@ def configure_logging(
     sentry_environment: str | None = None,
     sentry_breadcrumb_level: str = "info",
     sentry_event_level: str = "error",
+    sentry_include_local_variables: bool = False,
 ) -> None:
     """Configure structlog and stdlib logging for a service. Safe to call again (tests, reloads).
 
     json: None renders JSON unless the stream is a TTY (then a readable console view).
     sentry_dsn: when given, records at `sentry_breadcrumb_level` and above become Sentry breadcrumbs and at
     `sentry_event_level` and above Sentry events; the SDK's own logging hooks are turned off so nothing is
-    reported twice.
+    reported twice. Frame local variables are sent only with `sentry_include_local_variables=True`, and every
+    event and breadcrumb passes the redactor last (before_send, before_breadcrumb) unless `redact=False`.
     """
     out = stream or sys.stdout
     as_json = not out.isatty() if json is None else json
@@ -59,8 +62,12 @@ def configure_logging(
     final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if as_json:
         final.append(structlog.processors.dict_tracebacks)
+    elif redact:
+        final.append(structlog.processors.format_exc_info)  # a traceback as text, so the redactor sees it
     if redact:
         final.append(_RedactProcessor(redactor or Redactor()))
+    if not as_json:
+        final.append(_inert_strings)  # a terminal: text from elsewhere must not drive it
     final.append(structlog.processors.JSONRenderer(serializer=_dumps) if as_json else structlog.dev.ConsoleRenderer())
 
     handler = logging.StreamHandler(out)
@@ -89,6 +96,7 @@ def configure_logging(
             breadcrumb_level=_STDLIB_LEVELS[sentry_breadcrumb_level],
             event_level=_STDLIB_LEVELS[sentry_event_level],
             redactor=(redactor or Redactor()) if redact else None,
+            include_local_variables=sentry_include_local_variables,
         )
 
 
@@ -108,7 +116,11 @@ class _RedactProcessor:
         self.redactor = redactor
 
     def __call__(self, logger: WrappedLogger, name: str, event_dict: EventDict) -> EventDict:
-        return self.redactor.mapping(event_dict)
+        return cast(EventDict, self.redactor.payload(event_dict))
+
+
+def _inert_strings(logger: WrappedLogger, name: str, event_dict: EventDict) -> EventDict:
+    return {key: inert(value) if isinstance(value, str) else value for key, value in event_dict.items()}
 
 
 def _dumps(obj: MutableMapping[str, Any], **_: Any) -> str:

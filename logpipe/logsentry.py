@@ -2,7 +2,8 @@
 
 sentry-sdk's LoggingIntegration reads `record.msg` as the message, but records from structlog carry the whole
 event dict there; so its automatic handlers are turned off and this one handler reports instead, with the
-event dict's text as the message and its keys as data, redacted.
+event dict's text as the message and its keys as data. Every event and breadcrumb the SDK is about to send
+passes the redactor whole (before_send, before_breadcrumb), and frame locals are not collected unless asked.
 """
 
 from __future__ import annotations
@@ -57,6 +58,16 @@ def _message_and_data(record: logging.LogRecord) -> tuple[str, dict[str, Any]]:
     return record.getMessage(), {}
 
 
+def _redacting(redactor: Redactor | None) -> Any:
+    if redactor is None:
+        return None
+
+    def redact(item: Any, hint: Any) -> Any:
+        return redactor.payload(item)
+
+    return redact
+
+
 def install_sentry_bridge(
     root: logging.Logger,
     *,
@@ -66,12 +77,18 @@ def install_sentry_bridge(
     breadcrumb_level: int,
     event_level: int,
     redactor: Redactor | None,
+    include_local_variables: bool = False,
 ) -> SentryBridge:
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
         release=release,
         integrations=[LoggingIntegration(level=None, event_level=None)],  # ours reports instead
+        # frame locals hold what the code was handling (cards, tokens, emails): only when asked for
+        include_local_variables=include_local_variables,
+        # the last step before anything leaves: the whole event, whatever the SDK or an integration put in it
+        before_send=_redacting(redactor),
+        before_breadcrumb=_redacting(redactor),
     )
     for old in [h for h in root.handlers if isinstance(h, SentryBridge)]:
         root.removeHandler(old)

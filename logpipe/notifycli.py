@@ -108,7 +108,8 @@ def _preview_payloads(ruleset: RuleSet, rule: RuleKind, event: object) -> list[d
     )
     book = IncidentBook(ruleset)
     made = book.observe_all([alert]) + book.finish(at + rule.info.model.throttle)
-    return [notification.to_dict(Redactor()) for notification in made[:1] + made[-1:]]
+    redactor = Redactor()
+    return [redactor.payload(notification.to_dict()) for notification in made[:1] + made[-1:]]
 
 
 def send_test_notification(sink: Sink) -> None:

@@ -1,10 +1,12 @@
-"""How events look on a terminal: one aligned line each, level coloured, extra lines indented."""
+"""How events look on a terminal: one aligned line each, level coloured, extra lines indented (text from logs made
+inert first: logpipe/inert.py)."""
 
 from __future__ import annotations
 
 import click
 
 from logpipe.event import Event
+from logpipe.inert import inert
 
 _LEVEL_STYLE = {
     "debug": {"fg": "bright_black"},
@@ -18,11 +20,12 @@ _LEVEL_STYLE = {
 def event_line(event: Event, color: bool) -> str:
     stamp = event.datetime.strftime("%H:%M:%S.%f")[:-3]
     level = event.level.upper().ljust(8)
-    logger = (event.logger or event.origin.stream or "-")[:24].ljust(24)
+    logger = inert(event.logger or event.origin.stream or "-")[:24].ljust(24)
     message = event.message
     stack = event.stack
     if stack:
         message += "\n" + stack
+    message = inert(message)
     body = message.replace("\n", "\n" + " " * 47)
     if event.flags:
         body += "  [" + ",".join(event.flags) + "]"

@@ -16,6 +16,7 @@ from logpipe.engine.metricexamples import MetricExampleResult, run_metric_exampl
 from logpipe.engine.rules import RuleSet
 from logpipe.engine.schema import json_schema
 from logpipe.event import Event, format_time
+from logpipe.inert import inert
 from logpipe.pipeline import parse_lines
 from logpipe.sources.file import read_lines
 
@@ -55,9 +56,9 @@ def register(main: click.Group) -> None:
             click.echo(f"{status} {rule_id} ({len(outcomes)} examples)")
             for result in bad:
                 click.echo(f"     {result.expectation} example {result.number} {result.problem}:")
-                click.echo("       " + result.line.replace("\n", "\n       "))
+                click.echo("       " + inert(result.line).replace("\n", "\n       "))
                 for line in _explain_line(ruleset, ruleset.rule(rule_id), result.line):
-                    click.echo("       " + line)
+                    click.echo("       " + inert(line))
             passed += not bad
             failed += bool(bad)
         by_metric: dict[str, list[MetricExampleResult]] = {}
@@ -124,7 +125,7 @@ def register(main: click.Group) -> None:
                 click.echo(f"{mark} {rule.info.id} ({rule.kind}, {rule.info.severity})")
                 if matched or rule_id:
                     for text in _explain_event(ruleset, rule, event, values):
-                        click.echo("      " + text)
+                        click.echo("      " + inert(text))
 
 
 def _explain_line(ruleset: RuleSet, rule: RuleKind, line: str) -> list[str]:
@@ -188,5 +189,5 @@ def _state(engine: Engine, rule_id: str) -> object:
 
 
 def _print_decision(rule: str, status: str, severity: str, time: int, message: str, state: object) -> None:
-    click.echo(f"{format_time(time)} {rule}: {status} ({severity}): {message}")
+    click.echo(f"{format_time(time)} {rule}: {status} ({severity}): {inert(message)}")
     click.echo(f"    window state: {state}")

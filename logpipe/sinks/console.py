@@ -9,6 +9,7 @@ import click
 import structlog
 
 from logpipe.incidents.notification import Notification
+from logpipe.inert import inert
 from logpipe.redact import Redactor
 from logpipe.render import Renderer, TemplateProblem
 
@@ -25,8 +26,12 @@ class ConsoleSink:
         self.renderer = renderer or Renderer()
 
     def deliver(self, alert: Notification) -> None:
+        payload = alert.to_dict()
+        if self.redactor is not None:  # None only for --no-redact: the final dict, redacted whole
+            payload = self.redactor.payload(payload)
         try:
-            text = self.renderer.render("console", alert.to_dict(self.redactor), alert.template)
+            # what came from logs may carry terminal escapes (window title, clear screen): shown, never obeyed
+            text = inert(self.renderer.render("console", payload, alert.template))
         except TemplateProblem as problem:
             # a user template's error (the boundary around templates): say it, and show the notification plainly;
             # a crash here would repeat at every restart, its line being behind the checkpoint

@@ -17,5 +17,8 @@ class JsonLinesSink:
         self.out, self.redactor = out, redactor
 
     def deliver(self, alert: Notification) -> None:
-        self.out.write(orjson.dumps(alert.to_dict(self.redactor), default=str) + b"\n")
+        payload = alert.to_dict()
+        if self.redactor is not None:  # None only for --no-redact: the output stays on this host
+            payload = self.redactor.payload(payload)  # the final dict, redacted whole
+        self.out.write(orjson.dumps(payload, default=str) + b"\n")
         self.out.flush()

@@ -6,37 +6,69 @@
   here, so this is a plain HTTP POST.
 - `email` (mailto:// or mailtos:// URLs) and any other Apprise URL (Discord, Telegram, PagerDuty, Teams...): sent
   through Apprise, which knows each service. Apprise reports only success or failure, so every failure retries.
+
+Credentials in a webhook URL (`https://user:pass@host/hook`) become an `Authorization: Basic` header and leave the
+URL: urllib would otherwise take `user:pass@host` for the host name and send the password out in a DNS query.
+Wherever a channel's URL is shown (errors, logs, repr), it is redacted (`shown_url`).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
+from logpipe.redact import Redactor
 from logpipe.render import Renderer, TemplateProblem
 from logpipe.sinks.base import DeliveryError, http_failure
 
 USER_AGENT = "logpipe/0.1"
 
 
+def split_credentials(url: str) -> tuple[str, str | None]:
+    """The URL without its userinfo, and the Authorization header that carries it instead (None without)."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    basic = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}".encode()
+    return urllib.parse.urlunsplit(parts._replace(netloc=host)), "Basic " + base64.b64encode(basic).decode()
+
+
+@functools.cache
+def _url_redactor() -> Redactor:
+    return Redactor()
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be shown: credentials and secret paths (a Slack webhook's) redacted."""
+    return _url_redactor().text(url)
+
+
 class WebhookChannel:
     """POST the alert's rendered JSON (`webhook.json.j2`, or `slack.json.j2` for a Slack incoming webhook)."""
 
     def __init__(self, name: str, url: str, kind: str, renderer: Renderer, timeout: float = 10.0) -> None:
-        self.name, self.url, self.kind, self.renderer, self.timeout = name, url, kind, renderer, timeout
+        self.name, self.kind, self.renderer, self.timeout = name, kind, renderer, timeout
+        self.url, self._authorization = split_credentials(url)
+        self.shown_url = shown_url(url)
+
+    def __repr__(self) -> str:
+        return f"WebhookChannel({self.name!r}, {self.shown_url!r}, {self.kind!r})"
 
     def deliver(self, payload: dict[str, Any]) -> None:
         try:
             body = self.renderer.render_json(self.kind, payload, payload.get("template"))
         except TemplateProblem as problem:
             raise DeliveryError(str(problem), retryable=False) from None
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, "Idempotency-Key": payload["id"]},
-        )
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "Idempotency-Key": payload["id"]}
+        if self._authorization is not None:
+            headers["Authorization"] = self._authorization
+        request = urllib.request.Request(self.url, data=body, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 answer = response.read(2048).decode("utf-8", "replace")
@@ -45,7 +77,7 @@ class WebhookChannel:
                 error.code, error.read(512).decode("utf-8", "replace"), error.headers.get("Retry-After")
             ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-            raise DeliveryError(f"cannot reach {self.name}: {error}", receiver_down=True) from None
+            raise DeliveryError(f"cannot reach {self.name}: {shown_url(str(error))}", receiver_down=True) from None
         if self.kind == "slack" and answer.strip() not in ("ok", ""):
             raise DeliveryError(f"Slack answered {answer[:200]!r}", retryable=False)
 
@@ -54,8 +86,12 @@ class AppriseChannel:
     """Email (subject, text and HTML templates) and every other service Apprise supports."""
 
     def __init__(self, name: str, url: str, renderer: Renderer) -> None:
-        self.name, self.url, self.renderer = name, url, renderer
+        self.name, self.url, self.renderer = name, url, renderer  # Apprise's URLs carry credentials by design
         self.email = url.split("://", 1)[0] in ("mailto", "mailtos")
+        self.shown_url = shown_url(url)
+
+    def __repr__(self) -> str:
+        return f"AppriseChannel({self.name!r}, {self.shown_url!r})"
 
     def deliver(self, payload: dict[str, Any]) -> None:
         import apprise  # ~0.3 s to import with its plugins: only when a channel sends

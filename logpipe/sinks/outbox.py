@@ -71,7 +71,7 @@ class Dispatcher:
         sinks = [name for name in self.route(alert) if name in self.sinks]
         if not sinks:
             return False
-        payload = alert.to_dict(self.redactor)
+        payload = self.redactor.payload(alert.to_dict())  # the final dict: nothing added later escapes it
         try:
             stored = self.store.put(alert.id, payload, sinks)
         except OutboxFull as full:
@@ -88,7 +88,7 @@ class Dispatcher:
         for alert in alerts:
             sinks = [name for name in self.route(alert) if name in self.sinks]
             if sinks:
-                rows.append((alert.id, alert.to_dict(self.redactor), sinks))
+                rows.append((alert.id, self.redactor.payload(alert.to_dict()), sinks))
         if not rows:
             return
         try:
@@ -121,7 +121,7 @@ class Dispatcher:
         )
         limit, self.store.max_pending = self.store.max_pending, 10**12
         try:
-            self.store.put(notice.id, notice.to_dict(self.redactor), list(self.sinks))
+            self.store.put(notice.id, self.redactor.payload(notice.to_dict()), list(self.sinks))
         finally:
             self.store.max_pending = limit
 

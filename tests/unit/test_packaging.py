@@ -35,6 +35,7 @@ def test_a_wheel_install_finds_the_default_rule_pack(tmp_path: Path) -> None:
     )
     probe = (
         "import logpipe, logpipe.engine as e; rs = e.load_rules(); "
+        "from logpipe.redact import Redactor; assert Redactor().text('sk_live_51HxYzAbCdEfGhIj') == '[REDACTED]'; "
         "print(logpipe.__file__); print(e.default_rules_dir()); print(len(rs.rules))"
     )
     # -S: no .pth files, so the editable install's import hook stays out; dependencies still come from the venv.

@@ -82,3 +82,42 @@ def test_email_policy_and_extra_patterns_are_configurable() -> None:
 def test_luhn() -> None:
     assert luhn_valid("4242424242424242")
     assert not luhn_valid("4242424242424241")
+
+
+def test_payload_redacts_keys_values_numbers_and_json_held_in_strings() -> None:
+    alert = {
+        "group": {"message": "UnhandledPromiseRejection for a.b+c@sub.example.co.uk key sk_live_51HxYzAbCdEfGhIj"},
+        "event": {
+            "logger": "Ctx-sk_live_51HxYzAbCdEfGhIj",
+            "fields": {"card": 4242424242424242, "orderTotal": 4999, "ghp_16C7e42F292c6912E7710c838347Ae178B4a": 1},
+            "raw": '{"password":"hunter2","n":5}',
+        },
+        "samples": [("AKIAIOSFODNN7EXAMPLE", None, True, 1.5)],
+        "tokenCount": 512,
+    }
+    assert redactor.payload(alert) == {
+        "group": {"message": f"UnhandledPromiseRejection for a***@sub.example.co.uk key {MASK}"},
+        "event": {
+            "logger": f"Ctx-{MASK}",
+            "fields": {"card": "[CARD ****4242]", "orderTotal": 4999, MASK: 1},
+            "raw": f'{{"password":"{MASK}","n":5}}',
+        },
+        "samples": [[MASK, None, True, 1.5]],
+        "tokenCount": 512,
+    }
+
+
+def test_two_field_names_redacted_alike_keep_both_values() -> None:
+    fields = {"sk_live_51HxYzAbCdEfGhIjAA": 1, "sk_live_51HxYzAbCdEfGhIjBB": 2}
+    assert redactor.payload(fields) == {MASK: 1, f"{MASK}#1": 2}
+
+
+def test_a_json_string_with_nothing_secret_is_left_byte_for_byte() -> None:
+    raw = '{"msg": "ok",  "n": 1}'
+    assert redactor.payload({"raw": raw}) == {"raw": raw}
+
+
+def test_event_json_redacts_the_logger_too() -> None:
+    event = parse_one('{"level":"error","message":"x","context":"Ctx-sk_live_51HxYzAbCdEfGhIj"}')
+    assert orjson.loads(redactor.event_json(event))["logger"] == f"Ctx-{MASK}"
+    assert redactor.event(event).logger == f"Ctx-{MASK}"
