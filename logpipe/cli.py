@@ -375,7 +375,7 @@ def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes:
         bar = click.progressbar(length=size, label="parsing", file=sys.stderr)
         progress = _progress_updater(bar)
 
-    events = parse_lines(read_lines(source, origin, progress), assembler)
+    events = parse_lines(read_lines(source, origin, progress, max_line_bytes), assembler)
     binary_out = out.buffer if hasattr(out, "buffer") else None
     try:
         for event in events:
