@@ -18,7 +18,7 @@ from logpipe.errors import ConfigError
 from logpipe.event import Origin
 from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
-from logpipe.outputs import build_dispatcher, renderer_for
+from logpipe.outputs import build_dispatcher, renderer_for, unknown_actions
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines, run_rules, settle_heap
 from logpipe.redact import Redactor
@@ -71,6 +71,17 @@ def load_or_fail(paths: Sequence[Path]) -> RuleSet:
         return load_rules(list(paths) or None)
     except RuleLoadError as error:
         raise click.ClickException(f"{len(error.errors)} problem(s) in the rules:\n" + str(error)) from None
+
+
+def check_actions_or_fail(config: Config, config_path: Path | None, ruleset: RuleSet) -> None:
+    """With a config, every rule's `actions` must name a channel it defines (else those alerts go nowhere)."""
+    if config_path is None:
+        return
+    problems = unknown_actions(config, ruleset)
+    if problems:
+        raise click.ClickException(
+            f"{len(problems)} problem(s) between the rules and {config_path}:\n" + "\n".join(problems)
+        )
 
 
 def source_origin(source: BinaryIO) -> Origin:
@@ -139,6 +150,7 @@ def replay(
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
+    check_actions_or_fail(config, config_path, ruleset)
     engine = Engine(ruleset)
     rule_dirs = [p if p.is_dir() else p.parent for p in paths]
     sink = alert_printer(output_format, None if no_redact else Redactor(), config, rule_dirs)
@@ -238,6 +250,7 @@ def follow(
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
+    check_actions_or_fail(config, config_path, ruleset)
     rule_dirs = [p if p.is_dir() else p.parent for p in paths]
     try:
         initial_since = parse_since(since_text)

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from logpipe.alert import Alert
-from logpipe.config import Config
+from logpipe.config import Config, destinations
+from logpipe.engine.rules import RuleSet
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
 from logpipe.sinks.base import Sink
@@ -20,6 +21,22 @@ STATE_FILE = "state.sqlite"
 
 def renderer_for(config: Config, rule_dirs: Sequence[Path] = ()) -> Renderer:
     return Renderer([*config.templates, *(d / "templates" for d in rule_dirs)])
+
+
+def unknown_actions(config: Config, ruleset: RuleSet) -> list[str]:
+    """A problem (file:line, rule, name) for each rule `actions` entry naming no channel of the config: such an
+    alert would go nowhere."""
+    known = destinations(config)
+    problems = []
+    for loaded in ruleset.loaded:
+        for name in loaded.rule.info.model.actions:
+            if name not in known:
+                where = f"{loaded.file}:{loaded.line}" if loaded.line else str(loaded.file)
+                problems.append(
+                    f"{where}: rules[{loaded.rule.info.id}].actions: unknown channel {name!r}; "
+                    f"the config defines: {', '.join(sorted(known))}"
+                )
+    return problems
 
 
 def build_sinks(config: Config, renderer: Renderer, store: StateStore | None = None) -> dict[str, Sink]:

@@ -131,7 +131,11 @@ def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
 def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     """Load and compile every rule file under `paths` (default: the shipped pack); raise RuleLoadError listing
     every problem found."""
-    files = rule_files(paths if paths is not None else [default_rules_dir()])
+    paths = list(paths) if paths is not None else None
+    try:
+        files = rule_files(paths if paths is not None else [default_rules_dir()])
+    except RuleError as error:
+        raise RuleLoadError([error]) from None
     errors: list[RuleError] = []
     rules: list[LoadedRule] = []
     # user templates: a templates/ folder beside the rule files, searched before logpipe's own
@@ -168,6 +172,9 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
                     rules.append(LoadedRule(build(), file, line, build))
                 except SpecError as error:
                     errors.append(_located(error, file, document, path))
+    if not rules and not errors:
+        where = ", ".join(str(path) for path in (paths or [default_rules_dir()]))
+        errors.append(RuleError(Location(where), "no rules found (a rule set with no rules would alert on nothing)"))
     if errors:
         raise RuleLoadError(errors)
     return RuleSet(rules, extractors)
