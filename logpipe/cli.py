@@ -7,14 +7,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 from click._termui_impl import ProgressBar
 
 from logpipe.config import Config, load_config
 from logpipe.engine import Engine, RuleLoadError, RuleSet, load_rules
-from logpipe.errors import ConfigError
+from logpipe.errors import ConfigError, LogpipeError
 from logpipe.event import Origin
 from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
@@ -28,9 +28,21 @@ from logpipe.sources.file import ProgressCallback, read_lines
 
 if TYPE_CHECKING:
     from logpipe.liveview import LiveView
+    from logpipe.telemetry import Telemetry
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The `logpipe` group: any LogpipeError (bad config, unusable state directory...) is a one-line message and
+    exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LogpipeError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="logpipe")
 @click.option(
     "--log-level",
@@ -107,6 +119,22 @@ def config_option(function: Callable[..., None]) -> Callable[..., None]:
         envvar="LOGPIPE_CONFIG",
         help="logpipe.yml: state dir, rules, Sentry, channels, routes (env: LOGPIPE_CONFIG).",
     )(function)
+
+
+class _PrivateAppendFile(click.ParamType[BinaryIO]):
+    """A file opened for appending, created 0600 when new (events are logs: nobody else's to read); - is stdout."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> BinaryIO:
+        if not isinstance(value, str):
+            return value  # type: ignore[no-any-return]
+        if value == "-":
+            return sys.stdout.buffer
+        try:
+            return open(value, "ab", opener=lambda path, flags: os.open(path, flags, 0o600))
+        except OSError as error:
+            self.fail(f"cannot open {value}: {error.strerror}", param, ctx)
 
 
 def config_or_fail(path: Path | None) -> Config:
@@ -205,7 +233,11 @@ def replay(
     show_default=True,
     help="How alerts are printed.",
 )
-@click.option("--events-out", type=click.File("ab"), help="Also append every parsed event (redacted) as JSON lines.")
+@click.option(
+    "--events-out",
+    type=_PrivateAppendFile(),
+    help="Also append every parsed event (redacted) as JSON lines (a new file is created 0600).",
+)
 @click.option("--until-exit", is_flag=True, help="Stop once every followed container has exited and been read.")
 @click.option(
     "--metrics-address", metavar="HOST:PORT", help="Serve Prometheus /metrics and /health there (e.g. 127.0.0.1:9108)."
@@ -300,7 +332,6 @@ def _follow(
     direct: bool,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
-    import docker
 
     from logpipe.follow import Follower, dump_counters
     from logpipe.state import StateStore
@@ -316,7 +347,7 @@ def _follow(
                 f"cannot serve on {metrics_address}: {error}", param_hint="--metrics-address"
             ) from None
         click.echo(f"metrics and health on http://{host or '127.0.0.1'}:{bound}/metrics", err=True)
-    client = docker.from_env(timeout=30)
+    client = _connect_docker(telemetry)
     dispatcher = build_dispatcher(
         config, Redactor(), rule_dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
     )
@@ -352,6 +383,30 @@ def _follow(
         store.close()
         telemetry.close()
     return dump_counters(counters).decode()
+
+
+def _connect_docker(telemetry: Telemetry) -> Any:
+    """The Docker client. docker-py asks the daemon its API version on connecting, so a daemon down at start
+    (stopped, restarting, socket not there yet) fails here: retry with capped backoff, /health degraded with the
+    reason meanwhile, as the follower does when the daemon goes away later."""
+    import time
+
+    import docker
+    import structlog
+
+    delay = 0.5
+    while True:
+        try:
+            client = docker.from_env(timeout=30)
+        except docker.errors.DockerException as error:
+            reason = f"Docker daemon unreachable at start, retrying: {error}"
+            telemetry.degraded("docker", reason)
+            structlog.get_logger("logpipe.follow").warning("docker unavailable", reason=str(error), retry_in=delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            continue
+        telemetry.degraded("docker", None)
+        return client
 
 
 def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:

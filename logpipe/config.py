@@ -14,7 +14,7 @@
       critical: [sentry, oncall-slack, oncall-email]
       warning: [sentry, oncall-slack]
       info: [sentry]
-    outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m}
+    outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m, retention: 7d}
 
 `${VAR}` and `${VAR:-default}` are replaced from the environment in every string; `${VAR}` with VAR unset is an
 error (write `${VAR:-}` for "empty when unset"). Routes must name `sentry` or a channel, and `rules:` paths must
@@ -59,6 +59,7 @@ class OutboxConfig(_Strict):
     max_attempts: int = Field(12, ge=1)
     initial_backoff: Duration = parse_duration("2s")
     max_backoff: Duration = parse_duration("5m")
+    retention: Duration = parse_duration("7d")  # delivered rows older than this are pruned (dead letters stay)
 
 
 class Config(_Strict):
@@ -106,6 +107,10 @@ def load_config(path: Path | None) -> Config:
         message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
         raise ConfigError(Location(str(path), line_of(document, loc), dotted(loc)), message) from None
     _check_routes(config, path, document)
+    if config.sentry.dsn:
+        bad_dsn = dsn_problem(config.sentry.dsn)
+        if bad_dsn:
+            raise ConfigError(Location(str(path), line_of(document, ("sentry", "dsn")), "sentry.dsn"), bad_dsn)
     base = path.parent
     for index, rules_path in enumerate(config.rules):
         if not (base / rules_path).exists():
@@ -118,6 +123,17 @@ def load_config(path: Path | None) -> Config:
             "templates": [base / p for p in config.templates],
         }
     )
+
+
+def dsn_problem(dsn: str) -> str | None:
+    """Why `dsn` is not a Sentry DSN, or None."""
+    from sentry_sdk.utils import BadDsn, Dsn
+
+    try:
+        Dsn(dsn)
+    except BadDsn as error:
+        return f"not a Sentry DSN ({error}); expected https://PUBLIC_KEY@HOST/PROJECT_ID, from the project's settings"
+    return None
 
 
 def destinations(config: Config) -> set[str]:

@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from logpipe.alert import Alert
-from logpipe.config import Config, destinations
+from logpipe.config import Config, destinations, dsn_problem
 from logpipe.engine.rules import RuleSet
+from logpipe.errors import ConfigError, Location
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
 from logpipe.sinks.base import Sink
@@ -43,6 +44,9 @@ def build_sinks(config: Config, renderer: Renderer, store: StateStore | None = N
     sinks: dict[str, Sink] = {}
     dsn = config.sentry_dsn()
     if dsn:
+        problem = dsn_problem(dsn)
+        if problem:
+            raise ConfigError(Location("sentry.dsn" if config.sentry.dsn else "SENTRY_DSN (environment)"), problem)
         trail = store.recent_payloads("sentry", config.sentry.max_breadcrumbs) if store is not None else []
         sinks["sentry"] = SentrySink(
             dsn, renderer, config.sentry.environment, config.sentry.release, config.sentry.max_breadcrumbs, trail=trail
@@ -64,6 +68,7 @@ def build_dispatcher(
     if not config.sentry_dsn() and not config.channels:
         return None
     store = StateStore(config.state_dir / STATE_FILE, config.outbox.max_pending)
+    store.prune(config.outbox.retention / 1e9)
     sinks = build_sinks(config, renderer_for(config, rule_dirs), store)
     policy = RetryPolicy(
         initial=config.outbox.initial_backoff / 1e9,
