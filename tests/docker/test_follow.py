@@ -447,15 +447,38 @@ def test_window_and_throttle_state_survive_a_restart(tmp_path: Path, container: 
     assert after == ["db-burst"]  # the third match completes the window rebuilt from before the restart
 
 
-def _restart_dockerd() -> None:
-    """Stop the daemon (its containers stop with it) and start it again as docker-up.sh does."""
-    pid = int(Path("/var/run/docker.pid").read_text())
+STARTED_BY_SUITE = Path("/tmp/logpipe-dockerd.pid")  # written by docker-up.sh when it starts dockerd
+
+
+def _suite_dockerd_pid() -> int | None:
+    """The pid of the running dockerd if tests/docker/docker-up.sh started it; None for anyone else's daemon
+    (a developer's own, or one the machine started), which the tests must never stop."""
+    try:
+        pid = int(STARTED_BY_SUITE.read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    except OSError:
+        return None
+    return pid if command.endswith(b"dockerd") else None
+
+
+def _restart_dockerd(port: int) -> None:
+    """Stop the daemon the suite started (its containers stop with it), by its pid, and start it again as
+    docker-up.sh does."""
+    pid = _suite_dockerd_pid()
+    assert pid is not None
     os.kill(pid, signal.SIGTERM)
     deadline = time.time() + 60
     while time.time() < deadline and Path(f"/proc/{pid}").exists():
         time.sleep(0.2)
     assert not Path(f"/proc/{pid}").exists(), "dockerd did not stop"
-    time.sleep(2)  # logpipe sees the socket gone for a while
+    # logpipe must see the daemon gone before it comes back
+    deadline = time.time() + 30
+    while _health(port).get("status") != "degraded":
+        assert time.time() < deadline, f"logpipe never reported the daemon gone: {_health(port)}"
+        time.sleep(0.1)
     subprocess.run(["bash", str(ROOT / "tests/docker/docker-up.sh")], check=True, capture_output=True, timeout=300)
 
 
@@ -481,6 +504,12 @@ def test_dockerd_restarted_under_load_logpipe_degrades_and_resumes_exactly_once(
     always): logpipe stays up, reports degraded meanwhile, and ends with exactly the lines the daemon kept."""
     from tests.integration.receivers import free_port
 
+    if _suite_dockerd_pid() is None:
+        pytest.skip(
+            "the running Docker daemon was not started by tests/docker/docker-up.sh (no matching "
+            f"{STARTED_BY_SUITE}): the suite stops only a daemon it started itself"
+        )
+
     script = (
         "trap 'exit 0' TERM; r=$(cat /tmp/run 2>/dev/null || echo 0); r=$((r+1)); echo $r > /tmp/run; "
         'if [ $r -eq 1 ]; then i=0; while true; do echo "run 1 line $i"; echo "run 1 err $i" >&2; i=$((i+1)); '
@@ -493,11 +522,12 @@ def test_dockerd_restarted_under_load_logpipe_degrades_and_resumes_exactly_once(
     process = follow(tmp_path, box.name, "events.jsonl", "--metrics-address", f"127.0.0.1:{port}", until_exit=False)
     try:
         deadline = time.time() + 30  # logpipe up (its /health answers) and following
-        while time.time() < deadline and "run 1 line 100" not in _read(tmp_path / "events.jsonl"):
+        while "run 1 line 100" not in _read(tmp_path / "events.jsonl"):
+            assert time.time() < deadline, "logpipe did not start following within 30 s"
             time.sleep(0.2)
         assert _health(port)["status"] == "ok"
         statuses: list[str] = []
-        restarter = threading.Thread(target=_restart_dockerd)
+        restarter = threading.Thread(target=_restart_dockerd, args=(port,))
         restarter.start()
         while restarter.is_alive():
             statuses.append(_health(port)["status"])

@@ -15,8 +15,6 @@ import pytest
 
 from tests.conftest import unavailable
 
-pytestmark = pytest.mark.integration
-
 RULES = """rules:
   - id: numbered
     title: Numbered failure
