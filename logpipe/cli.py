@@ -96,9 +96,22 @@ def check_actions_or_fail(config: Config, config_path: Path | None, ruleset: Rul
         )
 
 
-def source_origin(source: BinaryIO) -> Origin:
+def source_origin(source: BinaryIO, source_name: str | None = None) -> Origin:
+    """Where lines come from, spelled the same whatever the command line said: a file by its real absolute path
+    (`app.log`, `./app.log` and a symlink to it are one source, so a replay gives the same alert ids), stdin as
+    `stdin` or the --source-name given (say, the path of the file being piped in)."""
     name = getattr(source, "name", "-")
-    return Origin(source="stdin" if name in ("-", "<stdin>") else "file", name=str(name))
+    if name in ("-", "<stdin>") or not isinstance(name, str):
+        return Origin(source="stdin", name=source_name or "stdin")
+    return Origin(source="file", name=source_name or os.path.realpath(name))
+
+
+def source_name_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--source-name",
+        metavar="NAME",
+        help="The source's name in events and alert ids (default: the file's absolute path, or `stdin`).",
+    )(function)
 
 
 def alert_printer(
@@ -164,6 +177,7 @@ def config_or_fail(path: Path | None) -> Config:
     show_default=True,
     help="Seconds to wait at the end for deliveries; what is left stays in the outbox.",
 )
+@source_name_option
 def replay(
     source: BinaryIO,
     rule_paths: tuple[Path, ...],
@@ -171,6 +185,7 @@ def replay(
     output_format: str,
     no_redact: bool,
     wait: float,
+    source_name: str | None,
 ) -> None:
     """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
     through the parsers and rules, print the alerts it fires on event time, and send them to the configured
@@ -188,7 +203,7 @@ def replay(
     fired = 0
     settle_heap()
     try:
-        for alert in run_rules(parse_lines(read_lines(source, source_origin(source))), engine):
+        for alert in run_rules(parse_lines(read_lines(source, source_origin(source, source_name))), engine):
             sink.deliver(alert)
             if dispatcher is not None:
                 dispatcher.enqueue(alert)
@@ -427,9 +442,10 @@ def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:
 )
 @click.option("--no-redact", is_flag=True, help="Print secrets as they are (the output stays on this host).")
 @click.option("--max-line-bytes", type=click.IntRange(min=1024), default=Limits().max_line_bytes, show_default=True)
-def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes: int) -> None:
+@source_name_option
+def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes: int, source_name: str | None) -> None:
     """Parse a saved log (FILE, or - for stdin) and print one structured event per log event."""
-    origin = source_origin(source)
+    origin = source_origin(source, source_name)
     table = output_format == "table" or (output_format == "auto" and sys.stdout.isatty())
     redactor = None if no_redact else Redactor()
     assembler = Assembler(limits=Limits(max_line_bytes=max_line_bytes))
