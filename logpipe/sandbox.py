@@ -73,6 +73,9 @@ class BoundedTemplate(jinja2.Template):
             raise TemplateLimitError(f"number too large: {error}") from None
         except MemoryError:
             raise TemplateLimitError("out of memory while rendering") from None
+        except (ArithmeticError, LookupError, AttributeError, TypeError, ValueError) as error:
+            # {{ 1 / 0 }}, {{ 'a' | int(base=99) }}: the template's mistake, reported as its error
+            raise jinja2.TemplateRuntimeError(f"{type(error).__name__}: {error}") from None
         finally:
             _budget.reset(token)
 
