@@ -51,3 +51,10 @@ def test_many_chunks_in_one_read_come_out_as_one_piece() -> None:
 def test_a_malformed_chunk_size_is_a_connection_error_not_a_crash() -> None:
     with pytest.raises(ConnectionError, match="chunk size"):
         ChunkedDecoder().feed(b"zz\r\nhello\r\n")
+
+
+@pytest.mark.parametrize("size", [b"-5", b"-ffffffff", b"+5", b"1_0"])
+def test_a_chunk_size_int_would_take_but_http_does_not_is_refused(size: bytes) -> None:
+    # a negative size walked the decoder backwards over the same bytes for as long as its magnitude (bench/fuzz.py)
+    with pytest.raises(ConnectionError, match="malformed chunked HTTP body: chunk size"):
+        ChunkedDecoder().feed(size + b"\r\nabc\r\n0\r\n\r\n")
