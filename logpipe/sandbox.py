@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 import jinja2
@@ -87,6 +88,12 @@ class BoundedSandbox(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.globals["range"] = bounded_range
+
+    def _compile(self, source: str, filename: str) -> CodeType:
+        try:
+            return super()._compile(source, filename)
+        except SyntaxError as error:  # Jinja can emit invalid Python ({{ s[:,50] }}): the template's error
+            raise jinja2.TemplateSyntaxError(f"not a valid expression ({error.msg})", 1, filename=filename) from None
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         template = super()._parse(source, name, filename)

@@ -48,10 +48,10 @@ class Extractor:
             groups = self.regex.search(text) if isinstance(text, str) else None
             if groups is not None:
                 for index, target in self.targets:
-                    value = groups[index]
-                    if value is not None:
+                    captured = groups[index]  # its own name: compiled, `value` below holds any type
+                    if captured is not None:
                         # a number only if it starts with a digit: no slice and method call per capture
-                        values[target] = _typed(value) if value and value[0] in _DIGITS else value
+                        values[target] = _typed(captured) if captured and captured[0] in _DIGITS else captured
         for target, source in self.copies:
             value = values.get(source)
             if value is None:
