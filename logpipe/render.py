@@ -64,6 +64,8 @@ class Renderer:
                 self.env.get_template(candidate)
             except jinja2.TemplateNotFound:
                 return default
+            except jinja2.TemplateError:  # it exists but does not compile: render() reports that, named
+                return candidate
             return candidate
         return default
 
