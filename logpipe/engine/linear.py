@@ -80,13 +80,14 @@ class LinearRegex:
     def _run(self, anchor: Any, text: str) -> tuple[str | None, ...] | None:
         data = text.encode("utf-8", "surrogatepass")
         spans: list[tuple[int, int]] = self._match(anchor, data, 0, len(data))
-        if spans[0] == _NO_MATCH:
+        if spans[0][0] < 0:
             return None
         if len(spans) == 1:
             return ()
+        if len(data) == len(text):  # ASCII (most log lines): byte offsets are character offsets, no decoding
+            return tuple([None if start < 0 else text[start:end] for start, end in spans[1:]])
         return tuple(
-            None if span == _NO_MATCH else data[span[0] : span[1]].decode("utf-8", "surrogatepass")
-            for span in spans[1:]
+            [None if start < 0 else data[start:end].decode("utf-8", "surrogatepass") for start, end in spans[1:]]
         )
 
     def groupdict(self, found: tuple[str | None, ...]) -> dict[str, str]:
