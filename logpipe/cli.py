@@ -18,15 +18,16 @@ from logpipe.errors import ConfigError, LogpipeError
 from logpipe.event import Origin
 from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
-from logpipe.outputs import build_dispatcher, renderer_for, unknown_actions
+from logpipe.outputs import build_dispatcher, renderer_for, router_for, unknown_actions
 from logpipe.parsers import Assembler, Limits
-from logpipe.pipeline import parse_lines, run_rules, settle_heap
+from logpipe.pipeline import parse_lines, run_incidents, settle_heap
 from logpipe.redact import Redactor
 from logpipe.sinks.console import ConsoleSink
 from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sources.file import ProgressCallback, read_lines
 
 if TYPE_CHECKING:
+    from logpipe.follow import Reloaded
     from logpipe.liveview import LiveView
     from logpipe.telemetry import Telemetry
 
@@ -190,6 +191,9 @@ def replay(
     """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
     through the parsers and rules, print the alerts it fires on event time, and send them to the configured
     receivers through the outbox."""
+    from logpipe.incidents.book import IncidentBook
+    from logpipe.incidentscli import incident_table, silences_for
+
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
@@ -198,21 +202,34 @@ def replay(
     rule_dirs = [p if p.is_dir() else p.parent for p in paths]
     sink = alert_printer(output_format, None if no_redact else Redactor(), config, rule_dirs)
     dispatcher = build_dispatcher(config, Redactor(), rule_dirs)
+    book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
     if dispatcher is not None:
         dispatcher.start()
-    fired = 0
+    sent = silenced = 0
     settle_heap()
     try:
-        for alert in run_rules(parse_lines(read_lines(source, source_origin(source, source_name))), engine):
-            sink.deliver(alert)
+        for notification in run_incidents(
+            parse_lines(read_lines(source, source_origin(source, source_name))), engine, book
+        ):
+            if notification.silenced:
+                silenced += 1  # recorded in the incident (`logpipe incidents`), not sent
+                continue
+            if notification.folded_into is None:  # a folded symptom is only a breadcrumb on its cause's trail
+                sink.deliver(notification)
+                sent += 1
             if dispatcher is not None:
-                dispatcher.enqueue(alert)
-            fired += 1
+                dispatcher.enqueue(notification)
     finally:
         if dispatcher is not None:
             dispatcher.drain(wait)
             dispatcher.stop()
-    summary = f"{engine.events} events, {fired} alerts"
+    records = book.snapshot()
+    if dispatcher is not None:
+        dispatcher.store.save_progress({}, {}, records)
+    click.echo(incident_table(records), err=True, nl=False)
+    summary = f"{engine.events} events, {len(records)} incidents, {sent} notifications"
+    if silenced:
+        summary += f" ({silenced} silenced)"
     if engine.disabled:
         summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
     if dispatcher is not None:
@@ -305,6 +322,24 @@ def follow(
         raise click.BadParameter(str(error), param_hint="--since") from None
     if view is None:
         view = sys.stdout.isatty() and output_format != "jsonl"
+
+    def reload_rules() -> Reloaded | None:
+        """SIGHUP or `logpipe reload`: the config and rules read again; None (and each problem logged with its
+        file:line) when they have errors, so the running set stays."""
+        import structlog
+
+        from logpipe.follow import Reloaded
+
+        log = structlog.get_logger("logpipe.reload")
+        try:
+            fresh = load_config(config_path)
+            ruleset = load_rules(list(rule_paths) or fresh.rules or None)
+            return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh))
+        except (ConfigError, RuleLoadError) as error:
+            for problem in getattr(error, "errors", [error]):
+                log.error("reload refused; the running rules stay", problem=str(problem))
+            return None
+
     with contextlib.ExitStack() as stack:
         live = None
         if view:
@@ -328,6 +363,7 @@ def follow(
             metrics_address,
             live,
             direct=read_mode == "auto",
+            reload_rules=reload_rules,
         )
     click.echo(counters, err=True)  # after the view is gone
 
@@ -345,10 +381,13 @@ def _follow(
     metrics_address: str | None,
     live: LiveView | None,
     direct: bool,
+    reload_rules: Callable[[], Reloaded | None] | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
 
     from logpipe.follow import Follower, dump_counters
+    from logpipe.incidents.book import IncidentBook
+    from logpipe.incidentscli import PID_FILE, silences_for
     from logpipe.state import StateStore
     from logpipe.telemetry import Telemetry
 
@@ -373,6 +412,7 @@ def _follow(
     )
     if dispatcher is not None:
         dispatcher.start()
+    telemetry.incidents = lambda: store.incidents(100)
     follower = Follower(
         client,
         names,
@@ -387,7 +427,11 @@ def _follow(
         view=live.show if live is not None else None,
         direct=direct,
         labels=labels,
+        book=IncidentBook(ruleset, silences_for(config, store)),
+        reload_rules=reload_rules,
     )
+    pid_file = config.state_dir / PID_FILE
+    pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
     settle_heap()
     try:
         counters = follower.run()
@@ -397,6 +441,7 @@ def _follow(
             dispatcher.stop()
         store.close()
         telemetry.close()
+        pid_file.unlink(missing_ok=True)
     return dump_counters(counters).decode()
 
 
@@ -495,7 +540,8 @@ def _file_size(source: BinaryIO) -> int:
         return 0
 
 
-from logpipe import notifycli, rulescli  # noqa: E402  (register `logpipe rules|notify|render|outbox`)
+from logpipe import incidentscli, notifycli, rulescli  # noqa: E402  (register the command groups)
 
 rulescli.register(main)
 notifycli.register(main)
+incidentscli.register(main)

@@ -15,6 +15,9 @@
       warning: [sentry, oncall-slack]
       info: [sentry]
     outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m, retention: 7d}
+    maintenance:                          # recurring windows: notifications recorded, not sent
+      - {name: weekly-db-upgrade, days: [sun], start: "03:00", duration: 1h, timezone: Europe/Berlin,
+         rules: [postgres-connection-error, postgres-connection-errors-burst]}
 
 `${VAR}` and `${VAR:-default}` are replaced from the environment in every string; `${VAR}` with VAR unset is an
 error (write `${VAR:-}` for "empty when unset"). Routes must name `sentry` or a channel, and `rules:` paths must
@@ -23,17 +26,20 @@ exist: each mistake is an error at its line, not an alert silently sent nowhere.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from logpipe.engine.durations import parse_duration
 from logpipe.engine.schema import Duration
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
 from logpipe.errors import ConfigError, Location, RuleError
+from logpipe.incidents.silences import MaintenanceWindow
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
@@ -62,14 +68,49 @@ class OutboxConfig(_Strict):
     retention: Duration = parse_duration("7d")  # delivered rows older than this are pruned (dead letters stay)
 
 
+class MaintenanceConfig(_Strict):
+    """A recurring maintenance window: notifications of the rules listed (all when empty) whose labels match are
+    recorded, not sent, on `days` (every day when empty) from `start` for `duration`."""
+
+    name: str = Field(min_length=1)
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM in `timezone`")
+    duration: Duration
+    timezone: str = "UTC"
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = []
+    rules: list[str] = []
+    match: dict[str, str] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)") from None
+        return value
+
+    def window(self) -> MaintenanceWindow:
+        hour, minute = (int(part) for part in self.start.split(":"))
+        return MaintenanceWindow(
+            self.name,
+            dt.time(hour, minute),
+            self.duration,
+            self.timezone,
+            tuple(self.days),
+            tuple(self.rules),
+            tuple(sorted(self.match.items())),
+        )
+
+
 class Config(_Strict):
     state_dir: Path = Field(default_factory=lambda: default_state_dir())  # noqa: PLW0108 - defined below
     rules: list[Path] = []
     templates: list[Path] = []
-    sentry: SentryConfig = SentryConfig()
+    sentry: SentryConfig = SentryConfig.model_validate({})  # frozen: a shared default is safe
     channels: dict[str, ChannelConfig] = {}
     routes: dict[Literal["info", "warning", "critical"], list[str]] = {}
-    outbox: OutboxConfig = OutboxConfig()
+    outbox: OutboxConfig = OutboxConfig.model_validate({})
+    maintenance: list[MaintenanceConfig] = []
 
     def sentry_dsn(self) -> str | None:
         return self.sentry.dsn or os.environ.get("SENTRY_DSN") or None

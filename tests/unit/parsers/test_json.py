@@ -116,3 +116,20 @@ def test_a_raw_nul_inside_a_json_string_does_not_hide_the_records_level() -> Non
 def test_raw_control_characters_in_a_json_record_are_read_as_their_escapes() -> None:
     event = parse_one('{"level":50,"msg":"a\x01b\x1fc"}')
     assert (event.level, event.message) == ("error", "a\x01b\x1fc")
+
+
+def test_a_parser_that_raises_loses_no_line() -> None:
+    from logpipe.event import Origin
+    from logpipe.parsers.detect import Detector
+
+    class Broken:
+        name = "broken"
+        first_chars = "{"
+        takes_continuation = False
+
+        def parse(self, *_: object) -> None:
+            raise ZeroDivisionError("boom")
+
+    event = Detector([Broken()]).parse('{"level":"error","msg":"x"}', Origin("file", "a.log"), 5, 6)  # type: ignore[list-item]
+    assert (event.parser, event.flags, event.message) == ("unparsed", ("parser_error",), '{"level":"error","msg":"x"}')
+    assert event.fields == {"parser_error": "broken: ZeroDivisionError"}
