@@ -60,7 +60,7 @@ def test_a_slow_template_stops_at_the_time_limit(tmp_path: Path) -> None:
     source = "{% for i in range(9000) %}{{ (range(9000) | list | sort | first) }}{% endfor %}"
     (tmp_path / "slow.console.txt.j2").write_text(source)
     started = time.perf_counter()
-    with pytest.raises(TemplateProblem, match=r"slow.console.txt.j2: (rendering took more than 2 s|loops ran)"):
+    with pytest.raises(TemplateProblem, match=r"slow.console.txt.j2: .*(rendering took more than 2 s|loops ran)"):
         Renderer([tmp_path]).render("console", sample_payload(), "slow")
     assert time.perf_counter() - started < 4
 
