@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench examples clean
+.PHONY: install demo test test-unit lint format bench fuzz examples clean
 
 install: $(INSTALLED)
 
@@ -24,6 +24,10 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
+# no services (Docker daemon, receivers, mounts): tests/docker and tests/integration are marked integration
+test-unit: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not integration"
+
 lint: $(INSTALLED)
 	$(BIN)/ruff format --check logpipe tests bench examples setup.py
 	$(BIN)/ruff check logpipe tests bench examples setup.py
@@ -37,6 +41,9 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/parse_throughput.py
 	$(BIN)/python bench/rules_throughput.py
 	$(BIN)/python bench/redact_throughput.py
+
+fuzz: $(INSTALLED)
+	$(BIN)/python bench/fuzz.py
 
 examples: $(INSTALLED)
 	$(BIN)/python examples/make_examples.py

@@ -28,6 +28,7 @@ COMPILED = [
     "logpipe/engine/conditions.py",
     "logpipe/engine/engine.py",
     "logpipe/engine/extract.py",
+    "logpipe/engine/linear.py",
     "logpipe/engine/kinds.py",
     "logpipe/engine/metrics.py",
     "logpipe/engine/prefilter.py",

@@ -7,18 +7,18 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 from click._termui_impl import ProgressBar
 
 from logpipe.config import Config, load_config
 from logpipe.engine import Engine, RuleLoadError, RuleSet, load_rules
-from logpipe.errors import ConfigError
+from logpipe.errors import ConfigError, LogpipeError
 from logpipe.event import Origin
 from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
-from logpipe.outputs import build_dispatcher, renderer_for, router_for
+from logpipe.outputs import build_dispatcher, renderer_for, router_for, unknown_actions
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines, run_incidents, settle_heap
 from logpipe.redact import Redactor
@@ -29,9 +29,21 @@ from logpipe.sources.file import ProgressCallback, read_lines
 if TYPE_CHECKING:
     from logpipe.follow import Reloaded
     from logpipe.liveview import LiveView
+    from logpipe.telemetry import Telemetry
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The `logpipe` group: any LogpipeError (bad config, unusable state directory...) is a one-line message and
+    exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LogpipeError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="logpipe")
 @click.option(
     "--log-level",
@@ -74,9 +86,33 @@ def load_or_fail(paths: Sequence[Path]) -> RuleSet:
         raise click.ClickException(f"{len(error.errors)} problem(s) in the rules:\n" + str(error)) from None
 
 
-def source_origin(source: BinaryIO) -> Origin:
+def check_actions_or_fail(config: Config, config_path: Path | None, ruleset: RuleSet) -> None:
+    """With a config, every rule's `actions` must name a channel it defines (else those alerts go nowhere)."""
+    if config_path is None:
+        return
+    problems = unknown_actions(config, ruleset)
+    if problems:
+        raise click.ClickException(
+            f"{len(problems)} problem(s) between the rules and {config_path}:\n" + "\n".join(problems)
+        )
+
+
+def source_origin(source: BinaryIO, source_name: str | None = None) -> Origin:
+    """Where lines come from, spelled the same whatever the command line said: a file by its real absolute path
+    (`app.log`, `./app.log` and a symlink to it are one source, so a replay gives the same alert ids), stdin as
+    `stdin` or the --source-name given (say, the path of the file being piped in)."""
     name = getattr(source, "name", "-")
-    return Origin(source="stdin" if name in ("-", "<stdin>") else "file", name=str(name))
+    if name in ("-", "<stdin>") or not isinstance(name, str):
+        return Origin(source="stdin", name=source_name or "stdin")
+    return Origin(source="file", name=source_name or os.path.realpath(name))
+
+
+def source_name_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--source-name",
+        metavar="NAME",
+        help="The source's name in events and alert ids (default: the file's absolute path, or `stdin`).",
+    )(function)
 
 
 def alert_printer(
@@ -97,6 +133,22 @@ def config_option(function: Callable[..., None]) -> Callable[..., None]:
         envvar="LOGPIPE_CONFIG",
         help="logpipe.yml: state dir, rules, Sentry, channels, routes (env: LOGPIPE_CONFIG).",
     )(function)
+
+
+class _PrivateAppendFile(click.ParamType[BinaryIO]):
+    """A file opened for appending, created 0600 when new (events are logs: nobody else's to read); - is stdout."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> BinaryIO:
+        if not isinstance(value, str):
+            return value  # type: ignore[no-any-return]
+        if value == "-":
+            return sys.stdout.buffer
+        try:
+            return open(value, "ab", opener=lambda path, flags: os.open(path, flags, 0o600))
+        except OSError as error:
+            self.fail(f"cannot open {value}: {error.strerror}", param, ctx)
 
 
 def config_or_fail(path: Path | None) -> Config:
@@ -126,6 +178,7 @@ def config_or_fail(path: Path | None) -> Config:
     show_default=True,
     help="Seconds to wait at the end for deliveries; what is left stays in the outbox.",
 )
+@source_name_option
 def replay(
     source: BinaryIO,
     rule_paths: tuple[Path, ...],
@@ -133,6 +186,7 @@ def replay(
     output_format: str,
     no_redact: bool,
     wait: float,
+    source_name: str | None,
 ) -> None:
     """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
     through the parsers and rules, print the alerts it fires on event time, and send them to the configured
@@ -143,6 +197,7 @@ def replay(
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
+    check_actions_or_fail(config, config_path, ruleset)
     engine = Engine(ruleset)
     rule_dirs = [p if p.is_dir() else p.parent for p in paths]
     sink = alert_printer(output_format, None if no_redact else Redactor(), config, rule_dirs)
@@ -153,7 +208,9 @@ def replay(
     sent = silenced = 0
     settle_heap()
     try:
-        for notification in run_incidents(parse_lines(read_lines(source, source_origin(source))), engine, book):
+        for notification in run_incidents(
+            parse_lines(read_lines(source, source_origin(source, source_name))), engine, book
+        ):
             if notification.silenced:
                 silenced += 1  # recorded in the incident (`logpipe incidents`), not sent
                 continue
@@ -208,7 +265,11 @@ def replay(
     show_default=True,
     help="How alerts are printed.",
 )
-@click.option("--events-out", type=click.File("ab"), help="Also append every parsed event (redacted) as JSON lines.")
+@click.option(
+    "--events-out",
+    type=_PrivateAppendFile(),
+    help="Also append every parsed event (redacted) as JSON lines (a new file is created 0600).",
+)
 @click.option("--until-exit", is_flag=True, help="Stop once every followed container has exited and been read.")
 @click.option(
     "--metrics-address", metavar="HOST:PORT", help="Serve Prometheus /metrics and /health there (e.g. 127.0.0.1:9108)."
@@ -253,6 +314,7 @@ def follow(
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
+    check_actions_or_fail(config, config_path, ruleset)
     rule_dirs = [p if p.is_dir() else p.parent for p in paths]
     try:
         initial_since = parse_since(since_text)
@@ -322,7 +384,6 @@ def _follow(
     reload_rules: Callable[[], Reloaded | None] | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
-    import docker
 
     from logpipe.follow import Follower, dump_counters
     from logpipe.incidents.book import IncidentBook
@@ -346,7 +407,7 @@ def _follow(
                 f"cannot serve on {metrics_address}: {error}", param_hint="--metrics-address"
             ) from None
         click.echo(f"metrics and health on http://{host or '127.0.0.1'}:{bound}/metrics", err=True)
-    client = docker.from_env(timeout=30)
+    client = _connect_docker(telemetry)
     dispatcher = build_dispatcher(
         config, Redactor(), rule_dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
     )
@@ -390,6 +451,30 @@ def _follow(
     return dump_counters(counters).decode()
 
 
+def _connect_docker(telemetry: Telemetry) -> Any:
+    """The Docker client. docker-py asks the daemon its API version on connecting, so a daemon down at start
+    (stopped, restarting, socket not there yet) fails here: retry with capped backoff, /health degraded with the
+    reason meanwhile, as the follower does when the daemon goes away later."""
+    import time
+
+    import docker
+    import structlog
+
+    delay = 0.5
+    while True:
+        try:
+            client = docker.from_env(timeout=30)
+        except docker.errors.DockerException as error:
+            reason = f"Docker daemon unreachable at start, retrying: {error}"
+            telemetry.degraded("docker", reason)
+            structlog.get_logger("logpipe.follow").warning("docker unavailable", reason=str(error), retry_in=delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            continue
+        telemetry.degraded("docker", None)
+        return client
+
+
 def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:
     if not counts:
         return "none"
@@ -408,9 +493,10 @@ def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:
 )
 @click.option("--no-redact", is_flag=True, help="Print secrets as they are (the output stays on this host).")
 @click.option("--max-line-bytes", type=click.IntRange(min=1024), default=Limits().max_line_bytes, show_default=True)
-def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes: int) -> None:
+@source_name_option
+def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes: int, source_name: str | None) -> None:
     """Parse a saved log (FILE, or - for stdin) and print one structured event per log event."""
-    origin = source_origin(source)
+    origin = source_origin(source, source_name)
     table = output_format == "table" or (output_format == "auto" and sys.stdout.isatty())
     redactor = None if no_redact else Redactor()
     assembler = Assembler(limits=Limits(max_line_bytes=max_line_bytes))
@@ -424,7 +510,7 @@ def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes:
         bar = click.progressbar(length=size, label="parsing", file=sys.stderr)
         progress = _progress_updater(bar)
 
-    events = parse_lines(read_lines(source, origin, progress), assembler)
+    events = parse_lines(read_lines(source, origin, progress, max_line_bytes), assembler)
     binary_out = out.buffer if hasattr(out, "buffer") else None
     try:
         for event in events:

@@ -14,12 +14,14 @@
       critical: [sentry, oncall-slack, oncall-email]
       warning: [sentry, oncall-slack]
       info: [sentry]
-    outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m}
+    outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m, retention: 7d}
     maintenance:                          # recurring windows: notifications recorded, not sent
       - {name: weekly-db-upgrade, days: [sun], start: "03:00", duration: 1h, timezone: Europe/Berlin,
          rules: [postgres-connection-error, postgres-connection-errors-burst]}
 
-`${VAR}` and `${VAR:-default}` are replaced from the environment in every string.
+`${VAR}` and `${VAR:-default}` are replaced from the environment in every string; `${VAR}` with VAR unset is an
+error (write `${VAR:-}` for "empty when unset"). Routes must name `sentry` or a channel, and `rules:` paths must
+exist: each mistake is an error at its line, not an alert silently sent nowhere.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class OutboxConfig(_Strict):
     max_attempts: int = Field(12, ge=1)
     initial_backoff: Duration = parse_duration("2s")
     max_backoff: Duration = parse_duration("5m")
+    retention: Duration = parse_duration("7d")  # delivered rows older than this are pruned (dead letters stay)
 
 
 class MaintenanceConfig(_Strict):
@@ -138,13 +141,22 @@ def load_config(path: Path | None) -> Config:
     if document is None:
         return Config()
     try:
-        config = Config.model_validate(_interpolate(document))
+        config = Config.model_validate(_interpolate(document, path, document, ()))
     except ValidationError as invalid:
         problem = invalid.errors()[0]
         loc = tuple(part for part in problem["loc"] if isinstance(part, (str, int)))
         message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
         raise ConfigError(Location(str(path), line_of(document, loc), dotted(loc)), message) from None
+    _check_routes(config, path, document)
+    if config.sentry.dsn:
+        bad_dsn = dsn_problem(config.sentry.dsn)
+        if bad_dsn:
+            raise ConfigError(Location(str(path), line_of(document, ("sentry", "dsn")), "sentry.dsn"), bad_dsn)
     base = path.parent
+    for index, rules_path in enumerate(config.rules):
+        if not (base / rules_path).exists():
+            where = Location(str(path), line_of(document, ("rules", index)), f"rules[{index}]")
+            raise ConfigError(where, f"no such file or directory: {base / rules_path}")
     return config.model_copy(
         update={
             "state_dir": base / config.state_dir if "state_dir" in document else config.state_dir,
@@ -154,11 +166,48 @@ def load_config(path: Path | None) -> Config:
     )
 
 
-def _interpolate(value: Any) -> Any:
+def dsn_problem(dsn: str) -> str | None:
+    """Why `dsn` is not a Sentry DSN, or None."""
+    from sentry_sdk.utils import BadDsn, Dsn
+
+    try:
+        Dsn(dsn)
+    except BadDsn as error:
+        return f"not a Sentry DSN ({error}); expected https://PUBLIC_KEY@HOST/PROJECT_ID, from the project's settings"
+    return None
+
+
+def destinations(config: Config) -> set[str]:
+    """The names a route or a rule's `actions` may use."""
+    return {"sentry", *config.channels}
+
+
+def _check_routes(config: Config, path: Path, document: Any) -> None:
+    known = destinations(config)
+    for severity, names in config.routes.items():
+        for index, name in enumerate(names):
+            if name not in known:
+                where = Location(
+                    str(path), line_of(document, ("routes", severity, index)), f"routes.{severity}[{index}]"
+                )
+                raise ConfigError(where, f"unknown channel {name!r}; expected one of: {', '.join(sorted(known))}")
+
+
+def _interpolate(value: Any, path: Path, document: Any, at: tuple[str | int, ...]) -> Any:
     if isinstance(value, str):
-        return _VARIABLE.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+
+        def replace(found: re.Match[str]) -> str:
+            name, default = found.group(1), found.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is None:
+                where = Location(str(path), line_of(document, at), dotted(at))
+                raise ConfigError(where, f"${{{name}}} is not set; set {name}, or write ${{{name}:-default}}")
+            return default
+
+        return _VARIABLE.sub(replace, value)
     if isinstance(value, dict):
-        return {key: _interpolate(item) for key, item in value.items()}
+        return {key: _interpolate(item, path, document, (*at, key)) for key, item in value.items()}
     if isinstance(value, list):
-        return [_interpolate(item) for item in value]
+        return [_interpolate(item, path, document, (*at, index)) for index, item in enumerate(value)]
     return value

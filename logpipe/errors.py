@@ -3,7 +3,8 @@
 LogpipeError
 ├── ConfigError          a configuration or rule file is invalid (file, line, field, what was expected)
 │   └── RuleError        ... a rule file in particular
-└── RuleRuntimeError     a rule raised while matching; it is disabled and reported, the pipeline goes on
+├── RuleRuntimeError     a rule raised while matching; it is disabled and reported, the pipeline goes on
+└── StateError           the state directory cannot be used: read-only, full, corrupt, or in use by another logpipe
 """
 
 from __future__ import annotations
@@ -38,3 +39,7 @@ class RuleError(ConfigError):
 
 class RuleRuntimeError(LogpipeError):
     pass
+
+
+class StateError(LogpipeError):
+    """The state store cannot be opened or written; the message says why and what to do."""

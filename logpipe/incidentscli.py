@@ -62,7 +62,7 @@ def _store(config: Config) -> StateStore:
     path = config.state_dir / STATE_FILE
     if not path.exists():
         raise click.ClickException(f"no state store at {path}: has logpipe run with this config?")
-    return StateStore(path)
+    return StateStore(path, exclusive=False)  # beside a running follower, which holds the directory's lock
 
 
 def register(main: click.Group) -> None:
@@ -107,7 +107,7 @@ def register(main: click.Group) -> None:
             labels[key] = value
         config = config_or_fail(config_path)
         config.state_dir.mkdir(parents=True, exist_ok=True)
-        store = StateStore(config.state_dir / STATE_FILE)
+        store = StateStore(config.state_dir / STATE_FILE, exclusive=False)  # a running follower holds the lock
         now = time.time_ns()
         made = Silence.new(rule, labels, now, now + length, reason, os.environ.get("USER", ""))
         store.add_silence(made)

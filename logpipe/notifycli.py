@@ -74,14 +74,18 @@ def register(main: click.Group) -> None:
     @main.command()
     @config_option
     @click.option("--dead", is_flag=True, help="List dead-lettered deliveries.")
-    def outbox(config_path: Path | None, dead: bool) -> None:
+    @click.option("--prune", is_flag=True, help="Delete delivered rows older than the config's outbox.retention.")
+    def outbox(config_path: Path | None, dead: bool, prune: bool) -> None:
         """Deliveries in the outbox, per sink and state."""
         config = config_or_fail(config_path)
         path = config.state_dir / STATE_FILE
         if not path.exists():
             click.echo(f"no outbox yet at {path}")
             return
-        store = StateStore(path)
+        store = StateStore(path, exclusive=False)  # a follower may be running on it: read beside it
+        if prune:
+            deleted = store.prune(config.outbox.retention / 1e9)
+            click.echo(f"pruned {deleted} delivered rows older than {config.outbox.retention / 1e9:g} s")
         for (sink, state), count in sorted(store.counts().items()):
             click.echo(f"{sink:<20} {state:<10} {count}")
         if dead:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from logpipe.config import Config
+from logpipe.config import Config, destinations, dsn_problem
+from logpipe.engine.rules import RuleSet
+from logpipe.errors import ConfigError, Location
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
@@ -22,10 +24,29 @@ def renderer_for(config: Config, rule_dirs: Sequence[Path] = ()) -> Renderer:
     return Renderer([*config.templates, *(d / "templates" for d in rule_dirs)])
 
 
+def unknown_actions(config: Config, ruleset: RuleSet) -> list[str]:
+    """A problem (file:line, rule, name) for each rule `actions` entry naming no channel of the config: such an
+    alert would go nowhere."""
+    known = destinations(config)
+    problems = []
+    for loaded in ruleset.loaded:
+        for name in loaded.rule.info.model.actions:
+            if name not in known:
+                where = f"{loaded.file}:{loaded.line}" if loaded.line else str(loaded.file)
+                problems.append(
+                    f"{where}: rules[{loaded.rule.info.id}].actions: unknown channel {name!r}; "
+                    f"the config defines: {', '.join(sorted(known))}"
+                )
+    return problems
+
+
 def build_sinks(config: Config, renderer: Renderer, store: StateStore | None = None) -> dict[str, Sink]:
     sinks: dict[str, Sink] = {}
     dsn = config.sentry_dsn()
     if dsn:
+        problem = dsn_problem(dsn)
+        if problem:
+            raise ConfigError(Location("sentry.dsn" if config.sentry.dsn else "SENTRY_DSN (environment)"), problem)
         trail = store.recent_payloads("sentry", config.sentry.max_breadcrumbs) if store is not None else []
         sinks["sentry"] = SentrySink(
             dsn, renderer, config.sentry.environment, config.sentry.release, config.sentry.max_breadcrumbs, trail=trail
@@ -47,6 +68,7 @@ def build_dispatcher(
     if not config.sentry_dsn() and not config.channels:
         return None
     store = StateStore(config.state_dir / STATE_FILE, config.outbox.max_pending)
+    store.prune(config.outbox.retention / 1e9)
     sinks = build_sinks(config, renderer_for(config, rule_dirs), store)
     policy = RetryPolicy(
         initial=config.outbox.initial_backoff / 1e9,

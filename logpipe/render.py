@@ -1,6 +1,7 @@
 """Notification templates: Jinja2 in a sandbox, strict about unknown variables, searched in the user's template
 directories first and then in logpipe's defaults (logpipe/templates/). Templates written by rule authors run
-sandboxed; output is size-capped; HTML is autoescaped.
+sandboxed, with bounds on loops, time, sizes and recursion (logpipe/sandbox.py); output is size-capped; HTML is
+autoescaped.
 
 Template names: `<kind>` files are `console.txt.j2`, `slack.json.j2`, `webhook.json.j2`, `email.subject.j2`,
 `email.txt.j2`, `email.html.j2`. A rule's `template: payments` makes `payments.slack.json.j2` (and so on) win over
@@ -15,7 +16,8 @@ from typing import Any
 
 import jinja2
 import orjson
-from jinja2.sandbox import SandboxedEnvironment
+
+from logpipe.sandbox import BoundedSandbox, bounded_filters
 
 KINDS = {
     "console": "console.txt.j2",
@@ -46,7 +48,7 @@ class Renderer:
     def __init__(self, user_dirs: Sequence[Path] = ()) -> None:
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(d) for d in user_dirs if d.is_dir()])]
         loaders.append(jinja2.PackageLoader("logpipe", "templates"))
-        self.env = SandboxedEnvironment(
+        self.env = BoundedSandbox(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             autoescape=lambda name: name is not None and ".html" in name,
@@ -54,6 +56,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters["tojson"] = _strict_tojson
+        self.env.filters.update(bounded_filters(dict(self.env.filters)))
 
     def template_name(self, kind: str, template_set: str | None = None) -> str:
         default = KINDS[kind]
@@ -63,6 +66,8 @@ class Renderer:
                 self.env.get_template(candidate)
             except jinja2.TemplateNotFound:
                 return default
+            except jinja2.TemplateError:  # it exists but does not compile: render() reports that, named
+                return candidate
             return candidate
         return default
 

@@ -22,7 +22,14 @@ from logpipe.sources.file import read_lines
 
 
 def register(main: click.Group) -> None:
-    from logpipe.cli import load_or_fail, rules_option, source_origin
+    from logpipe.cli import (
+        check_actions_or_fail,
+        config_option,
+        config_or_fail,
+        load_or_fail,
+        rules_option,
+        source_origin,
+    )
 
     @main.group()
     def rules() -> None:
@@ -32,9 +39,13 @@ def register(main: click.Group) -> None:
 
     @rules.command()
     @paths_argument
-    def check(paths: tuple[Path, ...]) -> None:
-        """Validate rule files (default: the shipped pack); report every problem with file:line and field."""
-        ruleset = load_or_fail(paths)
+    @config_option
+    def check(paths: tuple[Path, ...], config_path: Path | None) -> None:
+        """Validate rule files (default: the shipped pack, or the config's `rules:`); report every problem with
+        file:line and field. With --config, also the config, and that each rule's `actions` names a channel."""
+        config = config_or_fail(config_path)
+        ruleset = load_or_fail(paths or tuple(config.rules))
+        check_actions_or_fail(config, config_path, ruleset)
         files = len({loaded.file for loaded in ruleset.loaded})
         click.echo(
             f"ok: {len(ruleset.rules)} rules, {len(ruleset.extractors)} extractors and {len(ruleset.metrics)} metrics"

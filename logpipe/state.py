@@ -5,6 +5,9 @@ logpipe is killed; and the follower's checkpoints, with the committed length of 
 Delivery is at least once to a receiver and exactly once per alert id and sink: the same alert (deterministic id)
 is stored once, and a delivery marked done is never tried again. Between sending and marking, a crash can repeat
 one send; receivers dedupe by the alert id (Sentry's event_id, the webhook's Idempotency-Key).
+
+A writing store holds the state directory's lock (logpipe/statedir.py): a second logpipe on the same directory
+is refused. Delivered rows older than the retention are pruned (`prune`); dead letters are kept.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 
 import orjson
 
+from logpipe.errors import StateError
 from logpipe.incidents.silences import Silence
+from logpipe.statedir import DirectoryLock, create_private_file, database_error, make_private_dir
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -39,6 +44,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (alert_id, sink)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (sink, state, next_attempt);
+CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, delivered);
 CREATE TABLE IF NOT EXISTS checkpoints (
     container TEXT NOT NULL,      -- the followed name
     stream TEXT NOT NULL,         -- stdout | stderr
@@ -95,29 +101,58 @@ class OutboxFull(Exception):
 class StateStore:
     """One SQLite file; safe to use from several threads (one connection, serialised by a lock)."""
 
-    def __init__(self, path: Path, max_pending: int = 100_000) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, max_pending: int = 100_000, exclusive: bool = True) -> None:
+        """`exclusive`: take the state directory's lock (every writer does; `logpipe outbox` reads without it)."""
+        make_private_dir(path.parent)
         self.path, self.max_pending = path, max_pending
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._dir_lock = DirectoryLock(path.parent) if exclusive else None
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # an alert in the outbox survives a power cut
-        self._db.executescript(_SCHEMA)
+        try:
+            create_private_file(path)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # an alert in the outbox survives a power cut
+            self._db.executescript(_SCHEMA)
+            # kept in memory (one writer holds the lock): each commit needs it, and counting is a scan
+            self._pending: int = self._db.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[
+                0
+            ]
+        except (StateError, sqlite3.Error) as error:
+            if self._dir_lock is not None:
+                self._dir_lock.release()
+            if isinstance(error, StateError):
+                raise
+            raise database_error(path, error) from None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise database_error(self.path, error) from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise database_error(self.path, error) from None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._dir_lock is not None:
+            self._dir_lock.release()
 
     # --- outbox --------------------------------------------------------------------------------------------------
     def put(self, alert_id: str, payload: dict[str, Any], sinks: Sequence[str], now: float | None = None) -> bool:
@@ -129,8 +164,8 @@ class StateStore:
         """Several alerts in one transaction (one fsync): the follower commits a batch's alerts together."""
         now = time.time() if now is None else now
         stored = []
+        pending = self._pending
         with self._transaction() as db:
-            pending = db.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]
             for alert_id, payload, sinks in alerts:
                 if db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone():
                     stored.append(False)
@@ -147,11 +182,12 @@ class StateStore:
                 )
                 pending += len(sinks)
                 stored.append(True)
+        self._pending = pending
         return stored
 
     def due(self, sink: str, now: float | None = None, limit: int = 50) -> list[Delivery]:
         now = time.time() if now is None else now
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT d.alert_id, d.attempts, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id "
                 "WHERE d.sink = ? AND d.state = 'pending' AND d.next_attempt <= ? "
@@ -161,7 +197,7 @@ class StateStore:
         return [Delivery(alert_id, sink, attempts, orjson.loads(payload)) for alert_id, attempts, payload in rows]
 
     def next_due(self, sink: str) -> float | None:
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 "SELECT min(next_attempt) FROM deliveries WHERE sink = ? AND state = 'pending'", (sink,)
             ).fetchone()
@@ -169,21 +205,23 @@ class StateStore:
 
     def delivered(self, alert_id: str, sink: str, now: float | None = None) -> None:
         with self._transaction() as db:
-            db.execute(
+            changed = db.execute(
                 "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered = ?, last_error = '' "
-                "WHERE alert_id = ? AND sink = ?",
+                "WHERE alert_id = ? AND sink = ? AND state = 'pending'",
                 (time.time() if now is None else now, alert_id, sink),
-            )
+            ).rowcount
+        self._pending -= changed
 
     def failed(self, alert_id: str, sink: str, error: str, retry_at: float | None) -> None:
         """Record a failed attempt: retry at `retry_at`, or dead-letter when None (kept, never deleted)."""
         with self._transaction() as db:
             if retry_at is None:
-                db.execute(
+                changed = db.execute(
                     "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_error = ? "
-                    "WHERE alert_id = ? AND sink = ?",
+                    "WHERE alert_id = ? AND sink = ? AND state = 'pending'",
                     (error[:2000], alert_id, sink),
-                )
+                ).rowcount
+                self._pending -= changed
             else:
                 db.execute(
                     "UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?, last_error = ? "
@@ -191,15 +229,30 @@ class StateStore:
                     (retry_at, error[:2000], alert_id, sink),
                 )
 
+    def pending(self) -> int:
+        return self._pending
+
+    def prune(self, older_than: float, now: float | None = None) -> int:
+        """Delete deliveries delivered more than `older_than` seconds ago, and alerts left with none; the number
+        of deliveries deleted. Dead letters and pending rows stay. (An alert id pruned can be stored again: keep
+        the retention longer than any log you might replay.)"""
+        cutoff = (time.time() if now is None else now) - older_than
+        with self._transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM deliveries WHERE state = 'delivered' AND delivered < ?", (cutoff,)
+            ).rowcount
+            db.execute("DELETE FROM alerts WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id)")
+        return int(deleted)
+
     def counts(self) -> dict[tuple[str, str], int]:
         """(sink, state) -> number of deliveries."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT sink, state, count(*) FROM deliveries GROUP BY sink, state").fetchall()
         return {(sink, state): count for sink, state, count in rows}
 
     def deliveries(self, state: str | None = None) -> list[dict[str, Any]]:
         query = "SELECT alert_id, sink, state, attempts, last_error FROM deliveries"
-        with self._lock:
+        with self._reading():
             rows = (
                 self._db.execute(query + " WHERE state = ? ORDER BY alert_id", (state,))
                 if state
@@ -210,7 +263,7 @@ class StateStore:
 
     # --- checkpoints --------------------------------------------------------------------------------------------
     def checkpoints(self, container: str) -> dict[str, Checkpoint]:
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT stream, container_id, time, seen FROM checkpoints WHERE container = ?", (container,)
             ).fetchall()
@@ -302,13 +355,13 @@ class StateStore:
 
     def output_size(self, path: str) -> int | None:
         """The committed length of an output file, or None if logpipe never saved progress with it."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute("SELECT size FROM outputs WHERE path = ?", (path,)).fetchone()
         return None if row is None else int(row[0])
 
     def recent_payloads(self, sink: str, limit: int) -> list[dict[str, Any]]:
         """The newest alerts delivered to a sink, oldest first (the Sentry sink rebuilds breadcrumb trails)."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.sink = ? AND "
                 "d.state = 'delivered' ORDER BY a.rowid DESC LIMIT ?",

@@ -31,6 +31,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"compiled modules older than their source: {', '.join(stale)}; run `make install`", returncode=4)
 
 
+SERVICE_DIRS = ("docker", "integration")  # tests that need a real service: a daemon, a receiver, a mount
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/docker and tests/integration is `integration`, so `make test-unit` (-m "not
+    integration") runs without services; a new file there cannot forget the marker."""
+    for item in items:
+        parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
+        if parts and parts[0] in SERVICE_DIRS:
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(autouse=True)
 def _reset_logging() -> Iterator[None]:
     root = logging.getLogger()

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from logpipe.engine.linear import LinearRegex, RegexRefused
 from logpipe.event import LEVEL_RANK, Event, lookup
 
 Values = dict[str, Any]  # per event: extracted fields, `text`, and regex captures, by dotted name
@@ -363,18 +364,11 @@ def _compile_regex(
     field: str, pattern: str, ignore_case: bool, description: str, path: tuple[str | int, ...]
 ) -> Condition:
     try:
-        compiled = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
-    except re.error as error:
-        raise SpecError(path, f"invalid regex: {error.msg} at position {error.pos}") from None
-    risky = catastrophic_construct(pattern)
-    if risky:
-        raise SpecError(
-            path,
-            f"regex is prone to catastrophic backtracking ({risky}); rewrite it without "
-            "a repeated group that itself repeats",
-        )
+        compiled = LinearRegex(pattern, ignore_case)
+    except RegexRefused as refused:
+        raise SpecError(path, str(refused)) from None
     search = compiled.search
-    groups = tuple(compiled.groupindex)
+    named = tuple((name, number - 1) for name, number in compiled.groupindex.items())
 
     def check(value: Any, values: Values) -> bool:
         if value is None:
@@ -382,48 +376,14 @@ def _compile_regex(
         found = search(value if isinstance(value, str) else str(value))
         if found is None:
             return False
-        if groups:
-            values.update({k: _typed(v) for k, v in found.groupdict().items() if v is not None})
+        for name, index in named:
+            captured = found[index]
+            if captured is not None:
+                values[name] = _typed(captured)
         return True
 
     requirement = frozenset({Pattern(pattern, ignore_case)}) if field in TEXT_FIELDS else None
-    return FieldTest(field, check, description, requirement, captures=bool(groups))
-
-
-def catastrophic_construct(pattern: str) -> str | None:
-    """Name a nested unbounded repeat (`(a+)+`, `(\\w+\\s?)*`): the shape behind catastrophic backtracking."""
-    try:
-        from re import _parser  # type: ignore[attr-defined]  # the stdlib's regex parser, stable since 3.11
-    except ImportError:  # pragma: no cover
-        return None
-    unbounded = _parser.MAXREPEAT
-
-    def walk(items: Any, inside_repeat: bool) -> str | None:
-        for op, arg in items:
-            name = str(op)
-            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                _low, high, sub = arg
-                repeats = high is unbounded or high > 1
-                if repeats and inside_repeat and high is unbounded and name != "POSSESSIVE_REPEAT":
-                    return "a repeat inside a repeat"
-                found = walk(sub, inside_repeat or (repeats and name != "POSSESSIVE_REPEAT"))
-                if found:
-                    return found
-            elif name == "SUBPATTERN":
-                found = walk(arg[-1], inside_repeat)
-                if found:
-                    return found
-            elif name == "BRANCH":
-                for branch in arg[1]:
-                    found = walk(branch, inside_repeat)
-                    if found:
-                        return found
-        return None
-
-    try:
-        return walk(_parser.parse(pattern), False)
-    except Exception:
-        return None
+    return FieldTest(field, check, description, requirement, captures=bool(named))
 
 
 def _attribute_need(field: str, values: Sequence[Any]) -> frozenset[Need] | None:

@@ -14,7 +14,6 @@ extract:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from logpipe.engine.conditions import (
@@ -24,9 +23,9 @@ from logpipe.engine.conditions import (
     SpecError,
     Values,
     _typed,
-    catastrophic_construct,
     field_getter,
 )
+from logpipe.engine.linear import LinearRegex, RegexRefused
 from logpipe.engine.schema import ExtractModel
 from logpipe.event import Event
 
@@ -36,7 +35,7 @@ class Extractor:
     id: str
     when: Condition | None
     source: Getter  # reads the field the regex runs on
-    regex: re.Pattern[str] | None
+    regex: LinearRegex | None
     targets: tuple[tuple[int, str], ...]  # (index in match.groups(), field it fills) per named group
     copies: tuple[tuple[str, str], ...]
     requirement: frozenset[Need] | None  # for the prefilter: when it can run at all
@@ -46,14 +45,13 @@ class Extractor:
             return
         if self.regex is not None:
             text = self.source(event, values)
-            found = self.regex.search(text) if isinstance(text, str) else None
-            if found is not None:
-                groups = found.groups()
+            groups = self.regex.search(text) if isinstance(text, str) else None
+            if groups is not None:
                 for index, target in self.targets:
-                    value = groups[index]
-                    if value is not None:
+                    captured = groups[index]  # its own name: compiled, `value` below holds any type
+                    if captured is not None:
                         # a number only if it starts with a digit: no slice and method call per capture
-                        values[target] = _typed(value) if value and value[0] in _DIGITS else value
+                        values[target] = _typed(captured) if captured and captured[0] in _DIGITS else captured
         for target, source in self.copies:
             value = values.get(source)
             if value is None:
@@ -66,14 +64,11 @@ def compile_extractor(model: ExtractModel, when: Condition | None) -> Extractor:
     regex = None
     if model.regex is not None:
         try:
-            regex = re.compile(model.regex)
-        except re.error as error:
-            raise SpecError(("regex",), f"invalid regex: {error.msg} at position {error.pos}") from None
+            regex = LinearRegex(model.regex)
+        except RegexRefused as refused:
+            raise SpecError(("regex",), str(refused)) from None
         if not regex.groupindex:
             raise SpecError(("regex",), "the regex names no group (?P<name>...), so it would extract nothing")
-        risky = catastrophic_construct(model.regex)
-        if risky:
-            raise SpecError(("regex",), f"regex is prone to catastrophic backtracking ({risky})")
     if regex is None and not model.copy_fields:
         raise SpecError((), "an extractor needs `regex` or `copy`")
     prefix = f"{model.prefix}." if model.prefix else ""

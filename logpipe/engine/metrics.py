@@ -28,9 +28,9 @@ from logpipe.engine.conditions import (
     Getter,
     SpecError,
     Values,
-    catastrophic_construct,
     field_getter,
 )
+from logpipe.engine.linear import backtracking_construct
 from logpipe.engine.metricschema import LabelModel, MetricModel
 from logpipe.engine.routes import RouteNormaliser
 from logpipe.event import Event
@@ -309,7 +309,7 @@ def _compile(regex: str, path: tuple[str | int, ...]) -> re.Pattern[str]:
         pattern = re.compile(regex)
     except re.error as error:
         raise SpecError(path, f"invalid regex: {error.msg} at position {error.pos}") from None
-    risky = catastrophic_construct(regex)
+    risky = backtracking_construct(regex)
     if risky:
-        raise SpecError(path, f"regex is prone to catastrophic backtracking ({risky})")
+        raise SpecError(path, f"regex uses {risky}, which needs a backtracking engine")
     return pattern

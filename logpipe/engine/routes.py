@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from logpipe.engine.conditions import SpecError, catastrophic_construct
+from logpipe.engine.conditions import SpecError
+from logpipe.engine.linear import backtracking_construct
 
 CACHE_SIZE = 4096  # paths, and segments, remembered: most traffic repeats a few routes; ids are new each time
 
@@ -22,9 +23,9 @@ class RouteNormaliser:
                 pattern = re.compile(regex)
             except re.error as error:
                 raise SpecError((placeholder,), f"invalid regex: {error.msg} at position {error.pos}") from None
-            risky = catastrophic_construct(regex)
+            risky = backtracking_construct(regex)
             if risky:
-                raise SpecError((placeholder,), f"regex is prone to catastrophic backtracking ({risky})")
+                raise SpecError((placeholder,), f"regex uses {risky}, which needs a backtracking engine")
             self._rules.append((pattern.fullmatch, placeholder))  # a whole segment, never part of one
         self._paths: dict[str, str] = {}
         # segment -> its placeholder, or "" to keep it: `api`, `v1`, `clips` are looked up, not matched, each time

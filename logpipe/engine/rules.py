@@ -151,7 +151,11 @@ def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
 def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     """Load and compile every rule file under `paths` (default: the shipped pack); raise RuleLoadError listing
     every problem found."""
-    files = rule_files(paths if paths is not None else [default_rules_dir()])
+    paths = list(paths) if paths is not None else None
+    try:
+        files = rule_files(paths if paths is not None else [default_rules_dir()])
+    except RuleError as error:
+        raise RuleLoadError([error]) from None
     errors: list[RuleError] = []
     rules: list[LoadedRule] = []
     # user templates: a templates/ folder beside the rule files, searched before logpipe's own
@@ -204,6 +208,9 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
             except SpecError as error:
                 errors.append(_located(error, file, document, path))
     errors.extend(_unknown_inhibitions(rules))
+    if not rules and not metrics and not errors:
+        where = ", ".join(str(path) for path in (paths or [default_rules_dir()]))
+        errors.append(RuleError(Location(where), "no rules or metrics found (a rule set with none would do nothing)"))
     if errors:
         raise RuleLoadError(errors)
     return RuleSet(rules, extractors, metrics)

@@ -80,7 +80,7 @@ class BucketValues:
             slot = self.buckets[index] = _ValueBucket(sketch=DDSketch(0.01) if self.quantiles else None)
         slot.count += 1
         if slot.sketch is not None:  # a percentile needs only the sketch
-            if value > 0:
+            if math.isfinite(value):  # zeros and negatives count too (DDSketch keeps them in their own stores)
                 pending = slot.pending
                 pending[value] = pending.get(value, 0) + 1
                 if len(pending) > PENDING_LIMIT:

@@ -22,8 +22,52 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
+#: how many nodes the aliases of one file may add when expanded: a real file's aliases add a few hundred, while a
+#: "billion laughs" file of a few hundred bytes expands to billions (and gigabytes once anything walks it)
+ALIAS_BUDGET = 100_000
+
+
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """Composes with a budget on what aliases expand to, checked as each alias is read (its anchor is complete)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._alias_budget = ALIAS_BUDGET
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            anchored = self.anchors.get(event.anchor)
+            if anchored is not None:
+                self._alias_budget -= _expanded_size(anchored, self._sizes)
+                if self._alias_budget < 0:
+                    raise yaml.composer.ComposerError(
+                        None,
+                        None,
+                        f"aliases expand to more than {ALIAS_BUDGET} values (an alias bomb?); "
+                        "write the values out or use fewer nested aliases",
+                        event.start_mark,
+                    )
+        return super().compose_node(parent, index)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes `node` stands for once every alias inside it is expanded (capped past the budget)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = 1  # a node that contains itself (a recursive anchor) counts once
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_size(child, sizes)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            total += _expanded_size(key, sizes) + _expanded_size(value, sizes)
+    total = min(total, ALIAS_BUDGET + 1)
+    sizes[id(node)] = total
+    return total
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -60,6 +104,8 @@ def load_yaml(path: Path) -> Any:
         raise RuleError(Location(str(path)), f"cannot read: {error}") from None
     try:
         return yaml.load(text, Loader=_LineLoader)
+    except RecursionError:
+        raise RuleError(Location(str(path)), "invalid YAML: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

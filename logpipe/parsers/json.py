@@ -17,7 +17,25 @@ class JsonParser:
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
-            return None
+            # a raw control character (a NUL a program wrote into a string) makes the record invalid JSON, and
+            # its level would be lost with it: read it again with those characters escaped
+            escaped = _escape_controls(line)
+            if escaped is line:
+                return None
+            try:
+                record = orjson.loads(escaped)
+            except orjson.JSONDecodeError:
+                return None
         if type(record) is not dict:
             return None
         return event_from_record(record, self.name, line, origin, docker_time, arrival)
+
+
+_CONTROLS = {chr(code): f"\\u{code:04x}" for code in range(0x20) if chr(code) not in "\t"}
+
+
+def _escape_controls(line: str) -> str:
+    """`line` with raw control characters (but tab) as JSON escapes; `line` itself when it has none."""
+    if not any(character in line for character in _CONTROLS):
+        return line
+    return "".join(_CONTROLS.get(character, character) for character in line)

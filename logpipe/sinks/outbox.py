@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import structlog
 
 from logpipe.alert import Alert, alert_id
+from logpipe.errors import StateError
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.sinks.base import DeliveryError, Sink
@@ -193,7 +194,12 @@ class Dispatcher:
         wake = self._wake[name]
         while not self._stopping.is_set():
             wake.clear()
-            self.deliver_due(name)
+            try:
+                self.deliver_due(name)
+            except StateError as error:  # the disk is full, or the file went read-only: the rows stay pending
+                log.error("state store unwritable, deliveries paused", sink=name, error=str(error))
+                wake.wait(5.0)
+                continue
             upcoming = max(self.store.next_due(name) or 0.0, self._paused_until.get(name, 0.0)) or None
             wait = 1.0 if upcoming is None else min(1.0, max(0.0, upcoming - time.time()))
             wake.wait(wait)

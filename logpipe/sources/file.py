@@ -6,6 +6,11 @@
   stream and marks 16 KiB partial chunks by the missing trailing newline.
 
 The shape is sniffed once, from the first line, so plain files pay nothing per line.
+
+Lines are read in 64 KiB blocks and never held whole past `max_line_bytes`: a longer line keeps its first
+`max_line_bytes + 1` bytes (the assembler cuts it to the limit and flags it `truncated`) and the rest is skipped
+as it is read, so `logpipe parse /dev/zero` runs in constant memory. A lone CR (old Mac line endings, or a
+progress bar's redraw) ends a line too, so records behind one are not hidden inside their neighbour.
 """
 
 from __future__ import annotations
@@ -22,11 +27,21 @@ from logpipe.times import parse_iso8601
 
 _DOCKER_PREFIX = re.compile(rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) ")
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_BLOCK = 64 * 1024
+DEFAULT_MAX_LINE_BYTES = 1024 * 1024  # the assembler's default limit (parsers.Limits)
+
 ProgressCallback = Callable[[int], None]  # called with the bytes read so far, every few thousand lines
 
 
-def read_lines(stream: BinaryIO, origin: Origin, progress: ProgressCallback | None = None) -> Iterator[RawLine]:
-    lines: Iterable[bytes] = stream if progress is None else _with_progress(stream, progress)
+def read_lines(
+    stream: BinaryIO,
+    origin: Origin,
+    progress: ProgressCallback | None = None,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> Iterator[RawLine]:
+    bounded = bounded_lines(stream, max_line_bytes)
+    lines: Iterable[bytes] = bounded if progress is None else _with_progress(bounded, progress)
     iterator = iter(lines)
     first = next(iterator, None)
     if first is None:
@@ -77,7 +92,45 @@ def _json_file_lines(lines: Iterable[bytes], origin: Origin) -> Iterator[RawLine
         yield RawLine(data, stream_origin, parse_iso8601(stamp) if stamp else None, partial)
 
 
-def _with_progress(stream: BinaryIO, progress: ProgressCallback) -> Iterator[bytes]:
+def bounded_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[bytes]:
+    """The stream's lines, each with its newline (the last may have none), a line longer than `max_line_bytes`
+    cut to `max_line_bytes + 1` bytes without newline; memory stays within a block and one cut line."""
+    read: Callable[[int], bytes] = getattr(stream, "read1", stream.read)  # read1: what a pipe has, without waiting
+    keep = max_line_bytes + 1
+    head: list[bytes] = []  # the start of the current line, from earlier blocks
+    head_size = 0
+    while True:
+        block = read(_BLOCK)
+        if not block:
+            break
+        if b"\r" in block:
+            if block.endswith(b"\r"):  # a CR at the block's end: is it a CRLF? one more byte says
+                block += read(1)
+            block = _LONE_CR.sub(b"\n", block)
+        start = 0
+        while True:
+            end = block.find(b"\n", start)
+            if end < 0:
+                rest = block[start:]
+                if head_size < keep and rest:
+                    head.append(rest[: keep - head_size])
+                    head_size += len(head[-1])
+                elif rest:
+                    head_size = keep  # past the limit: the rest of the line is skipped
+                break
+            if head:
+                line = b"".join(head) + block[start : end + 1]
+                head.clear()
+                head_size = 0
+            else:
+                line = block[start : end + 1]
+            yield line if len(line) <= keep else line[:keep]
+            start = end + 1
+    if head:
+        yield b"".join(head)
+
+
+def _with_progress(stream: Iterable[bytes], progress: ProgressCallback) -> Iterator[bytes]:
     done = 0
     for count, line in enumerate(stream, 1):
         done += len(line)

@@ -86,6 +86,9 @@ class ChunkedDecoder:
                 try:
                     size = int(size_text, 16)
                 except ValueError:
+                    size = -1
+                if size < 0 or not size_text.isalnum():  # int() also takes "-5", "+5" and "1_0": a negative size
+                    # walked the decoder backwards, over the same bytes again and again (found by bench/fuzz.py)
                     raise ConnectionError(f"malformed chunked HTTP body: chunk size {size_text[:20]!r}") from None
                 position = line_end + 2
                 if size == 0:

@@ -14,6 +14,8 @@ if ! docker info >/dev/null 2>&1; then
     log "starting dockerd (log: /tmp/logpipe-dockerd.log)"
     nohup setsid dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
         >/tmp/logpipe-dockerd.log 2>&1 < /dev/null &
+    # the tests may stop and restart a daemon only if this script started it: they compare this pid
+    echo $! > /tmp/logpipe-dockerd.pid
     for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
     docker info >/dev/null 2>&1 || { tail -20 /tmp/logpipe-dockerd.log >&2; log "dockerd did not come up"; exit 1; }
 fi

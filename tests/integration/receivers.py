@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -85,8 +87,11 @@ class HttpReceiver:
             self._server = None
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[Request]:
+        """The requests once at least `count` arrived; fails the test after `timeout` seconds."""
         deadline = time.time() + timeout
-        while len(self.requests) < count and time.time() < deadline:
+        while len(self.requests) < count:
+            if time.time() > deadline:
+                pytest.fail(f"{len(self.requests)} requests after {timeout} s, expected {count}")
             time.sleep(0.02)
         return self.requests
 
@@ -114,8 +119,11 @@ class SmtpReceiver:
         return f"mailto://127.0.0.1:{self.port}?from={sender}&to={urllib.parse.quote(to)}&smtp=127.0.0.1"
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+        """The messages once at least `count` arrived; fails the test after `timeout` seconds."""
         deadline = time.time() + timeout
-        while len(self.messages) < count and time.time() < deadline:
+        while len(self.messages) < count:
+            if time.time() > deadline:
+                pytest.fail(f"{len(self.messages)} emails after {timeout} s, expected {count}")
             time.sleep(0.05)
         return self.messages
 

@@ -9,7 +9,10 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from logpipe.alert import Alert
 from logpipe.incidents.notification import Notification
@@ -45,9 +48,12 @@ def dispatcher(tmp_path: Path, url: str, policy: RetryPolicy = FAST, max_pending
     return Dispatcher(store, {"ops": sink}, lambda _: ["ops"], Redactor(), policy)
 
 
-def wait_until(condition: object, timeout: float = 15.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait for `condition`; fails the test after `timeout` seconds."""
     deadline = time.time() + timeout
-    while not condition() and time.time() < deadline:  # type: ignore[operator]
+    while not condition():
+        if time.time() > deadline:
+            pytest.fail(f"condition not met after {timeout} s")
         time.sleep(0.02)
 
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from logpipe.cli import main
@@ -65,3 +67,20 @@ def test_real_subprocess_parses_a_bundled_example() -> None:
     assert len(events) == len(in_process) > 300
     assert events == [orjson.loads(line) for line in in_process]
     assert completed.stderr == b""
+
+
+def test_alert_ids_do_not_depend_on_how_the_path_is_spelled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes((EXAMPLES / "clipforge-api-text.log").read_bytes())
+    monkeypatch.chdir(tmp_path)
+
+    def ids(*arguments: str, stdin: bytes | None = None) -> list[str]:
+        result = CliRunner().invoke(main, ["replay", "--format", "jsonl", *arguments], input=stdin)
+        assert result.exit_code == 0, result.output
+        return [orjson.loads(line)["id"] for line in result.stdout.splitlines() if line.startswith("{")]
+
+    expected = ids("app.log")
+    assert expected
+    assert ids("./app.log") == expected
+    assert ids(str(log)) == expected
+    assert ids("--source-name", str(log), "-", stdin=log.read_bytes()) == expected

@@ -107,6 +107,17 @@ def test_json_lines_are_never_joined_even_when_indented_lines_follow() -> None:
     assert [e.message for e in events] == ["a", "    at something (x.js:1:1)", "b"]
 
 
+def test_a_raw_nul_inside_a_json_string_does_not_hide_the_records_level() -> None:
+    event = parse_one('{"level":"error","msg":"credit deduction failed\x00 for usr_1","userId":"usr_1"}')
+    assert (event.parser, event.level, event.message) == ("json", "error", "credit deduction failed\x00 for usr_1")
+    assert event.fields == {"userId": "usr_1"}
+
+
+def test_raw_control_characters_in_a_json_record_are_read_as_their_escapes() -> None:
+    event = parse_one('{"level":50,"msg":"a\x01b\x1fc"}')
+    assert (event.level, event.message) == ("error", "a\x01b\x1fc")
+
+
 def test_a_parser_that_raises_loses_no_line() -> None:
     from logpipe.event import Origin
     from logpipe.parsers.detect import Detector

@@ -53,6 +53,13 @@ def test_a_malformed_chunk_size_is_a_connection_error_not_a_crash() -> None:
         ChunkedDecoder().feed(b"zz\r\nhello\r\n")
 
 
+@pytest.mark.parametrize("size", [b"-5", b"-ffffffff", b"+5", b"1_0"])
+def test_a_chunk_size_int_would_take_but_http_does_not_is_refused(size: bytes) -> None:
+    # a negative size walked the decoder backwards over the same bytes for as long as its magnitude (bench/fuzz.py)
+    with pytest.raises(ConnectionError, match="malformed chunked HTTP body: chunk size"):
+        ChunkedDecoder().feed(size + b"\r\nabc\r\n0\r\n\r\n")
+
+
 def test_identical_lines_at_one_nanosecond_are_kept_unless_the_log_rotates() -> None:
     """Docker 20.10 re-sends the last line before a json-file rotation: only a rotating log can repeat a line; a
     program printing the same line twice in a burst keeps both."""
