@@ -128,6 +128,8 @@ class Follower:
         self._last_time: dict[str, int] = {}
         self._reconnects: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
+        # read at each scrape: how long since the checkpoints were saved (a stuck follower's grows)
+        self.telemetry.checkpoint_age.set_function(lambda: time.monotonic() - self._saved_at)
         self._reader_options = (initial_since, host, direct)
         self.readers = [self._new_reader(name) for name in self.names]
         self.watcher = EventWatcher(
@@ -410,7 +412,6 @@ class Follower:
         now = time.time_ns()
         for name, last in self._last_time.items():
             telemetry.read_lag.labels(name).set(max(0.0, (now - last) / 1e9))
-        telemetry.checkpoint_age.set(0.0)
         telemetry.queue_depth.set(self.queue.qsize())
         for reader in self.readers:
             for reason, count in list(reader.reconnects.items()):

@@ -58,19 +58,3 @@ def test_a_chunk_size_int_would_take_but_http_does_not_is_refused(size: bytes) -
     # a negative size walked the decoder backwards over the same bytes for as long as its magnitude (bench/fuzz.py)
     with pytest.raises(ConnectionError, match="malformed chunked HTTP body: chunk size"):
         ChunkedDecoder().feed(size + b"\r\nabc\r\n0\r\n\r\n")
-
-
-def test_identical_lines_at_one_nanosecond_are_kept_unless_the_log_rotates() -> None:
-    """Docker 20.10 re-sends the last line before a json-file rotation: only a rotating log can repeat a line; a
-    program printing the same line twice in a burst keeps both."""
-    from logpipe.sources.docker import _api_lines, _log_rotates
-
-    same = b"2026-11-27T10:00:00.123456789Z GET /health 200 1ms"
-    lines = [(1, same, False), (1, same, False), (1, b"2026-11-27T10:00:00.2Z next", False)]
-    kept = [text for _, _, text, _ in _api_lines(lines, "api", rotates=False)]
-    assert kept == [b"GET /health 200 1ms", b"GET /health 200 1ms", b"next"]
-    deduped = [text for _, _, text, _ in _api_lines(lines, "api", rotates=True)]
-    assert deduped == [b"GET /health 200 1ms", b"next"]
-    rotating = {"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"max-size": "10m"}}}}
-    plain = {"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}}}
-    assert (_log_rotates(rotating), _log_rotates(plain), _log_rotates({})) == (True, False, False)
