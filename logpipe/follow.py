@@ -55,6 +55,7 @@ QUEUE_SIZE = 8  # batches (up to 2,048 lines each) between readers and engine; a
 # which bounds memory and keeps a reader that is never short of data from taking the GIL from the engine
 LATENESS = 2_000_000_000  # the idle watermark trails the clock, so late lines still land in open windows
 SAVE_EVERY = 0.5
+STARTUP_GRACE = 30.0  # seconds: with nothing read yet, how long before the clock may move time anyway (silence)
 SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logpipe silence add` elsewhere)
 
 
@@ -99,7 +100,8 @@ class Follower:
         self.book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
         self.reload_rules = reload_rules  # SIGHUP: the new rule set, or None when it has errors (logged)
         self._reload_asked = threading.Event()
-        self._last_arrival = time.monotonic()
+        self._last_arrival = self._started = time.monotonic()
+        self._arrived = False  # any log line handed over yet
         self._silences_at = 0.0
         self.silenced = 0
         self.deliver, self.dispatcher, self.until_exit, self.events_out = deliver, dispatcher, until_exit, events_out
@@ -215,7 +217,7 @@ class Follower:
                 except queue.Empty:
                     kind = ""
                 if kind == "lines":
-                    self._last_arrival = time.monotonic()
+                    self._last_arrival, self._arrived = time.monotonic(), True
                     for raw, warm in payload:
                         self._line(name, raw, warm)
                 elif kind == "events":
@@ -339,7 +341,7 @@ class Follower:
         self._events(flushed)
         if flushed:
             self._mark_all_safe()
-        if time.monotonic() - self._last_arrival >= LATENESS / 1e9:  # caught up and idle: the clock may move time
+        if self._caught_up_and_idle():  # only then may the clock move time
             alerts = self.engine.advance(time.time_ns() - LATENESS)
             if alerts:
                 self._observe(alerts)
@@ -352,6 +354,14 @@ class Follower:
         # alerts are committed here, every 0.1 s, and before each checkpoint save: one fsync per tick, not per
         # read (at 1,000 lines/s a reader hands over many small batches, and an fsync each made the latency)
         self._commit_alerts()
+
+    def _caught_up_and_idle(self) -> bool:
+        """No line for LATENESS, and the readers past their start: a reader slow to start (the Engine API under
+        load) has not delivered its backlog yet, and time must not run ahead of it."""
+        now = time.monotonic()
+        if now - self._last_arrival < LATENESS / 1e9:
+            return False
+        return self._arrived or now - self._started >= STARTUP_GRACE
 
     def _mark_all_safe(self) -> None:
         for key, position in self._read.items():
