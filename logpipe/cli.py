@@ -28,6 +28,7 @@ from logpipe.sources.file import ProgressCallback, read_lines
 
 if TYPE_CHECKING:
     from logpipe.liveview import LiveView
+    from logpipe.sources.monitors import Monitors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -245,6 +246,7 @@ def follow(
         raise click.BadParameter(str(error), param_hint="--since") from None
     if view is None:
         view = sys.stdout.isatty() and output_format != "jsonl"
+    monitors = _monitors_or_fail(config, config_path)
     with contextlib.ExitStack() as stack:
         live = None
         if view:
@@ -268,6 +270,7 @@ def follow(
             metrics_address,
             live,
             direct=read_mode == "auto",
+            monitors=monitors,
         )
     click.echo(counters, err=True)  # after the view is gone
 
@@ -285,6 +288,7 @@ def _follow(
     metrics_address: str | None,
     live: LiveView | None,
     direct: bool,
+    monitors: Monitors | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
     import docker
@@ -303,7 +307,7 @@ def _follow(
                 f"cannot serve on {metrics_address}: {error}", param_hint="--metrics-address"
             ) from None
         click.echo(f"metrics and health on http://{host or '127.0.0.1'}:{bound}/metrics", err=True)
-    client = docker.from_env(timeout=30)
+    client = docker.from_env(timeout=30) if monitors is None else monitors.client
     dispatcher = build_dispatcher(
         config, Redactor(), rule_dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
     )
@@ -325,10 +329,12 @@ def _follow(
         until_exit,
         events_out,
         telemetry=telemetry,
-        view=live.show if live is not None else None,
+        view=None if live is None else live.show if monitors is None else monitors.view(live.show),
         direct=direct,
         labels=labels,
     )
+    if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
+        monitors.start(follower.queue, follower.stopping, follower.names, telemetry)
     settle_heap()
     try:
         counters = follower.run()
@@ -339,6 +345,19 @@ def _follow(
         store.close()
         telemetry.close()
     return dump_counters(counters).decode()
+
+
+def _monitors_or_fail(config: Config, config_path: Path | None) -> Monitors:
+    """The probe and resource sources of the config; a probe host that is neither resolvable nor a container's
+    name stops the start with the config's file:line."""
+    import docker
+
+    from logpipe.sources.monitors import Monitors
+
+    try:
+        return Monitors(config, docker.from_env(timeout=30), config_path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:
@@ -411,7 +430,8 @@ def _file_size(source: BinaryIO) -> int:
         return 0
 
 
-from logpipe import notifycli, rulescli  # noqa: E402  (register `logpipe rules|notify|render|outbox`)
+from logpipe import notifycli, probecli, rulescli  # noqa: E402  (register `logpipe rules|notify|render|outbox|probe`)
 
 rulescli.register(main)
 notifycli.register(main)
+probecli.register(main)

@@ -15,6 +15,7 @@
       warning: [sentry, oncall-slack]
       info: [sentry]
     outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m}
+    probes: [...]                         # health checks; resources: container stats, disk (probeconfig.py)
 
 `${VAR}` and `${VAR:-default}` are replaced from the environment in every string.
 """
@@ -32,6 +33,7 @@ from logpipe.engine.durations import parse_duration
 from logpipe.engine.schema import Duration
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
 from logpipe.errors import ConfigError, Location, RuleError
+from logpipe.sources.probeconfig import Probes, ResourcesConfig
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
@@ -67,6 +69,8 @@ class Config(_Strict):
     channels: dict[str, ChannelConfig] = {}
     routes: dict[Literal["info", "warning", "critical"], list[str]] = {}
     outbox: OutboxConfig = OutboxConfig()
+    probes: Probes = []  # HTTP health checks (sources/probeconfig.py)
+    resources: ResourcesConfig = ResourcesConfig()  # container stats and disk usage
 
     def sentry_dsn(self) -> str | None:
         return self.sentry.dsn or os.environ.get("SENTRY_DSN") or None

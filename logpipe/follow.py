@@ -174,6 +174,8 @@ class Follower:
                     ended.add(name)
                 elif kind == "discovered":
                     self._follow_discovered(name)
+                elif kind == "readings":  # probe, stats and disk events (sources/monitors.py)
+                    self._events(payload)
                 now = time.monotonic()
                 if now - last_idle >= 0.1:
                     self._idle()
@@ -286,6 +288,8 @@ class Follower:
                     self._line(name, raw, warm)
             elif kind == "events":
                 self._docker_events(payload)
+            elif kind == "readings":
+                self._events(payload)
 
     def _docker_events(self, items: Sequence[tuple[Event, bool, tuple[int, int]]]) -> None:
         for event, warm, (time_ns, seen) in items:
