@@ -47,8 +47,8 @@ class Monitors:
         for probe, resolve in zip(self.config.probes, self.resolvers, strict=True):
             self.threads.append(ProbeRunner(probe, hand_over, stopping, resolve))
         resources = self.config.resources
-        disk_paths = list(resources.disk_paths)
-        if not disk_paths:
+        disk_paths = list(resources.disk_paths) if resources.disk else []
+        if resources.disk and not disk_paths:
             root = docker_root(self.client)
             disk_paths = [root] if root else []
         names_watched: Sequence[str] = names if resources.containers else ()

@@ -12,6 +12,7 @@
     resources:
       interval: 15s                             # container stats and disk usage readings (default 15s)
       containers: true                          # stats of every followed container
+      disk: true                                # usage of the disk_paths' file systems
       disk_paths: [/var/lib/docker, /srv/clipforge/uploads]   # default: Docker's data root
 
 Validation errors name file, line and field through config.load_config, like every other section.
@@ -83,6 +84,7 @@ class ProbeConfig(_Strict):
 class ResourcesConfig(_Strict):
     interval: Duration = parse_duration("15s")
     containers: bool = True
+    disk: bool = True
     disk_paths: list[str] = Field([], description="host paths whose file system usage is read (default: Docker's)")
 
 
