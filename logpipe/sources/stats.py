@@ -137,8 +137,7 @@ class ResourceReader(threading.Thread):
         super().__init__(name="resources", daemon=True)
         self.client, self.names, self.disk_paths = client, names, list(disk_paths)
         self.interval, self.out, self.stopping = interval, out, stopping
-        self._previous_cpu: dict[str, dict[str, Any]] = {}  # per container id: the last reading's cpu_stats
-        self.problem: str | None = None
+        self._previous_cpu: dict[str, dict[str, Any]] = {}  # per short container id: the last cpu_stats
 
     def run(self) -> None:
         due = time.monotonic()
@@ -148,12 +147,16 @@ class ResourceReader(threading.Thread):
             self.stopping.wait(max(0.0, due - time.monotonic()))
 
     def read_once(self) -> None:
+        read: set[str] = set()
         for name in list(self.names):  # the follower may add names (--label) meanwhile
             if self.stopping.is_set():
                 return
             event = self.container_stats(name)
             if event is not None:
                 self.out(event)
+                read.add(event.origin.container_id)
+        for container_id in set(self._previous_cpu) - read:  # gone or stopped: a later start counts afresh
+            del self._previous_cpu[container_id]
         for path in self.disk_paths:
             self.out(disk_event(path, time.time_ns()))
 
@@ -167,15 +170,26 @@ class ResourceReader(threading.Thread):
             raw: dict[str, Any] = self.client.api.stats(info["Id"], stream=False, one_shot=True)
         except docker.errors.NotFound:
             return None  # went away between the look-up and the reading
-        except (docker.errors.DockerException, OSError) as error:
+        except (docker.errors.DockerException, OSError, ValueError) as error:
+            # a container removed during the reading answers an empty body (ValueError: no JSON): gone is quiet
+            if self._gone(name):
+                return None
             return stats_event(name, "", time.time_ns(), {"container": name, "error": str(error)})
-        self.problem = None
         return stats_event(name, info["Id"], time.time_ns(), self.figures(name, info, raw))
+
+    def _gone(self, name: str) -> bool:
+        import docker.errors
+
+        try:
+            info = find_container(self.client, name)
+        except (docker.errors.DockerException, OSError):
+            return False  # the daemon is the problem: say so
+        return info is None or not info["State"].get("Running")
 
     def figures(self, name: str, info: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         cpu_stats = raw.get("cpu_stats") or {}
-        container_id = info["Id"]
-        fields: dict[str, Any] = {"container": name, "id": container_id[:12]}
+        container_id = info["Id"][:12]
+        fields: dict[str, Any] = {"container": name, "id": container_id}
         fields["memory"] = memory_figures(raw.get("memory_stats") or {})
         before = raw.get("precpu_stats") or {}
         if not (before.get("system_cpu_usage")):  # a one-shot reading: compare with our own previous one

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
+IN_CI = os.environ.get("CI") == "true"
 
 
 @pytest.fixture(autouse=True)
@@ -73,18 +74,40 @@ class Follower:
     def alerts(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.alerts_path.read_text().splitlines() if line.strip()]
 
-    def wait_for(self, rule: str, status: str, timeout: float = 40, **group: str) -> dict[str, Any]:
-        """The first alert of `rule` with `status` (and the group values given); fails after `timeout` s."""
+    def wait_for(
+        self, rule: str, status: str, timeout: float = 40, severity: str | None = None, **group: str
+    ) -> dict[str, Any]:
+        """The first alert of `rule` with `status` (and the severity and group values given); fails after
+        `timeout` s."""
         deadline = time.monotonic() + timeout
         while True:
             for alert in self.alerts():
-                if alert["rule"] == rule and alert["status"] == status and group.items() <= alert["group"].items():
+                if (
+                    alert["rule"] == rule
+                    and alert["status"] == status
+                    and severity in (None, alert["severity"])
+                    and group.items() <= alert["group"].items()
+                ):
                     return alert
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             assert time.monotonic() < deadline, f"no {status} {rule} {group} within {timeout} s; alerts: " + json.dumps(
                 [(a["rule"], a["status"], a["severity"], a["group"]) for a in self.alerts()]
             )
             time.sleep(0.1)
+
+    def wait_for_gauge(self, name: str, timeout: float = 30, **labels: str) -> float:
+        """The gauge's value once /metrics has it (the first reading is in)."""
+        deadline = time.monotonic() + timeout
+        while (value := self.gauge(name, **labels)) is None:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, self.log.read_text()[-3000:]
+            time.sleep(0.2)
+        return value
+
+    def events(self, logger: str) -> list[dict[str, Any]]:
+        """The events of one logger that --events-out holds (written at each checkpoint save)."""
+        lines = self.events_path.read_text().splitlines() if self.events_path.exists() else []
+        return [event for line in lines if (event := json.loads(line)).get("logger") == logger]
 
     def metrics(self) -> str:
         with urllib.request.urlopen(self.metrics_url, timeout=5) as response:
