@@ -6,6 +6,7 @@ of a container followed meanwhile is read at its pace, every line once."""
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,13 +40,13 @@ probes:
 """
 
 
-def lag_while(logpipe: Follower, container: str, seconds: float) -> float:
-    """The largest read lag /metrics showed for the container over the next `seconds`."""
-    worst, deadline = 0.0, time.monotonic() + seconds
+def lags_while(logpipe: Follower, container: str, seconds: float) -> list[float]:
+    """The read lag /metrics showed for the container, every quarter second over the next `seconds`, sorted."""
+    samples, deadline = [], time.monotonic() + seconds
     while time.monotonic() < deadline:
-        worst = max(worst, logpipe.gauge("logpipe_read_lag_seconds", container=container) or 0.0)
+        samples.append(logpipe.gauge("logpipe_read_lag_seconds", container=container) or 0.0)
         time.sleep(0.25)
-    return worst
+    return sorted(samples)
 
 
 def test_probe_incidents_open_and_resolve_while_log_following_keeps_its_pace(
@@ -61,7 +62,7 @@ def test_probe_incidents_open_and_resolve_while_log_following_keeps_its_pace(
         while logpipe.gauge("logpipe_probe_up", probe="db") != 1.0:
             assert time.monotonic() < deadline, logpipe.log.read_text()[-2000:]
             time.sleep(0.2)
-        time.sleep(5)
+        healthy_lags = lags_while(logpipe, box.name, 5)
         assert logpipe.alerts() == []
         assert logpipe.gauge("logpipe_probe_component_up", probe="api", component="database") == 1.0
 
@@ -78,14 +79,14 @@ def test_probe_incidents_open_and_resolve_while_log_following_keeps_its_pace(
         assert failing["value"] >= 3
         assert failing["event"]["fields"]["probe"]["error"] == "timeout"
         assert logpipe.gauge("logpipe_probe_up", probe="api") == 0.0
-        hung_lag = lag_while(logpipe, box.name, 2)
+        hung_lags = lags_while(logpipe, box.name, 3)
 
         # it answers again, slowly: the failure resolves, the slowness fires
         state.delay = 1.15
         logpipe.wait_for("api-health-probe-failing", "resolved", **{"probe.name": "api"})
         slow = logpipe.wait_for("health-check-slow", "firing", **{"probe.name": "api"})
         assert slow["value"] > 1000
-        slow_lag = lag_while(logpipe, box.name, 2)
+        slow_lags = lags_while(logpipe, box.name, 3)
 
         # it recovers, restarted (its uptime went back to a few seconds)
         state.delay, state.uptime = 0.0, 5.0
@@ -97,8 +98,12 @@ def test_probe_incidents_open_and_resolve_while_log_following_keeps_its_pace(
     assert ("redis-down-probe", "firing") not in fired
     assert ("storage-down-probe", "firing") not in fired
     # log following kept its pace while the probes hung and crawled: under a second behind, no line lost or repeated
-    assert hung_lag < 1.5
-    assert slow_lag < 1.5
+    # (the follower's loop refreshes the gauge every half second: a loop held up by a check would report lags up
+    # to the probes' 1.4 s timeout after each hold); the median, as a loaded shared machine can stall anything once
+    lags = {"healthy": healthy_lags, "hung": hung_lags, "slow": slow_lags}
+    print({phase: (statistics.median(values), max(values)) for phase, values in lags.items()})  # shown with -rP
+    assert statistics.median(hung_lags) < 1.0, lags
+    assert statistics.median(slow_lags) < 1.0, lags
     events = [json.loads(line) for line in logpipe.events_path.read_text().splitlines()]
     numbers = [int(e["message"].split()[1]) for e in events if e["origin"]["source"] == "docker"]
     assert len(numbers) > 500

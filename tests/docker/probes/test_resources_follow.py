@@ -1,5 +1,5 @@
 """Container memory and CPU, and disk usage, inside `logpipe follow` against the real daemon: a 64 MiB container
-filling its memory past 80 % then 90 %, a CPU burner held to half a CPU, a 1 MiB tmpfs filled past 90 %. Each of
+filling its memory past 80 % then 90 %, a CPU burner held to a fifth of a CPU, a 1 MiB tmpfs filled past 90 %. Each of
 the pack's resource rules (windows shortened to seconds) stays quiet under normal load, fires under the load, and
 resolves when it stops."""
 
@@ -75,13 +75,14 @@ def test_memory_past_80_then_90_percent_of_its_limit_fires_warning_then_critical
     ]
 
 
-def test_a_cpu_burner_held_to_half_a_cpu_fires_cpu_high_and_resolves_when_it_stops(
+def test_a_cpu_burner_held_to_a_fifth_of_a_cpu_fires_cpu_high_and_resolves_when_it_stops(
     tmp_path: Path, container: Callable[..., Any], follower: Callable[..., Follower]
 ) -> None:
     steps = tmp_path / "go"
     steps.mkdir()
     script = f"{STEP.format('burn')}; while [ ! -f /go/stop ]; do :; done; sleep 3600"
-    box = container(script, nano_cpus=500_000_000, volumes={str(steps): {"bind": "/go", "mode": "ro"}})
+    # a fifth of a CPU: a share it gets even on a loaded machine, so its limit_percent reaches 100
+    box = container(script, nano_cpus=200_000_000, volumes={str(steps): {"bind": "/go", "mode": "ro"}})
     rules = short_rules(tmp_path, "resources.yml", {"container-cpu-high": SHORT})
     logpipe = follower([box.name], "state_dir: state\nresources: {interval: 500ms, disk: false}\n", [rules])
     logpipe.wait_for_gauge("logpipe_container_cpu_percent", container=box.name)
@@ -89,8 +90,8 @@ def test_a_cpu_burner_held_to_half_a_cpu_fires_cpu_high_and_resolves_when_it_sto
 
     go(steps, "burn")
     busy = logpipe.wait_for("container-cpu-high", "firing")
-    assert busy["value"] > 90  # of its half CPU: docker stats shows about 50 %
-    assert 40 < (logpipe.gauge("logpipe_container_cpu_percent", container=box.name) or 0) < 60
+    assert busy["value"] > 90  # of its fifth of a CPU: docker stats shows about 20 %
+    assert 10 < (logpipe.gauge("logpipe_container_cpu_percent", container=box.name) or 0) < 25
     go(steps, "stop")
     logpipe.wait_for("container-cpu-high", "resolved")
     logpipe.stop()
