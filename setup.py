@@ -28,7 +28,6 @@ COMPILED = [
     "logpipe/engine/kinds.py",
     "logpipe/engine/prefilter.py",
     "logpipe/engine/rules.py",
-    "logpipe/engine/throttle.py",
     "logpipe/engine/windows.py",
     "logpipe/sources/docker.py",
     "logpipe/sources/dockerevents.py",

@@ -1,4 +1,6 @@
-"""Alert: what the engine hands to sinks when a rule fires or resolves. Immutable; ids are deterministic."""
+"""Alert: what a rule saw, as the engine reports it to the incident book: a match (counted kinds) or the level a
+window reached at an evaluation (`firing` with a severity, or `resolved`: clear). The book decides what people
+are told (logpipe/incidents/). Immutable."""
 
 from __future__ import annotations
 
@@ -22,8 +24,7 @@ class Alert:
     time: int  # event time (ns) at which the condition held, or cleared
     group: tuple[tuple[str, str], ...]  # the group_by fields and their values; () for an ungrouped rule
     message: str  # one human line: what happened
-    count: int = 1  # matches in this incident so far (or in the window, for windowed kinds)
-    suppressed: int = 0  # matches held back by the throttle since the previous alert of this group
+    count: int = 1  # matches this alert reports (counted kinds), or matching events in the window (windowed)
     window: int | None = None  # ns
     first_seen: int | None = None
     last_seen: int | None = None
@@ -37,7 +38,7 @@ class Alert:
     sentry: str = "event"  # event | breadcrumb | off
     fingerprint: tuple[str, ...] = ()  # Sentry fingerprint templates; () = rule id and group
     template: str | None = None  # the rule's template set
-    id: str = ""  # deterministic: the same input gives the same id (replays, retries)
+    id: str = ""  # set for logpipe's own notices (a rule disabled): deterministic, the same input the same id
 
     @property
     def group_key(self) -> str:
@@ -58,7 +59,6 @@ class Alert:
             "time": format_time(self.time),
             "group": dict(self.group),
             "count": self.count,
-            "suppressed": self.suppressed,
             "message": redactor.text(self.message) if redactor else self.message,
             "value": self.value,
             "window_seconds": None if self.window is None else self.window / 1e9,

@@ -20,7 +20,7 @@ from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
 from logpipe.outputs import build_dispatcher, renderer_for
 from logpipe.parsers import Assembler, Limits
-from logpipe.pipeline import parse_lines, run_rules, settle_heap
+from logpipe.pipeline import parse_lines, run_incidents, settle_heap
 from logpipe.redact import Redactor
 from logpipe.sinks.console import ConsoleSink
 from logpipe.sinks.jsonl import JsonLinesSink
@@ -137,6 +137,9 @@ def replay(
     """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
     through the parsers and rules, print the alerts it fires on event time, and send them to the configured
     receivers through the outbox."""
+    from logpipe.incidents.book import IncidentBook
+    from logpipe.incidentscli import incident_table, silences_for
+
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
@@ -144,21 +147,32 @@ def replay(
     rule_dirs = [p if p.is_dir() else p.parent for p in paths]
     sink = alert_printer(output_format, None if no_redact else Redactor(), config, rule_dirs)
     dispatcher = build_dispatcher(config, Redactor(), rule_dirs)
+    book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
     if dispatcher is not None:
         dispatcher.start()
-    fired = 0
+    sent = silenced = 0
     settle_heap()
     try:
-        for alert in run_rules(parse_lines(read_lines(source, source_origin(source))), engine):
-            sink.deliver(alert)
+        for notification in run_incidents(parse_lines(read_lines(source, source_origin(source))), engine, book):
+            if notification.silenced:
+                silenced += 1  # recorded in the incident (`logpipe incidents`), not sent
+                continue
+            if notification.folded_into is None:  # a folded symptom is only a breadcrumb on its cause's trail
+                sink.deliver(notification)
+                sent += 1
             if dispatcher is not None:
-                dispatcher.enqueue(alert)
-            fired += 1
+                dispatcher.enqueue(notification)
     finally:
         if dispatcher is not None:
             dispatcher.drain(wait)
             dispatcher.stop()
-    summary = f"{engine.events} events, {fired} alerts"
+    records = book.snapshot()
+    if dispatcher is not None:
+        dispatcher.store.save_progress({}, {}, records)
+    click.echo(incident_table(records), err=True, nl=False)
+    summary = f"{engine.events} events, {len(records)} incidents, {sent} notifications"
+    if silenced:
+        summary += f" ({silenced} silenced)"
     if engine.disabled:
         summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
     if dispatcher is not None:
@@ -247,6 +261,21 @@ def follow(
     if view is None:
         view = sys.stdout.isatty() and output_format != "jsonl"
     monitors = _monitors_or_fail(config, config_path)
+
+    def reload_rules() -> tuple[RuleSet, Config] | None:
+        """SIGHUP or `logpipe reload`: the config and rules read again; None (and each problem logged with its
+        file:line) when they have errors, so the running set stays."""
+        import structlog
+
+        log = structlog.get_logger("logpipe.reload")
+        try:
+            fresh = load_config(config_path)
+            return load_rules(list(rule_paths) or fresh.rules or None), fresh
+        except (ConfigError, RuleLoadError) as error:
+            for problem in getattr(error, "errors", [error]):
+                log.error("reload refused; the running rules stay", problem=str(problem))
+            return None
+
     with contextlib.ExitStack() as stack:
         live = None
         if view:
@@ -270,6 +299,7 @@ def follow(
             metrics_address,
             live,
             direct=read_mode == "auto",
+            reload_rules=reload_rules,
             monitors=monitors,
         )
     click.echo(counters, err=True)  # after the view is gone
@@ -288,12 +318,15 @@ def _follow(
     metrics_address: str | None,
     live: LiveView | None,
     direct: bool,
+    reload_rules: Callable[[], tuple[RuleSet, Config] | None] | None = None,
     monitors: Monitors | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
     import docker
 
     from logpipe.follow import Follower, dump_counters
+    from logpipe.incidents.book import IncidentBook
+    from logpipe.incidentscli import PID_FILE, silences_for
     from logpipe.state import StateStore
     from logpipe.telemetry import Telemetry
 
@@ -318,6 +351,7 @@ def _follow(
     )
     if dispatcher is not None:
         dispatcher.start()
+    telemetry.incidents = lambda: store.incidents(100)
     follower = Follower(
         client,
         names,
@@ -332,7 +366,11 @@ def _follow(
         view=None if live is None else live.show if monitors is None else monitors.view(live.show),
         direct=direct,
         labels=labels,
+        book=IncidentBook(ruleset, silences_for(config, store)),
+        reload_rules=reload_rules,
     )
+    pid_file = config.state_dir / PID_FILE
+    pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
     if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
         monitors.start(follower.queue, follower.stopping, follower.names, telemetry)
     settle_heap()
@@ -344,6 +382,7 @@ def _follow(
             dispatcher.stop()
         store.close()
         telemetry.close()
+        pid_file.unlink(missing_ok=True)
     return dump_counters(counters).decode()
 
 
@@ -430,8 +469,9 @@ def _file_size(source: BinaryIO) -> int:
         return 0
 
 
-from logpipe import notifycli, probecli, rulescli  # noqa: E402  (register `logpipe rules|notify|render|outbox|probe`)
+from logpipe import incidentscli, notifycli, probecli, rulescli  # noqa: E402  (register the command groups)
 
 rulescli.register(main)
 notifycli.register(main)
+incidentscli.register(main)
 probecli.register(main)

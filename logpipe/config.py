@@ -16,23 +16,29 @@
       info: [sentry]
     outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m}
     probes: [...]                         # health checks; resources: container stats, disk (probeconfig.py)
+    maintenance:                          # recurring windows: notifications recorded, not sent
+      - {name: weekly-db-upgrade, days: [sun], start: "03:00", duration: 1h, timezone: Europe/Berlin,
+         rules: [postgres-connection-error, postgres-connection-errors-burst]}
 
 `${VAR}` and `${VAR:-default}` are replaced from the environment in every string.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from logpipe.engine.durations import parse_duration
 from logpipe.engine.schema import Duration
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
 from logpipe.errors import ConfigError, Location, RuleError
+from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.sources.probeconfig import Probes, ResourcesConfig
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
@@ -61,16 +67,54 @@ class OutboxConfig(_Strict):
     max_backoff: Duration = parse_duration("5m")
 
 
+class MaintenanceConfig(_Strict):
+    """A recurring maintenance window: notifications of the rules listed (all when empty) whose labels match are
+    recorded, not sent, on `days` (every day when empty) from `start` for `duration`."""
+
+    name: str = Field(min_length=1)
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM in `timezone`")
+    duration: Duration
+    timezone: str = "UTC"
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = []
+    rules: list[str] = []
+    match: dict[str, str] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)") from None
+        return value
+
+    def window(self) -> MaintenanceWindow:
+        hour, minute = (int(part) for part in self.start.split(":"))
+        return MaintenanceWindow(
+            self.name,
+            dt.time(hour, minute),
+            self.duration,
+            self.timezone,
+            tuple(self.days),
+            tuple(self.rules),
+            tuple(sorted(self.match.items())),
+        )
+
+
 class Config(_Strict):
     state_dir: Path = Field(default_factory=lambda: default_state_dir())  # noqa: PLW0108 - defined below
     rules: list[Path] = []
     templates: list[Path] = []
-    sentry: SentryConfig = SentryConfig()
+    # defaults through model_validate: follow.py (compiled) imports this module, and the mypyc build type-checks
+    # it without pydantic's mypy plugin, which alone knows that SentryConfig() needs no arguments
+    sentry: SentryConfig = Field(default_factory=lambda: SentryConfig.model_validate({}))
     channels: dict[str, ChannelConfig] = {}
     routes: dict[Literal["info", "warning", "critical"], list[str]] = {}
-    outbox: OutboxConfig = OutboxConfig()
+    outbox: OutboxConfig = Field(default_factory=lambda: OutboxConfig.model_validate({}))
     probes: Probes = []  # HTTP health checks (sources/probeconfig.py)
-    resources: ResourcesConfig = ResourcesConfig()  # container stats and disk usage
+    # container stats and disk usage (sources/probeconfig.py)
+    resources: ResourcesConfig = Field(default_factory=lambda: ResourcesConfig.model_validate({}))
+    maintenance: list[MaintenanceConfig] = []
 
     def sentry_dsn(self) -> str | None:
         return self.sentry.dsn or os.environ.get("SENTRY_DSN") or None

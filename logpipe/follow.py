@@ -8,8 +8,14 @@ have a checkpoint of their own (their time and how many shared it), under the na
 
 The event output file (--events-out) is flushed before each save, and its length saved in the same transaction as
 the checkpoints; on start it is cut back to that length. So after a kill -9, what was written past the last save
-is removed and written again from the re-read lines: each line's event appears exactly once. Alerts are kept
-once by their deterministic id in the outbox, whatever is re-read.
+is removed and written again from the re-read lines: each line's event appears exactly once. The incident book's
+changed incidents are saved in the same transaction, so after a restart they are as the checkpointed lines left
+them: the re-read lines count once more into nothing already counted, and the notifications they make again
+have the same ids (incident, number) and are kept once by the outbox.
+
+Time: the engine and the incident book run on event time. The wall clock moves the watermark only when no line
+has arrived for LATENESS (every stream caught up and idle): during a warm-up or a backlog, time comes from the
+lines, so a restart fires what a replay of the same lines fires.
 """
 
 from __future__ import annotations
@@ -29,9 +35,14 @@ import orjson
 import structlog
 
 from logpipe.alert import Alert
-from logpipe.engine import Engine
+from logpipe.config import Config
+from logpipe.engine import Engine, RuleSet
+from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
+from logpipe.incidents.book import IncidentBook
+from logpipe.incidents.notification import Notification
 from logpipe.liveview import ContainerRow, Snapshot
+from logpipe.outputs import router_for
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
 from logpipe.sinks.outbox import Dispatcher
@@ -45,6 +56,8 @@ QUEUE_SIZE = 8  # batches (up to 2,048 lines each) between readers and engine; a
 # which bounds memory and keeps a reader that is never short of data from taking the GIL from the engine
 LATENESS = 2_000_000_000  # the idle watermark trails the clock, so late lines still land in open windows
 SAVE_EVERY = 0.5
+MAX_HELD_READINGS = 10_000  # readings held while a backlog is read (minutes of them); past this they go through
+SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logpipe silence add` elsewhere)
 
 
 @dataclass
@@ -61,7 +74,7 @@ class Follower:
         names: Sequence[str],
         store: StateStore,
         engine: Engine,
-        deliver: Callable[[Alert], None],
+        deliver: Callable[[Notification], None],
         dispatcher: Dispatcher | None,
         initial_since: int,
         until_exit: bool = False,
@@ -71,8 +84,17 @@ class Follower:
         view: Callable[[Snapshot], None] | None = None,
         direct: bool = True,
         labels: Sequence[str] = (),
+        book: IncidentBook | None = None,
+        reload_rules: Callable[[], tuple[RuleSet, Config] | None] | None = None,
     ) -> None:
         self.client, self.names, self.store, self.engine = client, list(names), store, engine
+        self.book = book or IncidentBook(engine.ruleset)
+        self.book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
+        self.reload_rules = reload_rules  # SIGHUP: the new rule set, or None when it has errors (logged)
+        self._reload_asked = threading.Event()
+        self._last_arrival = time.monotonic()
+        self._silences_at = 0.0
+        self.silenced = 0
         self.deliver, self.dispatcher, self.until_exit, self.events_out = deliver, dispatcher, until_exit, events_out
         self.queue: queue.Queue[Item] = queue.Queue(maxsize=QUEUE_SIZE)
         self.stopping = threading.Event()
@@ -83,7 +105,7 @@ class Follower:
         self._read: dict[tuple[str, str], tuple[str, int, int]] = {}  # the last line fed
         self._safe: dict[tuple[str, str], tuple[str, int, int]] = {}  # the last line whose events are all handled
         self._saved: dict[tuple[str, str], Checkpoint] = {}
-        self._pending_alerts: list[Alert] = []
+        self._pending_alerts: list[Notification] = []
         self._warm: set[Origin] = set()
         self._origin_of: dict[tuple[str, str], Origin] = {}  # the current container's origin per (name, stream)
         self._last_origin: Origin | None = None
@@ -97,6 +119,7 @@ class Follower:
         self._flags: collections.Counter[tuple[str]] = collections.Counter()
         self._fired: collections.Counter[tuple[str, str]] = collections.Counter()
         self._last_time: dict[str, int] = {}
+        self._held_readings: list[Event] = []  # probe/stats/disk events waiting for the readers to catch up
         self._reconnects: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
         self._reader_options = (initial_since, host, direct)
@@ -117,6 +140,23 @@ class Follower:
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
+
+    def ask_reload(self, *_: object) -> None:
+        """SIGHUP: reload between batches, on the follower's own thread."""
+        self._reload_asked.set()
+
+    def _reload(self) -> None:
+        self._reload_asked.clear()
+        reloaded = self.reload_rules() if self.reload_rules is not None else None
+        if reloaded is None:
+            return  # refused (the loader logged each problem with file:line): the old rules keep running
+        ruleset, config = reloaded
+        self.engine.reload(ruleset)
+        self.book.load(ruleset)
+        self.book.silences.windows = [window.window() for window in config.maintenance]
+        if self.dispatcher is not None:
+            self.dispatcher.route = router_for(config)  # routes; channels themselves need a restart
+        log.info("rules reloaded", rules=len(ruleset.rules), maintenance_windows=len(config.maintenance))
 
     def _new_reader(self, name: str) -> ContainerReader:
         initial_since, host, direct = self._reader_options
@@ -154,10 +194,12 @@ class Follower:
         if handle_signals:
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
+            signal.signal(signal.SIGHUP, self.ask_reload)
         for reader in self.readers:
             reader.start()
         self.watcher.start()
         ended: set[str] = set()
+        input_ended = False
         last_save = last_idle = time.monotonic()
         try:
             while not self.stopping.is_set():
@@ -166,16 +208,20 @@ class Follower:
                 except queue.Empty:
                     kind = ""
                 if kind == "lines":
+                    self._last_arrival = time.monotonic()
                     for raw, warm in payload:
                         self._line(name, raw, warm)
                 elif kind == "events":
+                    self._last_arrival = time.monotonic()
                     self._docker_events(payload)
                 elif kind == "ended":
                     ended.add(name)
                 elif kind == "discovered":
                     self._follow_discovered(name)
                 elif kind == "readings":  # probe, stats and disk events (sources/monitors.py)
-                    self._events(payload)
+                    self._readings(payload)
+                if self._reload_asked.is_set():
+                    self._reload()
                 now = time.monotonic()
                 if now - last_idle >= 0.1:
                     self._idle()
@@ -189,11 +235,16 @@ class Follower:
                     and (self.watcher.caught_up.is_set() or self.watcher.problem is not None)
                     and self.queue.empty()
                 ):
+                    input_ended = True
                     break
         finally:
             self.stopping.set()
             self._drain()
             self._events(self.assembler.flush())
+            if input_ended:  # --until-exit and every container is done: its end closes the incidents, as a replay's
+                self._observe(self.engine.finish())
+                for notification in self.book.finish(self.engine.watermark or 0):
+                    self._notify(notification)
             self._mark_all_safe()
             self._save()
             for reader in self.readers:
@@ -233,7 +284,11 @@ class Follower:
     def _events(self, events: Sequence[Event], warm: bool = False) -> None:
         if warm:
             for event in events:
-                self.engine.process(event)  # its alerts were committed before the restart: the same ids, dropped
+                # rebuilds windows; what it saw was counted before the restart. A rule that raises now is
+                # disabled now, and that is news: reported like any other time
+                disabled = [a for a in self.engine.process(event) if a.rule == DISABLED_RULE]
+                if disabled:
+                    self._observe(disabled)
             return
         for event in events:
             self.counters.events += 1
@@ -242,15 +297,27 @@ class Follower:
                 self._flags[(flag,)] += 1
             if self.events_out is not None:
                 self.events_out.write(self._redactor.event(event).to_json() + b"\n")
-            for alert in self.engine.process(event):
-                self._alert(alert)
+            alerts = self.engine.process(event)
+            if alerts:
+                self._observe(alerts)
 
-    def _alert(self, alert: Alert) -> None:
+    def _observe(self, alerts: list[Alert]) -> None:
+        for notification in self.book.observe_all(alerts):
+            self._notify(notification)
+
+    def _notify(self, notification: Notification) -> None:
+        """Print and commit a notification; a silenced one is only recorded (in its incident), a folded one only
+        goes to Sentry as a breadcrumb on its cause's trail."""
+        self._fired[(notification.rule, notification.kind)] += 1
+        if notification.silenced:
+            self.silenced += 1
+            return
         self.counters.alerts += 1
-        self._fired[(alert.rule, alert.status)] += 1
-        self._alerts_by_rule[alert.rule] += 1
-        self._pending_alerts.append(alert)
-        self.deliver(alert)
+        self._pending_alerts.append(notification)
+        if notification.folded_into is None:
+            if notification.kind == "firing":
+                self._alerts_by_rule[notification.rule] += 1  # the live view's pages, by rule
+            self.deliver(notification)
 
     def _commit_alerts(self) -> None:
         """A batch's alerts go to the outbox in one transaction, before any checkpoint moves past their lines."""
@@ -260,12 +327,21 @@ class Follower:
             self._pending_alerts = []
 
     def _idle(self) -> None:
+        self._readings(())
         flushed = self.assembler.flush_idle()
         self._events(flushed)
         if flushed:
             self._mark_all_safe()
-        for alert in self.engine.advance(time.time_ns() - LATENESS):
-            self._alert(alert)
+        if time.monotonic() - self._last_arrival >= LATENESS / 1e9:  # caught up and idle: the clock may move time
+            alerts = self.engine.advance(time.time_ns() - LATENESS)
+            if alerts:
+                self._observe(alerts)
+        if time.monotonic() - self._silences_at >= SILENCES_EVERY:
+            self.book.silences.refresh(self.store.silences(time.time_ns()))
+            self._silences_at = time.monotonic()
+        if self.engine.watermark is not None:
+            for notification in self.book.advance(self.engine.watermark):
+                self._notify(notification)
         # alerts are committed here, every 0.1 s, and before each checkpoint save: one fsync per tick, not per
         # read (at 1,000 lines/s a reader hands over many small batches, and an fsync each made the latency)
         self._commit_alerts()
@@ -289,7 +365,19 @@ class Follower:
             elif kind == "events":
                 self._docker_events(payload)
             elif kind == "readings":
-                self._events(payload)
+                self._readings(payload)
+
+    def _readings(self, events: Sequence[Event]) -> None:
+        """Probe, stats and disk readings carry the wall clock's time: while the readers are on a backlog or a
+        warm-up, they wait here, so they never move event time past lines not read yet."""
+        self._held_readings.extend(events)
+        if not self._held_readings:
+            return
+        newest = max(self._last_time.values(), default=0)
+        caught_up = time.time_ns() - newest < LATENESS or time.monotonic() - self._last_arrival >= LATENESS / 1e9
+        if caught_up or len(self._held_readings) > MAX_HELD_READINGS:
+            held, self._held_readings = self._held_readings, []
+            self._events(held)
 
     def _docker_events(self, items: Sequence[tuple[Event, bool, tuple[int, int]]]) -> None:
         for event, warm, (time_ns, seen) in items:
@@ -310,8 +398,9 @@ class Follower:
             position = Checkpoint(container_id, time_ns, seen)
             if self._saved.get((name, stream)) != position:
                 changed.setdefault(name, {})[stream] = position
-        if changed or outputs:
-            self.store.save_progress(changed, outputs)
+        incidents = self.book.snapshot()
+        if changed or outputs or incidents:
+            self.store.save_progress(changed, outputs, incidents)
         for name, positions in changed.items():
             for stream, position in positions.items():
                 self._saved[(name, stream)] = position
@@ -340,6 +429,11 @@ class Follower:
                     self._reconnects[(reader.container, reason)] = count
             telemetry.degraded(f"docker:{reader.container}", reader.problem)
         telemetry.degraded("docker:events", self.watcher.problem)
+        for rule, why in self.engine.disabled.items():
+            telemetry.degraded(f"rule:{rule}", f"disabled after an error: {why}")
+        for live in self.engine.active:
+            if live is not None and live.overflowed:
+                telemetry.group_overflow.labels(live.info.id).set(live.overflowed)
         if self.view is not None:
             self.view(self._snapshot(now))
 

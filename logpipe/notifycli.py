@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 from logpipe.engine.examples import parse_example
 from logpipe.engine.kinds import RuleKind
+from logpipe.engine.rules import RuleSet
 from logpipe.outputs import STATE_FILE, build_sinks, renderer_for
 from logpipe.redact import Redactor
 from logpipe.render import KINDS, TemplateProblem, sample_payload
@@ -61,14 +63,15 @@ def register(main: click.Group) -> None:
             raise click.BadParameter(f"no rule {rule_id!r}", param_hint="RULE_ID")
         rule = ruleset.rule(rule_id)
         events = parse_example(line or rule.info.model.examples.match[0], time.time_ns())
-        payload = _preview_payload(rule, events[0] if events else None)
         renderer = renderer_for(config, [p if p.is_dir() else p.parent for p in paths])
-        for name in kind or KINDS:
-            click.echo(click.style(f"--- {name} ({renderer.template_name(name, rule.info.template)})", bold=True))
-            try:
-                click.echo(renderer.render(name, payload, rule.info.template).rstrip())
-            except TemplateProblem as problem:
-                raise click.ClickException(str(problem)) from None
+        for payload in _preview_payloads(ruleset, rule, events[0] if events else None):
+            for name in kind or KINDS:
+                template = renderer.template_name(name, rule.info.template)
+                click.echo(click.style(f"--- {payload['status']}: {name} ({template})", bold=True))
+                try:
+                    click.echo(renderer.render(name, payload, rule.info.template).rstrip())
+                except TemplateProblem as problem:
+                    raise click.ClickException(str(problem)) from None
 
     @main.command()
     @config_option
@@ -91,17 +94,23 @@ def register(main: click.Group) -> None:
         store.close()
 
 
-def _preview_payload(rule: RuleKind, event: object) -> dict[str, object]:
+def _preview_payloads(ruleset: RuleSet, rule: RuleKind, event: object) -> list[dict[str, Any]]:
+    """The rule's first notification and its resolution, from one matching line (as an incident would make
+    them), redacted as they would be sent."""
     from logpipe.event import Event
+    from logpipe.incidents.book import IncidentBook
 
+    at = event.time if isinstance(event, Event) else 0
     alert = rule.alert(
         "firing",
-        event.time if isinstance(event, Event) else 0,
+        at,
         rule.group_of(event, {}) if isinstance(event, Event) else (),
         event.message.split("\n", 1)[0] if isinstance(event, Event) else rule.info.title,
         event=event if isinstance(event, Event) else None,
     )
-    return alert.to_dict(Redactor())
+    book = IncidentBook(ruleset)
+    made = book.observe_all([alert]) + book.finish(at + rule.info.model.throttle)
+    return [notification.to_dict(Redactor()) for notification in made[:1] + made[-1:]]
 
 
 def _fresh_id() -> str:

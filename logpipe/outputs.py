@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from logpipe.alert import Alert
 from logpipe.config import Config
+from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
 from logpipe.sinks.base import Sink
@@ -54,7 +54,13 @@ def build_dispatcher(
         max_attempts=config.outbox.max_attempts,
     )
 
-    def route(alert: Alert) -> list[str]:
-        return list(alert.actions) if alert.actions else config.sinks_for(alert.severity)
+    return Dispatcher(store, sinks, router_for(config), redactor, policy, on_outcome)
 
-    return Dispatcher(store, sinks, route, redactor, policy, on_outcome)
+
+def router_for(config: Config) -> Callable[[Notification], list[str]]:
+    """Where a notification goes: its rule's `actions`, else the config's route for its severity."""
+
+    def route(notification: Notification) -> list[str]:
+        return list(notification.actions) if notification.actions else config.sinks_for(notification.severity)
+
+    return route

@@ -1,4 +1,5 @@
-"""Wire the stages together: source -> assembler (partial merge, multi-line, parsers) -> events -> engine -> alerts."""
+"""Wire the stages together: source -> assembler (partial merge, multi-line, parsers) -> events -> engine -> alerts
+-> incident book -> notifications."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from logpipe.parsers import Assembler
 if TYPE_CHECKING:  # `logpipe parse` needs neither: no pydantic, hyperscan or ddsketch loaded for it
     from logpipe.alert import Alert
     from logpipe.engine import Engine
+    from logpipe.incidents.book import IncidentBook
+    from logpipe.incidents.notification import Notification
+
+TICK = 1_000_000_000  # the incident book's timers run once per second of event time, as the engine's checks do
 
 
 def parse_lines(lines: Iterable[RawLine], assembler: Assembler | None = None) -> Iterator[Event]:
@@ -31,6 +36,23 @@ def run_rules(events: Iterable[Event], engine: Engine) -> Iterator[Alert]:
         if alerts:
             yield from alerts
     yield from engine.finish()
+
+
+def run_incidents(events: Iterable[Event], engine: Engine, book: IncidentBook) -> Iterator[Notification]:
+    """Every notification of a finite input: the engine's alerts through the incident book, on event time; at
+    the end, the incidents still open are closed (their last counts in a `resolved`)."""
+    process, observe_all, advance = engine.process, book.observe_all, book.advance
+    next_tick = 0
+    for event in events:
+        alerts = process(event)
+        if alerts:
+            yield from observe_all(alerts)
+        watermark = engine.watermark or 0
+        if watermark >= next_tick:
+            yield from advance(watermark)
+            next_tick = (watermark // TICK + 1) * TICK
+    yield from observe_all(engine.finish())
+    yield from book.finish(engine.watermark or 0)
 
 
 def settle_heap() -> None:

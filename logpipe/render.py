@@ -34,6 +34,8 @@ OUTPUT_LIMIT = {
     "email.html": 512_000,
 }
 _STRING_LIMIT = 8_000  # any one string value handed to a template
+JSON_KINDS = ("slack", "webhook")
+TRUNCATED = "…[truncated]"
 
 
 class TemplateProblem(Exception):
@@ -72,11 +74,15 @@ class Renderer:
         context["alert"] = dict(context)
         try:
             text = self.env.get_template(name).render(context)
-        except (jinja2.TemplateError, TypeError, ValueError) as error:
-            raise TemplateProblem(f"{name}: {error}") from None
+        except Exception as error:  # design.md's boundary around user templates: any error is the template's
+            raise TemplateProblem(f"{name}: {type(error).__name__}: {error}") from None
         text = text.strip() + ("\n" if kind == "console" else "")
-        if len(text) > OUTPUT_LIMIT[kind]:
-            raise TemplateProblem(f"{name}: renders {len(text)} characters, over the {OUTPUT_LIMIT[kind]} limit")
+        limit = OUTPUT_LIMIT[kind]
+        if len(text) > limit:
+            if kind in JSON_KINDS:  # cut JSON is no JSON: the receiver would refuse it
+                raise TemplateProblem(f"{name}: renders {len(text)} characters, over the {limit} limit")
+            # a long subject or body is cut with a marker, and sent: a page with a cut subject beats none
+            text = text[: limit - len(TRUNCATED)] + TRUNCATED
         return text
 
     def render_json(
@@ -125,8 +131,8 @@ def _clip(value: Any) -> Any:
 
 def sample_payload() -> dict[str, Any]:
     """A complete alert payload for checking and previewing templates (every key a template may use)."""
-    from logpipe.alert import Alert
     from logpipe.event import Event, Origin
+    from logpipe.incidents.notification import Notification, SummaryField, SymptomTally
 
     origin = Origin("docker", "clipforge-api", "stderr", "4f2a9c0e1b7d")
     line = (
@@ -146,23 +152,26 @@ def sample_payload() -> dict[str, Any]:
         time,
         time,
     )
-    alert = Alert(
+    notification = Notification(
+        id="0" * 32,
+        incident="1" * 32,
+        kind="firing",
         rule="postgres-connection-error",
         title="Postgres connection error",
         severity="warning",
-        status="firing",
-        time=time,
+        time=time + 600_000_000_000,
         group=(("container", "clipforge-api"),),
         message="Unable to connect to the database. Retrying (1)...",
         count=3,
-        suppressed=2,
+        total=3,
         first_seen=time,
-        last_seen=time,
+        last_seen=time + 540_000_000_000,
+        summary=(SummaryField("ctx.user", (("usr_1", 4), ("usr_2", 1)), 2, 0),),
+        symptoms=(SymptomTally("http-error-rate", "HTTP 5xx error rate", 14, "14.3% of 98 responses"),),
         event=event,
         samples=(event,),
         data={"port": 5432},
         description="clipforge-api lost its Postgres connection.",
         runbook="docker compose ps postgres; restart services.",
-        id="0" * 32,
     )
-    return alert.to_dict()
+    return notification.to_dict()

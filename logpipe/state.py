@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from logpipe.incidents.silences import Silence
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY,
@@ -48,6 +50,23 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS outputs (
     path TEXT PRIMARY KEY,        -- a file logpipe appends events to (--events-out)
     size INTEGER NOT NULL         -- its length when the checkpoints beside it were saved
+);
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    opened INTEGER NOT NULL,      -- event time (ns)
+    closed INTEGER,               -- NULL while open
+    record BLOB NOT NULL          -- the incident's whole state (logpipe/incidents/book.py Incident.to_record)
+);
+CREATE INDEX IF NOT EXISTS incidents_open ON incidents (closed, opened);
+CREATE TABLE IF NOT EXISTS silences (
+    id TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    matchers BLOB NOT NULL,       -- JSON [[label, value], ...]
+    starts INTEGER NOT NULL,      -- wall clock (ns)
+    ends INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created_by TEXT NOT NULL DEFAULT ''
 );
 """
 
@@ -197,11 +216,22 @@ class StateStore:
             ).fetchall()
         return {stream: Checkpoint(container_id, time, seen) for stream, container_id, time, seen in rows}
 
-    def save_progress(self, positions: dict[str, dict[str, Checkpoint]], outputs: dict[str, int]) -> None:
-        """Move checkpoints (per followed name and stream) and output file lengths together, in one transaction:
-        after a crash, an output is cut back to the length that matches the checkpoints, and the lines after
-        them are read again, so each line's event is written exactly once."""
+    def save_progress(
+        self,
+        positions: dict[str, dict[str, Checkpoint]],
+        outputs: dict[str, int],
+        incidents: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Move checkpoints (per followed name and stream), output file lengths and incident state together, in
+        one transaction: after a crash, an output is cut back to the length that matches the checkpoints, the
+        incidents are as those lines left them, and the lines after them are read again, so each line's event
+        is written, and each match counted, exactly once."""
         with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO incidents (id, rule, opened, closed, record) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET closed = excluded.closed, record = excluded.record",
+                [(r["id"], r["rule"], r["opened"], r["closed"], orjson.dumps(r)) for r in incidents],
+            )
             db.executemany(
                 "INSERT INTO checkpoints (container, stream, container_id, time, seen) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (container, stream) DO UPDATE SET container_id = excluded.container_id, "
@@ -216,6 +246,59 @@ class StateStore:
                 "INSERT INTO outputs (path, size) VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size",
                 list(outputs.items()),
             )
+
+    # --- incidents and silences -----------------------------------------------------------------------------
+    def open_incidents(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM incidents WHERE closed IS NULL ORDER BY opened").fetchall()
+        return [orjson.loads(record) for (record,) in rows]
+
+    def incidents(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Open incidents, then the most recently opened closed ones."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT record FROM incidents ORDER BY closed IS NOT NULL, opened DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [orjson.loads(record) for (record,) in rows]
+
+    def add_silence(self, silence: Silence) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO silences (id, rule, matchers, starts, ends, reason, created_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    silence.id,
+                    silence.rule,
+                    orjson.dumps(silence.matchers),
+                    silence.starts,
+                    silence.ends,
+                    silence.reason,
+                    silence.created_by,
+                ),
+            )
+
+    def silences(self, now: int | None = None) -> list[Silence]:
+        """Silences not yet ended at `now` (all of them when None)."""
+        query = "SELECT id, rule, matchers, starts, ends, reason, created_by FROM silences"
+        with self._lock:
+            rows = (
+                self._db.execute(query + " WHERE ends > ? ORDER BY starts", (now,))
+                if now is not None
+                else self._db.execute(query + " ORDER BY starts")
+            ).fetchall()
+        return [
+            Silence(sid, rule, tuple((str(k), str(v)) for k, v in orjson.loads(m)), starts, ends, reason, by)
+            for sid, rule, m, starts, ends, reason, by in rows
+        ]
+
+    def expire_silence(self, silence_id: str, now: int) -> bool:
+        """End a silence now; False if there is no such silence still in force."""
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE silences SET ends = ? WHERE (id = ? OR id LIKE ?) AND ends > ?",
+                (now, silence_id, silence_id + "%", now),
+            ).rowcount
+        return bool(changed)
 
     def output_size(self, path: str) -> int | None:
         """The committed length of an output file, or None if logpipe never saved progress with it."""

@@ -7,7 +7,7 @@ following a busy container pays no metric-library call per line.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,7 +25,12 @@ class Telemetry:
         self.anomalies = Counter(
             "logpipe_event_flags", "Events flagged (truncated, partial_merged, ...)", ["flag"], registry=r
         )
-        self.alerts = Counter("logpipe_alerts", "Alerts fired", ["rule", "status"], registry=r)
+        self.alerts = Counter(
+            "logpipe_notifications",
+            "Notifications made, by rule and kind (firing, update, resolved...)",
+            ["rule", "status"],
+            registry=r,
+        )
         self.deliveries = Counter("logpipe_deliveries", "Delivery attempts by outcome", ["sink", "outcome"], registry=r)
         self.reconnects = Counter(
             "logpipe_docker_reconnects",
@@ -36,10 +41,17 @@ class Telemetry:
         self.read_lag = Gauge(
             "logpipe_read_lag_seconds", "Now minus the Docker time of the last line read", ["container"], registry=r
         )
+        self.group_overflow = Gauge(
+            "logpipe_rule_groups_overflow_total",
+            "Matches for new groups a rule refused past its limit of groups (counted, not tracked)",
+            ["rule"],
+            registry=r,
+        )
         self.checkpoint_age = Gauge("logpipe_checkpoint_age_seconds", "Since the checkpoint was last saved", registry=r)
         self.queue_depth = Gauge(
             "logpipe_queue_depth", "Batches waiting between the readers and the engine", registry=r
         )
+        self.incidents: Callable[[], list[dict[str, Any]]] = list  # /incidents: open and recent incidents
         self._problems: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -66,13 +78,15 @@ class Telemetry:
                 counter.labels(*labels).inc(count)
 
     def serve(self, host: str, port: int) -> int:
-        """Serve /metrics and /health on a thread; returns the port (0 picks a free one)."""
+        """Serve /metrics, /health and /incidents on a thread; returns the port (0 picks a free one)."""
         telemetry = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if self.path == "/metrics":
                     body, kind, status = generate_latest(telemetry.registry), CONTENT_TYPE_LATEST, 200
+                elif self.path == "/incidents":
+                    body, kind, status = orjson.dumps(telemetry.incidents()), "application/json", 200
                 elif self.path == "/health":
                     health = telemetry.health()
                     body, kind = orjson.dumps(health), "application/json"

@@ -26,6 +26,18 @@ class Engine:
         self._next_tick: int | None = None
         self.events = 0
 
+    def reload(self, ruleset: RuleSet) -> None:
+        """Run a new rule set from here on: a rule whose definition did not change keeps its live instance (its
+        windows), a changed or new one starts empty, and a disabled one gets another chance."""
+        kept = {rule.info.id: rule for rule in self.active if rule is not None}
+        fresh = ruleset.new_states()
+        self.active = [
+            kept[rule.info.id] if rule.info.id in kept and kept[rule.info.id].info.model == rule.info.model else rule
+            for rule in fresh
+        ]
+        self.disabled = {rule: why for rule, why in self.disabled.items() if rule not in ruleset.index}
+        self.ruleset = ruleset
+
     def rule(self, rule_id: str) -> RuleKind | None:
         """This engine's live instance of a rule (with its window state), None once disabled."""
         return self.active[self.ruleset.index[rule_id]]

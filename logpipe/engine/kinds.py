@@ -1,8 +1,11 @@
-"""Rule kinds: what a rule does with the events that match, and when it fires.
+"""Rule kinds: what a rule sees in the events that match, and when.
 
 Each kind has `observe(event, values)` for an event the prefilter let through, and `tick(now)` for the watermark
-moving on (event time, or the wall clock when streams are idle). Both return the alerts due. Windowed kinds
-(ratio, aggregate, absence) keep a per-group state, firing or not, and say `resolved` when the condition clears.
+moving on (event time, or the wall clock when streams are idle). Both return Alerts: what the rule saw, not what
+people are told (the incident book decides that). Counted kinds (every, threshold, sequence) report matches, each
+exactly once (`count`). Windowed kinds (ratio, aggregate, absence) report, at each evaluation and for each group
+with enough data, the level the value reached (`firing` with a severity) or that it is clear (`resolved`): level,
+not edge, so a restarted follower's incidents and the rebuilt windows agree at the next evaluation.
 """
 
 from __future__ import annotations
@@ -12,15 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from logpipe.alert import Alert, alert_id
-from logpipe.engine.conditions import Condition, SpecError, Values, field_getter
+from logpipe.engine.conditions import Condition, Values, field_getter
 from logpipe.engine.durations import format_duration
-from logpipe.engine.schema import RuleModel
-from logpipe.engine.throttle import Group, Throttle
+from logpipe.engine.schema import (
+    AbsenceModel,
+    AggregateModel,
+    AnyRule,
+    EveryModel,
+    RatioModel,
+    ThresholdModel,
+)
 from logpipe.engine.windows import BucketCounts, BucketValues, SlidingTimes
 from logpipe.event import Event, format_time
 
 MAX_SAMPLES = 3
 MAX_GROUPS = 10_000
+GROUP_LIMIT_RULE = "logpipe.group-limit"
+Group = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +49,7 @@ class RuleInfo:
     sentry: str | None  # event | breadcrumb | off; None: by the alert's severity
     fingerprint: tuple[str, ...]
     template: str | None
-    model: RuleModel = field(repr=False, compare=False)
+    model: AnyRule = field(repr=False, compare=False)
 
 
 class RuleKind:
@@ -51,6 +62,7 @@ class RuleKind:
         self._group_getters = tuple((name, field_getter(name)) for name in info.group_by)
         self.conditions: dict[str, Condition] = {"match": match}
         self.captures = match.captures
+        self.overflowed = 0  # matches of new groups refused past MAX_GROUPS (exported as a metric)
 
     def observe(self, event: Event, values: Values) -> list[Alert]:
         raise NotImplementedError
@@ -61,6 +73,30 @@ class RuleKind:
     def state(self) -> dict[str, Any]:
         """For `rules explain`: the rule's window state, as plain values."""
         return {}
+
+    def overflow(self, event: Event) -> list[Alert]:
+        """A match for a new group past MAX_GROUPS: not tracked, but counted, and said once (a group_by field
+        with unbounded values, such as a request id, is the usual cause)."""
+        self.overflowed += 1
+        if self.overflowed > 1:
+            return []
+        rule = self.info.id
+        group = (("rule", rule),)
+        return [
+            Alert(
+                rule=GROUP_LIMIT_RULE,
+                title=f"Rule {rule} reached its limit of {MAX_GROUPS:,} groups",
+                severity="warning",
+                status="firing",
+                time=event.time,
+                group=group,
+                message=f"matches for new groups of {rule} ({self.info.source}) are counted but not tracked",
+                event=event,
+                runbook="Group by fields with a bounded set of values (not ids); logpipe_rule_groups_overflow_total "
+                "counts what was not tracked.",
+                id=alert_id(GROUP_LIMIT_RULE, group, "firing", event.time, event),
+            )
+        ]
 
     def group_of(self, event: Event, values: Values) -> Group:
         if not self._group_getters:
@@ -98,7 +134,6 @@ class RuleKind:
             sentry=_sentry_mode(info.sentry, severity or info.severity, status),
             fingerprint=info.fingerprint,
             template=info.template,
-            id=alert_id(info.id, group, status, time, event),
             **extra,
         )
 
@@ -113,58 +148,38 @@ def _public(values: Values) -> Values:
 
 # --- every match -------------------------------------------------------------------------------------------------
 class EveryRule(RuleKind):
-    kind = "every"
+    """Each match, reported once; the incident book throttles what people are told."""
 
-    def __init__(self, info: RuleInfo, match: Condition, throttle: int) -> None:
-        super().__init__(info, match)
-        self.throttle = Throttle(throttle, MAX_GROUPS)
+    kind = "every"
 
     def observe(self, event: Event, values: Values) -> list[Alert]:
         if not self.match.test(event, values):
             return []
-        group = self.group_of(event, values)
-        decision = self.throttle.hit(group, event.time)
-        if decision is None:
-            return []
-        incident = decision.incident
         return [
             self.alert(
                 "firing",
                 event.time,
-                group,
+                self.group_of(event, values),
                 event.message.split("\n", 1)[0],
                 event=event,
                 data=_public(values),
-                count=incident.count,
-                suppressed=decision.suppressed,
-                first_seen=incident.first_seen,
-                last_seen=incident.last_seen,
             )
         ]
-
-    def tick(self, now: int) -> list[Alert]:
-        self.throttle.expire(now)
-        return []
-
-    def state(self) -> dict[str, Any]:
-        return {
-            "incidents": {
-                _group_text(g): {"count": i.count, "suppressed": i.suppressed, "last_alert": format_time(i.last_alert)}
-                for g, i in self.throttle.incidents.items()
-            }
-        }
 
 
 # --- count threshold ---------------------------------------------------------------------------------------------
 class ThresholdRule(RuleKind):
+    """`count` matches within `window`: once reached, the matches in the window are reported (each once), and
+    every further match while the count holds."""
+
     kind = "threshold"
 
-    def __init__(self, info: RuleInfo, match: Condition, count: int, window: int, throttle: int) -> None:
+    def __init__(self, info: RuleInfo, match: Condition, count: int, window: int) -> None:
         super().__init__(info, match)
         self.count, self.window = count, window
-        self.throttle = Throttle(throttle, MAX_GROUPS)
         self.recent: dict[Group, SlidingTimes] = {}
         self.samples: dict[Group, deque[Event]] = {}
+        self.reported: dict[Group, int] = {}  # how many of the window's newest matches were already reported
 
     def observe(self, event: Event, values: Values) -> list[Alert]:
         if not self.match.test(event, values):
@@ -174,16 +189,18 @@ class ThresholdRule(RuleKind):
         if times is None:
             if len(self.recent) >= MAX_GROUPS:
                 self._expire(event.time)
+                if len(self.recent) >= MAX_GROUPS:
+                    return self.overflow(event)
             times = self.recent[group] = SlidingTimes(self.window)
             self.samples[group] = deque(maxlen=MAX_SAMPLES)
         in_window = times.add(event.time)
+        reported = min(self.reported.get(group, 0), in_window - 1)  # the oldest may have left the window
         self.samples[group].append(event)
         if in_window < self.count:
+            self.reported[group] = reported
             return []
-        decision = self.throttle.hit(group, event.time)
-        if decision is None:
-            return []
-        incident = decision.incident
+        new = in_window - reported
+        self.reported[group] = in_window
         message = (
             f"{in_window} matching events within {format_duration(self.window)} "
             f"(threshold {self.count}): {event.message.split(chr(10), 1)[0]}"
@@ -197,23 +214,19 @@ class ThresholdRule(RuleKind):
                 event=event,
                 samples=tuple(self.samples[group]),
                 data=_public(values),
-                count=in_window,
-                suppressed=decision.suppressed,
+                count=new,
                 window=self.window,
                 value=float(in_window),
                 first_seen=times.times[0],
-                last_seen=incident.last_seen,
+                last_seen=event.time,
             )
         ]
-
-    def tick(self, now: int) -> list[Alert]:
-        self.throttle.expire(now)
-        return []
 
     def _expire(self, now: int) -> None:
         for group in [g for g, t in self.recent.items() if not t.times or now - t.times[-1] > self.window]:
             del self.recent[group]
             self.samples.pop(group, None)
+            self.reported.pop(group, None)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -263,50 +276,32 @@ class WindowedRule(RuleKind):
 
     def _decide(self, group: Group, at: int, value: float | None, size: int) -> list[Alert]:
         if value is None or not self.judged(size):
-            return []  # too little data to say either way: neither fire nor resolve (e.g. while the API is down)
+            return []  # too little data to say either way: neither fire nor clear (e.g. while the API is down)
         severity = self.level_of(value)
-        current = self.firing.get(group)
         samples = tuple(self.samples.get(group, ()))
-        if severity is not None and (current is None or _rank(severity) > _rank(current.severity)):
-            since = current.since if current else at
-            self.firing[group] = _Firing(severity, since)
-            return [
-                self.alert(
-                    "firing",
-                    at,
-                    group,
-                    self.describe(value, size, severity),
-                    severity=severity,
-                    samples=samples,
-                    event=samples[-1] if samples else None,
-                    value=value,
-                    count=size,
-                    window=self.window,
-                    first_seen=since,
-                    last_seen=at,
-                )
-            ]
-        if severity is not None and current is not None:
-            current.severity = severity  # de-escalation stays quiet; still firing
-            return []
-        if severity is None and current is not None:
-            del self.firing[group]
-            return [
-                self.alert(
-                    "resolved",
-                    at,
-                    group,
-                    self.describe(value, size, None),
-                    severity=current.severity,
-                    samples=samples,
-                    value=value,
-                    count=size,
-                    window=self.window,
-                    first_seen=current.since,
-                    last_seen=at,
-                )
-            ]
-        return []
+        if severity is not None:
+            self.firing[group] = _Firing(severity, self.firing[group].since if group in self.firing else at)
+        else:
+            self.firing.pop(group, None)
+        return [
+            self.alert(
+                "firing" if severity else "resolved",
+                at,
+                group,
+                self.describe(value, size, severity),
+                severity=severity or self.levels[-1][1],
+                samples=samples,
+                event=samples[-1] if samples and severity else None,
+                value=value,
+                count=self.hits(group, size),
+                window=self.window,
+                last_seen=at,
+            )
+        ]
+
+    def hits(self, group: Group, size: int) -> int:
+        """What an incident counts at this evaluation: the matching events in the window."""
+        return size
 
     def level_of(self, value: float) -> str | None:
         for limit, severity in self.levels:
@@ -365,6 +360,7 @@ class RatioRule(WindowedRule):
         self.conditions["base"] = base
         self.captures = match.captures or base.captures
         self.counts: dict[Group, BucketCounts] = {}
+        self._hits: dict[Group, int] = {}
 
     def observe(self, event: Event, values: Values) -> list[Alert]:
         if not self.base.test(event, values):
@@ -373,7 +369,7 @@ class RatioRule(WindowedRule):
         counts = self.counts.get(group)
         if counts is None:
             if len(self.counts) >= MAX_GROUPS:
-                return []
+                return self.overflow(event)
             counts = self.counts[group] = BucketCounts(self.every)
         hit = self.match.test(event, values)
         counts.add(event.time, hit)
@@ -386,7 +382,11 @@ class RatioRule(WindowedRule):
 
     def measure(self, group: Group, at: int) -> tuple[float | None, int]:
         hits, total = self.counts[group].window(at, self.window)
+        self._hits[group] = hits
         return (hits / total if total else None), total
+
+    def hits(self, group: Group, size: int) -> int:
+        return self._hits.get(group, 0)
 
     def judged(self, size: int) -> bool:
         return size >= self.min_base
@@ -404,6 +404,7 @@ class RatioRule(WindowedRule):
             counts.drop_before(time)
             if not counts.buckets and group not in self.firing:
                 del self.counts[group]
+                self._hits.pop(group, None)
 
 
 class AggregateRule(WindowedRule):
@@ -437,7 +438,7 @@ class AggregateRule(WindowedRule):
         slots = self.values.get(group)
         if slots is None:
             if len(self.values) >= MAX_GROUPS:
-                return []
+                return self.overflow(event)
             slots = self.values[group] = BucketValues(self.every, self.function[0] == "p")
         slots.add(event.time, float(raw))
         if self.levels and raw > self.levels[-1][0]:
@@ -491,58 +492,57 @@ class AbsenceRule(RuleKind):
         times = self.recent.get(group)
         if times is None:
             if len(self.recent) >= MAX_GROUPS:
-                return []
+                return self.overflow(event)
             times = self.recent[group] = SlidingTimes(self.window)
         if self.min_count == 1 and times.times:  # one recent match is all an absence of one needs to know
             times.times[-1] = max(times.times[-1], event.time)
         else:
             times.add(event.time)
-        if group in self.firing and len(times.times) >= self.min_count:
-            since = self.firing.pop(group)
-            return [
-                self.alert(
-                    "resolved",
-                    event.time,
-                    group,
-                    f"matching events are back after {format_duration(event.time - since)}",
-                    event=event,
-                    count=len(times.times),
-                    window=self.window,
-                    first_seen=since,
-                    last_seen=event.time,
-                )
-            ]
         return []
 
     def tick(self, now: int) -> list[Alert]:
+        """Each group's state once a whole window has been watched: absent (firing, from when the window ran
+        empty) or present (resolved)."""
         if self.start is None:
             self.start = now
+        if now < self.start + self.window:
+            return []  # not a whole window seen yet: a replay's first minutes say nothing either way
         alerts = []
         for group, times in self.recent.items():
-            if group in self.firing:
-                continue
             while times.times and times.times[0] <= now - self.window:
                 times.times.popleft()
-            if len(times.times) >= self.min_count:
-                continue
             last = self.last_event.get(group)
-            began = last.time if last is not None else self.start
-            due = began + self.window  # when the window ran empty
-            if now < due or due < self.start + self.window:
+            if len(times.times) >= self.min_count:
+                self.firing.pop(group, None)
+                alerts.append(
+                    self.alert(
+                        "resolved",
+                        now,
+                        group,
+                        f"matching events are back ({len(times.times)} in the last {format_duration(self.window)})",
+                        event=last,
+                        count=len(times.times),
+                        window=self.window,
+                        last_seen=now,
+                    )
+                )
                 continue
-            self.firing[group] = due
+            began = last.time if last is not None else self.start
+            due = max(began + self.window, self.start + self.window)  # when the window ran empty
+            first = group not in self.firing
+            since = self.firing.setdefault(group, due)
             seen = f"last one at {format_time(last.time)}" if last is not None else "none seen since start"
             alerts.append(
                 self.alert(
                     "firing",
-                    due,
+                    since if first else now,
                     group,
                     f"fewer than {self.min_count} matching events in {format_duration(self.window)} ({seen})",
                     event=last,
                     count=len(times.times),
                     window=self.window,
-                    first_seen=began,
-                    last_seen=due,
+                    first_seen=since,
+                    last_seen=now,
                 )
             )
         return alerts
@@ -577,7 +577,9 @@ class SequenceRule(RuleKind):
         first_values = dict(values)
         if self.match.test(event, first_values):
             key = self._key(event, first_values)
-            if key not in self.pending and len(self.pending) < MAX_GROUPS:
+            if key not in self.pending:
+                if len(self.pending) >= MAX_GROUPS:
+                    return self.overflow(event)
                 self.pending[key] = (event.time + self.within, event, _public(first_values))
         return []
 
@@ -624,73 +626,36 @@ def _group_text(group: Group) -> str:
     return ",".join(f"{k}={v}" for k, v in group) or "(all)"
 
 
-def _rank(severity: str) -> int:
-    return ("info", "warning", "critical").index(severity)
-
-
 # --- building ----------------------------------------------------------------------------------------------------
 def build_kind(
-    info: RuleInfo, model: RuleModel, match: Condition, base: Condition | None, then: Condition | None
+    info: RuleInfo, model: AnyRule, match: Condition, base: Condition | None, then: Condition | None
 ) -> RuleKind:
-    """The kind object for a validated rule; kind-specific settings are checked here, with their field name."""
-
-    def need(name: str) -> Any:
-        value = getattr(model, name)
-        if value is None or value == []:
-            raise SpecError((name,), f"a {model.kind} rule needs `{name}`")
-        return value
-
-    def refuse(*names: str) -> None:
-        for name in names:
-            value = getattr(model, name)
-            if value is not None and value != []:
-                raise SpecError((name,), f"`{name}` has no meaning for a {model.kind} rule")
-
-    kind = model.kind
-    if kind == "every":
-        refuse("base", "then", "within", "window", "count", "value", "function", "above", "thresholds")
-        return EveryRule(info, match, model.throttle)
-    if kind == "threshold":
-        refuse("base", "then", "within", "value", "function", "above", "thresholds")
-        return ThresholdRule(info, match, need("count"), need("window"), model.throttle)
-    if kind == "ratio":
-        refuse("then", "within", "count", "value", "function")
-        if base is None:
-            raise SpecError(("base",), "a ratio rule needs `base`: the events the ratio is taken over")
-        return RatioRule(info, match, base, need("window"), model.evaluate_every, _levels(model), model.min_base)
-    if kind == "aggregate":
-        refuse("base", "then", "within", "count")
+    """The kind object for a validated rule (the schema has checked each kind's settings: one model per kind)."""
+    if isinstance(model, EveryModel):
+        return EveryRule(info, match)
+    if isinstance(model, ThresholdModel):
+        return ThresholdRule(info, match, model.count, model.window)
+    if isinstance(model, RatioModel):
+        assert base is not None  # the schema requires it
+        return RatioRule(info, match, base, model.window, model.evaluate_every, _levels(model), model.min_base)
+    if isinstance(model, AggregateModel):
         return AggregateRule(
-            info,
-            match,
-            need("value"),
-            need("function"),
-            need("window"),
-            model.evaluate_every,
-            _levels(model),
-            model.min_count or 1,
-        )
-    if kind == "absence":
-        refuse("base", "then", "within", "count", "value", "function", "above", "thresholds")
-        return AbsenceRule(info, match, need("window"), model.min_count or 1)
-    refuse("base", "window", "count", "value", "function", "above", "thresholds")
-    if then is None:
-        raise SpecError(("then",), "a sequence rule needs `then`: the event that must follow `match`")
-    return SequenceRule(info, match, then, tuple(need("key")), need("within"))
+            info, match, model.value, model.function, model.window, model.evaluate_every, _levels(model),
+            model.min_count,
+        )  # fmt: skip
+    if isinstance(model, AbsenceModel):
+        return AbsenceRule(info, match, model.window, model.min_count)
+    assert then is not None  # the schema requires it
+    return SequenceRule(info, match, then, tuple(model.key), model.within)
 
 
-def _levels(model: RuleModel) -> tuple[tuple[float, str], ...]:
-    if model.above is not None and model.thresholds is not None:
-        raise SpecError(("thresholds",), "give either `above` (with `severity`) or `thresholds`, not both")
+def _levels(model: RatioModel | AggregateModel) -> tuple[tuple[float, str], ...]:
+    """(limit, severity), highest first (the schema checked that they make sense)."""
     if model.above is not None:
         return ((model.above, model.severity),)
-    if model.thresholds is None or (model.thresholds.warning is None and model.thresholds.critical is None):
-        raise SpecError(("above",), f"a {model.kind} rule needs `above` or `thresholds`")
-    levels = tuple(
+    assert model.thresholds is not None
+    return tuple(
         (float(limit), name)
         for name, limit in (("critical", model.thresholds.critical), ("warning", model.thresholds.warning))
         if limit is not None
     )
-    if len(levels) == 2 and levels[0][0] <= levels[1][0]:
-        raise SpecError(("thresholds",), "the critical threshold must be above the warning one")
-    return levels

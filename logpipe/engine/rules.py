@@ -16,7 +16,7 @@ from logpipe.engine.conditions import Condition, Need, SpecError, Values, compil
 from logpipe.engine.extract import Extractor, compile_extractor
 from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
 from logpipe.engine.prefilter import Prefilter
-from logpipe.engine.schema import ExtractModel, RuleFile, RuleModel
+from logpipe.engine.schema import KIND_MODELS, AnyRule, ExtractModel, RatioModel, RuleFile, SequenceModel
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
 from logpipe.errors import Location, RuleError
 from logpipe.event import Event, stack_of
@@ -75,18 +75,19 @@ class RuleSet:
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
 
     def memory(self) -> int:
-        """How far back (ns) rule state reaches: the longest window, sequence or throttle, at most an hour. A
-        restarted follower re-reads that much before its checkpoint to rebuild windows and throttles."""
+        """How far back (ns) rule state reaches: the longest window or sequence, at most an hour. A restarted
+        follower re-reads that much before its checkpoint to rebuild windows (incidents and throttles are saved
+        with the checkpoints, so they need no re-read)."""
         spans = [
             span
             for rule in self.rules
-            for span in (rule.info.model.window, rule.info.model.within, rule.info.model.throttle)
+            for span in (getattr(rule.info.model, "window", None), getattr(rule.info.model, "within", None))
             if span
         ]
         return min(max(spans, default=0), 3_600_000_000_000)
 
     def new_states(self) -> list[RuleKind]:
-        """Rule instances with empty windows and throttles, in rule order: one set per engine."""
+        """Rule instances with empty windows, in rule order: one set per engine."""
         return [loaded.new_state() for loaded in self.loaded]
 
     def select(self, event: Event) -> tuple[Values, Sequence[int]]:
@@ -168,9 +169,22 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
                     rules.append(LoadedRule(build(), file, line, build))
                 except SpecError as error:
                     errors.append(_located(error, file, document, path))
+    errors.extend(_unknown_inhibitions(rules))
     if errors:
         raise RuleLoadError(errors)
     return RuleSet(rules, extractors)
+
+
+def _unknown_inhibitions(rules: Sequence[LoadedRule]) -> list[RuleError]:
+    """An `inhibits:` entry naming no loaded rule would fold in nothing, silently: refuse it."""
+    known = {loaded.rule.info.id for loaded in rules}
+    errors = []
+    for loaded in rules:
+        for index, item in enumerate(loaded.rule.info.model.inhibits):
+            if item.rule not in known:
+                where = Location(str(loaded.file), loaded.line, f"{loaded.rule.info.id}.inhibits[{index}].rule")
+                errors.append(RuleError(where, f"no rule {item.rule!r} to inhibit"))
+    return errors
 
 
 def _claim(
@@ -198,7 +212,7 @@ def _condition(spec: Any, name: str) -> Condition:
     return compile_condition(spec, (name,))
 
 
-def _rule_factory(model: RuleModel, source: str) -> Callable[[], RuleKind]:
+def _rule_factory(model: AnyRule, source: str) -> Callable[[], RuleKind]:
     """Compile the rule's conditions once (they are stateless); each call builds a kind with fresh state."""
     info = RuleInfo(
         id=model.id,
@@ -215,13 +229,13 @@ def _rule_factory(model: RuleModel, source: str) -> Callable[[], RuleKind]:
         model=model,
     )
     match = _condition(model.match, "match")
-    base = _condition(model.base, "base") if model.base is not None else None
-    then = _condition(model.then, "then") if model.then is not None else None
+    base = _condition(model.base, "base") if isinstance(model, RatioModel) else None
+    then = _condition(model.then, "then") if isinstance(model, SequenceModel) else None
     build_kind(info, model, match, base, then)  # checks the kind's settings now, at load
     return lambda: build_kind(info, model, match, base, then)
 
 
-def _check_templates(model: RuleModel, renderer: Renderer) -> None:
+def _check_templates(model: AnyRule, renderer: Renderer) -> None:
     """A typo in a rule's templates fails at load (`logpipe rules check`), not in a 3 a.m. alert."""
     sample = sample_payload()
     if model.template is not None:
@@ -243,21 +257,26 @@ def _schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[
     errors = []
     for problem in invalid.errors():
         loc = tuple(part for part in problem["loc"] if isinstance(part, (str, int)) and "[" not in str(part))
+        kind = "every"
+        if len(loc) > 2 and loc[0] == "rules" and loc[2] in KIND_MODELS:
+            kind, loc = str(loc[2]), loc[:2] + loc[3:]  # the union's tag (the rule's kind) is not a key in the file
         message = problem["msg"]
         if problem["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}" + _expected_keys(loc)
+            message = f"unknown key {loc[-1]!r}" + _expected_keys(loc, kind)
         elif problem["type"] == "missing":
             message = f"required key {loc[-1]!r} is missing"
+        elif problem["type"] == "union_tag_invalid":
+            loc = (*loc, "kind")
+            message = f"unknown kind; expected one of: {', '.join(KIND_MODELS)}"
         elif problem["type"].startswith("value_error"):
             message = message.removeprefix("Value error, ")
         errors.append(RuleError(Location(str(file), line_of(document, loc), dotted(loc)), message))
     return errors
 
 
-def _expected_keys(loc: tuple[str | int, ...]) -> str:
-    model: type[Any] | None = (
-        {"rules": RuleModel, "extract": ExtractModel}.get(str(loc[0])) if len(loc) > 2 else RuleFile
-    )
+def _expected_keys(loc: tuple[str | int, ...], kind: str = "every") -> str:
+    sections: dict[str, type[Any]] = {"rules": KIND_MODELS.get(kind, KIND_MODELS["every"]), "extract": ExtractModel}
+    model: type[Any] | None = sections.get(str(loc[0])) if len(loc) > 2 else RuleFile
     if len(loc) == 4 and loc[2] == "examples":
         from logpipe.engine.schema import Examples
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
 
 from logpipe.engine.durations import DURATION_PATTERN, parse_duration
 
@@ -17,7 +17,6 @@ Duration = Annotated[
 _CONDITION_MARK = "x-logpipe-condition"  # replaced by a $ref to the hand-written Condition schema below
 ConditionSpec = Annotated[Any, WithJsonSchema({_CONDITION_MARK: True})]
 Severity = Literal["info", "warning", "critical"]
-Kind = Literal["every", "threshold", "ratio", "aggregate", "absence", "sequence"]
 Function = Literal["p50", "p90", "p95", "p99", "avg", "max", "min", "sum", "count"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)]
 
@@ -38,31 +37,47 @@ class Thresholds(_Strict):
     critical: float | None = None
 
 
-class RuleModel(_Strict):
+class Flapping(_Strict):
+    """An incident whose state changes `changes` times within its last `evaluations` evaluations is flapping: it
+    says so once and stays quiet until it has been stable for as long (Kibana's rule, Nagios' flap detection)."""
+
+    changes: int = Field(4, ge=2)
+    evaluations: int = Field(20, ge=2)
+
+
+class Inhibit(_Strict):
+    """While an incident of this rule is open, incidents of `rule` (whose event meets `when`, sharing the values of
+    the `equal` fields) are folded into it: counted and listed on its next update, not sent on their own."""
+
+    rule: Identifier
+    when: ConditionSpec | None = Field(None, description="a condition on the symptom's triggering event")
+    equal: list[str] = Field([], description="fields (group fields or container) that must be equal on both")
+
+
+class _Rule(_Strict):
+    """What every kind has: identity, the texts for people, the match, grouping, where it goes, its incidents."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)  # `pending` is `for` in files
+
     id: Identifier
     title: str = Field(min_length=1)
     severity: Severity = "warning"
     description: str = ""
     runbook: str = Field(min_length=1, description="what the person on call does first")
-    kind: Kind = "every"
     match: ConditionSpec = Field(description="the events this rule is about (for ratio: the numerator)")
-    base: ConditionSpec | None = Field(None, description="ratio: the events the ratio is taken over")
-    then: ConditionSpec | None = Field(None, description="sequence: the event that must follow `match`")
-    key: list[str] = Field([], description="sequence: fields that tie `then` to `match` (e.g. a user id)")
-    within: Duration | None = Field(None, description="sequence: how long `then` may take")
-    window: Duration | None = None
-    count: int | None = Field(None, ge=1, description="threshold: matches within the window that fire")
-    min_count: int | None = Field(
-        None, ge=1, description="aggregate: fewest values to judge; absence: fewest matches expected within the window"
-    )
-    min_base: int = Field(1, ge=1, description="ratio: fewest base events to judge")
-    value: str | None = Field(None, description="aggregate: the numeric field")
-    function: Function | None = None
-    above: float | None = Field(None, description="ratio/aggregate: fire when the value is above this")
-    thresholds: Thresholds | None = Field(None, description="ratio/aggregate: a warning and a critical level")
     group_by: list[str] = []
-    throttle: Duration = Field(default=parse_duration("5m"), description="at most one alert per group this often")
-    evaluate_every: Duration = Field(default=parse_duration("10s"))
+    throttle: Duration = Field(default=parse_duration("5m"), description="at most one update per incident this often")
+    repeat_interval: Duration = Field(
+        default=parse_duration("4h"), description="a reminder of an incident still open after this long"
+    )
+    summary: list[str] = Field(
+        [], description="fields whose distinct values notifications list with counts (e.g. ctx.user)"
+    )
+    inhibits: list[Inhibit] = Field([], description="symptoms this rule's incidents fold in while open")
+    group_wait: Duration | None = Field(
+        None,
+        description="hold a new incident's first notification this long (a cause arriving meanwhile folds it in)",
+    )
     actions: list[str] = Field(
         [], description="sinks and channels to send to (default: the config's route for the severity)"
     )
@@ -75,8 +90,123 @@ class RuleModel(_Strict):
     template: str | None = Field(
         None, description="a template set: <template>.slack.json.j2 etc. override the defaults where they exist"
     )
-    tags: dict[str, str] = {}
     examples: Examples
+
+
+class _Counted(_Rule):
+    """Kinds whose incidents count matches: each match is reported once."""
+
+    resolve_after: Duration | None = Field(
+        None, description="an incident quiet this long is resolved (default: the throttle)"
+    )
+
+
+class _Windowed(_Rule):
+    """Kinds whose incidents follow a level evaluated over a window."""
+
+    window: Duration
+    pending: Duration | None = Field(None, alias="for", description="the condition must hold this long before it fires")
+    keep_firing_for: Duration = Field(
+        default=parse_duration("1m"), description="how long it must stay clear to resolve"
+    )
+    flapping: Flapping = Flapping.model_validate({})  # frozen: one shared default is safe
+
+
+class _Leveled(_Windowed):
+    """A value with a warning and a critical level (or one level, `above`, at the rule's severity)."""
+
+    evaluate_every: Duration = Field(default=parse_duration("10s"))
+    above: float | None = Field(None, description="fire when the value is above this")
+    thresholds: Thresholds | None = Field(None, description="a warning and a critical level")
+
+    @model_validator(mode="after")
+    def _one_way_to_say_the_level(self) -> _Leveled:
+        if self.above is not None and self.thresholds is not None:
+            raise ValueError("give either `above` (with `severity`) or `thresholds`, not both")
+        if self.above is None and (
+            self.thresholds is None or (self.thresholds.warning is None and self.thresholds.critical is None)
+        ):
+            raise ValueError("needs `above` or `thresholds`")
+        levels = self.thresholds
+        if levels is not None and None not in (levels.warning, levels.critical) and levels.critical <= levels.warning:  # type: ignore[operator]
+            raise ValueError("the critical threshold must be above the warning one")
+        return self
+
+
+class EveryModel(_Counted):
+    """Each match (the default kind)."""
+
+    kind: Literal["every"] = "every"
+
+
+class ThresholdModel(_Counted):
+    """`count` matches within `window`."""
+
+    kind: Literal["threshold"]
+    count: int = Field(ge=1, description="matches within the window that fire")
+    window: Duration
+
+
+class SequenceModel(_Counted):
+    """`match` not followed by `then` with the same `key` within `within`."""
+
+    kind: Literal["sequence"]
+    then: ConditionSpec = Field(description="the event that must follow `match`")
+    key: list[str] = Field(min_length=1, description="fields that tie `then` to `match` (e.g. a user id)")
+    within: Duration = Field(description="how long `then` may take")
+
+
+class RatioModel(_Leveled):
+    """`match` events among `base` events within the window (5xx among responses)."""
+
+    kind: Literal["ratio"]
+    base: ConditionSpec = Field(description="the events the ratio is taken over")
+    min_base: int = Field(1, ge=1, description="fewest base events to judge")
+
+
+class AggregateModel(_Leveled):
+    """A statistic of a numeric field within the window (p95 of http.duration_ms)."""
+
+    kind: Literal["aggregate"]
+    value: str = Field(description="the numeric field")
+    function: Function
+    min_count: int = Field(1, ge=1, description="fewest values to judge")
+
+
+class AbsenceModel(_Windowed):
+    """Fewer than `min_count` matches within the window (the API stopped serving)."""
+
+    kind: Literal["absence"]
+    min_count: int = Field(1, ge=1, description="fewest matches expected within the window")
+
+
+KIND_MODELS: dict[str, type[_Rule]] = {
+    "every": EveryModel,
+    "threshold": ThresholdModel,
+    "sequence": SequenceModel,
+    "ratio": RatioModel,
+    "aggregate": AggregateModel,
+    "absence": AbsenceModel,
+}
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "every"))
+    return str(getattr(value, "kind", "every"))
+
+
+# one class and one schema per kind: a setting a kind does not read is an unknown key for it
+RuleModel = Annotated[
+    Annotated[EveryModel, Tag("every")]
+    | Annotated[ThresholdModel, Tag("threshold")]
+    | Annotated[SequenceModel, Tag("sequence")]
+    | Annotated[RatioModel, Tag("ratio")]
+    | Annotated[AggregateModel, Tag("aggregate")]
+    | Annotated[AbsenceModel, Tag("absence")],
+    Discriminator(_kind_of),
+]
+AnyRule = EveryModel | ThresholdModel | SequenceModel | RatioModel | AggregateModel | AbsenceModel
 
 
 class ExtractModel(_Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from logpipe.event import Event, Origin
+from logpipe.event import UNPARSED, Event, Origin
 from logpipe.parsers.base import Parser
 from logpipe.parsers.json import JsonParser
 from logpipe.parsers.nest import NestTextParser
@@ -32,7 +32,17 @@ class Detector:
 
     def parse(self, line: str, origin: Origin, docker_time: int | None, arrival: int) -> Event:
         for parser in self._by_first_char.get(line[:1], self._any_line):
-            event = parser.parse(line, origin, docker_time, arrival)
+            try:
+                event = parser.parse(line, origin, docker_time, arrival)
+            except Exception as error:  # design.md's per-line boundary: a parser's bug loses no line
+                return _parser_failed(line, origin, docker_time, arrival, f"{parser.name}: {type(error).__name__}")
             if event is not None:
                 return event
         raise AssertionError("PlainParser claims every line")  # pragma: no cover
+
+
+def _parser_failed(line: str, origin: Origin, docker_time: int | None, arrival: int, why: str) -> Event:
+    """The line as it came, flagged `parser_error` (counted like every flag), instead of a crash."""
+    event = PlainParser().parse(line, origin, docker_time, arrival)
+    assert event is not None
+    return event._replace(parser=UNPARSED, flags=("parser_error",), fields={"parser_error": why})

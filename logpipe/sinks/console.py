@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import TextIO
 
 import click
+import structlog
 
-from logpipe.alert import Alert
+from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render import Renderer, TemplateProblem
+
+log = structlog.get_logger("logpipe.console")
 
 _STYLE = {"critical": {"fg": "red", "bold": True}, "warning": {"fg": "yellow"}, "info": {"fg": "cyan"}}
 
@@ -21,11 +24,17 @@ class ConsoleSink:
         self.out, self.color, self.redactor = out, color, redactor
         self.renderer = renderer or Renderer()
 
-    def deliver(self, alert: Alert) -> None:
-        text = self.renderer.render("console", alert.to_dict(self.redactor), alert.template)
+    def deliver(self, alert: Notification) -> None:
+        try:
+            text = self.renderer.render("console", alert.to_dict(self.redactor), alert.template)
+        except TemplateProblem as problem:
+            # a user template's error (the boundary around templates): say it, and show the notification plainly;
+            # a crash here would repeat at every restart, its line being behind the checkpoint
+            log.error("console template failed; printed plainly", error=str(problem), rule=alert.rule)
+            text = f"{alert.kind.upper()} {alert.severity} {alert.rule}: {alert.title} (console template failed)\n"
         if self.color:
             first, _, rest = text.partition("\n")
-            style = {"fg": "green"} if alert.status == "resolved" else _STYLE.get(alert.severity, {})
+            style = {"fg": "green"} if alert.kind == "resolved" else _STYLE.get(alert.severity, {})
             text = click.style(first, **style) + "\n" + rest  # type: ignore[arg-type]
         self.out.write(text)
         self.out.flush()

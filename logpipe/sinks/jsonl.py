@@ -6,7 +6,7 @@ from typing import BinaryIO
 
 import orjson
 
-from logpipe.alert import Alert
+from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 
 
@@ -16,6 +16,6 @@ class JsonLinesSink:
     def __init__(self, out: BinaryIO, redactor: Redactor | None) -> None:
         self.out, self.redactor = out, redactor
 
-    def deliver(self, alert: Alert) -> None:
+    def deliver(self, alert: Notification) -> None:
         self.out.write(orjson.dumps(alert.to_dict(self.redactor), default=str) + b"\n")
         self.out.flush()

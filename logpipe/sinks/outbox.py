@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import structlog
 
 from logpipe.alert import Alert, alert_id
+from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.sinks.base import DeliveryError, Sink
 from logpipe.state import Delivery, OutboxFull, StateStore
@@ -41,7 +42,7 @@ class RetryPolicy:
         return now + delay
 
 
-Router = Callable[[Alert], list[str]]
+Router = Callable[[Notification], list[str]]
 
 
 class Dispatcher:
@@ -64,8 +65,9 @@ class Dispatcher:
         self._paused_until: dict[str, float] = {}  # sink -> until when its receiver is taken to be down
 
     # --- committing -------------------------------------------------------------------------------------------
-    def enqueue(self, alert: Alert) -> bool:
-        """Commit the alert for each of its sinks; True if newly stored (False: already there, from a replay)."""
+    def enqueue(self, alert: Notification) -> bool:
+        """Commit the notification for each of its sinks; True if newly stored (False: already there, from a
+        replay or a re-read after a restart: the same incident, the same number, the same id)."""
         sinks = [name for name in self.route(alert) if name in self.sinks]
         if not sinks:
             return False
@@ -80,7 +82,7 @@ class Dispatcher:
             self._wake[name].set()
         return stored
 
-    def enqueue_many(self, alerts: list[Alert]) -> None:
+    def enqueue_many(self, alerts: list[Notification]) -> None:
         """Commit several alerts in one transaction; one by one when the outbox is full, so each is accounted."""
         rows = []
         for alert in alerts:
@@ -99,21 +101,23 @@ class Dispatcher:
         for name in {sink for _, _, sinks in rows for sink in sinks}:
             self._wake[name].set()
 
-    def _on_full(self, dropped: Alert, reason: str) -> None:
+    def _on_full(self, dropped: Notification, reason: str) -> None:
         log.error("outbox full: alert not queued", alert=dropped.id, rule=dropped.rule, reason=reason)
         if self._full:
             return
         self._full = True  # one alert about it per episode, let through whatever the limit says
-        notice = Alert(
-            rule=OUTBOX_FULL_RULE,
-            title="logpipe's outbox is full: alerts are being dropped",
-            severity="critical",
-            status="firing",
-            time=dropped.time,
-            group=(),
-            message=f"{reason}; receivers have been failing. Latest dropped: {dropped.rule}",
-            runbook="Check the sinks' receivers (logpipe outbox), then let the backlog drain.",
-            id=alert_id(OUTBOX_FULL_RULE, (), "firing", dropped.time, None),
+        notice = Notification.standalone(
+            Alert(
+                rule=OUTBOX_FULL_RULE,
+                title="logpipe's outbox is full: alerts are being dropped",
+                severity="critical",
+                status="firing",
+                time=dropped.time,
+                group=(),
+                message=f"{reason}; receivers have been failing. Latest dropped: {dropped.rule}",
+                runbook="Check the sinks' receivers (logpipe outbox), then let the backlog drain.",
+                id=alert_id(OUTBOX_FULL_RULE, (), "firing", dropped.time, None),
+            )
         )
         limit, self.store.max_pending = self.store.max_pending, 10**12
         try:

@@ -117,13 +117,28 @@ class SentrySink:
             "rule": payload["rule"],
             "severity": payload["severity"],
             "status": payload["status"],
+            "incident": payload.get("incident", ""),
+            "count": payload.get("total", payload.get("count", "")),  # the running count: one issue, updated
             "container": payload.get("container") or origin.get("name", ""),
             "context": log_event.get("logger", ""),
         }
         contexts: dict[str, Any] = {
             "alert": {
                 k: payload[k]
-                for k in ("rule", "count", "suppressed", "group", "first_seen", "last_seen", "value", "runbook")
+                for k in (
+                    "rule",
+                    "incident",
+                    "count",
+                    "total",
+                    "group",
+                    "first_seen",
+                    "last_seen",
+                    "value",
+                    "runbook",
+                    "summary_text",
+                    "symptoms_text",
+                    "reason",
+                )
                 if k in payload
             }
         }
@@ -176,12 +191,20 @@ class SentrySink:
 
 
 def _breadcrumb(payload: dict[str, Any]) -> dict[str, Any]:
-    status = "resolved: " if payload.get("status") == "resolved" else ""
+    status = "" if payload.get("status", "firing") == "firing" else f"{payload['status']}: "
+    if payload.get("folded_into"):
+        status = "symptom: "
     return {
         "category": f"logpipe.{payload['rule']}",
         "message": f"{status}{payload['title']}: {payload['message']}",
         "level": _LEVELS.get(payload["severity"], "info"),
         "type": "default",
         "timestamp": datetime.fromisoformat(payload["time"][:26] + "+00:00").astimezone(UTC),
-        "data": {"rule": payload["rule"], "count": payload.get("count"), **payload.get("group", {})},
+        "data": {
+            "rule": payload["rule"],
+            "incident": payload.get("incident"),
+            "count": payload.get("count"),
+            "total": payload.get("total"),
+            **payload.get("group", {}),
+        },
     }

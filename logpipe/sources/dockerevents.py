@@ -61,6 +61,7 @@ class EventWatcher(threading.Thread):
         self._known: dict[tuple[str, str], int] = {}
         self.problem: str | None = None  # why events are not followed (the daemon unreachable), for /health
         self.caught_up = threading.Event()  # set once the first replay and reconciliation are handed over
+        self.lifecycle = Lifecycle()  # tells a deploy (Docker stopped it) from a crash, across the events
 
     def run(self) -> None:
         backoff = 1.0
@@ -110,6 +111,7 @@ class EventWatcher(threading.Thread):
             event = docker_event(message, self.names)
             if event is None:
                 continue
+            event = self.lifecycle.enrich(event)
             self._note(event)
             if handled and self.position is not None and time_ns < self.position[0] - self.lookback:
                 continue
@@ -165,6 +167,7 @@ class EventWatcher(threading.Thread):
             event = docker_event(message, self.names)
             if event is None:
                 continue
+            event = self.lifecycle.enrich(event)
             self._note(event)
             log.warning(
                 "docker event missed by the events stream; made up from the container state",
@@ -175,6 +178,55 @@ class EventWatcher(threading.Thread):
             if self.position is None or time_ns > self.position[0]:
                 self.position, self.since = (time_ns, 0), time_ns
             self.out.put(("events", event.origin.name, [(event, False, self.position)]))
+
+
+class Lifecycle:
+    """Per followed container, what its events mean together: a `die` after Docker sent SIGTERM (`docker stop`,
+    `docker restart`, a Compose recreate: a `kill` event with signal 15 first) is expected, and the next `start`
+    is a restart by Docker with the time it was down; a `die` nobody asked for (no stop, an OOM kill, a crash)
+    is not, and the `start` after it is an unexpected restart (what a crash loop is made of). The fields added:
+    docker.expected (on die and start), docker.restart = docker | crash (on a start after a death), and
+    docker.down_ms."""
+
+    STOP_WINDOW = 120_000_000_000  # a SIGTERM this long before the death asked for it (Docker's stop timeout)
+
+    def __init__(self) -> None:
+        self._stop_asked: dict[str, int] = {}  # name -> time of the last SIGTERM Docker sent
+        self._oom: dict[str, int] = {}
+        self._death: dict[str, tuple[int, bool]] = {}  # name -> (time, expected) of the last death
+
+    def enrich(self, event: Event) -> Event:
+        fields = event.fields["docker"]
+        name, action, now = event.origin.name, fields["action"], event.time
+        extra: dict[str, Any] = {}
+        text = event.message
+        level = event.level
+        if action == "kill":
+            if str(fields.get("signal", "")) in ("15", "SIGTERM", "TERM"):
+                self._stop_asked[name] = now
+        elif action == "oom":
+            self._oom[name] = now
+        elif action == "die":
+            asked = self._stop_asked.pop(name, None)
+            oom = self._oom.pop(name, None)
+            expected = asked is not None and now - asked <= self.STOP_WINDOW and oom is None
+            self._death[name] = (now, expected)
+            extra["expected"] = expected
+            if expected:
+                text += " after Docker stopped it (docker stop / restart / recreate)"
+                level = "info"
+        elif action == "start" and name in self._death:
+            died, expected = self._death.pop(name)
+            down = max(0, now - died)
+            extra.update(expected=expected, restart="docker" if expected else "crash", down_ms=down // 1_000_000)
+            text = (
+                f"container {name} restarted by Docker, down {down / 1e9:.1f} s"
+                if expected
+                else f"container {name} started again after a death nobody asked for, down {down / 1e9:.1f} s"
+            )
+        if not extra:
+            return event
+        return event._replace(message=text, level=level, fields={"docker": {**fields, **extra}})
 
 
 def _api_time(time_ns: int) -> str:
@@ -227,6 +279,9 @@ def docker_event(message: dict[str, Any], names: set[str]) -> Event | None:
         exit_code = int(attributes.get("exitCode", 0) or 0)
         fields["exitCode"] = exit_code
         text += f" (exit code {exit_code})"
+    if action == "kill" and attributes.get("signal"):
+        fields["signal"] = str(attributes["signal"])
+        text += f" (signal {fields['signal']})"
     if health:
         fields["health"] = health
         text += f": {health}"

@@ -29,9 +29,11 @@ def test_notify_test_sends_a_sample_through_the_named_channel(tmp_path: Path, ht
 def test_render_previews_every_template_of_a_rule() -> None:
     result = CliRunner().invoke(main, ["render", "redis-connection-error"])
     assert result.exit_code == 0, result.output
-    for name in ("console", "slack", "webhook", "email.subject", "email.text", "email.html"):
-        assert f"--- {name} (" in result.output
+    for status in ("firing", "resolved"):
+        for name in ("console", "slack", "webhook", "email.subject", "email.text", "email.html"):
+            assert f"--- {status}: {name} (" in result.output
     assert "[WARNING] Redis connection error" in result.output
+    assert "[RESOLVED] Redis connection error" in result.output
 
 
 def envelope_event(body: bytes) -> dict[str, Any]:

@@ -51,17 +51,19 @@ def test_pack_replay_reaches_sentry_email_and_webhook(
 ) -> None:
     config = write_config(tmp_path, bugsink, smtp_receiver, http_receiver)
     alerts, summary = replay(config, EXAMPLES / "clipforge-api-json.log")
-    assert len(alerts) == 19
-    assert "oncall-email delivered 19, ops-webhook delivered 19, sentry delivered 19" in summary
+    assert len(alerts) == 24
+    # Sentry also gets the 4 folded symptoms, as breadcrumbs on their causes' trail
+    assert "oncall-email delivered 24, ops-webhook delivered 24, sentry delivered 28" in summary
 
     # webhooks: every alert once, by its id
     keys = [request.headers["Idempotency-Key"] for request in http_receiver.requests]
     assert sorted(keys) == sorted(str(a["id"]) for a in alerts)
     # email: one message per alert, subject from the template
-    subjects = [m["Subject"] for m in smtp_receiver.wait_for(19)]
+    subjects = [m["Subject"] for m in smtp_receiver.wait_for(24)]
     source = EXAMPLES / "clipforge-api-json.log"
     assert f"[CRITICAL] Stripe webhook signature verification failed (container={source})" in subjects
-    assert len(subjects) == 19
+    assert len(subjects) == 24
+    assert any(subject.startswith("[RESOLVED] Repeated Postgres connection errors") for subject in subjects)
 
     # Sentry: the critical firing alerts are events, stored under the alert's id
     events = [a for a in alerts if a["severity"] == "critical" and a["status"] == "firing"]
@@ -81,13 +83,22 @@ def test_pack_replay_reaches_sentry_email_and_webhook(
         "rule": "postgres-connection-errors-burst",
         "severity": "critical",
         "status": "firing",
+        "incident": burst["incident"],
+        "count": "3",  # the incident's running count
         "container": str(source),
         "context": "TypeOrmModule",
     }
     crumbs = [crumb["category"] for crumb in stored["breadcrumbs"]["values"]]
-    # the container's trail before it: the warnings that went to Sentry as breadcrumbs, in order
-    assert crumbs == ["logpipe.credit-deduction-insufficient-balance", "logpipe.postgres-connection-error"]
+    # the container's trail before it: the warnings that went to Sentry as breadcrumbs, in order (the single
+    # Postgres errors are its symptoms now, folded in after it fired)
+    assert crumbs == ["logpipe.credit-deduction-insufficient-balance"]
     assert "Error: connect ECONNREFUSED 172.18.0.3:5432" in stored["extra"]["stack_trace"]
+    # the next event on the container's trail carries the Postgres outage's symptoms as breadcrumbs
+    redis = next(a for a in events if a["rule"] == "redis-connection-errors-burst")
+    stored = bugsink.event(str(redis["id"]))
+    assert stored is not None
+    symptoms = [c for c in stored["breadcrumbs"]["values"] if c["message"].startswith("symptom: ")]
+    assert {c["category"] for c in symptoms} == {"logpipe.unhandled-exception", "logpipe.postgres-connection-error"}
 
 
 def test_secrets_never_reach_sentry(tmp_path: Path, bugsink: Bugsink) -> None:
@@ -98,8 +109,9 @@ def test_secrets_never_reach_sentry(tmp_path: Path, bugsink: Bugsink) -> None:
         '"headers":{"stripe-signature":"t=1,v1=9f8e7d6c","cookie":"session=abc123"},"password":"hunter2"}\n'
     )
     config = write_config(tmp_path, bugsink, None, None)
-    (alert,), summary = replay(config, "-", stdin=line)
-    assert "sentry delivered 1" in summary
+    (alert, resolved), summary = replay(config, "-", stdin=line)
+    assert (alert["status"], resolved["status"]) == ("firing", "resolved")
+    assert "sentry delivered 2" in summary
     stored = bugsink.event(str(alert["id"]))
     assert stored is not None
     text = orjson.dumps(stored).decode()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from logpipe.alert import Alert
+from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
 from logpipe.sinks.notify import WebhookChannel
@@ -23,16 +24,18 @@ from tests.integration.receivers import HttpReceiver, free_port
 FAST = RetryPolicy(initial=0.1, factor=2.0, maximum=0.5, jitter=0.0, max_attempts=5)
 
 
-def alert(number: int) -> Alert:
-    return Alert(
-        rule="db-down",
-        title="DB down",
-        severity="critical",
-        status="firing",
-        time=number,
-        group=(),
-        message=f"incident {number}",
-        id=f"{number:032x}",
+def alert(number: int) -> Notification:
+    return Notification.standalone(
+        Alert(
+            rule="db-down",
+            title="DB down",
+            severity="critical",
+            status="firing",
+            time=number,
+            group=(),
+            message=f"incident {number}",
+            id=f"{number:032x}",
+        )
     )
 
 
@@ -181,16 +184,16 @@ def test_killed_between_queueing_and_delivery_then_restarted_delivers_each_alert
         except sqlite3.OperationalError:  # not created yet, or its schema not yet written
             return 0
 
-    wait_until(lambda: queued() == 19, timeout=60)
-    assert queued() == 19
+    wait_until(lambda: queued() == 24, timeout=60)
+    assert queued() == 24
     os.killpg(first.pid, signal.SIGKILL)  # mid-retry: nothing delivered, everything queued
     first.wait()
     receiver.start()
     try:
         second = subprocess.run(command, capture_output=True, timeout=120, check=True)
-        assert b"deliveries: ops delivered 19" in second.stderr
+        assert b"deliveries: ops delivered 24" in second.stderr
         keys = [request.headers["Idempotency-Key"] for request in receiver.requests]
-        assert len(keys) == 19
-        assert len(set(keys)) == 19
+        assert len(keys) == 24
+        assert len(set(keys)) == 24
     finally:
         receiver.stop()

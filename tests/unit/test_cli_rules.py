@@ -19,18 +19,18 @@ def test_replay_jsonl_has_what_a_script_needs() -> None:
     result = CliRunner().invoke(main, ["replay", "--format", "jsonl", str(EXAMPLES / "clipforge-api-json.log")])
     assert result.exit_code == 0, result.output
     alerts = [orjson.loads(line) for line in result.stdout.splitlines()]
-    assert len(alerts) == 19
+    assert len(alerts) == 24
     first = alerts[0]
-    assert {"rule", "severity", "title", "time", "group", "count", "suppressed", "message", "event", "status"} <= set(
-        first
-    )
+    keys = {"id", "incident", "rule", "severity", "title", "time", "group", "count", "total", "message", "event"}
+    assert keys | {"status", "summary", "symptoms", "first_seen", "duration_seconds"} <= set(first)
     assert (first["rule"], first["status"], first["time"]) == (
         "stripe-webhook-signature",
         "firing",
         "2026-11-27T09:01:10.100000042Z",
     )
     assert first["event"]["logger"] == "StripeWebhookController"
-    assert "19 alerts" in result.stderr
+    assert "15 incidents, 24 notifications" in result.stderr
+    assert "postgres-connection-errors-burst" in result.stderr  # the summary table of incidents
 
 
 def test_replay_redacts_the_triggering_event() -> None:
@@ -39,7 +39,8 @@ def test_replay_redacts_the_triggering_event() -> None:
         'signature for payload","password":"hunter2","user":"bob@example.com"}\n'
     )
     result = CliRunner().invoke(main, ["replay", "--format", "jsonl", "-"], input=line)
-    (alert,) = [orjson.loads(x) for x in result.stdout.splitlines()]
+    alert, resolved = [orjson.loads(x) for x in result.stdout.splitlines()]
+    assert (alert["status"], resolved["status"]) == ("firing", "resolved")  # end of input closes the incident
     assert alert["event"]["fields"] == {"password": "[REDACTED]", "user": "b***@example.com"}
     assert "hunter2" not in result.stdout
 

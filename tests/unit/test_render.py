@@ -40,10 +40,13 @@ def test_html_email_is_autoescaped_and_text_is_not() -> None:
     assert "<script>" in renderer.render("email.text", payload)
 
 
-def test_output_is_capped() -> None:
+def test_text_output_over_the_cap_is_cut_with_a_marker_and_json_is_refused() -> None:
     payload = sample_payload() | {"title": "x" * 400}
-    with pytest.raises(TemplateProblem, match="over the 250 limit"):
-        Renderer().render("email.subject", payload)
+    subject = Renderer().render("email.subject", payload)
+    assert len(subject) == 250
+    assert subject.endswith("…[truncated]")
+    with pytest.raises(TemplateProblem, match="over the 40000 limit"):
+        Renderer().render("slack", payload | {"group": {f"k{i}": "y" * 8000 for i in range(10)}})
 
 
 def test_a_rule_whose_template_has_a_typo_fails_at_load(tmp_path: Path) -> None:
@@ -61,16 +64,19 @@ def test_a_rule_whose_template_has_a_typo_fails_at_load(tmp_path: Path) -> None:
 
 def test_templates_render_an_alert_without_event_or_group() -> None:
     from logpipe.alert import Alert
+    from logpipe.incidents.notification import Notification
 
-    bare = Alert(
-        rule="api-down",
-        title="clipforge-api is down",
-        severity="critical",
-        status="firing",
-        time=0,
-        group=(),
-        message="no requests for 5m",
-        id="f" * 32,
+    bare = Notification.standalone(
+        Alert(
+            rule="api-down",
+            title="clipforge-api is down",
+            severity="critical",
+            status="firing",
+            time=0,
+            group=(),
+            message="no requests for 5m",
+            id="f" * 32,
+        )
     ).to_dict()
     assert Renderer().check(None, bare) == []
 
@@ -80,3 +86,33 @@ def test_templates_render_an_event_from_a_plain_file() -> None:
 
     payload = sample_payload() | {"event": parse_example("ERROR something broke")[0].to_dict()}
     assert Renderer().check(None, payload) == []
+
+
+def test_a_resolution_says_so_in_the_subject_and_slack_shows_counts_users_and_duration() -> None:
+    payload = sample_payload() | {"status": "resolved", "count": 2, "total": 5, "duration_seconds": 754.0}
+    renderer = Renderer()
+    assert renderer.render("email.subject", payload).startswith("[RESOLVED] Postgres connection error")
+    slack = orjson.loads(renderer.render_json("slack", payload))
+    text = orjson.dumps(slack).decode()
+    assert slack["text"] == ":white_check_mark: Resolved: Postgres connection error"
+    assert "2 new, 5 in all" in text
+    assert "2 users: usr_1 x4, usr_2 x1" in text
+    assert "754.0 s" in text
+    assert "Symptoms folded in:* 14 x HTTP 5xx error rate" in text
+
+
+def test_a_broken_console_template_prints_the_notification_plainly_and_goes_on(tmp_path: Path) -> None:
+    import io
+
+    from logpipe.alert import Alert
+    from logpipe.incidents.notification import Notification
+    from logpipe.sinks.console import ConsoleSink
+
+    (tmp_path / "oops.console.txt.j2").write_text("{{ 1 / 0 }}")
+    out = io.StringIO()
+    sink = ConsoleSink(out, False, None, Renderer([tmp_path]))
+    alert = Alert(
+        rule="r", title="T", severity="critical", status="firing", time=0, group=(), message="m", template="oops"
+    )
+    sink.deliver(Notification.standalone(alert))
+    assert out.getvalue() == "FIRING critical r: T (console template failed)\n"

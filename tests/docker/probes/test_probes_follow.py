@@ -19,7 +19,7 @@ from tests.healthserver import HealthState, health_server
 
 pytestmark = pytest.mark.integration
 
-SHORT = {"evaluate_every": "1s"}
+SHORT = {"evaluate_every": "1s", "keep_firing_for": "1s"}
 PROBE_RULES = {
     "api-health-probe-failing": {**SHORT, "window": "4s"},
     "database-down-probe": {**SHORT, "window": "3s"},

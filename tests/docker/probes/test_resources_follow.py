@@ -17,7 +17,7 @@ from tests.docker.probes.conftest import IN_CI, Follower, short_rules
 
 pytestmark = pytest.mark.integration
 
-SHORT = {"window": "3s", "evaluate_every": "1s", "min_count": 2}
+SHORT = {"window": "3s", "evaluate_every": "1s", "keep_firing_for": "1s", "min_count": 2}
 STEP = "while [ ! -f /go/{0} ]; do sleep 0.1; done"  # the container waits for the test's go file
 
 

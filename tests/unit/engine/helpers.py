@@ -7,6 +7,9 @@ from pathlib import Path
 from logpipe.engine import Engine, load_rules
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event, Origin
+from logpipe.incidents.book import IncidentBook
+from logpipe.incidents.notification import Notification
+from logpipe.pipeline import run_incidents
 
 T0 = 1_795_770_000_000_000_000  # 2026-11-27T09:00:00Z
 SECOND = 1_000_000_000
@@ -24,10 +27,16 @@ def event(seconds: float, message: str, level: str = "info", logger: str = "", *
     return Event(time, level, message, logger, dict(fields), ORIGIN, message, "json", time)
 
 
+def notify(engine: Engine, events: list[Event], finish: bool = False) -> list[Notification]:
+    """What people are told: the engine's alerts through an incident book, on event time. `finish` closes the
+    incidents left open at the end, as a replay does."""
+    made = list(run_incidents(events, engine, IncidentBook(engine.ruleset)))
+    return made if finish else [n for n in made if n.reason != "end of input"]
+
+
 def run(engine: Engine, events: list[Event]) -> list[tuple[float, str, str, str]]:
-    """(seconds since T0, rule, status, severity) of every alert, in order."""
-    alerts = [alert for e in events for alert in engine.process(e)] + engine.finish()
-    return [((a.time - T0) / SECOND, a.rule, a.status, a.severity) for a in alerts]
+    """(seconds since T0, rule, kind, severity) of every notification before the end of input, in order."""
+    return [((n.time - T0) / SECOND, n.rule, n.kind, n.severity) for n in notify(engine, events)]
 
 
 def access(seconds: float, status: int, duration_ms: int = 20) -> Event:

@@ -1,4 +1,5 @@
-"""Each rule kind on event time: when it fires, how often, and when it resolves."""
+"""Each rule kind on event time: what the engine reports (every match, each window's level), and what people are
+told once the incident book has made notifications of it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 from logpipe.engine import Engine
 from logpipe.engine.engine import DISABLED_RULE
-from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, ruleset, run
+from logpipe.incidents.book import IncidentBook
+from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, notify, ruleset, run
 
 EVERY = """
 rules:
@@ -23,22 +25,38 @@ rules:
 """
 
 
-def test_every_match_flood_is_one_alert_then_one_per_throttle_with_suppressed_count(tmp_path: Path) -> None:
+def test_every_match_is_reported_by_the_engine_once(tmp_path: Path) -> None:
     engine = Engine(ruleset(tmp_path, EVERY))
-    flood = [event(s, "connect ECONNREFUSED 10.0.0.3:5432") for s in range(0, 900, 3)]  # 15 min, every 3 s
+    flood = [event(s, "connect ECONNREFUSED 10.0.0.3:5432") for s in range(0, 30, 3)]
     alerts = [alert for e in flood for alert in engine.process(e)]
-    assert [((a.time - T0) // SECOND, a.count, a.suppressed) for a in alerts] == [(0, 1, 0), (600, 201, 199)]
+    assert [a.count for a in alerts] == [1] * 10
     assert alerts[0].data == {"port": 5432}
     assert alerts[0].group == (("container", "clipforge-api"),)
+
+
+def test_every_match_flood_is_one_page_then_an_update_per_throttle_and_counts_add_up(tmp_path: Path) -> None:
+    engine = Engine(ruleset(tmp_path, EVERY))
+    flood = [event(s, "connect ECONNREFUSED 10.0.0.3:5432") for s in range(0, 900, 3)]  # 15 min, every 3 s
+    made = notify(engine, flood, finish=True)
+    assert [((n.time - T0) // SECOND, n.kind, n.count, n.total) for n in made] == [
+        (0, "firing", 1, 1),
+        (600, "update", 199, 200),  # the matches of the throttle period (3 s to 597 s)
+        (897, "resolved", 100, 300),  # end of input: the rest
+    ]
+    assert sum(n.count for n in made) == len(flood)
+    assert len({n.incident for n in made}) == 1
 
 
 def test_every_match_new_incident_after_a_quiet_throttle_period(tmp_path: Path) -> None:
     engine = Engine(ruleset(tmp_path, EVERY))
     times = [0, 60, 60 + 601]  # the third comes after 10 min of quiet: a new incident, nothing carried
-    assert run(engine, [event(s, "connect ECONNREFUSED 10.0.0.3:5432") for s in times]) == [
-        (0, "db-down", "firing", "critical"),
-        (661, "db-down", "firing", "critical"),
+    made = notify(engine, [event(s, "connect ECONNREFUSED 10.0.0.3:5432") for s in times])
+    assert [((n.time - T0) // SECOND, n.kind, n.count, n.total) for n in made] == [
+        (0, "firing", 1, 1),
+        (661, "resolved", 1, 2),  # quiet since 60 s: the match at 60 s is reported with the resolution
+        (661, "firing", 1, 1),
     ]
+    assert made[0].incident == made[1].incident != made[2].incident
 
 
 def test_non_matching_lines_never_fire(tmp_path: Path) -> None:
@@ -69,10 +87,13 @@ def test_threshold_fires_at_the_nth_match_in_window_per_group(tmp_path: Path) ->
         event(70, "Retrying (3)", logger="TypeOrm"),  # the first fell out of the 1 m window
         event(71, "Retrying (1)", logger="Prisma"),
         event(75, "Retrying (4)", logger="TypeOrm"),
-        event(80, "Retrying (5)", logger="TypeOrm"),  # held back by the throttle
+        event(80, "Retrying (5)", logger="TypeOrm"),  # the threshold still holds: one more match
     ]
     alerts = [a for e in events for a in engine.process(e)]
-    assert [((a.time - T0) // SECOND, a.group, a.count) for a in alerts] == [(75, (("logger", "TypeOrm"),), 3)]
+    assert [((a.time - T0) // SECOND, a.group, a.count) for a in alerts] == [
+        (75, (("logger", "TypeOrm"),), 3),  # the three in the window, each reported once
+        (80, (("logger", "TypeOrm"),), 1),
+    ]
 
 
 RATIO = (
@@ -115,11 +136,12 @@ def test_ratio_escalates_then_resolves_and_4xx_never_count(tmp_path: Path) -> No
     )
     # 500s at 74, 88, 102, 117, then every 5 s from 124 to 179; windows are [T-60 s, T):
     # T=110: 3/60 = 5.0 % (not above 5 %); T=120: 4/60 = 6.7 % -> warning; T=130: 6/60 = 10.0 % (not above 10 %);
-    # T=140: 7/60 = 11.7 % -> critical; T=220: 4/60 still above 5 % (quietly back to warning); T=230: 2/60 -> resolved
+    # T=140: 7/60 = 11.7 % -> critical; T=220: 4/60 still above 5 % (quietly back to warning); T=230: 2/60 clear,
+    # and still clear a minute later (keep_firing_for) -> resolved at 290, at the highest level it reached
     assert run(engine, events) == [
         (120, "error-rate", "firing", "warning"),
         (140, "error-rate", "firing", "critical"),
-        (230, "error-rate", "resolved", "warning"),
+        (290, "error-rate", "resolved", "critical"),
     ]
 
 
@@ -153,8 +175,9 @@ def test_p95_over_the_limit_fires_once_and_a_single_slow_request_does_not(tmp_pa
     events += [access(t, 200, 6000 if t % 4 == 0 else 40) for t in range(300, 400, 2)]  # half slow
     events += [access(t, 200, 40) for t in range(400, 800, 2)]
     # 150 values per 5 m window; p95 is the value at rank 0.95 * 149 = 141.55. T=330: 8 slow, 142 fast -> fast;
-    # T=340: 10 slow -> slow, fires. T=660: 10 slow values (360-396) still in [360, 660); T=670: 7 -> resolved.
-    assert run(engine, events) == [(340, "slow", "firing", "warning"), (670, "slow", "resolved", "warning")]
+    # T=340: 10 slow -> slow, fires. T=660: 10 slow values (360-396) still in [360, 660); T=670: 7 -> clear,
+    # and still clear a minute later (keep_firing_for): resolved at 730
+    assert run(engine, events) == [(340, "slow", "firing", "warning"), (730, "slow", "resolved", "warning")]
 
 
 ABSENCE = (
@@ -175,11 +198,17 @@ rules:
 
 def test_absence_fires_during_silence_on_the_idle_watermark_and_resolves(tmp_path: Path) -> None:
     engine = Engine(ruleset(tmp_path, ABSENCE))
-    alerts = [a for t in range(0, 100, 2) for a in engine.process(access(t, 200))]
-    for idle in range(100, 500, 1):  # nothing arrives: the live pipeline advances the watermark with the clock
-        alerts += engine.advance(T0 + idle * SECOND)
-    alerts += engine.process(access(500, 200))
-    assert [((a.time - T0) / SECOND, a.status) for a in alerts] == [(398.0, "firing"), (500.0, "resolved")]
+    book = IncidentBook(engine.ruleset)
+    made = [n for t in range(0, 100, 2) for n in book.observe_all(engine.process(access(t, 200)))]
+    for idle in range(100, 600, 1):  # nothing arrives: the live pipeline advances the watermark with the clock
+        made += book.observe_all(engine.advance(T0 + idle * SECOND))
+        made += book.advance(T0 + idle * SECOND)
+    made += book.observe_all(engine.process(access(600, 200)))
+    for after in range(601, 700):
+        made += book.observe_all(engine.advance(T0 + after * SECOND))
+        made += book.advance(T0 + after * SECOND)
+    # the last request at 98 s: the window ran empty at 398 s; back at 600 s, clear for a minute at 661 s
+    assert [((n.time - T0) / SECOND, n.kind) for n in made] == [(398.0, "firing"), (661.0, "resolved")]
 
 
 def test_absence_does_not_fire_before_a_whole_window_was_seen(tmp_path: Path) -> None:
@@ -232,12 +261,12 @@ def test_a_rule_that_raises_is_disabled_and_reported_and_others_go_on(tmp_path: 
     assert engine.disabled == {"db-down": "ZeroDivisionError: boom"}
 
 
-def test_same_input_gives_the_same_alert_ids(tmp_path: Path) -> None:
+def test_same_input_gives_the_same_notification_ids(tmp_path: Path) -> None:
     events = [event(s, "connect ECONNREFUSED 10.0.0.3:5432") for s in (0, 700)]
-    first = [a.id for e in events for a in Engine(ruleset(tmp_path, EVERY)).process(e)]
-    again = [a.id for e in events for a in Engine(ruleset(tmp_path, EVERY)).process(e)]
+    first = [n.id for n in notify(Engine(ruleset(tmp_path, EVERY)), events, finish=True)]
+    again = [n.id for n in notify(Engine(ruleset(tmp_path, EVERY)), events, finish=True)]
     assert first == again
-    assert len(set(first)) == 2
+    assert len(set(first)) == 4  # two incidents, each fired and resolved
     assert all(len(i) == 32 for i in first)
 
 
@@ -255,3 +284,17 @@ def test_prefilter_with_many_rules_picks_exactly_the_matching_ones(tmp_path: Pat
     loaded = ruleset(tmp_path, rules)
     candidates = loaded.candidates(event(0, "a TOKEN007X and token123x here"))
     assert [loaded.rules[i].info.id for i in candidates] == ["r123"]
+
+
+def test_groups_past_the_limit_are_counted_and_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from logpipe.engine import kinds
+
+    monkeypatch.setattr(kinds, "MAX_GROUPS", 3)
+    by_path = RATIO.replace("min_base: 10", "min_base: 10\n    group_by: [http.path]")
+    engine = Engine(ruleset(tmp_path, by_path))
+    events = [event(i, f"GET /p{i} 500 3ms") for i in range(6)]  # six paths: three tracked, three refused
+    alerts = [a for e in events for a in engine.process(e)]
+    assert [(a.rule, a.group) for a in alerts] == [(kinds.GROUP_LIMIT_RULE, (("rule", "error-rate"),))]
+    live = engine.rule("error-rate")
+    assert live is not None
+    assert live.overflowed == 3

@@ -78,7 +78,30 @@ def test_kind_specific_settings_are_checked(tmp_path: Path) -> None:
     (found,) = problems(
         tmp_path, GOOD_RULE.replace("\n    match:", "\n    kind: ratio\n    window: 5m\n    above: 0.1\n    match:")
     )
-    assert "rules[0].base: a ratio rule needs `base`" in found
+    assert "rules[0].base: required key 'base' is missing" in found
+
+
+def test_a_setting_the_kind_does_not_read_is_refused_with_the_kind_s_keys(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, GOOD_RULE.replace("\n    match:", "\n    min_base: 10\n    match:"))
+    assert ": rules[0].min_base: unknown key 'min_base'; expected one of: id, title" in found
+    assert "resolve_after" in found
+    assert "kind" in found
+
+
+def test_an_unknown_kind_names_the_kinds(tmp_path: Path) -> None:
+    found = problems(tmp_path, GOOD_RULE.replace("\n    match:", "\n    kind: ratioo\n    match:"))
+    assert any("rules[0].kind: unknown kind; expected one of: every, threshold, sequence" in p for p in found)
+
+
+def test_the_published_schema_has_one_schema_per_kind() -> None:
+    from logpipe.engine.schema import json_schema
+
+    defs = json_schema()["$defs"]
+    assert {"EveryModel", "ThresholdModel", "RatioModel", "AggregateModel", "AbsenceModel", "SequenceModel"} <= set(
+        defs
+    )
+    assert "min_base" in defs["RatioModel"]["properties"]
+    assert "min_base" not in defs["EveryModel"]["properties"]
 
 
 def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:

@@ -105,3 +105,20 @@ def test_broken_json_is_kept_and_flagged_unparsed() -> None:
 def test_json_lines_are_never_joined_even_when_indented_lines_follow() -> None:
     events = parse(['{"level":"error","msg":"a"}', "    at something (x.js:1:1)", '{"msg":"b"}'])
     assert [e.message for e in events] == ["a", "    at something (x.js:1:1)", "b"]
+
+
+def test_a_parser_that_raises_loses_no_line() -> None:
+    from logpipe.event import Origin
+    from logpipe.parsers.detect import Detector
+
+    class Broken:
+        name = "broken"
+        first_chars = "{"
+        takes_continuation = False
+
+        def parse(self, *_: object) -> None:
+            raise ZeroDivisionError("boom")
+
+    event = Detector([Broken()]).parse('{"level":"error","msg":"x"}', Origin("file", "a.log"), 5, 6)  # type: ignore[list-item]
+    assert (event.parser, event.flags, event.message) == ("unparsed", ("parser_error",), '{"level":"error","msg":"x"}')
+    assert event.fields == {"parser_error": "broken: ZeroDivisionError"}

@@ -1,0 +1,595 @@
+"""The incident book: turns what rules saw (Alerts) into what people are told (Notifications).
+
+An incident is keyed by (rule, group) and lives from its first match (or its first firing evaluation) until it
+resolves. Two lifecycles:
+
+- counted rules (every, threshold, sequence): the first match fires; later matches accumulate, and at the end of
+  each `throttle` an `update` carries the matches since the previous notification; after `resolve_after` of quiet
+  a `resolved` carries the rest. The counts of an incident's notifications add up to its total: none lost, none
+  counted twice.
+- stateful rules (ratio, aggregate, absence): each evaluation reports a level (warning, critical) or clear. The
+  incident fires once the condition held for `for`, notifies once per level reached (re-escalating to a level
+  already sent is quiet), resolves after `keep_firing_for` of clear, and when its level changes `changes` times
+  within its last `evaluations` evaluations it is `flapping`: said once, then quiet until stable.
+
+A cause (a rule with `inhibits:`) folds in its symptoms while open: their matches are tallied on the cause and
+listed by its next notification; a symptom still open when its cause resolves becomes an incident of its own.
+Long incidents get a `reminder` every `repeat_interval`. Silenced notifications are made and recorded, not sent.
+Time is event time (the watermark), as for the engine: replay and live decide alike.
+"""
+
+from __future__ import annotations
+
+import time as wallclock
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from logpipe.alert import Alert
+from logpipe.engine.rules import RuleSet
+from logpipe.event import Event
+from logpipe.incidents.notification import (
+    Notification,
+    SummaryField,
+    SymptomTally,
+    incident_id,
+    notification_id,
+)
+from logpipe.incidents.policy import TICK, Inhibition, Policy, inhibitions_of, policy_of
+from logpipe.incidents.silences import SilenceList
+
+Group = tuple[tuple[str, str], ...]
+SUMMARY_SHOWN = 5  # values listed per summary field
+SUMMARY_TRACKED = 1_000  # distinct values counted per field; more are counted as overflow
+MAX_OPEN_PER_RULE = 10_000  # open incidents per rule; past it, new groups share one `(other)` incident
+OTHER_GROUP = (("group", "(other)"),)
+MAX_SAMPLES = 3
+_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+@dataclass(slots=True)
+class Incident:
+    id: str
+    rule: str
+    group: Group
+    opened: int
+    counted: bool
+    severity: str
+    labels: dict[str, str]
+    total: int = 0
+    unreported: int = 0  # matches since the previous notification (counted rules)
+    last_seen: int = 0
+    seq: int = 0  # notifications made
+    last_notified: int | None = None
+    next_update: int | None = None
+    wait_until: int = 0  # group_wait: the first notification waits until then
+    started: bool = False  # its first notification (firing) was made
+    level: str | None = None  # stateful: the level of the latest evaluation, None when clear
+    pending_since: int | None = None
+    clear_since: int | None = None
+    changes: deque[int] = field(default_factory=deque)  # times the level changed, for flap detection
+    flapping: bool = False
+    notified_levels: set[str] = field(default_factory=set)
+    value: float | None = None
+    count: int = 0  # stateful: the matches in the window at the latest evaluation
+    window: int | None = None
+    message: str = ""
+    event: Event | None = None
+    samples: deque[Event] = field(default_factory=lambda: deque(maxlen=MAX_SAMPLES))
+    data: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Counter[str]] = field(default_factory=dict)
+    summary_overflow: dict[str, int] = field(default_factory=dict)
+    symptoms: dict[str, list[Any]] = field(default_factory=dict)  # rule -> [title, count, detail]
+    symptoms_new: bool = False
+    folded_into: str | None = None
+    closed: int | None = None
+    last_kind: str = ""
+    last_outcome: str = ""  # sent | silenced by ... | folded into ...
+
+    def to_record(self) -> dict[str, Any]:
+        """What the state store keeps (and `logpipe incidents` shows): everything but the events."""
+        return {
+            "id": self.id,
+            "rule": self.rule,
+            "group": [list(pair) for pair in self.group],
+            "opened": self.opened,
+            "counted": self.counted,
+            "severity": self.severity,
+            "labels": self.labels,
+            "total": self.total,
+            "unreported": self.unreported,
+            "last_seen": self.last_seen,
+            "seq": self.seq,
+            "last_notified": self.last_notified,
+            "next_update": self.next_update,
+            "wait_until": self.wait_until,
+            "started": self.started,
+            "level": self.level,
+            "pending_since": self.pending_since,
+            "clear_since": self.clear_since,
+            "changes": list(self.changes),
+            "flapping": self.flapping,
+            "notified_levels": sorted(self.notified_levels),
+            "value": self.value,
+            "count": self.count,
+            "window": self.window,
+            "message": self.message,
+            "data": self.data,
+            "summary": {name: dict(values) for name, values in self.summary.items()},
+            "summary_overflow": self.summary_overflow,
+            "symptoms": self.symptoms,
+            "symptoms_new": self.symptoms_new,
+            "folded_into": self.folded_into,
+            "closed": self.closed,
+            "last_kind": self.last_kind,
+            "last_outcome": self.last_outcome,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Incident:
+        values = dict(record)
+        values["group"] = tuple((str(k), str(v)) for k, v in values["group"])
+        values["changes"] = deque(values["changes"])
+        values["notified_levels"] = set(values["notified_levels"])
+        values["summary"] = {name: Counter(counts) for name, counts in values["summary"].items()}
+        return cls(**values)
+
+
+class IncidentBook:
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        silences: SilenceList | None = None,
+        clock: Callable[[], int] = wallclock.time_ns,
+    ) -> None:
+        self.silences = silences or SilenceList()
+        self.clock = clock  # silences are wall-clock: what is silenced now is not sent now
+        self.open: dict[tuple[str, Group], Incident] = {}
+        self.by_id: dict[str, Incident] = {}
+        self.dirty: dict[str, Incident] = {}  # changed since the last snapshot (closed ones too)
+        self.closed: list[Incident] = []  # closed since the last snapshot; replay's summary reads them
+        self._next_tick = 0
+        self._open_per_rule: dict[str, int] = {}
+        self.load(ruleset)
+
+    def load(self, ruleset: RuleSet) -> None:
+        """Take a rule set's policies (at start and on reload); open incidents carry on."""
+        self.ruleset = ruleset
+        self.policies: dict[str, Policy] = {rule.info.id: policy_of(rule) for rule in ruleset.rules}
+        self.titles = {rule.info.id: rule for rule in ruleset.rules}
+        self.inhibitions: dict[str, list[Inhibition]] = inhibitions_of(ruleset.rules)
+        causes = {item.cause for items in self.inhibitions.values() for item in items}
+        self._cause_first = {rule_id: 0 if rule_id in causes else 1 for rule_id in self.policies}
+
+    # --- observations --------------------------------------------------------------------------------------
+    def observe_all(self, alerts: Iterable[Alert]) -> list[Notification]:
+        """Alerts of one event or one evaluation: causes first, so a line that is both cause and symptom folds."""
+        batch = list(alerts)
+        if len(batch) > 1:
+            batch.sort(key=lambda alert: self._cause_first.get(alert.rule, 1))
+        notifications: list[Notification] = []
+        for alert in batch:
+            if alert.time >= self._next_tick:  # timers due before this alert's time go first (quiet periods end)
+                notifications.extend(self.advance(alert.time))
+            notifications.extend(self.observe(alert))
+        return notifications
+
+    def observe(self, alert: Alert) -> list[Notification]:
+        policy = self.policies.get(alert.rule)
+        if policy is None:  # about logpipe itself (a rule disabled): one message, no lifecycle
+            return [Notification.standalone(alert)]
+        if policy.counted:
+            return self._match(alert, policy)
+        return self._evaluation(alert, policy)
+
+    def _match(self, alert: Alert, policy: Policy) -> list[Notification]:
+        incident = self._incident(alert, policy)
+        incident.total += alert.count
+        incident.unreported += alert.count
+        incident.last_seen = max(incident.last_seen, alert.last_seen or alert.time)
+        self._note_event(incident, alert, policy)
+        self._touch(incident)
+        if incident.folded_into is None and not incident.started:
+            cause = self._cause_of(incident, alert.event)
+            if cause is not None:
+                return self._fold(incident, cause, alert.time, alert.message, alert.event)
+        elif incident.folded_into is not None:
+            cause = self.by_id.get(incident.folded_into)
+            if cause is not None and cause.closed is None:
+                self._tally(cause, incident, alert.count, alert.message)
+                return []
+        if not incident.started and alert.time >= incident.wait_until:
+            return [self._notify(incident, "firing", alert.time)]
+        return []
+
+    def _evaluation(self, alert: Alert, policy: Policy) -> list[Notification]:
+        key = (alert.rule, alert.group)
+        incident = self.open.get(key)
+        firing = alert.status == "firing"
+        if incident is None:
+            if not firing:
+                return []  # clear, and nothing open: the common case, every evaluation
+            incident = self._incident(alert, policy)
+            incident.pending_since = alert.time
+        level = alert.severity if firing else None
+        now = alert.time
+        if (level is None) != (incident.level is None):  # firing <-> clear: what flapping counts
+            incident.changes.append(now)
+            incident.clear_since = None if firing else now
+        incident.level = level
+        incident.value, incident.count, incident.window = alert.value, alert.count, alert.window
+        incident.message = alert.message
+        if firing:
+            incident.last_seen = now
+            self._note_event(incident, alert, policy)
+        self._touch(incident)
+        while incident.changes and incident.changes[0] <= now - policy.flap_span:
+            incident.changes.popleft()
+        if not incident.started:
+            if not firing:
+                if incident.folded_into is None:
+                    self._forget(incident, now)  # cleared before it was ever sent (`for`, group_wait)
+                return []
+            if incident.folded_into is None:
+                cause = self._cause_of(incident, alert.event)
+                if cause is not None:
+                    return self._fold(incident, cause, alert.time, alert.message, alert.event)
+            else:
+                cause = self.by_id.get(incident.folded_into)
+                if cause is not None and cause.closed is None:
+                    self._tally(cause, incident, alert.count, alert.message, replace=True)
+                    return []
+                incident.folded_into = None
+            pending = incident.pending_since if incident.pending_since is not None else now
+            if now - pending >= policy.pending and now >= incident.wait_until:
+                incident.severity = alert.severity
+                incident.notified_levels.add(alert.severity)
+                return [self._notify(incident, "firing", now)]
+            return []
+        if incident.flapping:
+            return []
+        if len(incident.changes) >= policy.flap_changes:
+            incident.flapping = True
+            return [self._notify(incident, "flapping", now, reason=f"{len(incident.changes)} state changes")]
+        if firing and _RANK[alert.severity] > max((_RANK[lv] for lv in incident.notified_levels), default=-1):
+            incident.severity = alert.severity
+            incident.notified_levels.add(alert.severity)
+            return [self._notify(incident, "firing", now, reason="escalated")]
+        if firing:
+            incident.severity = max(incident.notified_levels, key=_RANK.__getitem__)
+        return []
+
+    # --- time --------------------------------------------------------------------------------------------
+    def advance(self, now: int) -> list[Notification]:
+        """Timers due by `now` (event time): updates, resolutions, group waits, flap ends, reminders."""
+        self._next_tick = (now // TICK + 1) * TICK
+        notifications: list[Notification] = []
+        for incident in list(self.open.values()):
+            if incident.closed is not None:
+                continue  # closed with its cause earlier in this pass
+            policy = self.policies.get(incident.rule)
+            if policy is None:  # its rule was removed by a reload
+                self._forget(incident, now)
+                continue
+            if policy.counted:
+                notifications.extend(self._counted_timers(incident, policy, now))
+            else:
+                notifications.extend(self._state_timers(incident, policy, now))
+        return notifications
+
+    def _counted_timers(self, incident: Incident, policy: Policy, now: int) -> list[Notification]:
+        quiet = now - incident.last_seen >= policy.resolve_after
+        reason = ""
+        if incident.folded_into is not None:
+            cause = self.by_id.get(incident.folded_into)
+            if cause is not None and cause.closed is None:
+                if quiet:
+                    self._forget(incident, now)  # it ended within its cause, which reported it
+                return []
+            incident.folded_into = None  # still matching after its cause resolved: an incident of its own
+            incident.wait_until, reason = now, "still open after its cause resolved"
+        if not incident.started:
+            if now < incident.wait_until:
+                return []
+            cause = self._cause_of(incident, incident.event) if not reason else None
+            if cause is not None:  # its cause showed up during group_wait
+                return self._fold(incident, cause, now, incident.message, incident.event)
+            return [self._notify(incident, "firing", now, reason=reason)]
+        if quiet:
+            notification = self._notify(incident, "resolved", now)
+            self._close(incident, now)
+            return [notification]
+        if incident.next_update is not None and now >= incident.next_update:
+            if incident.unreported or incident.symptoms_new:
+                reason = "more matches" if incident.unreported else "symptoms folded in"
+                return [self._notify(incident, "update", now, reason=reason)]
+            incident.next_update = None
+        return self._reminder(incident, policy, now)
+
+    def _state_timers(self, incident: Incident, policy: Policy, now: int) -> list[Notification]:
+        if incident.folded_into is not None:
+            cause = self.by_id.get(incident.folded_into)
+            if cause is not None and cause.closed is None:
+                if incident.level is None:
+                    self._forget(incident, now)
+                return []
+            incident.folded_into = None
+        if not incident.started:
+            return []  # decided at its next evaluation
+        if incident.flapping:
+            if incident.changes and now - incident.changes[-1] < policy.flap_span:
+                return []
+            incident.flapping = False  # stable again: say where it settled
+            incident.changes.clear()
+            if incident.level is not None and incident.level not in incident.notified_levels:
+                incident.notified_levels.add(incident.level)
+                incident.severity = incident.level
+                return [self._notify(incident, "firing", now, reason="stable after flapping")]
+        if incident.level is None and incident.clear_since is not None:
+            if now - incident.clear_since >= policy.keep_firing_for:
+                notification = self._notify(incident, "resolved", now)
+                self._close(incident, now)
+                return [notification]
+            return []
+        if (
+            incident.symptoms_new
+            and incident.last_notified is not None
+            and now - incident.last_notified >= policy.throttle
+        ):
+            return [self._notify(incident, "update", now, reason="symptoms folded in")]
+        return self._reminder(incident, policy, now)
+
+    def _reminder(self, incident: Incident, policy: Policy, now: int) -> list[Notification]:
+        if incident.last_notified is not None and now - incident.last_notified >= policy.repeat_interval:
+            return [self._notify(incident, "reminder", now, reason="still open")]
+        return []
+
+    def finish(self, now: int) -> list[Notification]:
+        """End of a replay's input: what its timers would still say, then every incident left open is closed
+        (a `resolved` carrying its last matches, so every count is reported)."""
+        notifications = self.advance(now)
+        for incident in sorted(self.open.values(), key=lambda inc: (inc.opened, inc.rule)):
+            if incident.started and incident.folded_into is None:
+                notifications.append(self._notify(incident, "resolved", now, reason="end of input"))
+            elif incident.counted and incident.total and incident.folded_into is None:
+                notifications.append(self._notify(incident, "firing", now, reason="end of input"))
+                notifications.append(self._notify(incident, "resolved", now, reason="end of input"))
+            self._close(incident, now)
+        return notifications
+
+    # --- the parts -----------------------------------------------------------------------------------------
+    def _incident(self, alert: Alert, policy: Policy) -> Incident:
+        key = (alert.rule, alert.group)
+        incident = self.open.get(key)
+        if incident is None and self._open_per_rule.get(alert.rule, 0) >= MAX_OPEN_PER_RULE:
+            alert = replace(alert, group=OTHER_GROUP)  # counted, in one incident, rather than dropped
+            key = (alert.rule, OTHER_GROUP)
+            incident = self.open.get(key)
+        if incident is None:
+            rule = self.titles[alert.rule]
+            opened = alert.first_seen if policy.counted and alert.first_seen is not None else alert.time
+            labels = dict(alert.group)
+            if alert.event is not None:
+                labels.setdefault("container", alert.event.origin.name)
+            incident = Incident(
+                id=incident_id(alert.rule, alert.group, opened),
+                rule=alert.rule,
+                group=alert.group,
+                opened=opened,
+                counted=policy.counted,
+                severity=alert.severity or rule.info.severity,
+                labels=labels,
+                last_seen=alert.time,
+                wait_until=alert.time + policy.group_wait,
+            )
+            self.open[key] = incident
+            self.by_id[incident.id] = incident
+            self._open_per_rule[alert.rule] = self._open_per_rule.get(alert.rule, 0) + 1
+        return incident
+
+    def _note_event(self, incident: Incident, alert: Alert, policy: Policy) -> None:
+        incident.message = alert.message
+        if alert.value is not None:
+            incident.value = alert.value
+        if alert.window is not None:
+            incident.window = alert.window
+        if alert.data:
+            incident.data = dict(alert.data)
+        if alert.samples:
+            incident.samples.extend(sample for sample in alert.samples if sample not in incident.samples)
+        elif alert.event is not None and alert.event is not incident.event:
+            incident.samples.append(alert.event)
+        if alert.event is not None:
+            incident.event = alert.event
+            data = dict(alert.data)
+            for name, get in policy.summary:
+                value = get(alert.event, data)
+                if value is None:
+                    continue
+                counts = incident.summary.setdefault(name, Counter())
+                text = str(value)
+                if text in counts or len(counts) < SUMMARY_TRACKED:
+                    counts[text] += alert.count if policy.counted else 1
+                else:
+                    incident.summary_overflow[name] = incident.summary_overflow.get(name, 0) + 1
+
+    def _cause_of(self, incident: Incident, event: Event | None) -> Incident | None:
+        """An open cause that folds this incident in: a rule inhibiting it, its `when` holding on the symptom's
+        triggering event, the `equal` labels the same."""
+        for inhibition in self.inhibitions.get(incident.rule, ()):
+            if inhibition.when is not None:
+                if event is None:
+                    continue
+                values = dict(self.ruleset.values_for(event))
+                values.update(incident.data)
+                if not inhibition.when.test(event, values):
+                    continue
+            for (rule, _), cause in self.open.items():
+                if rule != inhibition.cause or cause.closed is not None or cause.folded_into is not None:
+                    continue
+                if not cause.started:
+                    continue
+                if all(cause.labels.get(name) == incident.labels.get(name) for name in inhibition.equal):
+                    return cause
+        return None
+
+    def _fold(
+        self, symptom: Incident, cause: Incident, now: int, message: str, event: Event | None
+    ) -> list[Notification]:
+        """The symptom is reported through its cause; Sentry gets it as a breadcrumb on the cause's trail."""
+        symptom.folded_into = cause.id
+        symptom.last_outcome = f"folded into {cause.rule}"
+        self._tally(cause, symptom, symptom.total if symptom.counted else symptom.count, message, replace=True)
+        symptom.seq += 1
+        trail = Notification(
+            id=notification_id(symptom.id, symptom.seq, "folded"),
+            incident=symptom.id,
+            kind="firing",
+            rule=symptom.rule,
+            title=self.titles[symptom.rule].info.title,
+            severity="info",
+            time=now,
+            group=symptom.group,
+            message=message.split("\n", 1)[0],
+            count=0,  # counted on the cause; this is only its Sentry breadcrumb
+            total=symptom.total,
+            first_seen=symptom.opened,
+            last_seen=now,
+            reason=f"folded into {cause.rule}",
+            folded_into=cause.id,
+            event=event,
+            actions=("sentry",),
+            sentry="breadcrumb",
+        )
+        return [trail]
+
+    def _tally(self, cause: Incident, symptom: Incident, count: int, detail: str, replace: bool = False) -> None:
+        tally = cause.symptoms.setdefault(symptom.rule, [self.titles[symptom.rule].info.title, 0, ""])
+        tally[1] = count if replace else tally[1] + count
+        tally[2] = detail.split("\n", 1)[0][:160]
+        cause.symptoms_new = True
+        self._touch(cause)
+        self._touch(symptom)
+
+    def _notify(self, incident: Incident, kind: str, now: int, reason: str = "") -> Notification:
+        rule = self.titles[incident.rule]
+        info = rule.info
+        policy = self.policies[incident.rule]
+        incident.seq += 1
+        if policy.counted:
+            count, incident.unreported = incident.unreported, 0
+            incident.next_update = now + policy.throttle
+        else:
+            count = incident.count
+        severity = incident.severity
+        labels = incident.labels
+        silenced = self.silences.holding(incident.rule, labels, self.clock())
+        notification = Notification(
+            id=notification_id(incident.id, incident.seq, kind),
+            incident=incident.id,
+            kind=kind,
+            rule=incident.rule,
+            title=info.title,
+            severity=severity,
+            time=now,
+            group=incident.group,
+            message=self._message(incident, kind),
+            count=count,
+            total=incident.total if policy.counted else incident.count,
+            first_seen=incident.opened,
+            last_seen=max(incident.last_seen, incident.opened),
+            value=incident.value,
+            window=incident.window,
+            reason=reason,
+            summary=self._summary(incident),
+            symptoms=tuple(
+                SymptomTally(rule_id, title, tally, detail)
+                for rule_id, (title, tally, detail) in sorted(incident.symptoms.items())
+            ),
+            event=incident.event,
+            samples=tuple(incident.samples),
+            data=dict(incident.data),
+            description=info.description,
+            runbook=info.runbook,
+            actions=info.actions,
+            sentry=_sentry_mode(info.sentry, severity, kind),
+            fingerprint=info.fingerprint,
+            template=info.template,
+            silenced=silenced,
+        )
+        incident.started = True
+        incident.last_notified = now
+        incident.last_kind = kind
+        incident.last_outcome = silenced or "sent"
+        incident.symptoms_new = False
+        self._touch(incident)
+        return notification
+
+    def _message(self, incident: Incident, kind: str) -> str:
+        first = incident.message.split("\n", 1)[0]
+        if kind == "flapping":
+            return f"flapping: its state changed {len(incident.changes)} times; quiet until it is stable. {first}"
+        return first
+
+    def _summary(self, incident: Incident) -> tuple[SummaryField, ...]:
+        fields = []
+        for name, counts in incident.summary.items():
+            top = tuple(counts.most_common(SUMMARY_SHOWN))
+            distinct = len(counts) + incident.summary_overflow.get(name, 0)
+            fields.append(SummaryField(name, top, distinct, distinct - len(top)))
+        return tuple(fields)
+
+    def _touch(self, incident: Incident) -> None:
+        self.dirty[incident.id] = incident
+
+    def _close(self, incident: Incident, now: int) -> None:
+        incident.closed = now
+        if self.open.pop((incident.rule, incident.group), None) is not None:
+            self._open_per_rule[incident.rule] -= 1
+        self.closed.append(incident)
+        self._touch(incident)
+        for symptom in [inc for inc in self.open.values() if inc.folded_into == incident.id]:
+            ended_within = symptom.level is None if not symptom.counted else symptom.last_seen <= incident.last_seen
+            if ended_within:
+                self._forget(symptom, now)  # it ended within its cause, which reported it
+            elif not symptom.counted:
+                # a window still holds the cause's time: it is a problem of its own only if it still holds once
+                # its whole window lies after the cause (an error rate measured after Postgres came back)
+                symptom.wait_until = max(symptom.wait_until, incident.last_seen + (symptom.window or 0))
+            # else: still matching after its cause resolved; its next tick makes it an incident of its own
+
+    def _forget(self, incident: Incident, now: int) -> None:
+        """Closed without a notification of its own (it never fired, or ended inside its cause)."""
+        if not incident.last_outcome:
+            incident.last_outcome = "never sent"
+        self._close(incident, now)
+
+    # --- state ---------------------------------------------------------------------------------------------
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The incidents changed since the last snapshot, as records: saved with the checkpoints."""
+        records = [incident.to_record() for incident in self.dirty.values()]
+        self.dirty.clear()
+        for incident in [inc for inc in self.by_id.values() if inc.closed is not None]:
+            del self.by_id[incident.id]
+        return records
+
+    def restore(self, records: Iterable[dict[str, Any]]) -> None:
+        """Open incidents as the last checkpoint left them (their events are not kept)."""
+        for record in records:
+            incident = Incident.from_record(record)
+            if incident.closed is not None or incident.rule not in self.policies:
+                continue
+            self.open[(incident.rule, incident.group)] = incident
+            self.by_id[incident.id] = incident
+            self._open_per_rule[incident.rule] = self._open_per_rule.get(incident.rule, 0) + 1
+
+
+def _sentry_mode(chosen: str | None, severity: str, kind: str) -> str:
+    """Critical incidents are Sentry events (updates too: one issue, its count growing), the rest breadcrumbs on
+    the container's trail (a rule may choose); a resolution is a breadcrumb."""
+    if chosen == "off":
+        return "off"
+    if kind == "resolved":
+        return "breadcrumb"
+    return chosen or ("event" if severity == "critical" else "breadcrumb")

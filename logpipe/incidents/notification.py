@@ -1,0 +1,192 @@
+"""Notification: one message to the people on call about one incident (firing, update, resolved, flapping,
+reminder). Immutable; its id is deterministic (the incident's id and the notification's number in it), so a
+re-read after a restart makes the same ids and the outbox sends each once."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from logpipe.event import Event, format_time
+
+if TYPE_CHECKING:
+    from logpipe.alert import Alert
+    from logpipe.redact import Redactor
+
+KINDS = ("firing", "update", "resolved", "flapping", "reminder")
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryField:
+    """The distinct values one `summary:` field took in an incident, most frequent first, bounded."""
+
+    name: str
+    values: tuple[tuple[str, int], ...]  # the most frequent (value, count)
+    distinct: int  # how many distinct values were seen (at most the tracking limit)
+    more: int  # distinct values not listed in `values`
+
+    def text(self) -> str:
+        """`7 users: usr_1 x4, usr_2 x2, ... and 5 more` (the field's last name part, plural past one)."""
+        noun = self.name.rsplit(".", 1)[-1] + ("s" if self.distinct != 1 else "")
+        shown = ", ".join(f"{value} x{count}" for value, count in self.values)
+        return f"{self.distinct} {noun}: {shown}" + (f", ... and {self.more} more" if self.more else "")
+
+
+@dataclass(frozen=True, slots=True)
+class SymptomTally:
+    """A symptom folded into a cause: which rule, how many of its matches, and what it last said."""
+
+    rule: str
+    title: str
+    count: int
+    detail: str = ""
+
+    def text(self) -> str:
+        return f"{self.count} x {self.title}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    incident: str  # the incident's id: one Sentry issue, one PagerDuty dedup key
+    kind: str  # firing | update | resolved | flapping | reminder
+    rule: str
+    title: str
+    severity: str
+    time: int  # event time (ns) of the decision
+    group: tuple[tuple[str, str], ...]
+    message: str
+    count: int  # matches since the incident's previous notification
+    total: int  # matches in the incident so far
+    first_seen: int
+    last_seen: int
+    value: float | None = None
+    window: int | None = None
+    reason: str = ""  # why an update or reminder went out
+    summary: tuple[SummaryField, ...] = ()
+    symptoms: tuple[SymptomTally, ...] = ()
+    folded_into: str | None = None  # a symptom's notification kept for the cause's Sentry trail only
+    event: Event | None = None
+    samples: tuple[Event, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    runbook: str = ""
+    actions: tuple[str, ...] = ()
+    sentry: str = "event"
+    fingerprint: tuple[str, ...] = ()
+    template: str | None = None
+    silenced: str | None = None  # the silence (or maintenance window) that holds it back: recorded, not sent
+
+    @property
+    def status(self) -> str:
+        return self.kind
+
+    @property
+    def group_key(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in self.group)
+
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
+        """The notification as JSON-ready values (what sinks and templates get)."""
+
+        def text(value: str) -> str:
+            return redactor.text(value) if redactor else value
+
+        def shown(event: Event) -> dict[str, Any]:
+            return (redactor.event(event) if redactor else event).to_dict()
+
+        stack = self.event.stack if self.event is not None else None
+        return {
+            "id": self.id,
+            "incident": self.incident,
+            "rule": self.rule,
+            "severity": self.severity,
+            "status": self.kind,
+            "reason": self.reason,
+            "title": self.title,
+            "time": format_time(self.time),
+            "group": {key: text(value) for key, value in self.group},
+            "count": self.count,
+            "total": self.total,
+            "message": text(self.message),
+            "value": self.value,
+            "window_seconds": None if self.window is None else self.window / 1e9,
+            "first_seen": format_time(self.first_seen),
+            "last_seen": format_time(self.last_seen),
+            "duration_seconds": round(max(0, self.last_seen - self.first_seen) / 1e9, 3),
+            "summary": [
+                {
+                    "field": item.name,
+                    "values": [{"value": text(value), "count": count} for value, count in item.values],
+                    "distinct": item.distinct,
+                    "more": item.more,
+                }
+                for item in self.summary
+            ],
+            "summary_text": text("; ".join(item.text() for item in self.summary)),
+            "symptoms": [
+                {"rule": s.rule, "title": s.title, "count": s.count, "detail": text(s.detail)} for s in self.symptoms
+            ],
+            "symptoms_text": text(", ".join(s.text() for s in self.symptoms)),
+            "folded_into": self.folded_into,
+            "data": redactor.mapping(self.data) if redactor else dict(self.data),
+            "runbook": self.runbook,
+            "description": self.description,
+            "container": self.event.origin.name if self.event is not None else "",
+            "stack": text(stack) if stack else None,
+            "sentry": self.sentry,
+            "fingerprint": list(self.fingerprint),
+            "template": self.template,
+            "event": shown(self.event) if self.event is not None else None,
+            "samples": [shown(sample) for sample in self.samples],
+        }
+
+    @classmethod
+    def standalone(cls, alert: Alert) -> Notification:
+        """A notice about logpipe itself (a rule disabled, the outbox full): one message, no incident around it."""
+        return cls(
+            id=alert.id,
+            incident=alert.id,
+            kind=alert.status,
+            rule=alert.rule,
+            title=alert.title,
+            severity=alert.severity,
+            time=alert.time,
+            group=alert.group,
+            message=alert.message,
+            count=alert.count,
+            total=alert.count,
+            first_seen=alert.first_seen or alert.time,
+            last_seen=alert.last_seen or alert.time,
+            value=alert.value,
+            window=alert.window,
+            event=alert.event,
+            samples=alert.samples,
+            data=alert.data,
+            description=alert.description,
+            runbook=alert.runbook,
+            actions=alert.actions,
+            sentry=alert.sentry,
+            fingerprint=alert.fingerprint,
+            template=alert.template,
+        )
+
+
+def incident_id(rule: str, group: tuple[tuple[str, str], ...], opened: int) -> str:
+    """32 hex digits from the rule, the group and when the incident opened (event time): a replay of the same log
+    gives the same incidents."""
+    return _digest(rule, repr(group), str(opened))
+
+
+def notification_id(incident: str, number: int, kind: str) -> str:
+    """The incident's n-th notification: the same after a restart re-reads the lines that made it."""
+    return _digest(incident, str(number), kind)
+
+
+def _digest(*parts: str) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()

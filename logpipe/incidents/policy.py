@@ -1,0 +1,80 @@
+"""How a rule's incidents behave, read once from its model: counted (every, threshold, sequence: each match
+counts) or stateful (ratio, aggregate, absence: a level at each evaluation), and the timers of each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from logpipe.engine.conditions import Condition, Getter, compile_condition, field_getter
+from logpipe.engine.kinds import RuleKind
+from logpipe.engine.schema import SequenceModel, _Counted, _Leveled, _Windowed
+
+TICK = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Inhibition:
+    cause: str  # the rule whose open incidents fold in the symptom
+    target: str
+    when: Condition | None  # on the symptom's triggering event
+    equal: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    rule: str
+    counted: bool
+    throttle: int
+    resolve_after: int
+    pending: int  # `for`
+    keep_firing_for: int
+    repeat_interval: int
+    flap_changes: int
+    flap_span: int  # the last `evaluations` evaluations, as a span of event time
+    summary: tuple[tuple[str, Getter], ...]
+    group_wait: int
+
+
+def policy_of(rule: RuleKind) -> Policy:
+    model = rule.info.model
+    summary = [*model.summary] or ([*model.key] if isinstance(model, SequenceModel) else [])
+    getters = tuple((name, field_getter(name)) for name in summary)
+    if isinstance(model, _Windowed):
+        every = model.evaluate_every if isinstance(model, _Leveled) else TICK
+        return Policy(
+            rule=model.id,
+            counted=False,
+            throttle=model.throttle,
+            resolve_after=0,
+            pending=model.pending or 0,
+            keep_firing_for=model.keep_firing_for,
+            repeat_interval=model.repeat_interval,
+            flap_changes=model.flapping.changes,
+            flap_span=model.flapping.evaluations * every,
+            summary=getters,
+            group_wait=model.group_wait or 0,
+        )
+    assert isinstance(model, _Counted)
+    return Policy(
+        rule=model.id,
+        counted=True,
+        throttle=model.throttle,
+        resolve_after=model.resolve_after or model.throttle,
+        pending=0,
+        keep_firing_for=0,
+        repeat_interval=model.repeat_interval,
+        flap_changes=0,
+        flap_span=0,
+        summary=getters,
+        group_wait=model.group_wait or 0,
+    )
+
+
+def inhibitions_of(rules: tuple[RuleKind, ...]) -> dict[str, list[Inhibition]]:
+    """target rule id -> the inhibitions that may fold it (validated at load: targets exist)."""
+    found: dict[str, list[Inhibition]] = {}
+    for rule in rules:
+        for index, item in enumerate(rule.info.model.inhibits):
+            when = compile_condition(item.when, ("inhibits", index, "when")) if item.when is not None else None
+            found.setdefault(item.rule, []).append(Inhibition(rule.info.id, item.rule, when, tuple(item.equal)))
+    return found
