@@ -18,7 +18,7 @@ from logpipe.errors import ConfigError
 from logpipe.event import Origin
 from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
-from logpipe.outputs import build_dispatcher, renderer_for
+from logpipe.outputs import build_dispatcher, renderer_for, router_for
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines, run_incidents, settle_heap
 from logpipe.redact import Redactor
@@ -27,6 +27,7 @@ from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sources.file import ProgressCallback, read_lines
 
 if TYPE_CHECKING:
+    from logpipe.follow import Reloaded
     from logpipe.liveview import LiveView
     from logpipe.sources.monitors import Monitors
 
@@ -262,15 +263,18 @@ def follow(
         view = sys.stdout.isatty() and output_format != "jsonl"
     monitors = _monitors_or_fail(config, config_path)
 
-    def reload_rules() -> tuple[RuleSet, Config] | None:
+    def reload_rules() -> Reloaded | None:
         """SIGHUP or `logpipe reload`: the config and rules read again; None (and each problem logged with its
         file:line) when they have errors, so the running set stays."""
         import structlog
 
+        from logpipe.follow import Reloaded
+
         log = structlog.get_logger("logpipe.reload")
         try:
             fresh = load_config(config_path)
-            return load_rules(list(rule_paths) or fresh.rules or None), fresh
+            ruleset = load_rules(list(rule_paths) or fresh.rules or None)
+            return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh))
         except (ConfigError, RuleLoadError) as error:
             for problem in getattr(error, "errors", [error]):
                 log.error("reload refused; the running rules stay", problem=str(problem))
@@ -318,7 +322,7 @@ def _follow(
     metrics_address: str | None,
     live: LiveView | None,
     direct: bool,
-    reload_rules: Callable[[], tuple[RuleSet, Config] | None] | None = None,
+    reload_rules: Callable[[], Reloaded | None] | None = None,
     monitors: Monitors | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
@@ -331,6 +335,12 @@ def _follow(
     from logpipe.telemetry import Telemetry
 
     telemetry = Telemetry()
+    # the rules' log-derived metrics, served beside logpipe's own (also after a reload adds or changes some)
+    from logpipe.engine.metricexport import MetricSetCollector
+    from logpipe.engine.metrics import MetricSet
+
+    engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics))
+    telemetry.registry.register(MetricSetCollector(lambda: engine.metrics))
     if metrics_address:
         host, _, port = metrics_address.rpartition(":")
         try:
@@ -356,7 +366,7 @@ def _follow(
         client,
         names,
         store,
-        Engine(ruleset),
+        engine,
         sink.deliver,
         dispatcher,
         initial_since,
@@ -470,8 +480,12 @@ def _file_size(source: BinaryIO) -> int:
 
 
 from logpipe import incidentscli, notifycli, probecli, rulescli  # noqa: E402  (register the command groups)
+from logpipe.metricscli import metrics as metrics_command  # noqa: E402
+from logpipe.reportcli import report as report_command  # noqa: E402
 
 rulescli.register(main)
 notifycli.register(main)
 incidentscli.register(main)
 probecli.register(main)
+main.add_command(metrics_command)
+main.add_command(report_command)

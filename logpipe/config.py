@@ -105,15 +105,12 @@ class Config(_Strict):
     state_dir: Path = Field(default_factory=lambda: default_state_dir())  # noqa: PLW0108 - defined below
     rules: list[Path] = []
     templates: list[Path] = []
-    # defaults through model_validate: follow.py (compiled) imports this module, and the mypyc build type-checks
-    # it without pydantic's mypy plugin, which alone knows that SentryConfig() needs no arguments
-    sentry: SentryConfig = Field(default_factory=lambda: SentryConfig.model_validate({}))
+    sentry: SentryConfig = SentryConfig.model_validate({})  # frozen: a shared default is safe
     channels: dict[str, ChannelConfig] = {}
     routes: dict[Literal["info", "warning", "critical"], list[str]] = {}
-    outbox: OutboxConfig = Field(default_factory=lambda: OutboxConfig.model_validate({}))
+    outbox: OutboxConfig = OutboxConfig.model_validate({})
     probes: Probes = []  # HTTP health checks (sources/probeconfig.py)
-    # container stats and disk usage (sources/probeconfig.py)
-    resources: ResourcesConfig = Field(default_factory=lambda: ResourcesConfig.model_validate({}))
+    resources: ResourcesConfig = ResourcesConfig.model_validate({})  # container stats and disk usage
     maintenance: list[MaintenanceConfig] = []
 
     def sentry_dsn(self) -> str | None:

@@ -35,17 +35,16 @@ import orjson
 import structlog
 
 from logpipe.alert import Alert
-from logpipe.config import Config
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
+from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.liveview import ContainerRow, Snapshot
-from logpipe.outputs import router_for
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
-from logpipe.sinks.outbox import Dispatcher
+from logpipe.sinks.outbox import Dispatcher, Router
 from logpipe.sources.docker import ContainerReader, Item, find_container
 from logpipe.sources.dockerevents import EVENTS, EventWatcher
 from logpipe.state import Checkpoint, StateStore
@@ -58,6 +57,15 @@ LATENESS = 2_000_000_000  # the idle watermark trails the clock, so late lines s
 SAVE_EVERY = 0.5
 MAX_HELD_READINGS = 10_000  # readings held while a backlog is read (minutes of them); past this they go through
 SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logpipe silence add` elsewhere)
+
+
+@dataclass(frozen=True, slots=True)
+class Reloaded:
+    """What a reload (SIGHUP, `logpipe reload`) brings: the rules, the config's maintenance windows and routes."""
+
+    ruleset: RuleSet
+    maintenance: Sequence[MaintenanceWindow]
+    route: Router
 
 
 @dataclass
@@ -85,7 +93,7 @@ class Follower:
         direct: bool = True,
         labels: Sequence[str] = (),
         book: IncidentBook | None = None,
-        reload_rules: Callable[[], tuple[RuleSet, Config] | None] | None = None,
+        reload_rules: Callable[[], Reloaded | None] | None = None,
     ) -> None:
         self.client, self.names, self.store, self.engine = client, list(names), store, engine
         self.book = book or IncidentBook(engine.ruleset)
@@ -150,13 +158,12 @@ class Follower:
         reloaded = self.reload_rules() if self.reload_rules is not None else None
         if reloaded is None:
             return  # refused (the loader logged each problem with file:line): the old rules keep running
-        ruleset, config = reloaded
-        self.engine.reload(ruleset)
-        self.book.load(ruleset)
-        self.book.silences.windows = [window.window() for window in config.maintenance]
+        self.engine.reload(reloaded.ruleset)
+        self.book.load(reloaded.ruleset)
+        self.book.silences.windows = list(reloaded.maintenance)
         if self.dispatcher is not None:
-            self.dispatcher.route = router_for(config)  # routes; channels themselves need a restart
-        log.info("rules reloaded", rules=len(ruleset.rules), maintenance_windows=len(config.maintenance))
+            self.dispatcher.route = reloaded.route  # routes; channels themselves need a restart
+        log.info("rules reloaded", rules=len(reloaded.ruleset.rules), maintenance_windows=len(reloaded.maintenance))
 
     def _new_reader(self, name: str) -> ContainerReader:
         initial_since, host, direct = self._reader_options
@@ -283,12 +290,15 @@ class Follower:
 
     def _events(self, events: Sequence[Event], warm: bool = False) -> None:
         if warm:
+            # log-derived metrics counted these before the restart: off while they only rebuild rule state
+            metrics, self.engine.metrics = self.engine.metrics, None
             for event in events:
                 # rebuilds windows; what it saw was counted before the restart. A rule that raises now is
                 # disabled now, and that is news: reported like any other time
                 disabled = [a for a in self.engine.process(event) if a.rule == DISABLED_RULE]
                 if disabled:
                     self._observe(disabled)
+            self.engine.metrics = metrics
             return
         for event in events:
             self.counters.events += 1

@@ -12,6 +12,7 @@ import click
 from logpipe.engine import Engine
 from logpipe.engine.examples import ExampleResult, holds, parse_example, run_examples
 from logpipe.engine.kinds import RuleKind
+from logpipe.engine.metricexamples import MetricExampleResult, run_metric_examples
 from logpipe.engine.rules import RuleSet
 from logpipe.engine.schema import json_schema
 from logpipe.event import Event, format_time
@@ -34,12 +35,15 @@ def register(main: click.Group) -> None:
         """Validate rule files (default: the shipped pack); report every problem with file:line and field."""
         ruleset = load_or_fail(paths)
         files = len({loaded.file for loaded in ruleset.loaded})
-        click.echo(f"ok: {len(ruleset.rules)} rules and {len(ruleset.extractors)} extractors in {files} files")
+        click.echo(
+            f"ok: {len(ruleset.rules)} rules, {len(ruleset.extractors)} extractors and {len(ruleset.metrics)} metrics"
+            f" in {files} files"
+        )
 
     @rules.command()
     @paths_argument
     def test(paths: tuple[Path, ...]) -> None:
-        """Run every rule's inline examples; exit 1 if any fails."""
+        """Run every rule's and metric's inline examples; exit 1 if any fails."""
         ruleset = load_or_fail(paths)
         results: dict[str, list[ExampleResult]] = {}
         for result in run_examples(ruleset):
@@ -56,6 +60,19 @@ def register(main: click.Group) -> None:
                     click.echo("       " + line)
             passed += not bad
             failed += bool(bad)
+        by_metric: dict[str, list[MetricExampleResult]] = {}
+        for metric_result in run_metric_examples(ruleset):
+            by_metric.setdefault(metric_result.metric, []).append(metric_result)
+        for name, metric_outcomes in by_metric.items():
+            broken = [outcome for outcome in metric_outcomes if not outcome.passed]
+            status = click.style("PASS", fg="green") if not broken else click.style("FAIL", fg="red", bold=True)
+            click.echo(f"{status} metric {name} ({len(metric_outcomes)} examples)")
+            for example in broken:
+                click.echo(f"     example {example.number}:")
+                for problem in example.problems:
+                    click.echo(f"       {problem}")
+            passed += not broken
+            failed += bool(broken)
         click.echo(f"{passed} passed, {failed} failed")
         if failed:
             sys.exit(1)

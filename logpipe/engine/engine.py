@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from logpipe.alert import Alert, alert_id
 from logpipe.engine.kinds import RuleKind
+from logpipe.engine.metrics import MetricSet
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
 
@@ -18,8 +19,9 @@ DISABLED_RULE = "logpipe.rule-disabled"
 
 
 class Engine:
-    def __init__(self, ruleset: RuleSet, tick: int = TICK) -> None:
+    def __init__(self, ruleset: RuleSet, tick: int = TICK, metrics: MetricSet | None = None) -> None:
         self.ruleset, self.tick = ruleset, tick
+        self.metrics = metrics  # log-derived metrics, counted from the events the rules see (None: not counted)
         self.active: list[RuleKind | None] = list(ruleset.new_states())
         self.disabled: dict[str, str] = {}  # rule id -> the error that disabled it
         self.watermark: int | None = None
@@ -36,6 +38,8 @@ class Engine:
             for rule in fresh
         ]
         self.disabled = {rule: why for rule, why in self.disabled.items() if rule not in ruleset.index}
+        if self.metrics is not None:  # one attribute store: a scrape reads the old set or the new one
+            self.metrics = self.metrics.reloaded(ruleset.metrics)
         self.ruleset = ruleset
 
     def rule(self, rule_id: str) -> RuleKind | None:
@@ -50,7 +54,7 @@ class Engine:
         if self.watermark is None or event.time > self.watermark:
             self.watermark = event.time
         active = self.active
-        values, candidates = self.ruleset.select(event)
+        values, candidates, measured = self.ruleset.select_all(event)
         for index in candidates:
             rule = active[index]
             if rule is None:
@@ -63,6 +67,8 @@ class Engine:
                 continue
             if found:
                 alerts.extend(found)
+        if measured and self.metrics is not None:
+            self.metrics.observe(event, values, measured)
         return alerts
 
     def advance(self, now: int) -> list[Alert]:

@@ -15,6 +15,8 @@ from pydantic import ValidationError
 from logpipe.engine.conditions import Condition, Need, SpecError, Values, compile_condition
 from logpipe.engine.extract import Extractor, compile_extractor
 from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
+from logpipe.engine.metrics import Metric, Routers, compile_metric, metric_clients
+from logpipe.engine.metricschema import MetricModel
 from logpipe.engine.prefilter import Prefilter
 from logpipe.engine.schema import KIND_MODELS, AnyRule, ExtractModel, RatioModel, RuleFile, SequenceModel
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
@@ -61,17 +63,26 @@ class LoadedRule:
 
 class RuleSet:
     """The compiled rules, immutable: what engines run (each with its own state, from `new_states`) and what
-    `rules test/explain` inspect."""
+    `rules test/explain` inspect. Also the log-derived metrics' definitions (their values live in a MetricSet)."""
 
-    def __init__(self, rules: Sequence[LoadedRule], extractors: Sequence[Extractor]) -> None:
+    def __init__(
+        self, rules: Sequence[LoadedRule], extractors: Sequence[Extractor], metrics: Sequence[Metric] = ()
+    ) -> None:
         self.loaded = tuple(rules)
         self.rules = tuple(loaded.rule for loaded in rules)
         self.extractors = tuple(extractors)
-        # one prefilter for both: extractors are clients 0..k-1 (so they run first), rules k.. after them
+        self.metrics = tuple(metrics)
+        # one prefilter for all: extractors are clients 0..k-1 (so they run first), rules k.. after them, metrics
+        # after the rules
         self.prefilter = Prefilter(
-            [*(e.requirement for e in self.extractors), *(requirement_of(rule) for rule in self.rules)]
+            [
+                *(e.requirement for e in self.extractors),
+                *(requirement_of(rule) for rule in self.rules),
+                *(branch.requirement for _, branch in metric_clients(self.metrics)),
+            ]
         )
         self._first_rule = len(self.extractors)
+        self._first_metric = self._first_rule + len(self.rules)  # the metrics' clients: see metric_clients
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
 
     def memory(self) -> int:
@@ -93,20 +104,28 @@ class RuleSet:
     def select(self, event: Event) -> tuple[Values, Sequence[int]]:
         """What conditions read besides the event (`text`: message and stack; the extracted fields), and the
         indexes of the rules that could match it."""
+        values, rules, _ = self.select_all(event)
+        return values, rules
+
+    def select_all(self, event: Event) -> tuple[Values, Sequence[int], Sequence[int]]:
+        """`select`, and which metrics could count the event (indexes of `metric_clients(self.metrics)`)."""
         stack = stack_of(event.fields)
         text = f"{event.message}\n{stack}" if stack else event.message
         values: Values = {"text": text}
-        first_rule = self._first_rule
+        first_rule, first_metric = self._first_rule, self._first_metric
         clients = self.prefilter.candidates(event, text)
-        if not first_rule:
-            return values, clients
+        if not first_rule and not self.metrics:
+            return values, clients, ()
         rules: list[int] = []
+        metrics: list[int] = []
         for client in clients:
             if client < first_rule:
                 self.extractors[client].apply(event, values)
-            else:
+            elif client < first_metric:
                 rules.append(client - first_rule)
-        return values, rules
+            else:
+                metrics.append(client - first_metric)
+        return values, rules, metrics
 
     def values_for(self, event: Event) -> Values:
         return self.select(event)[0]
@@ -138,7 +157,10 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     # user templates: a templates/ folder beside the rule files, searched before logpipe's own
     renderer = Renderer(sorted({file.parent / "templates" for file in files}))
     extractors: list[Extractor] = []
+    metrics: list[Metric] = []
     seen: dict[str, Location] = {}
+    metric_names: dict[str, Location] = {}
+    routers: Routers = {}
     for file in files:
         try:
             document = load_yaml(file)
@@ -169,10 +191,22 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
                     rules.append(LoadedRule(build(), file, line, build))
                 except SpecError as error:
                     errors.append(_located(error, file, document, path))
+        for index, metric_model in enumerate(parsed.metrics):
+            path = ("metrics", index)
+            here = Location(str(file), line_of(document, (*path, "name")), dotted((*path, "name")))
+            if metric_model.name in metric_names:
+                first = metric_names[metric_model.name]
+                errors.append(RuleError(here, f"duplicate metric {metric_model.name!r}, first defined at {first}"))
+                continue
+            metric_names[metric_model.name] = here
+            try:
+                metrics.append(_metric(metric_model, f"{file}:{line_of(document, path)}", routers))
+            except SpecError as error:
+                errors.append(_located(error, file, document, path))
     errors.extend(_unknown_inhibitions(rules))
     if errors:
         raise RuleLoadError(errors)
-    return RuleSet(rules, extractors)
+    return RuleSet(rules, extractors, metrics)
 
 
 def _unknown_inhibitions(rules: Sequence[LoadedRule]) -> list[RuleError]:
@@ -253,6 +287,24 @@ def _extractor(model: ExtractModel) -> Extractor:
     return compile_extractor(model, _condition(model.when, "when") if model.when is not None else None)
 
 
+def _metric(model: MetricModel, source: str, routers: Routers) -> Metric:
+    from logpipe.engine.metricexport import parse_sample
+
+    spec = model.match
+    if isinstance(spec, dict) and list(spec) == ["any"] and isinstance(spec["any"], list) and spec["any"]:
+        branches = [compile_condition(item, ("match", "any", index)) for index, item in enumerate(spec["any"])]
+    else:
+        branches = [_condition(spec, "match")]
+    metric = compile_metric(model, branches, source, routers)
+    for number, example in enumerate(model.examples):
+        for sample in example.samples:
+            try:
+                parse_sample(sample)
+            except ValueError as error:
+                raise SpecError(("examples", number, "samples", sample), str(error)) from None
+    return metric
+
+
 def _schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[RuleError]:
     errors = []
     for problem in invalid.errors():
@@ -275,7 +327,11 @@ def _schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[
 
 
 def _expected_keys(loc: tuple[str | int, ...], kind: str = "every") -> str:
-    sections: dict[str, type[Any]] = {"rules": KIND_MODELS.get(kind, KIND_MODELS["every"]), "extract": ExtractModel}
+    sections: dict[str, type[Any]] = {
+        "rules": KIND_MODELS.get(kind, KIND_MODELS["every"]),
+        "extract": ExtractModel,
+        "metrics": MetricModel,
+    }
     model: type[Any] | None = sections.get(str(loc[0])) if len(loc) > 2 else RuleFile
     if len(loc) == 4 and loc[2] == "examples":
         from logpipe.engine.schema import Examples

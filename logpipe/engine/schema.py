@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
 
 from logpipe.engine.durations import DURATION_PATTERN, parse_duration
+from logpipe.engine.metricschema import MetricModel
 
 Duration = Annotated[
     int,
@@ -224,6 +225,7 @@ class ExtractModel(_Strict):
 class RuleFile(_Strict):
     extract: list[ExtractModel] = []
     rules: list[RuleModel] = []
+    metrics: list[MetricModel] = []
 
 
 _CONDITION_SCHEMA: dict[str, Any] = {

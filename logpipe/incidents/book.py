@@ -21,119 +21,31 @@ Time is event time (the watermark), as for the engine: replay and live decide al
 from __future__ import annotations
 
 import time as wallclock
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from logpipe.alert import Alert
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
+from logpipe.incidents.incident import Group, Incident
 from logpipe.incidents.notification import (
     Notification,
     SummaryField,
     SymptomTally,
     incident_id,
     notification_id,
+    symptom_breadcrumb,
 )
-from logpipe.incidents.policy import TICK, Inhibition, Policy, inhibitions_of, policy_of
+from logpipe.incidents.policy import TICK, Inhibition, Policy, find_cause, inhibitions_of, policy_of
 from logpipe.incidents.silences import SilenceList
 
-Group = tuple[tuple[str, str], ...]
 SUMMARY_SHOWN = 5  # values listed per summary field
 SUMMARY_TRACKED = 1_000  # distinct values counted per field; more are counted as overflow
 MAX_OPEN_PER_RULE = 10_000  # open incidents per rule; past it, new groups share one `(other)` incident
 OTHER_GROUP = (("group", "(other)"),)
-MAX_SAMPLES = 3
 _RANK = {"info": 0, "warning": 1, "critical": 2}
-
-
-@dataclass(slots=True)
-class Incident:
-    id: str
-    rule: str
-    group: Group
-    opened: int
-    counted: bool
-    severity: str
-    labels: dict[str, str]
-    total: int = 0
-    unreported: int = 0  # matches since the previous notification (counted rules)
-    last_seen: int = 0
-    seq: int = 0  # notifications made
-    last_notified: int | None = None
-    next_update: int | None = None
-    wait_until: int = 0  # group_wait: the first notification waits until then
-    started: bool = False  # its first notification (firing) was made
-    level: str | None = None  # stateful: the level of the latest evaluation, None when clear
-    pending_since: int | None = None
-    clear_since: int | None = None
-    changes: deque[int] = field(default_factory=deque)  # times the level changed, for flap detection
-    flapping: bool = False
-    notified_levels: set[str] = field(default_factory=set)
-    value: float | None = None
-    count: int = 0  # stateful: the matches in the window at the latest evaluation
-    window: int | None = None
-    message: str = ""
-    event: Event | None = None
-    samples: deque[Event] = field(default_factory=lambda: deque(maxlen=MAX_SAMPLES))
-    data: dict[str, Any] = field(default_factory=dict)
-    summary: dict[str, Counter[str]] = field(default_factory=dict)
-    summary_overflow: dict[str, int] = field(default_factory=dict)
-    symptoms: dict[str, list[Any]] = field(default_factory=dict)  # rule -> [title, count, detail]
-    symptoms_new: bool = False
-    folded_into: str | None = None
-    closed: int | None = None
-    last_kind: str = ""
-    last_outcome: str = ""  # sent | silenced by ... | folded into ...
-
-    def to_record(self) -> dict[str, Any]:
-        """What the state store keeps (and `logpipe incidents` shows): everything but the events."""
-        return {
-            "id": self.id,
-            "rule": self.rule,
-            "group": [list(pair) for pair in self.group],
-            "opened": self.opened,
-            "counted": self.counted,
-            "severity": self.severity,
-            "labels": self.labels,
-            "total": self.total,
-            "unreported": self.unreported,
-            "last_seen": self.last_seen,
-            "seq": self.seq,
-            "last_notified": self.last_notified,
-            "next_update": self.next_update,
-            "wait_until": self.wait_until,
-            "started": self.started,
-            "level": self.level,
-            "pending_since": self.pending_since,
-            "clear_since": self.clear_since,
-            "changes": list(self.changes),
-            "flapping": self.flapping,
-            "notified_levels": sorted(self.notified_levels),
-            "value": self.value,
-            "count": self.count,
-            "window": self.window,
-            "message": self.message,
-            "data": self.data,
-            "summary": {name: dict(values) for name, values in self.summary.items()},
-            "summary_overflow": self.summary_overflow,
-            "symptoms": self.symptoms,
-            "symptoms_new": self.symptoms_new,
-            "folded_into": self.folded_into,
-            "closed": self.closed,
-            "last_kind": self.last_kind,
-            "last_outcome": self.last_outcome,
-        }
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Incident:
-        values = dict(record)
-        values["group"] = tuple((str(k), str(v)) for k, v in values["group"])
-        values["changes"] = deque(values["changes"])
-        values["notified_levels"] = set(values["notified_levels"])
-        values["summary"] = {name: Counter(counts) for name, counts in values["summary"].items()}
-        return cls(**values)
 
 
 class IncidentBook:
@@ -148,7 +60,6 @@ class IncidentBook:
         self.open: dict[tuple[str, Group], Incident] = {}
         self.by_id: dict[str, Incident] = {}
         self.dirty: dict[str, Incident] = {}  # changed since the last snapshot (closed ones too)
-        self.closed: list[Incident] = []  # closed since the last snapshot; replay's summary reads them
         self._next_tick = 0
         self._open_per_rule: dict[str, int] = {}
         self.load(ruleset)
@@ -157,7 +68,7 @@ class IncidentBook:
         """Take a rule set's policies (at start and on reload); open incidents carry on."""
         self.ruleset = ruleset
         self.policies: dict[str, Policy] = {rule.info.id: policy_of(rule) for rule in ruleset.rules}
-        self.titles = {rule.info.id: rule for rule in ruleset.rules}
+        self.rules = {rule.info.id: rule for rule in ruleset.rules}
         self.inhibitions: dict[str, list[Inhibition]] = inhibitions_of(ruleset.rules)
         causes = {item.cause for items in self.inhibitions.values() for item in items}
         self._cause_first = {rule_id: 0 if rule_id in causes else 1 for rule_id in self.policies}
@@ -367,7 +278,7 @@ class IncidentBook:
             key = (alert.rule, OTHER_GROUP)
             incident = self.open.get(key)
         if incident is None:
-            rule = self.titles[alert.rule]
+            rule = self.rules[alert.rule]
             opened = alert.first_seen if policy.counted and alert.first_seen is not None else alert.time
             labels = dict(alert.group)
             if alert.event is not None:
@@ -415,24 +326,7 @@ class IncidentBook:
                     incident.summary_overflow[name] = incident.summary_overflow.get(name, 0) + 1
 
     def _cause_of(self, incident: Incident, event: Event | None) -> Incident | None:
-        """An open cause that folds this incident in: a rule inhibiting it, its `when` holding on the symptom's
-        triggering event, the `equal` labels the same."""
-        for inhibition in self.inhibitions.get(incident.rule, ()):
-            if inhibition.when is not None:
-                if event is None:
-                    continue
-                values = dict(self.ruleset.values_for(event))
-                values.update(incident.data)
-                if not inhibition.when.test(event, values):
-                    continue
-            for (rule, _), cause in self.open.items():
-                if rule != inhibition.cause or cause.closed is not None or cause.folded_into is not None:
-                    continue
-                if not cause.started:
-                    continue
-                if all(cause.labels.get(name) == incident.labels.get(name) for name in inhibition.equal):
-                    return cause
-        return None
+        return find_cause(self.inhibitions.get(incident.rule, ()), incident, event, self.open.values(), self.ruleset)
 
     def _fold(
         self, symptom: Incident, cause: Incident, now: int, message: str, event: Event | None
@@ -442,30 +336,11 @@ class IncidentBook:
         symptom.last_outcome = f"folded into {cause.rule}"
         self._tally(cause, symptom, symptom.total if symptom.counted else symptom.count, message, replace=True)
         symptom.seq += 1
-        trail = Notification(
-            id=notification_id(symptom.id, symptom.seq, "folded"),
-            incident=symptom.id,
-            kind="firing",
-            rule=symptom.rule,
-            title=self.titles[symptom.rule].info.title,
-            severity="info",
-            time=now,
-            group=symptom.group,
-            message=message.split("\n", 1)[0],
-            count=0,  # counted on the cause; this is only its Sentry breadcrumb
-            total=symptom.total,
-            first_seen=symptom.opened,
-            last_seen=now,
-            reason=f"folded into {cause.rule}",
-            folded_into=cause.id,
-            event=event,
-            actions=("sentry",),
-            sentry="breadcrumb",
-        )
+        trail = symptom_breadcrumb(symptom, self.rules[symptom.rule].info.title, cause, now, message, event)
         return [trail]
 
     def _tally(self, cause: Incident, symptom: Incident, count: int, detail: str, replace: bool = False) -> None:
-        tally = cause.symptoms.setdefault(symptom.rule, [self.titles[symptom.rule].info.title, 0, ""])
+        tally = cause.symptoms.setdefault(symptom.rule, [self.rules[symptom.rule].info.title, 0, ""])
         tally[1] = count if replace else tally[1] + count
         tally[2] = detail.split("\n", 1)[0][:160]
         cause.symptoms_new = True
@@ -473,7 +348,7 @@ class IncidentBook:
         self._touch(symptom)
 
     def _notify(self, incident: Incident, kind: str, now: int, reason: str = "") -> Notification:
-        rule = self.titles[incident.rule]
+        rule = self.rules[incident.rule]
         info = rule.info
         policy = self.policies[incident.rule]
         incident.seq += 1
@@ -547,7 +422,6 @@ class IncidentBook:
         incident.closed = now
         if self.open.pop((incident.rule, incident.group), None) is not None:
             self._open_per_rule[incident.rule] -= 1
-        self.closed.append(incident)
         self._touch(incident)
         for symptom in [inc for inc in self.open.values() if inc.folded_into == incident.id]:
             ended_within = symptom.level is None if not symptom.counted else symptom.last_seen <= incident.last_seen

@@ -13,6 +13,7 @@ from logpipe.event import Event, format_time
 
 if TYPE_CHECKING:
     from logpipe.alert import Alert
+    from logpipe.incidents.incident import Incident
     from logpipe.redact import Redactor
 
 KINDS = ("firing", "update", "resolved", "flapping", "reminder")
@@ -171,6 +172,33 @@ class Notification:
             fingerprint=alert.fingerprint,
             template=alert.template,
         )
+
+
+def symptom_breadcrumb(
+    symptom: Incident, title: str, cause: Incident, now: int, message: str, event: Event | None
+) -> Notification:
+    """A symptom folded into its cause is not sent on its own: Sentry gets it as a breadcrumb on the cause's trail
+    (its matches are counted on the cause, so this one counts none)."""
+    return Notification(
+        id=notification_id(symptom.id, symptom.seq, "folded"),
+        incident=symptom.id,
+        kind="firing",
+        rule=symptom.rule,
+        title=title,
+        severity="info",
+        time=now,
+        group=symptom.group,
+        message=message.split("\n", 1)[0],
+        count=0,
+        total=symptom.total,
+        first_seen=symptom.opened,
+        last_seen=now,
+        reason=f"folded into {cause.rule}",
+        folded_into=cause.id,
+        event=event,
+        actions=("sentry",),
+        sentry="breadcrumb",
+    )
 
 
 def incident_id(rule: str, group: tuple[tuple[str, str], ...], opened: int) -> str:

@@ -227,7 +227,7 @@ class ContainerReader(threading.Thread):
                 api._raise_for_status(response)
                 tty = info["Config"].get("Tty", False)
                 stamped = timestamped_lines(frames(body_reader(response), tty))
-                self._forward(container_id, _api_lines(stamped, self.container))
+                self._forward(container_id, _api_lines(stamped, self.container, _log_rotates(info)))
             finally:
                 response.close()  # its connection was read past urllib3: never hand it back to the pool
             return "dropped"
@@ -289,12 +289,23 @@ class ContainerReader(threading.Thread):
         return origin
 
 
-def _api_lines(lines: Iterable[tuple[int, bytes, bool]], container: str) -> Iterator[tuple[int, int, bytes, bool]]:
+def _log_rotates(info: dict[str, Any]) -> bool:
+    """Whether the container's log is a json-file log that rotates (`max-size` set): only then can the daemon
+    re-send a line."""
+    config = (info.get("HostConfig") or {}).get("LogConfig") or {}
+    return config.get("Type") in ("json-file", None) and bool((config.get("Config") or {}).get("max-size"))
+
+
+def _api_lines(
+    lines: Iterable[tuple[int, bytes, bool]], container: str, rotates: bool = True
+) -> Iterator[tuple[int, int, bytes, bool]]:
     """The Engine API's "<timestamp> <text>" lines as (stream id, Docker time, text, partial), the json-file
-    reader's shape. The daemon's in-band errors are logged, not passed on as log lines. A complete line equal to
-    the one before it on its stream, timestamp included, is dropped: Docker 20.10 re-sends the last line before
-    each json-file rotation to a following client (seen here: `docker logs -f` printed 1,005 lines for 1,000
-    across eight rotations), and two lines cannot get the same nanosecond from the daemon's clock."""
+    reader's shape. The daemon's in-band errors are logged, not passed on as log lines. Docker 20.10 re-sends the
+    last line before each json-file rotation to a following client (seen here: `docker logs -f` printed 1,005 lines
+    for 1,000 across eight rotations): for a log that rotates, a complete line equal to the one before it on its
+    stream, timestamp included, is taken for that repeat and dropped (and counted in logpipe's log). A log that
+    never rotates cannot be re-sent, so there identical lines, even at one nanosecond, are all kept: programs
+    print the same line in bursts."""
     previous: dict[int, tuple[int, bytes]] = {}
     for stream_id, line, partial in lines:
         if stream_id == 0:
@@ -309,7 +320,7 @@ def _api_lines(lines: Iterable[tuple[int, bytes, bool]], container: str) -> Iter
         docker_time = parse_docker_time(stamp.decode("ascii", "replace"))
         if docker_time is None:
             continue
-        if not partial:
+        if not partial and rotates:
             if previous.get(stream_id) == (docker_time, text):
                 log.info("dropped a line the daemon sent twice", container=container, time=docker_time)
                 continue

@@ -25,3 +25,12 @@ def test_every_rule_has_a_runbook_and_both_kinds_of_example_where_it_can() -> No
         assert rule.info.runbook.strip(), rule.info.id
         assert examples.match, rule.info.id
         assert examples.no_match, f"{rule.info.id} has no no_match example"
+
+
+@pytest.mark.parametrize("metric", [metric.name for metric in PACK.metrics])
+def test_metric_examples_hold(metric: str) -> None:
+    from logpipe.engine.metricexamples import run_metric_examples
+
+    results = [r for r in run_metric_examples(PACK) if r.metric == metric]
+    assert results
+    assert [problem for r in results for problem in r.problems] == []

@@ -51,3 +51,19 @@ def test_many_chunks_in_one_read_come_out_as_one_piece() -> None:
 def test_a_malformed_chunk_size_is_a_connection_error_not_a_crash() -> None:
     with pytest.raises(ConnectionError, match="chunk size"):
         ChunkedDecoder().feed(b"zz\r\nhello\r\n")
+
+
+def test_identical_lines_at_one_nanosecond_are_kept_unless_the_log_rotates() -> None:
+    """Docker 20.10 re-sends the last line before a json-file rotation: only a rotating log can repeat a line; a
+    program printing the same line twice in a burst keeps both."""
+    from logpipe.sources.docker import _api_lines, _log_rotates
+
+    same = b"2026-11-27T10:00:00.123456789Z GET /health 200 1ms"
+    lines = [(1, same, False), (1, same, False), (1, b"2026-11-27T10:00:00.2Z next", False)]
+    kept = [text for _, _, text, _ in _api_lines(lines, "api", rotates=False)]
+    assert kept == [b"GET /health 200 1ms", b"GET /health 200 1ms", b"next"]
+    deduped = [text for _, _, text, _ in _api_lines(lines, "api", rotates=True)]
+    assert deduped == [b"GET /health 200 1ms", b"next"]
+    rotating = {"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"max-size": "10m"}}}}
+    plain = {"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}}}
+    assert (_log_rotates(rotating), _log_rotates(plain), _log_rotates({})) == (True, False, False)

@@ -1,0 +1,315 @@
+"""Log-derived metrics: the `metrics:` of rule files compiled into definitions (`Metric`), and the state they fill
+(`MetricSet`), a second output of the engine beside alerts.
+
+The engine hands a MetricSet only the metrics the prefilter picked for an event (metrics are prefilter clients
+after the rules), with the fields extractors derived; label values are plain tuples in dicts, so an observation
+costs a few dict operations and no metric-library call. `metricexport.py` turns the state into Prometheus
+samples when scraped.
+
+Cardinality is bounded twice: each label maps its field to a bounded set (`values`, `cases`, `status_class`,
+route placeholders), and each metric keeps at most `max_series` label sets; past that, the event's labels all
+become `other` and the overflow is counted (`logpipe_metric_overflow_total`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from logpipe.engine.conditions import (
+    Any_,
+    Condition,
+    Getter,
+    SpecError,
+    Values,
+    catastrophic_construct,
+    field_getter,
+)
+from logpipe.engine.metricschema import LabelModel, MetricModel
+from logpipe.engine.routes import RouteNormaliser
+from logpipe.event import Event
+
+log = structlog.get_logger("logpipe.metrics")
+OTHER = "other"
+Routers = dict[tuple[tuple[str, str], ...], RouteNormaliser]  # placeholders -> their normaliser
+MAX_LABEL_LENGTH = 200
+_RESERVED_PREFIX = "logpipe_"  # logpipe's own metrics
+
+
+class Label:
+    """Reads one label's value from an event: a field, then regex / cases / route / status class, then the
+    allowed set."""
+
+    __slots__ = ("allowed", "cases", "getters", "missing", "name", "regex", "router", "status_class")
+
+    def __init__(self, name: str, model: LabelModel, routers: Routers) -> None:
+        self.name, self.missing = name, model.missing
+        fields = [model.field] if isinstance(model.field, str) else model.field
+        if not fields:
+            raise SpecError(("field",), "name at least one field")
+        self.getters: tuple[Getter, ...] = tuple(field_getter(field) for field in fields)
+        self.regex = _compile(model.regex, ("regex",)) if model.regex is not None else None
+        if self.regex is not None and not self.regex.groups:
+            raise SpecError(("regex",), "the regex has no group: the label value is its first group (or `value`)")
+        self.cases = tuple((value, _compile(regex, ("cases", value))) for value, regex in model.cases.items())
+        try:
+            self.router = _router(model.route, routers) if model.route is not None else None
+        except SpecError as error:
+            raise SpecError(("route", *error.path), error.problem) from None
+        self.status_class = model.status_class
+        self.allowed = frozenset(model.values) if model.values is not None else None
+
+    def read(self, event: Event, values: Values) -> str:
+        raw: Any = None
+        for get in self.getters:
+            raw = get(event, values)
+            if raw is not None:
+                break
+        return self.value(raw)
+
+    def raw(self, event: Event, values: Values) -> Any:
+        """What the label is made from: the first present field."""
+        for get in self.getters:
+            raw = get(event, values)
+            if raw is not None:
+                return raw
+        return None
+
+    def value(self, raw: Any) -> str:
+        """The label value made from `raw` (bounded: cases, routes, status classes, the allowed values)."""
+        if raw is None:
+            return self.missing
+        if self.status_class:
+            return _status_class(raw)
+        text = raw if isinstance(raw, str) else str(raw)
+        if self.regex is not None:
+            found = self.regex.search(text)
+            if found is None:
+                return self.missing
+            text = found.group("value") if "value" in self.regex.groupindex else found.group(1)
+            if text is None:
+                return self.missing
+        if self.cases:
+            for value, pattern in self.cases:
+                if pattern.search(text):
+                    text = value
+                    break
+            else:
+                return self.missing
+        if self.router is not None:
+            text = self.router.normalise(text)
+        if self.allowed is not None and text not in self.allowed:
+            return OTHER
+        return text[:MAX_LABEL_LENGTH]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    type: str  # counter | histogram | gauge
+    help: str
+    condition: Condition
+    # a top-level `any:` is split into its branches, each a prefilter client of its own: a branch that needs a
+    # text pattern is then tried only on events that have it, whatever the other branches need
+    branches: tuple[Condition, ...]
+    labels: tuple[Label, ...]
+    value: Getter | None
+    scale: float
+    buckets: tuple[float, ...]  # histogram upper bounds, without +Inf
+    max_series: int
+    model: MetricModel
+    source: str  # file:line
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(label.name for label in self.labels)
+
+
+def metric_clients(metrics: Sequence[Metric]) -> tuple[tuple[int, Condition], ...]:
+    """The prefilter clients of a rule set's metrics, in order: (metric index, branch) for each branch."""
+    return tuple((index, branch) for index, metric in enumerate(metrics) for branch in metric.branches)
+
+
+def compile_metric(
+    model: MetricModel, branches: Sequence[Condition], source: str, routers: Routers | None = None
+) -> Metric:
+    """Check what the schema cannot (name conventions, the settings each type needs) and compile the labels.
+    `routers` shares one route normaliser (and its cache) among labels with the same placeholders."""
+    name = model.name
+    if name.startswith(_RESERVED_PREFIX):
+        raise SpecError(("name",), f"names starting with {_RESERVED_PREFIX!r} are logpipe's own metrics")
+    if model.type == "counter" and not name.endswith("_total"):
+        raise SpecError(("name",), "a counter's name ends in _total (Prometheus naming)")
+    if model.type != "counter" and name.endswith(("_total", "_bucket", "_count", "_sum")):
+        raise SpecError(("name",), f"a {model.type}'s name must not end in _total, _bucket, _count or _sum")
+    if model.type == "histogram":
+        if model.value is None:
+            raise SpecError(("value",), "a histogram needs `value`: the numeric field it measures")
+        if not model.buckets:
+            raise SpecError(("buckets",), "a histogram needs `buckets`: increasing upper bounds")
+        if any(b >= c for b, c in zip(model.buckets, model.buckets[1:], strict=False)):
+            raise SpecError(("buckets",), "buckets must be strictly increasing")
+    elif model.buckets is not None:
+        raise SpecError(("buckets",), f"only a histogram has buckets, not a {model.type}")
+    if model.type == "gauge" and model.value is None:
+        raise SpecError(("value",), "a gauge needs `value`: the numeric field it shows")
+    labels = []
+    for label_name, label_model in model.labels.items():
+        if label_name.startswith("__") or (model.type == "histogram" and label_name == "le"):
+            raise SpecError(("labels", label_name), f"{label_name!r} is reserved by Prometheus")
+        try:
+            labels.append(Label(label_name, label_model, routers if routers is not None else {}))
+        except SpecError as error:
+            raise SpecError(("labels", label_name, *error.path), error.problem) from None
+    buckets = tuple(float(bound) for bound in model.buckets or ())
+    value = field_getter(model.value) if model.value is not None else None
+    condition = branches[0] if len(branches) == 1 else Any_(branches)
+    return Metric(
+        name, model.type, model.help, condition, tuple(branches), tuple(labels), value, model.scale, buckets,
+        model.max_series, model, source,
+    )  # fmt: skip
+
+
+class Histogram:
+    """One series of a histogram: counts per bucket (not cumulative; the last is +Inf), and the sum."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self, size: int) -> None:
+        self.counts = [0] * size
+        self.total = 0.0
+
+
+class MetricSet:
+    """The values of the rule set's metrics, filled from events on the engine's thread and read by a scrape on
+    another. No lock on the per-event path: a counter's value is replaced by one dict store, and the scrape copies
+    each series dict (and each histogram's counts) with one C-level call, which the GIL makes atomic; at worst a
+    scrape sees a histogram's sum without the event its buckets already count, and the next scrape agrees."""
+
+    def __init__(self, metrics: Sequence[Metric]) -> None:
+        self.metrics = tuple(metrics)
+        self.clients = metric_clients(self.metrics)  # what the engine's `picked` indexes
+        self._off = [False] * len(self.metrics)
+        # per metric: label values -> a float (counter, gauge) or a Histogram
+        self.series: list[dict[tuple[str, ...], Any]] = [{} for _ in self.metrics]
+        self.overflow = [0] * len(self.metrics)  # events whose labels went to `other` past max_series
+        self.no_value = [0] * len(self.metrics)  # events a histogram or gauge skipped: the value was not a number
+        self.disabled: dict[str, str] = {}  # metric name -> the error that disabled it
+
+    def reloaded(self, metrics: Sequence[Metric]) -> MetricSet:
+        """The set for a reloaded rule set: a metric whose definition did not change keeps its series and
+        counts (Prometheus sees no reset); a changed or new one starts empty; a disabled one gets another chance."""
+        fresh = MetricSet(metrics)
+        old = {metric.name: index for index, metric in enumerate(self.metrics)}
+        for index, metric in enumerate(fresh.metrics):
+            before = old.get(metric.name)
+            if before is not None and self.metrics[before].model == metric.model:
+                fresh.series[index] = self.series[before]
+                fresh.overflow[index], fresh.no_value[index] = self.overflow[before], self.no_value[before]
+        return fresh
+
+    def observe(self, event: Event, values: Values, picked: Sequence[int]) -> None:
+        """Count or measure the event, once, in each metric one of whose picked branches holds. `picked` indexes
+        `clients`, in order (a metric's branches are next to each other)."""
+        clients, off = self.clients, self._off
+        counted = -1
+        for client in picked:
+            index, branch = clients[client]
+            if index == counted or off[index]:
+                continue
+            scratch = dict(values) if branch.captures else values
+            try:
+                if branch.test(event, scratch):
+                    counted = index
+                    self._record(index, self.metrics[index], event, scratch)
+            except Exception as error:  # the per-metric catch boundary, as the engine has per rule
+                self._disable(index, error)
+
+    def _disable(self, index: int, error: Exception) -> None:
+        name = self.metrics[index].name
+        self._off[index] = True
+        self.disabled[name] = f"{type(error).__name__}: {error}"
+        log.error("metric disabled after an error; it is off until logpipe restarts", metric=name,
+                  error=self.disabled[name])  # fmt: skip
+
+    def _record(self, index: int, metric: Metric, event: Event, values: Values) -> None:
+        amount = 1.0
+        if metric.value is not None:
+            number = _number(metric.value(event, values))
+            if number is None:
+                if metric.type != "counter":
+                    self.no_value[index] += 1
+                    return
+            else:
+                amount = number * metric.scale
+        key = tuple([label.read(event, values) for label in metric.labels])
+        kind = metric.type
+        series = self.series[index]
+        if key not in series and len(series) >= metric.max_series:
+            key = (OTHER,) * len(key)
+            self.overflow[index] += 1
+        if kind == "counter":
+            series[key] = series.get(key, 0.0) + amount
+        elif kind == "gauge":
+            series[key] = amount
+        else:
+            histogram = series.get(key)
+            if histogram is None:
+                histogram = Histogram(len(metric.buckets) + 1)
+                histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+                histogram.total += amount
+                series[key] = histogram  # published complete
+            else:
+                histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+                histogram.total += amount
+
+
+def _status_class(raw: Any) -> str:
+    try:
+        status = int(raw)
+    except (TypeError, ValueError):
+        return OTHER
+    return _STATUS_CLASSES.get(status // 100, OTHER)
+
+
+_STATUS_CLASSES = {hundreds: f"{hundreds}xx" for hundreds in range(1, 6)}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _router(placeholders: dict[str, str], routers: Routers) -> RouteNormaliser:
+    key = tuple(placeholders.items())
+    router = routers.get(key)
+    if router is None:
+        router = routers[key] = RouteNormaliser(placeholders)
+    return router
+
+
+def _compile(regex: str, path: tuple[str | int, ...]) -> re.Pattern[str]:
+    try:
+        pattern = re.compile(regex)
+    except re.error as error:
+        raise SpecError(path, f"invalid regex: {error.msg} at position {error.pos}") from None
+    risky = catastrophic_construct(regex)
+    if risky:
+        raise SpecError(path, f"regex is prone to catastrophic backtracking ({risky})")
+    return pattern

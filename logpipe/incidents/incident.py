@@ -1,0 +1,101 @@
+"""Incident: one (rule, group) problem from its first match to its resolution, as the incident book keeps it, and
+the record the state store saves of it (everything but the events, which a restart does not need)."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from logpipe.event import Event
+
+Group = tuple[tuple[str, str], ...]
+MAX_SAMPLES = 3
+
+
+@dataclass(slots=True)
+class Incident:
+    id: str
+    rule: str
+    group: Group
+    opened: int
+    counted: bool
+    severity: str
+    labels: dict[str, str]
+    total: int = 0
+    unreported: int = 0  # matches since the previous notification (counted rules)
+    last_seen: int = 0
+    seq: int = 0  # notifications made
+    last_notified: int | None = None
+    next_update: int | None = None
+    wait_until: int = 0  # group_wait: the first notification waits until then
+    started: bool = False  # its first notification (firing) was made
+    level: str | None = None  # stateful: the level of the latest evaluation, None when clear
+    pending_since: int | None = None
+    clear_since: int | None = None
+    changes: deque[int] = field(default_factory=deque)  # times the level changed, for flap detection
+    flapping: bool = False
+    notified_levels: set[str] = field(default_factory=set)
+    value: float | None = None
+    count: int = 0  # stateful: the matches in the window at the latest evaluation
+    window: int | None = None
+    message: str = ""
+    event: Event | None = None
+    samples: deque[Event] = field(default_factory=lambda: deque(maxlen=MAX_SAMPLES))
+    data: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Counter[str]] = field(default_factory=dict)
+    summary_overflow: dict[str, int] = field(default_factory=dict)
+    symptoms: dict[str, list[Any]] = field(default_factory=dict)  # rule -> [title, count, detail]
+    symptoms_new: bool = False
+    folded_into: str | None = None
+    closed: int | None = None
+    last_kind: str = ""
+    last_outcome: str = ""  # sent | silenced by ... | folded into ...
+
+    def to_record(self) -> dict[str, Any]:
+        """What the state store keeps (and `logpipe incidents` shows): everything but the events."""
+        return {
+            "id": self.id,
+            "rule": self.rule,
+            "group": [list(pair) for pair in self.group],
+            "opened": self.opened,
+            "counted": self.counted,
+            "severity": self.severity,
+            "labels": self.labels,
+            "total": self.total,
+            "unreported": self.unreported,
+            "last_seen": self.last_seen,
+            "seq": self.seq,
+            "last_notified": self.last_notified,
+            "next_update": self.next_update,
+            "wait_until": self.wait_until,
+            "started": self.started,
+            "level": self.level,
+            "pending_since": self.pending_since,
+            "clear_since": self.clear_since,
+            "changes": list(self.changes),
+            "flapping": self.flapping,
+            "notified_levels": sorted(self.notified_levels),
+            "value": self.value,
+            "count": self.count,
+            "window": self.window,
+            "message": self.message,
+            "data": self.data,
+            "summary": {name: dict(values) for name, values in self.summary.items()},
+            "summary_overflow": self.summary_overflow,
+            "symptoms": self.symptoms,
+            "symptoms_new": self.symptoms_new,
+            "folded_into": self.folded_into,
+            "closed": self.closed,
+            "last_kind": self.last_kind,
+            "last_outcome": self.last_outcome,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Incident:
+        values = dict(record)
+        values["group"] = tuple((str(k), str(v)) for k, v in values["group"])
+        values["changes"] = deque(values["changes"])
+        values["notified_levels"] = set(values["notified_levels"])
+        values["summary"] = {name: Counter(counts) for name, counts in values["summary"].items()}
+        return cls(**values)
