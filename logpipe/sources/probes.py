@@ -147,7 +147,7 @@ def check(
     fields["consecutive_failures"] = memory.consecutive_failures
     if body is not None:
         _describe_body(fields, body, memory)
-    return _event(started_ns, fields)
+    return probe_event(started_ns, fields)
 
 
 def classify(problem: BaseException) -> tuple[str, str]:
@@ -220,7 +220,8 @@ def _describe_body(fields: dict[str, Any], body: Any, memory: ProbeMemory) -> No
         memory.uptime = uptime
 
 
-def _event(time_ns: int, fields: dict[str, Any]) -> Event:
+def probe_event(time_ns: int, fields: dict[str, Any]) -> Event:
+    """The event of one check, from its fields (name, ok, status or error and detail, duration_ms, ...)."""
     name = fields["name"]
     if fields["ok"]:
         level = "warning" if fields.get("components_down") else "info"
