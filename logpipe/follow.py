@@ -128,6 +128,7 @@ class Follower:
         self._fired: collections.Counter[tuple[str, str]] = collections.Counter()
         self._last_time: dict[str, int] = {}
         self._held_readings: list[Event] = []  # probe/stats/disk events waiting for the readers to catch up
+        self._readers_busy_at = time.monotonic()  # the last time a reader was seen attaching or reading a backlog
         self._reconnects: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
         self._reader_options = (initial_since, host, direct)
@@ -383,8 +384,10 @@ class Follower:
         self._held_readings.extend(events)
         if not self._held_readings:
             return
-        newest = max(self._last_time.values(), default=0)
-        caught_up = time.time_ns() - newest < LATENESS or time.monotonic() - self._last_arrival >= LATENESS / 1e9
+        if any(r.is_alive() and r.state in ("starting", "reading an exited container") for r in self.readers):
+            self._readers_busy_at = time.monotonic()  # a reader is attaching or reading a backlog to its end
+        quiet = time.monotonic() - max(self._last_arrival, self._readers_busy_at) >= LATENESS / 1e9
+        caught_up = quiet or time.time_ns() - max(self._last_time.values(), default=0) < LATENESS
         if caught_up or len(self._held_readings) > MAX_HELD_READINGS:
             held, self._held_readings = self._held_readings, []
             self._events(held)
