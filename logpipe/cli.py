@@ -29,6 +29,7 @@ from logpipe.sources.file import ProgressCallback, read_lines
 if TYPE_CHECKING:
     from logpipe.follow import Reloaded
     from logpipe.liveview import LiveView
+    from logpipe.sources.monitors import Monitors
     from logpipe.telemetry import Telemetry
 
 
@@ -364,6 +365,7 @@ def follow(
             live,
             direct=read_mode == "auto",
             reload_rules=reload_rules,
+            config_path=config_path,
         )
     click.echo(counters, err=True)  # after the view is gone
 
@@ -382,6 +384,7 @@ def _follow(
     live: LiveView | None,
     direct: bool,
     reload_rules: Callable[[], Reloaded | None] | None = None,
+    config_path: Path | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
 
@@ -408,6 +411,7 @@ def _follow(
             ) from None
         click.echo(f"metrics and health on http://{host or '127.0.0.1'}:{bound}/metrics", err=True)
     client = _connect_docker(telemetry)
+    monitors = _monitors_or_fail(config, config_path, client)
     dispatcher = build_dispatcher(
         config, Redactor(), rule_dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
     )
@@ -430,7 +434,7 @@ def _follow(
         until_exit,
         events_out,
         telemetry=telemetry,
-        view=live.show if live is not None else None,
+        view=None if live is None else live.show if monitors is None else monitors.view(live.show),
         direct=direct,
         labels=labels,
         book=IncidentBook(ruleset, silences_for(config, store)),
@@ -438,6 +442,8 @@ def _follow(
     )
     pid_file = config.state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
+    if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
+        monitors.start(follower.queue, follower.stopping, follower.names, telemetry)
     settle_heap()
     try:
         counters = follower.run()
@@ -473,6 +479,17 @@ def _connect_docker(telemetry: Telemetry) -> Any:
             continue
         telemetry.degraded("docker", None)
         return client
+
+
+def _monitors_or_fail(config: Config, config_path: Path | None, client: Any) -> Monitors:
+    """The probe and resource sources of the config; a probe host that is neither resolvable nor a container's
+    name stops the start with the config's file:line."""
+    from logpipe.sources.monitors import Monitors
+
+    try:
+        return Monitors(config, client, config_path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:
@@ -547,13 +564,14 @@ def _file_size(source: BinaryIO) -> int:
         return 0
 
 
-from logpipe import deploycli, incidentscli, notifycli, rulescli  # noqa: E402  (register the command groups)
+from logpipe import deploycli, incidentscli, notifycli, probecli, rulescli  # noqa: E402  (register the command groups)
 from logpipe.metricscli import metrics as metrics_command  # noqa: E402
 from logpipe.reportcli import report as report_command  # noqa: E402
 
 rulescli.register(main)
 notifycli.register(main)
 incidentscli.register(main)
+probecli.register(main)
 main.add_command(metrics_command)
 main.add_command(report_command)
 deploycli.register(main)

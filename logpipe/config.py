@@ -15,6 +15,7 @@
       warning: [sentry, oncall-slack]
       info: [sentry]
     outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m, retention: 7d}
+    probes: [...]                         # health checks; resources: container stats, disk (probeconfig.py)
     maintenance:                          # recurring windows: notifications recorded, not sent
       - {name: weekly-db-upgrade, days: [sun], start: "03:00", duration: 1h, timezone: Europe/Berlin,
          rules: [postgres-connection-error, postgres-connection-errors-burst]}
@@ -40,6 +41,7 @@ from logpipe.engine.schema import Duration
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
 from logpipe.errors import ConfigError, Location, RuleError
 from logpipe.incidents.silences import MaintenanceWindow
+from logpipe.sources.probeconfig import Probes, ResourcesConfig
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
@@ -110,6 +112,8 @@ class Config(_Strict):
     channels: dict[str, ChannelConfig] = {}
     routes: dict[Literal["info", "warning", "critical"], list[str]] = {}
     outbox: OutboxConfig = OutboxConfig.model_validate({})
+    probes: Probes = []  # HTTP health checks (sources/probeconfig.py)
+    resources: ResourcesConfig = ResourcesConfig.model_validate({})  # container stats and disk usage
     maintenance: list[MaintenanceConfig] = []
 
     def sentry_dsn(self) -> str | None:

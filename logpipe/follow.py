@@ -56,6 +56,7 @@ QUEUE_SIZE = 8  # batches (up to 2,048 lines each) between readers and engine; a
 LATENESS = 2_000_000_000  # the idle watermark trails the clock, so late lines still land in open windows
 SAVE_EVERY = 0.5
 STARTUP_GRACE = 30.0  # seconds: with nothing read yet, how long before the clock may move time anyway (silence)
+MAX_HELD_READINGS = 10_000  # readings held while a backlog is read (minutes of them); past this they go through
 SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logpipe silence add` elsewhere)
 
 
@@ -128,6 +129,8 @@ class Follower:
         self._flags: collections.Counter[tuple[str]] = collections.Counter()
         self._fired: collections.Counter[tuple[str, str]] = collections.Counter()
         self._last_time: dict[str, int] = {}
+        self._held_readings: list[Event] = []  # probe/stats/disk events waiting for the readers to catch up
+        self._readers_busy_at = time.monotonic()  # the last time a reader was seen attaching or reading a backlog
         self._reconnects: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
         # read at each scrape: how long since the checkpoints were saved (a stuck follower's grows)
@@ -227,6 +230,8 @@ class Follower:
                     ended.add(name)
                 elif kind == "discovered":
                     self._follow_discovered(name)
+                elif kind == "readings":  # probe, stats and disk events (sources/monitors.py)
+                    self._readings(payload)
                 if self._reload_asked.is_set():
                     self._reload()
                 now = time.monotonic()
@@ -337,6 +342,7 @@ class Follower:
             self._pending_alerts = []
 
     def _idle(self) -> None:
+        self._readings(())
         flushed = self.assembler.flush_idle()
         self._events(flushed)
         if flushed:
@@ -381,6 +387,22 @@ class Follower:
                     self._line(name, raw, warm)
             elif kind == "events":
                 self._docker_events(payload)
+            elif kind == "readings":
+                self._readings(payload)
+
+    def _readings(self, events: Sequence[Event]) -> None:
+        """Probe, stats and disk readings carry the wall clock's time: while the readers are on a backlog or a
+        warm-up, they wait here, so they never move event time past lines not read yet."""
+        self._held_readings.extend(events)
+        if not self._held_readings:
+            return
+        if any(r.is_alive() and r.state in ("starting", "reading an exited container") for r in self.readers):
+            self._readers_busy_at = time.monotonic()  # a reader is attaching or reading a backlog to its end
+        quiet = time.monotonic() - max(self._last_arrival, self._readers_busy_at) >= LATENESS / 1e9
+        caught_up = quiet or time.time_ns() - max(self._last_time.values(), default=0) < LATENESS
+        if caught_up or len(self._held_readings) > MAX_HELD_READINGS:
+            held, self._held_readings = self._held_readings, []
+            self._events(held)
 
     def _docker_events(self, items: Sequence[tuple[Event, bool, tuple[int, int]]]) -> None:
         for event, warm, (time_ns, seen) in items:

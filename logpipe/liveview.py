@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from logpipe.inert import inert
+from logpipe.sources.readings import ProbeRow, ResourceRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class Snapshot:
     containers: list[ContainerRow]
     alerts_by_rule: collections.Counter[str] = field(default_factory=collections.Counter)
     problems: dict[str, str] = field(default_factory=dict)
+    probes: list[ProbeRow] = field(default_factory=list)  # each probe's last check
+    resources: list[ResourceRow] = field(default_factory=list)  # each container's last stats reading
 
 
 class LiveView:
@@ -69,7 +72,28 @@ def render(snapshot: Snapshot) -> Group:
     if fired:
         top = ", ".join(f"{inert(rule)} {count}" for rule, count in snapshot.alerts_by_rule.most_common(5))
         summary.append(f"  ({top})", style="")
-    parts: list[Table | Text] = [table, summary]
+    parts: list[Table | Text] = [table]
+    if snapshot.probes or snapshot.resources:
+        parts.append(_readings_table(snapshot))
+    parts.append(summary)
     for component, reason in sorted(snapshot.problems.items()):
         parts.append(Text(f"degraded: {inert(component)}: {inert(reason)}", style="yellow"))
     return Group(*parts)
+
+
+def _readings_table(snapshot: Snapshot) -> Table:
+    table = Table(title="probes and resources", title_justify="left", expand=False)
+    for heading, justify in (("name", "left"), ("state", "left"), ("latency", "right")):
+        table.add_column(heading, justify=justify)  # type: ignore[arg-type]
+    table.add_column("memory", justify="right")
+    table.add_column("CPU", justify="right")
+    for probe in snapshot.probes:
+        style = "green" if probe.ok and "down" not in probe.state else "red"
+        table.add_row(f"probe {probe.name}", Text(probe.state, style), f"{probe.duration_ms:,.0f} ms", "", "")
+    for row in snapshot.resources:
+        memory = f"{row.memory_used / 1048576:,.0f} MiB"
+        if row.memory_percent is not None:
+            memory += f" ({row.memory_percent:.0f} %)"
+        cpu = "-" if row.cpu_percent is None else f"{row.cpu_percent:.0f} %"
+        table.add_row(row.container, "", "", memory, cpu)
+    return table

@@ -184,12 +184,12 @@ def _classify(
 
 def _probe_and_stats(event: Event, probes: dict[str, list[int]], memory: dict[str, list[tuple[int, float]]]) -> None:
     """Health probes (logger `probe`: probe.name, probe.ok) and `docker stats` readings (logger `stats`:
-    stats.memory_bytes), as the probe and stats sources emit them; absent from most logs."""
+    stats.memory.used, cache excluded), as sources/probes.py and sources/stats.py emit them; absent from most logs."""
     if event.logger == "probe":
         name = str(event.get("probe.name") or event.origin.name)
         probes.setdefault(name, []).append(1 if event.get("probe.ok") in (True, "true", 1) else 0)
     elif event.logger == "stats":
-        used = _number(event.get("stats.memory_bytes"))
+        used = _number(event.get("stats.memory.used"))
         if used is not None:
             memory.setdefault(event.origin.name, []).append((event.time, used / 2**20))
 

@@ -9,10 +9,11 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.engine import RuleSet, load_rules
-from logpipe.event import Origin
+from logpipe.event import Event, Origin
 from logpipe.pipeline import parse_lines
 from logpipe.report.collect import build_report, percentile
 from logpipe.sources.file import read_lines
+from logpipe.sources.probes import probe_event
 from tests.conftest import EXAMPLES
 
 
@@ -66,3 +67,26 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([], 0.95) is None
     assert percentile([float(v) for v in range(1, 101)], 0.95) == 95.0
     assert percentile([5.0], 0.95) == 5.0
+
+
+def test_probe_and_stats_events_as_the_sources_emit_them_fill_probe_uptime_and_memory() -> None:
+    from logpipe.sources.stats import stats_event
+
+    def probe(ok: bool, at: int) -> Event:
+        fields = {"name": "api", "ok": ok, "duration_ms": 3.0, "consecutive_failures": 0}
+        if ok:
+            fields["status"] = 200
+        else:
+            fields.update(error="timeout", detail="read timed out")
+        return probe_event(at, fields)
+
+    start = 1_795_770_000_000_000_000
+    memory = {"used": 50 * 2**20, "limit": 64 * 2**20, "percent": 78.1}
+    events = [
+        probe(True, start),
+        probe(False, start + 10**10),
+        stats_event("clipforge-api", "0123", start, {"container": "clipforge-api", "memory": memory}),
+    ]
+    report = build_report(iter(events), load_rules(), "readings")
+    assert report.probes == {"api": (1, 2)}
+    assert report.memory == {"clipforge-api": [(start, 50.0)]}

@@ -1,0 +1,148 @@
+"""Probes and resource readings inside a real `logpipe follow`: the pack's rules with short windows, the alerts it
+prints (--format jsonl) read back, and its /metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(autouse=True)
+def read_path() -> str:
+    """Overrides tests/docker's two read paths: these tests are about probes and stats, not the log reader."""
+    return "json-file"
+
+
+def short_rules(tmp_path: Path, pack_file: str, windows: dict[str, dict[str, Any]]) -> Path:
+    """The pack's rules named in `windows`, with those settings replaced (shorter windows, evaluated every
+    second): conditions, values, thresholds and examples are the pack's own."""
+    document = yaml.safe_load((ROOT / "rules" / pack_file).read_text())
+    # `inhibits:` names rules of other files, which a subset does not load (tests/rules/test_folding.py has them)
+    rules = [
+        {**{key: value for key, value in rule.items() if key != "inhibits"}, **windows[rule["id"]]}
+        for rule in document["rules"]
+        if rule["id"] in windows
+    ]
+    assert {rule["id"] for rule in rules} == set(windows)
+    path = tmp_path / f"short-{pack_file}"
+    path.write_text(yaml.safe_dump({"rules": rules}, sort_keys=False))
+    return path
+
+
+class Follower:
+    """A `logpipe follow` process: alerts (JSON lines) in alerts.jsonl, logpipe's log in follow.stderr."""
+
+    def __init__(self, tmp_path: Path, names: list[str], config: str, rules: list[Path]) -> None:
+        (tmp_path / "logpipe.yml").write_text(config)
+        self.alerts_path, self.log = tmp_path / "alerts.jsonl", tmp_path / "follow.stderr"
+        self.events_path = tmp_path / "events.jsonl"
+        command = [sys.executable, "-m", "logpipe", "follow", *names, "--config", str(tmp_path / "logpipe.yml")]
+        for path in rules:
+            command += ["--rules", str(path)]
+        command += ["--since", "now", "--format", "jsonl", "--no-view", "--metrics-address", "127.0.0.1:0"]
+        command += ["--events-out", str(self.events_path)]
+        self.process = subprocess.Popen(
+            command,
+            stdout=self.alerts_path.open("wb"),
+            stderr=self.log.open("wb"),
+            start_new_session=True,
+            cwd=tmp_path,
+            env={**os.environ, "LOGPIPE_LOG_LEVEL": "info"},
+        )
+        self.metrics_url = self._metrics_url()
+
+    def _metrics_url(self) -> str:
+        deadline = time.monotonic() + 30
+        while True:
+            found = re.search(r"metrics and health on (http://\S+/metrics)", self.log.read_text())
+            if found:
+                return found.group(1)
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.05)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.alerts_path.read_text().splitlines() if line.strip()]
+
+    def wait_for(
+        self, rule: str, status: str, timeout: float = 40, severity: str | None = None, **group: str
+    ) -> dict[str, Any]:
+        """The first alert of `rule` with `status` (and the severity and group values given); fails after
+        `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for alert in self.alerts():
+                if (
+                    alert["rule"] == rule
+                    and alert["status"] == status
+                    and severity in (None, alert["severity"])
+                    and group.items() <= alert["group"].items()
+                ):
+                    return alert
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"no {status} {rule} {group} within {timeout} s; alerts: " + json.dumps(
+                [(a["rule"], a["status"], a["severity"], a["group"]) for a in self.alerts()]
+            )
+            time.sleep(0.1)
+
+    def wait_for_gauge(self, name: str, timeout: float = 30, **labels: str) -> float:
+        """The gauge's value once /metrics has it (the first reading is in)."""
+        deadline = time.monotonic() + timeout
+        while (value := self.gauge(name, **labels)) is None:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            assert time.monotonic() < deadline, self.log.read_text()[-3000:]
+            time.sleep(0.2)
+        return value
+
+    def events(self, logger: str) -> list[dict[str, Any]]:
+        """The events of one logger that --events-out holds (written at each checkpoint save)."""
+        lines = self.events_path.read_text().splitlines() if self.events_path.exists() else []
+        return [event for line in lines if (event := json.loads(line)).get("logger") == logger]
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(self.metrics_url, timeout=5) as response:
+            return str(response.read().decode())
+
+    def gauge(self, name: str, **labels: str) -> float | None:
+        wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))  # as prometheus prints them
+        for line in self.metrics().splitlines():
+            if line.startswith(f"{name}{{{wanted}}} "):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    def stop(self) -> dict[str, Any]:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        stderr = self.log.read_text()
+        assert self.process.returncode == 0, stderr[-3000:]
+        return json.loads(stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def follower(tmp_path: Path) -> Iterator[Callable[..., Follower]]:
+    started: list[Follower] = []
+
+    def start(names: list[str], config: str, rules: list[Path]) -> Follower:
+        started.append(Follower(tmp_path, names, config, rules))
+        return started[-1]
+
+    yield start
+    for each in started:
+        if each.process.poll() is None:
+            os.killpg(each.process.pid, signal.SIGKILL)
+            each.process.wait(timeout=30)
