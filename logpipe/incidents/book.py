@@ -78,7 +78,8 @@ class IncidentBook:
         """Alerts of one event or one evaluation: causes first, so a line that is both cause and symptom folds."""
         batch = list(alerts)
         if len(batch) > 1:
-            batch.sort(key=lambda alert: self._cause_first.get(alert.rule, 1))
+            # in time order (a batch may hold evaluations of earlier ticks), causes first among alerts of one time
+            batch.sort(key=lambda alert: (alert.time, self._cause_first.get(alert.rule, 1)))
         notifications: list[Notification] = []
         for alert in batch:
             if alert.time >= self._next_tick:  # timers due before this alert's time go first (quiet periods end)
