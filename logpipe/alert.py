@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from logpipe.event import Event, format_time
-from logpipe.redact import Redactor
+from logpipe.event import Event
 
 SEVERITIES = ("info", "warning", "critical")
 
@@ -39,45 +38,6 @@ class Alert:
     fingerprint: tuple[str, ...] = ()  # Sentry fingerprint templates; () = rule id and group
     template: str | None = None  # the rule's template set
     id: str = ""  # set for logpipe's own notices (a rule disabled): deterministic, the same input the same id
-
-    @property
-    def group_key(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in self.group)
-
-    def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
-        """The alert as JSON-ready values; events and data go through the redactor when one is given."""
-
-        def shown(event: Event) -> dict[str, Any]:
-            return (redactor.event(event) if redactor else event).to_dict()
-
-        return {
-            "id": self.id,
-            "rule": self.rule,
-            "severity": self.severity,
-            "status": self.status,
-            "title": self.title,
-            "time": format_time(self.time),
-            "group": dict(self.group),
-            "count": self.count,
-            "message": redactor.text(self.message) if redactor else self.message,
-            "value": self.value,
-            "window_seconds": None if self.window is None else self.window / 1e9,
-            "first_seen": None if self.first_seen is None else format_time(self.first_seen),
-            "last_seen": None if self.last_seen is None else format_time(self.last_seen),
-            "data": redactor.mapping(self.data) if redactor else dict(self.data),
-            "runbook": self.runbook,
-            "description": self.description,
-            "container": self.event.origin.name if self.event is not None else "",
-            "stack": (redactor.text(stack) if redactor else stack) if (stack := self._stack()) else None,
-            "sentry": self.sentry,
-            "fingerprint": list(self.fingerprint),
-            "template": self.template,
-            "event": shown(self.event) if self.event is not None else None,
-            "samples": [shown(sample) for sample in self.samples],
-        }
-
-    def _stack(self) -> str | None:
-        return self.event.stack if self.event is not None else None
 
 
 def alert_id(rule: str, group: tuple[tuple[str, str], ...], status: str, time: int, event: Event | None) -> str:

@@ -391,7 +391,7 @@ def _follow(
     from logpipe.follow import Follower, dump_counters
     from logpipe.incidents.book import IncidentBook
     from logpipe.incidentscli import PID_FILE, silences_for
-    from logpipe.state import StateStore
+    from logpipe.state import STATE_FILE, StateStore
     from logpipe.telemetry import Telemetry
 
     telemetry = Telemetry()
@@ -418,7 +418,7 @@ def _follow(
     store = (
         dispatcher.store
         if dispatcher is not None
-        else StateStore(config.state_dir / "state.sqlite", config.outbox.max_pending)
+        else StateStore(config.state_dir / STATE_FILE, config.outbox.max_pending)
     )
     if dispatcher is not None:
         dispatcher.start()

@@ -19,9 +19,8 @@ from logpipe.event import format_time
 from logpipe.incidents.silences import Silence, SilenceList
 from logpipe.inert import inert
 from logpipe.redact import Redactor
-from logpipe.state import StateStore
+from logpipe.state import STATE_FILE, StateStore
 
-STATE_FILE = "state.sqlite"
 PID_FILE = "follow.pid"
 
 

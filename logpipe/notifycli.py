@@ -11,12 +11,12 @@ import click
 from logpipe.engine.examples import parse_example
 from logpipe.engine.kinds import RuleKind
 from logpipe.engine.rules import RuleSet
-from logpipe.outputs import STATE_FILE, build_sinks, renderer_for
+from logpipe.outputs import build_sinks, renderer_for
 from logpipe.redact import Redactor
 from logpipe.render import KINDS, TemplateProblem, sample_payload
 from logpipe.sinks.base import DeliveryError, Sink
 from logpipe.sinks.sentry import mask_dsn
-from logpipe.state import StateStore
+from logpipe.state import STATE_FILE, StateStore
 
 
 def register(main: click.Group) -> None:

@@ -15,9 +15,7 @@ from logpipe.sinks.base import Sink
 from logpipe.sinks.notify import channel_for
 from logpipe.sinks.outbox import Dispatcher, RetryPolicy
 from logpipe.sinks.sentry import SentrySink
-from logpipe.state import StateStore
-
-STATE_FILE = "state.sqlite"
+from logpipe.state import STATE_FILE, StateStore
 
 
 def renderer_for(config: Config, rule_dirs: Sequence[Path] = ()) -> Renderer:

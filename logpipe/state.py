@@ -77,6 +77,9 @@ CREATE TABLE IF NOT EXISTS silences (
 """
 
 
+STATE_FILE = "state.sqlite"  # in the state directory
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     alert_id: str

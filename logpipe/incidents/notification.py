@@ -14,7 +14,6 @@ from logpipe.event import Event, format_time
 if TYPE_CHECKING:
     from logpipe.alert import Alert
     from logpipe.incidents.incident import Incident
-    from logpipe.redact import Redactor
 
 KINDS = ("firing", "update", "resolved", "flapping", "reminder")
 
@@ -88,14 +87,8 @@ class Notification:
     def group_key(self) -> str:
         return ",".join(f"{k}={v}" for k, v in self.group)
 
-    def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
-        """The notification as JSON-ready values (what sinks and templates get)."""
-
-        def text(value: str) -> str:
-            return redactor.text(value) if redactor else value
-
-        def shown(event: Event) -> dict[str, Any]:
-            return (redactor.event(event) if redactor else event).to_dict()
+    def to_dict(self) -> dict[str, Any]:
+        """The notification as JSON-ready values (what sinks and templates get; every exit redacts this dict)."""
 
         stack = self.event.stack if self.event is not None else None
         return {
@@ -107,10 +100,10 @@ class Notification:
             "reason": self.reason,
             "title": self.title,
             "time": format_time(self.time),
-            "group": {key: text(value) for key, value in self.group},
+            "group": dict(self.group),
             "count": self.count,
             "total": self.total,
-            "message": text(self.message),
+            "message": self.message,
             "value": self.value,
             "window_seconds": None if self.window is None else self.window / 1e9,
             "first_seen": format_time(self.first_seen),
@@ -119,28 +112,28 @@ class Notification:
             "summary": [
                 {
                     "field": item.name,
-                    "values": [{"value": text(value), "count": count} for value, count in item.values],
+                    "values": [{"value": value, "count": count} for value, count in item.values],
                     "distinct": item.distinct,
                     "more": item.more,
                 }
                 for item in self.summary
             ],
-            "summary_text": text("; ".join(item.text() for item in self.summary)),
+            "summary_text": "; ".join(item.text() for item in self.summary),
             "symptoms": [
-                {"rule": s.rule, "title": s.title, "count": s.count, "detail": text(s.detail)} for s in self.symptoms
+                {"rule": s.rule, "title": s.title, "count": s.count, "detail": s.detail} for s in self.symptoms
             ],
-            "symptoms_text": text(", ".join(s.text() for s in self.symptoms)),
+            "symptoms_text": ", ".join(s.text() for s in self.symptoms),
             "folded_into": self.folded_into,
-            "data": redactor.mapping(self.data) if redactor else dict(self.data),
+            "data": dict(self.data),
             "runbook": self.runbook,
             "description": self.description,
             "container": self.event.origin.name if self.event is not None else "",
-            "stack": text(stack) if stack else None,
+            "stack": stack or None,
             "sentry": self.sentry,
             "fingerprint": list(self.fingerprint),
             "template": self.template,
-            "event": shown(self.event) if self.event is not None else None,
-            "samples": [shown(sample) for sample in self.samples],
+            "event": self.event.to_dict() if self.event is not None else None,
+            "samples": [sample.to_dict() for sample in self.samples],
         }
 
     @classmethod
