@@ -15,12 +15,17 @@ have the same ids (incident, number) and are kept once by the outbox.
 
 Time: the engine and the incident book run on event time. The wall clock moves the watermark only when no line
 has arrived for LATENESS (every stream caught up and idle): during a warm-up or a backlog, time comes from the
-lines, so a restart fires what a replay of the same lines fires.
+lines, so a restart fires what a replay of the same lines fires. Docker events and probe/stats/disk readings come
+from other threads stamped near the present; they wait in a time-ordered heap and are merged in ahead of the first
+line later than them, or let through once the readers are caught up. Without that, a container's `start` read
+before its backlog moved the engine's one watermark past the whole backlog, and nothing in it fired.
 """
 
 from __future__ import annotations
 
 import collections
+import heapq
+import itertools
 import os
 import queue
 import signal
@@ -56,7 +61,7 @@ QUEUE_SIZE = 8  # batches (up to 2,048 lines each) between readers and engine; a
 LATENESS = 2_000_000_000  # the idle watermark trails the clock, so late lines still land in open windows
 SAVE_EVERY = 0.5
 STARTUP_GRACE = 30.0  # seconds: with nothing read yet, how long before the clock may move time anyway (silence)
-MAX_HELD_READINGS = 10_000  # readings held while a backlog is read (minutes of them); past this they go through
+MAX_HELD = 10_000  # events and readings held while a backlog is read (minutes of them); past this they go through
 SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logpipe silence add` elsewhere)
 
 
@@ -129,7 +134,10 @@ class Follower:
         self._flags: collections.Counter[tuple[str]] = collections.Counter()
         self._fired: collections.Counter[tuple[str, str]] = collections.Counter()
         self._last_time: dict[str, int] = {}
-        self._held_readings: list[Event] = []  # probe/stats/disk events waiting for the readers to catch up
+        # Docker events and probe/stats/disk readings waiting for the lines to reach their time: (time, arrival,
+        # event, warm, the events checkpoint it moves to or None); a heap, as the two sources interleave
+        self._held: list[tuple[int, int, Event, bool, tuple[int, int] | None]] = []
+        self._arrivals = itertools.count()
         self._readers_busy_at = time.monotonic()  # the last time a reader was seen attaching or reading a backlog
         self._reconnects: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
@@ -225,13 +233,13 @@ class Follower:
                         self._line(name, raw, warm)
                 elif kind == "events":
                     self._last_arrival = time.monotonic()
-                    self._docker_events(payload)
+                    self._hold_docker_events(payload)
                 elif kind == "ended":
                     ended.add(name)
                 elif kind == "discovered":
                     self._follow_discovered(name)
                 elif kind == "readings":  # probe, stats and disk events (sources/monitors.py)
-                    self._readings(payload)
+                    self._hold_readings(payload)
                 if self._reload_asked.is_set():
                     self._reload()
                 now = time.monotonic()
@@ -252,6 +260,7 @@ class Follower:
         finally:
             self.stopping.set()
             self._drain()
+            self._release_until(None)  # what waited for later lines: there are none
             self._events(self.assembler.flush())
             if input_ended:  # --until-exit and every container is done: its end closes the incidents, as a replay's
                 self._observe(self.engine.finish())
@@ -264,6 +273,8 @@ class Follower:
         return self.counters
 
     def _line(self, name: str, raw: RawLine, warm: bool = False) -> None:
+        if self._held and self._held[0][0] <= (raw.docker_time or 0):
+            self._release_until(raw.docker_time or 0)  # the events and readings older than this line go first
         origin = raw.origin
         if origin is self._last_origin:  # lines come in runs of one stream: no tuple built and hashed per line
             key = self._last_key
@@ -342,12 +353,13 @@ class Follower:
             self._pending_alerts = []
 
     def _idle(self) -> None:
-        self._readings(())
+        if self._held and self._readers_caught_up():
+            self._release_until(None)
         flushed = self.assembler.flush_idle()
         self._events(flushed)
         if flushed:
             self._mark_all_safe()
-        if self._caught_up_and_idle():  # only then may the clock move time
+        if not self._held and self._caught_up_and_idle():  # only then may the clock move time
             alerts = self.engine.advance(time.time_ns() - LATENESS)
             if alerts:
                 self._observe(alerts)
@@ -386,29 +398,41 @@ class Follower:
                 for raw, warm in payload:
                     self._line(name, raw, warm)
             elif kind == "events":
-                self._docker_events(payload)
+                self._hold_docker_events(payload)
             elif kind == "readings":
-                self._readings(payload)
+                self._hold_readings(payload)
 
-    def _readings(self, events: Sequence[Event]) -> None:
-        """Probe, stats and disk readings carry the wall clock's time: while the readers are on a backlog or a
-        warm-up, they wait here, so they never move event time past lines not read yet."""
-        self._held_readings.extend(events)
-        if not self._held_readings:
-            return
+    def _hold_docker_events(self, items: Sequence[tuple[Event, bool, tuple[int, int]]]) -> None:
+        for event, warm, position in items:
+            heapq.heappush(self._held, (event.time, next(self._arrivals), event, warm, position))
+        self._release_if_caught_up()
+
+    def _hold_readings(self, events: Sequence[Event]) -> None:
+        for event in events:
+            heapq.heappush(self._held, (event.time, next(self._arrivals), event, False, None))
+        self._release_if_caught_up()
+
+    def _release_if_caught_up(self) -> None:
+        if len(self._held) > MAX_HELD or self._readers_caught_up():
+            self._release_until(None)
+
+    def _readers_caught_up(self) -> bool:
+        """The readers are at the present: quiet for LATENESS since any was attaching or reading a backlog, or
+        the last line read is that recent. Until then held events wait, so they never move event time past lines
+        not read yet."""
         if any(r.is_alive() and r.state in ("starting", "reading an exited container") for r in self.readers):
             self._readers_busy_at = time.monotonic()  # a reader is attaching or reading a backlog to its end
         quiet = time.monotonic() - max(self._last_arrival, self._readers_busy_at) >= LATENESS / 1e9
-        caught_up = quiet or time.time_ns() - max(self._last_time.values(), default=0) < LATENESS
-        if caught_up or len(self._held_readings) > MAX_HELD_READINGS:
-            held, self._held_readings = self._held_readings, []
-            self._events(held)
+        return quiet or time.time_ns() - max(self._last_time.values(), default=0) < LATENESS
 
-    def _docker_events(self, items: Sequence[tuple[Event, bool, tuple[int, int]]]) -> None:
-        for event, warm, (time_ns, seen) in items:
+    def _release_until(self, until: int | None) -> None:
+        """Hand the held events of time <= until (all of them for None) to the engine, oldest first."""
+        held = self._held
+        while held and (until is None or held[0][0] <= until):
+            _, _, event, warm, position = heapq.heappop(held)
             self._events([event], warm)
-            if not warm:
-                self._safe[(EVENTS, EVENTS)] = ("", time_ns, seen)
+            if position is not None and not warm:
+                self._safe[(EVENTS, EVENTS)] = ("", *position)
 
     def _save(self) -> None:
         self._commit_alerts()  # never a checkpoint past a line whose alert is not in the outbox

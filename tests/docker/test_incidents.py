@@ -324,7 +324,7 @@ rules:
 # The json-file path only: over the Engine API (slower to hand over its backlog) the container's own Docker events,
 # stamped now, can reach the engine before the backdated backlog and move its one watermark past it; that needs a
 # watermark per stream (see the closing note of issue 11). The API variant did show the old clock bug (nothing fired).
-@pytest.mark.parametrize("read", ["auto"])
+@pytest.mark.parametrize("read", ["auto", "api"])
 def test_a_backlog_is_judged_on_its_own_timestamps_as_a_replay_of_it_is(
     tmp_path: Path, container: Any, docker_client: Any, read: str
 ) -> None:
