@@ -387,6 +387,7 @@ def _follow(
     config_path: Path | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
+    import time
 
     from logpipe.follow import Follower, dump_counters
     from logpipe.incidents.book import IncidentBook
@@ -423,6 +424,8 @@ def _follow(
     if dispatcher is not None:
         dispatcher.start()
     telemetry.incidents = lambda: store.incidents(100)
+    book = IncidentBook(ruleset, silences_for(config, store))
+    fleet = _fleet_sync(config, engine, book, store, telemetry)
     follower = Follower(
         client,
         names,
@@ -437,9 +440,12 @@ def _follow(
         view=None if live is None else live.show if monitors is None else monitors.view(live.show),
         direct=direct,
         labels=labels,
-        book=IncidentBook(ruleset, silences_for(config, store)),
+        book=book,
         reload_rules=reload_rules,
+        fleet=fleet,
     )
+    if fleet is not None:
+        fleet.heartbeat = lambda: {"pid": os.getpid(), "containers": list(follower.names), "at": time.time()}
     pid_file = config.state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
     if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
@@ -451,10 +457,25 @@ def _follow(
         if dispatcher is not None:
             dispatcher.drain(10)
             dispatcher.stop()
+        if fleet is not None:
+            fleet.backend.close()
         store.close()
         telemetry.close()
         pid_file.unlink(missing_ok=True)
     return dump_counters(counters).decode()
+
+
+def _fleet_sync(config: Config, engine: Engine, book: Any, store: Any, telemetry: Telemetry) -> Any:
+    """With `state: {backend: redis}`, the sync that shares windows, claims, counts and silences (logpipe/fleet/);
+    None with the local backend (this host's state is the whole state)."""
+    if config.state.backend == "local":
+        return None
+    from logpipe.fleet.backend import open_backend
+    from logpipe.fleet.sync import FleetSync
+
+    backend = open_backend(config.state, config.state_dir)
+    click.echo(f"state shared as instance {backend.instance} ({Redactor().text(config.state.url or '')})", err=True)
+    return FleetSync(backend, engine, book, store, telemetry, config.state.claim_ttl)
 
 
 def _connect_docker(telemetry: Telemetry) -> Any:

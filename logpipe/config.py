@@ -16,6 +16,7 @@
       info: [sentry]
     outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m, retention: 7d}
     probes: [...]                         # health checks; resources: container stats, disk (probeconfig.py)
+    state: {backend: redis, url: "rediss://logpipe:${REDIS_PASSWORD}@redis.internal:6380/0", prefix: "clipforge:"}
     maintenance:                          # recurring windows: notifications recorded, not sent
       - {name: weekly-db-upgrade, days: [sun], start: "03:00", duration: 1h, timezone: Europe/Berlin,
          rules: [postgres-connection-error, postgres-connection-errors-burst]}
@@ -70,6 +71,25 @@ class OutboxConfig(_Strict):
     retention: Duration = parse_duration("7d")  # delivered rows older than this are pruned (dead letters stay)
 
 
+class StateConfig(_Strict):
+    """Where the alerting state several instances share lives: `local` (this host only: memory and SQLite) or
+    `redis` (a fleet: windows, incident claims and counts, silences; logpipe/fleet/). Checkpoints and the outbox
+    are always local."""
+
+    backend: Literal["local", "redis"] = "local"
+    url: str | None = Field(None, description="redis://[user:password@]host:port/db, rediss:// for TLS")
+    prefix: str = Field("logpipe:", min_length=1, description="prepended to every key: one per deployment")
+    instance: str | None = Field(None, min_length=1, description="this instance's name (default: host + state dir)")
+    claim_ttl: Duration = parse_duration("1d")  # how long a sent notification's claim keeps others from resending
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db, rediss:// (TLS) or unix:///path.sock")
+        return value
+
+
 class MaintenanceConfig(_Strict):
     """A recurring maintenance window: notifications of the rules listed (all when empty) whose labels match are
     recorded, not sent, on `days` (every day when empty) from `start` for `duration`."""
@@ -115,6 +135,7 @@ class Config(_Strict):
     probes: Probes = []  # HTTP health checks (sources/probeconfig.py)
     resources: ResourcesConfig = ResourcesConfig.model_validate({})  # container stats and disk usage
     maintenance: list[MaintenanceConfig] = []
+    state: StateConfig = StateConfig.model_validate({})
 
     def sentry_dsn(self) -> str | None:
         return self.sentry.dsn or os.environ.get("SENTRY_DSN") or None
@@ -156,6 +177,9 @@ def load_config(path: Path | None) -> Config:
         bad_dsn = dsn_problem(config.sentry.dsn)
         if bad_dsn:
             raise ConfigError(Location(str(path), line_of(document, ("sentry", "dsn")), "sentry.dsn"), bad_dsn)
+    if config.state.backend == "redis" and not config.state.url:
+        where = Location(str(path), line_of(document, ("state", "backend")), "state.url")
+        raise ConfigError(where, "the redis backend needs a url (redis://host:6379/0)")
     base = path.parent
     for index, rules_path in enumerate(config.rules):
         if not (base / rules_path).exists():

@@ -43,6 +43,7 @@ from logpipe.alert import Alert
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
+from logpipe.fleet.sync import FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
 from logpipe.incidents.silences import MaintenanceWindow
@@ -100,7 +101,9 @@ class Follower:
         labels: Sequence[str] = (),
         book: IncidentBook | None = None,
         reload_rules: Callable[[], Reloaded | None] | None = None,
+        fleet: FleetSync | None = None,
     ) -> None:
+        self.fleet = fleet  # state shared with other instances (logpipe/fleet/): synced each tick
         self.client, self.names, self.store, self.engine = client, list(names), store, engine
         self.book = book or IncidentBook(engine.ruleset)
         self.book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
@@ -348,6 +351,8 @@ class Follower:
     def _commit_alerts(self) -> None:
         """A batch's alerts go to the outbox in one transaction, before any checkpoint moves past their lines."""
         if self._pending_alerts:
+            if self.fleet is not None:  # of a fleet's instances, the one that claims a notification sends it
+                self._pending_alerts = self.fleet.settle(self._pending_alerts)
             if self.dispatcher is not None:
                 self.dispatcher.enqueue_many(self._pending_alerts)
             self._pending_alerts = []
@@ -364,8 +369,11 @@ class Follower:
             if alerts:
                 self._observe(alerts)
         if time.monotonic() - self._silences_at >= SILENCES_EVERY:
-            self.book.silences.refresh(self.store.silences(time.time_ns()))
+            fleet = self.fleet  # a fleet's silences are the fleet's
+            self.book.silences.refresh(fleet.silences() if fleet is not None else self.store.silences(time.time_ns()))
             self._silences_at = time.monotonic()
+        if self.fleet is not None:
+            self.fleet.tick()  # one round trip: this instance's buckets out, the fleet's in
         if self.engine.watermark is not None:
             for notification in self.book.advance(self.engine.watermark):
                 self._notify(notification)

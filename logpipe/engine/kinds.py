@@ -402,7 +402,7 @@ class RatioRule(WindowedRule):
     def forget_before(self, time: int) -> None:
         for group, counts in list(self.counts.items()):
             counts.drop_before(time)
-            if not counts.buckets and group not in self.firing:
+            if not counts.buckets and not counts.others and group not in self.firing:
                 del self.counts[group]
                 self._hits.pop(group, None)
 
@@ -466,7 +466,7 @@ class AggregateRule(WindowedRule):
     def forget_before(self, time: int) -> None:
         for group, slots in list(self.values.items()):
             slots.drop_before(time)
-            if not slots.buckets and group not in self.firing:
+            if not slots.buckets and not slots.others and group not in self.firing:
                 del self.values[group]
 
 

@@ -17,6 +17,8 @@ class BucketCounts:
 
     bucket: int  # ns per bucket
     buckets: dict[int, list[int]] = field(default_factory=dict)
+    # (hits, total) per bucket from the other instances of a fleet (logpipe/fleet/), replaced at each sync
+    others: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, time: int, hit: bool) -> None:
         counts = self.buckets.get(time // self.bucket)
@@ -34,12 +36,18 @@ class BucketCounts:
             if first <= index < last:
                 hits += bucket_hits
                 total += bucket_total
+        for index, (other_hits, other_total) in self.others.items():
+            if first <= index < last:
+                hits += other_hits
+                total += other_total
         return hits, total
 
     def drop_before(self, time: int) -> None:
         oldest = time // self.bucket
         for index in [i for i in self.buckets if i < oldest]:
             del self.buckets[index]
+        for index in [i for i in self.others if i < oldest]:
+            del self.others[index]
 
 
 PENDING_LIMIT = 4096  # distinct values held back from a bucket's sketch before they are folded in
@@ -72,6 +80,8 @@ class BucketValues:
     bucket: int
     quantiles: bool
     buckets: dict[int, _ValueBucket] = field(default_factory=dict)
+    # (count, sum, min, max) per bucket from the other instances of a fleet (not for percentiles: no sketches)
+    others: dict[int, tuple[int, float, float, float]] = field(default_factory=dict)
 
     def add(self, time: int, value: float) -> None:
         index = time // self.bucket
@@ -94,19 +104,19 @@ class BucketValues:
         """(value of `function` over [end - length, end), number of values)."""
         first, last = (end - length) // self.bucket, end // self.bucket
         slots = [slot for index, slot in self.buckets.items() if first <= index < last]
-        count = sum(slot.count for slot in slots)
+        others = [other for index, other in self.others.items() if first <= index < last]
+        count = sum(slot.count for slot in slots) + sum(other[0] for other in others)
         if not count:
             return None, 0
         if function == "count":
             return float(count), count
-        if function == "sum":
-            return sum(slot.total for slot in slots), count
-        if function == "avg":
-            return sum(slot.total for slot in slots) / count, count
+        if function in ("sum", "avg"):
+            total = sum(slot.total for slot in slots) + sum(other[1] for other in others)
+            return (total if function == "sum" else total / count), count
         if function == "max":
-            return max(slot.high for slot in slots), count
+            return max([slot.high for slot in slots] + [other[3] for other in others]), count
         if function == "min":
-            return min(slot.low for slot in slots), count
+            return min([slot.low for slot in slots] + [other[2] for other in others]), count
         merged = DDSketch(0.01)
         for slot in slots:
             sketch = slot.settled()
@@ -119,6 +129,8 @@ class BucketValues:
         oldest = time // self.bucket
         for index in [i for i in self.buckets if i < oldest]:
             del self.buckets[index]
+        for index in [i for i in self.others if i < oldest]:
+            del self.others[index]
 
 
 @dataclass(slots=True)

@@ -54,8 +54,11 @@ class IncidentBook:
         ruleset: RuleSet,
         silences: SilenceList | None = None,
         clock: Callable[[], int] = wallclock.time_ns,
+        identity: Callable[[str, Group, str], str] | None = None,
     ) -> None:
         self.silences = silences or SilenceList()
+        # a fleet (logpipe/fleet/) names an incident the same on every instance: (rule, group, own id) -> id
+        self.identity = identity
         self.clock = clock  # silences are wall-clock: what is silenced now is not sent now
         self.open: dict[tuple[str, Group], Incident] = {}
         self.by_id: dict[str, Incident] = {}
@@ -284,8 +287,9 @@ class IncidentBook:
             labels = dict(alert.group)
             if alert.event is not None:
                 labels.setdefault("container", alert.event.origin.name)
+            own_id = incident_id(alert.rule, alert.group, opened)
             incident = Incident(
-                id=incident_id(alert.rule, alert.group, opened),
+                id=self.identity(alert.rule, alert.group, own_id) if self.identity is not None else own_id,
                 rule=alert.rule,
                 group=alert.group,
                 opened=opened,
@@ -439,6 +443,21 @@ class IncidentBook:
         if not incident.last_outcome:
             incident.last_outcome = "never sent"
         self._close(incident, now)
+
+    def rename(self, old: str, new: str) -> None:
+        """An incident takes the id the fleet knows it by (after Redis came back; logpipe/fleet/)."""
+        incident = self.by_id.get(old)
+        if incident is None or old == new:
+            return
+        del self.by_id[old]
+        # the record saved under the old id is closed, so a restart restores the incident once, by its new id
+        self.dirty[old] = replace(incident, closed=incident.last_seen, last_outcome=f"now incident {new}")
+        incident.id = new
+        self.by_id[new] = incident
+        for other in self.by_id.values():
+            if other.folded_into == old:
+                other.folded_into = new
+        self._touch(incident)
 
     # --- state ---------------------------------------------------------------------------------------------
     def snapshot(self) -> list[dict[str, Any]]:

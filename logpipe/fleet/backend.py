@@ -1,0 +1,148 @@
+"""The state backend interface: what a fleet of instances shares, and the local implementation (one instance
+alone: every claim is its own, no other instance counts).
+
+A backend is called once per flush tick, never per line: the sync (sync.py) gathers this instance's window
+buckets, incident totals and silences, and `exchange` sends them and brings back the other instances' in one
+round trip; `claim` decides, for the notifications made since the last tick, which this instance sends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from logpipe.incidents.silences import Silence
+
+if TYPE_CHECKING:
+    from logpipe.config import StateConfig
+
+Group = tuple[tuple[str, str], ...]
+BucketValues = tuple[float, ...]  # ratio: (hits, total); aggregate: (count, sum, min, max)
+
+
+class BackendUnreachable(Exception):
+    """The shared store cannot be reached now: the caller carries on with local state (degraded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowShare:
+    """One windowed rule's group as this instance counts it: its buckets (index -> values), all of them."""
+
+    rule: str
+    group: Group
+    buckets: dict[int, BucketValues]
+    ttl_ms: int  # the window and a bucket to spare: an instance that dies stops counting once it passes
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    """Who sends this notification? `key` names what it says (the incident and its kind, level or period), so
+    instances that made it with different numbers still claim the same thing."""
+
+    key: str
+    incident: str
+    ttl_ms: int
+    counted: bool  # the fleet's total for the incident comes with the answer (counted rules)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAnswer:
+    won: bool
+    owner: str  # the instance that holds the claim
+    total: int = 0  # counted: the fleet's matches in the incident so far
+    count: int = 0  # counted and won: the fleet's matches not reported by an earlier notification
+    shared: bool = False  # total and count are the fleet's (False: keep the notification's own)
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """What this instance sends at a tick."""
+
+    windows: Sequence[WindowShare] = ()
+    oldest_bucket: dict[str, int] = field(default_factory=dict)  # rule -> buckets before this are stale
+    totals: dict[str, int] = field(default_factory=dict)  # incident id -> this instance's matches in it
+    open_incidents: Sequence[tuple[str, Group]] = ()  # (rule, group) still open here: their names are kept
+    silences: Sequence[Silence] | None = None  # this host's silences (None: not this tick)
+    heartbeat: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What the other instances have, brought back at a tick."""
+
+    windows: dict[tuple[str, Group], dict[int, BucketValues]] = field(default_factory=dict)
+    silences: list[Silence] | None = None
+
+
+class StateBackend(Protocol):
+    instance: str
+
+    def problem(self) -> str | None:
+        """Why the shared store cannot be used now (None: it can)."""
+
+    def reconnected(self) -> bool:
+        """True once, at the first answer after the store was unreachable (the sync reconciles then)."""
+
+    def incident_id(self, rule: str, group: Group, own_id: str) -> str:
+        """The id the fleet knows the open incident of (rule, group) by; `own_id` if this instance opens it."""
+
+    def exchange(self, sent: Exchange) -> Shared:
+        """Send this instance's share and bring back the others' (one round trip). Raises BackendUnreachable."""
+
+    def claim(self, requests: Sequence[ClaimRequest], totals: dict[str, int]) -> list[ClaimAnswer]:
+        """Claim each notification (after storing `totals`, so the counts include them). Raises
+        BackendUnreachable."""
+
+    def release(self, rule: str, group: Group, incident: str) -> None:
+        """The incident is resolved fleet-wide: the next one of (rule, group) gets a new id."""
+
+    def close(self) -> None: ...
+
+
+class LocalBackend:
+    """One instance alone (`state: {backend: local}`, the default): its own state is the whole state."""
+
+    def __init__(self, instance: str = "local") -> None:
+        self.instance = instance
+
+    def problem(self) -> str | None:
+        return None
+
+    def reconnected(self) -> bool:
+        return False
+
+    def incident_id(self, rule: str, group: Group, own_id: str) -> str:
+        return own_id
+
+    def exchange(self, sent: Exchange) -> Shared:
+        return Shared(silences=list(sent.silences) if sent.silences is not None else None)
+
+    def claim(self, requests: Sequence[ClaimRequest], totals: dict[str, int]) -> list[ClaimAnswer]:
+        return [ClaimAnswer(True, self.instance) for _ in requests]
+
+    def release(self, rule: str, group: Group, incident: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def instance_name(state_dir: Path) -> str:
+    """This instance's default name: the host and its state directory (two followers on one host differ)."""
+    digest = hashlib.blake2b(str(state_dir.resolve()).encode(), digest_size=3).hexdigest()
+    return f"{socket.gethostname()}-{digest}"
+
+
+def open_backend(config: StateConfig, state_dir: Path) -> StateBackend:
+    """The backend the config names. Redis is not contacted here: one unreachable at start is retried at each
+    tick, never a crash."""
+    instance = config.instance or instance_name(state_dir)
+    if config.backend == "local" or config.url is None:
+        return LocalBackend(instance)
+    from logpipe.fleet.redisbackend import RedisBackend
+
+    return RedisBackend(config.url, config.prefix, instance, config.claim_ttl // 1_000_000)

@@ -1,0 +1,279 @@
+"""The fleet's shared state on Redis (redis-py): window buckets, incident names, claims and counts, silences,
+members. Every key starts with the deployment's prefix.
+
+    {prefix}w:{rule}:{group}     hash  "{bucket}|{instance}" -> this instance's values for the bucket (absolute,
+                                       so a re-sent or re-counted bucket after a restart is never added twice)
+    {prefix}g:{rule}             hash  group key -> the group (so an instance evaluates groups only others see)
+    {prefix}o:{rule}:{group}     str   the id of the open incident of (rule, group): SET NX, expires unless renewed
+    {prefix}c:{claim}            str   the instance sending a notification (SET NX PX, in a Lua script)
+    {prefix}n:{incident}         hash  instance -> its matches in the incident; "~reported" -> matches notified
+    {prefix}silences             hash  silence id -> the silence
+    {prefix}members              hash  instance -> its heartbeat (host, containers, last seen)
+
+Redis unreachable: each call raises BackendUnreachable at once for RETRY_EVERY seconds (a stopped server must not
+slow the follower down), then one real attempt with short timeouts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from logpipe.fleet.backend import (
+    BackendUnreachable,
+    BucketValues,
+    ClaimAnswer,
+    ClaimRequest,
+    Exchange,
+    Group,
+    Shared,
+)
+from logpipe.incidents.silences import Silence
+from logpipe.redact import Redactor
+
+RETRY_EVERY = 1.0  # seconds between attempts while Redis is unreachable
+TIMEOUT = 0.5  # seconds: a connect or a command slower than this counts as unreachable
+OPEN_TTL_MS = 15 * 60_000  # an open incident's name lives this long past its last renewal (sync renews it)
+REPORTED = "~reported"  # not an instance name: those never start with "~"
+
+_CLAIM = """
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then return {0, owner, 0, 0} end
+if not owner then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+if ARGV[3] ~= '1' then return {1, ARGV[1], 0, 0} end
+local total, reported = 0, 0
+local fields = redis.call('HGETALL', KEYS[2])
+for i = 1, #fields, 2 do
+  if fields[i] == '~reported' then reported = tonumber(fields[i + 1]) else total = total + tonumber(fields[i + 1]) end
+end
+local count = 0
+if not owner then
+  count = total - reported
+  redis.call('HSET', KEYS[2], '~reported', total)
+end
+return {1, ARGV[1], total, count}
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def group_key(group: Group) -> str:
+    return hashlib.blake2b(orjson.dumps(group), digest_size=8).hexdigest()
+
+
+class RedisBackend:
+    def __init__(self, url: str, prefix: str, instance: str, claim_ttl_ms: int) -> None:
+        self.url, self.prefix, self.instance, self.claim_ttl_ms = url, prefix, instance, claim_ttl_ms
+        self.client = redis.Redis.from_url(
+            url,
+            socket_timeout=TIMEOUT,
+            socket_connect_timeout=TIMEOUT,
+            retry=Retry(NoBackoff(), 0),  # no retries inside a call: the next tick is the retry
+            decode_responses=True,
+        )
+        self._claim = self.client.register_script(_CLAIM)
+        self._release = self.client.register_script(_RELEASE)
+        self._redactor = Redactor()
+        self._problem: str | None = None
+        self._next_attempt = 0.0
+        self.recovered = False  # set when Redis answers again after being unreachable (the sync reconciles)
+        self.commands = 0  # sent, for the benchmark's commands per second
+        self._groups: dict[str, dict[str, Group]] = {}  # rule -> group key -> group, as the fleet knows them
+        self._stale: dict[str, list[str]] = {}  # window key -> fields of buckets past every window
+        self._published_silences: set[str] = set()
+
+    # --- reachability ------------------------------------------------------------------------------------------
+    def problem(self) -> str | None:
+        return self._problem
+
+    def reconnected(self) -> bool:
+        recovered, self.recovered = self.recovered, False
+        return recovered
+
+    def _run(self, pipe: Any) -> list[Any]:
+        if self._problem is not None and time.monotonic() < self._next_attempt:
+            raise BackendUnreachable(self._problem)
+        self.commands += len(pipe.command_stack)
+        try:
+            answers: list[Any] = pipe.execute()
+        except redis.RedisError as error:
+            self._down(error)
+            raise BackendUnreachable(self._problem) from None
+        if self._problem is not None:
+            self._problem, self.recovered = None, True
+        return answers
+
+    def _down(self, error: Exception) -> None:
+        # the URL may carry a password; redis-py's messages name the host only, but say nothing unredacted
+        self._problem = "state backend unreachable: " + self._redactor.text(f"{type(error).__name__}: {error}")
+        self._next_attempt = time.monotonic() + RETRY_EVERY
+
+    # --- incidents and claims ---------------------------------------------------------------------------------
+    def incident_id(self, rule: str, group: Group, own_id: str) -> str:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self._open_key(rule, group), own_id, nx=True, px=OPEN_TTL_MS, get=True)
+        try:
+            (existing,) = self._run(pipe)
+        except BackendUnreachable:
+            return own_id
+        return str(existing) if existing else own_id
+
+    def claim(self, requests: Sequence[ClaimRequest], totals: dict[str, int]) -> list[ClaimAnswer]:
+        pipe = self.client.pipeline(transaction=False)
+        self._store_totals(pipe, totals)
+        before = len(pipe.command_stack)
+        for request in requests:
+            self._claim(
+                keys=[f"{self.prefix}c:{request.key}", f"{self.prefix}n:{request.incident}"],
+                args=[self.instance, request.ttl_ms, "1" if request.counted else "0"],
+                client=pipe,
+            )
+        answers = self._run(pipe)[before:]
+        return [
+            ClaimAnswer(bool(won), str(owner), int(total), int(count), shared=True)
+            for won, owner, total, count in answers
+        ]
+
+    def release(self, rule: str, group: Group, incident: str) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        self._release(keys=[self._open_key(rule, group)], args=[incident], client=pipe)
+        with contextlib.suppress(BackendUnreachable):  # unreachable: the name expires by itself (OPEN_TTL_MS)
+            self._run(pipe)
+
+    def _store_totals(self, pipe: Any, totals: dict[str, int]) -> None:
+        for incident, total in totals.items():
+            key = f"{self.prefix}n:{incident}"
+            pipe.hset(key, self.instance, total)
+            pipe.pexpire(key, self.claim_ttl_ms)
+
+    def _open_key(self, rule: str, group: Group) -> str:
+        return f"{self.prefix}o:{rule}:{group_key(group)}"
+
+    # --- the tick's exchange ----------------------------------------------------------------------------------
+    def exchange(self, sent: Exchange) -> Shared:
+        pipe = self.client.pipeline(transaction=False)
+        p, me = self.prefix, self.instance
+        for share in sent.windows:
+            key, gk = f"{p}w:{share.rule}:{group_key(share.group)}", group_key(share.group)
+            if share.buckets:
+                pipe.hset(key, mapping={f"{b}|{me}": ",".join(map(repr, v)) for b, v in share.buckets.items()})
+            pipe.pexpire(key, share.ttl_ms)
+            pipe.hset(f"{p}g:{share.rule}", gk, orjson.dumps(share.group).decode())
+            pipe.pexpire(f"{p}g:{share.rule}", share.ttl_ms)
+            self._groups.setdefault(share.rule, {})[gk] = share.group
+        for key, stale in self._stale.items():
+            pipe.hdel(key, *stale)
+        self._stale = {}
+        self._store_totals(pipe, sent.totals)
+        for rule, group in sent.open_incidents:
+            pipe.pexpire(self._open_key(rule, group), OPEN_TTL_MS)
+        if sent.silences is not None:
+            self._publish_silences(pipe, sent.silences)
+        if sent.heartbeat is not None:
+            pipe.hset(f"{p}members", me, orjson.dumps(sent.heartbeat).decode())
+        first_read = len(pipe.command_stack)
+        rules = list(sent.oldest_bucket)
+        for rule in rules:
+            pipe.hgetall(f"{p}g:{rule}")
+        reads = [(rule, gk, group) for rule in rules for gk, group in self._groups.get(rule, {}).items()]
+        for rule, gk, _ in reads:
+            pipe.hgetall(f"{p}w:{rule}:{gk}")
+        if sent.silences is not None:
+            pipe.hgetall(f"{p}silences")
+        answers = self._run(pipe)[first_read:]
+        for rule, index in zip(rules, answers[: len(rules)], strict=True):
+            known = self._groups.setdefault(rule, {})
+            for gk, text in index.items():
+                if gk not in known:
+                    known[gk] = tuple((str(k), str(v)) for k, v in orjson.loads(text))
+        windows: dict[tuple[str, Group], dict[int, BucketValues]] = {}
+        for (rule, gk, group), fields in zip(reads, answers[len(rules) : len(rules) + len(reads)], strict=True):
+            others = self._others(f"{p}w:{rule}:{gk}", fields, sent.oldest_bucket[rule])
+            if others or fields:
+                windows[(rule, group)] = others
+            else:
+                self._groups[rule].pop(gk, None)  # expired everywhere
+        silences = self._silences(answers[len(rules) + len(reads)]) if sent.silences is not None else None
+        return Shared(windows, silences)
+
+    def _others(self, key: str, fields: dict[str, str], oldest: int) -> dict[int, BucketValues]:
+        """The other instances' buckets, summed; fields of buckets before every window are deleted next tick."""
+        others: dict[int, BucketValues] = {}
+        for name, text in fields.items():
+            bucket_text, _, owner = name.partition("|")
+            bucket = int(bucket_text)
+            if bucket < oldest:
+                self._stale.setdefault(key, []).append(name)
+                continue
+            if owner == self.instance:
+                continue
+            values = tuple(float(part) for part in text.split(","))
+            have = others.get(bucket)
+            others[bucket] = values if have is None else _merge(have, values)
+        return others
+
+    def _publish_silences(self, pipe: Any, silences: Sequence[Silence]) -> None:
+        key = f"{self.prefix}silences"
+        ids = {silence.id for silence in silences}
+        gone = self._published_silences - ids  # expired here (`logpipe silence expire`): expired everywhere
+        if gone:
+            pipe.hdel(key, *gone)
+        if silences:
+            pipe.hset(key, mapping={s.id: orjson.dumps(_silence_record(s)).decode() for s in silences})
+        self._published_silences = ids
+
+    def _silences(self, records: dict[str, str]) -> list[Silence]:
+        now = time.time_ns()
+        found = []
+        for text in records.values():
+            record = orjson.loads(text)
+            silence = Silence(
+                record["id"],
+                record["rule"],
+                tuple((str(k), str(v)) for k, v in record["matchers"]),
+                int(record["starts"]),
+                int(record["ends"]),
+                record["reason"],
+                record.get("created_by", ""),
+            )
+            if silence.ends > now:
+                found.append(silence)
+        return found
+
+    def members(self) -> dict[str, dict[str, Any]]:
+        """Each instance's last heartbeat (`logpipe fleet`)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(f"{self.prefix}members")
+        (records,) = self._run(pipe)
+        return {name: orjson.loads(text) for name, text in sorted(records.items())}
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _merge(have: BucketValues, more: BucketValues) -> BucketValues:
+    if len(have) == 4:  # aggregate: count, sum, min, max
+        return (have[0] + more[0], have[1] + more[1], min(have[2], more[2]), max(have[3], more[3]))
+    return tuple(a + b for a, b in zip(have, more, strict=True))
+
+
+def _silence_record(silence: Silence) -> dict[str, Any]:
+    return {
+        "id": silence.id,
+        "rule": silence.rule,
+        "matchers": [list(pair) for pair in silence.matchers],
+        "starts": silence.starts,
+        "ends": silence.ends,
+        "reason": silence.reason,
+        "created_by": silence.created_by,
+    }

@@ -1,0 +1,303 @@
+"""The fleet sync: joins a state backend to this instance's engine and incident book, once per flush tick.
+
+- windows: the windowed rules' buckets that changed are sent (absolute values, per instance), and the other
+  instances' buckets come back into each window's `others`, so an evaluation sees the fleet's totals;
+- notifications: before one goes to the outbox, a claim decides which instance sends it; the others count it as
+  claimed elsewhere. A counted incident's notification carries the fleet's counts (each instance's total for it
+  is stored beside the claim);
+- silences: this host's are published, and the fleet's are the ones in force;
+- the backend unreachable: local state only, /health degraded; when it answers again, open incidents take the
+  names the fleet knows them by and what was sent meanwhile is claimed, so nothing is paged again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import structlog
+from prometheus_client import Counter
+
+from logpipe.engine.engine import Engine
+from logpipe.engine.kinds import MAX_GROUPS, AggregateRule, RatioRule
+from logpipe.engine.windows import BucketCounts, BucketValues
+from logpipe.fleet.backend import (
+    BackendUnreachable,
+    ClaimAnswer,
+    ClaimRequest,
+    Exchange,
+    Group,
+    StateBackend,
+    WindowShare,
+)
+from logpipe.fleet.backend import BucketValues as Values
+from logpipe.incidents.book import IncidentBook
+from logpipe.incidents.notification import Notification
+from logpipe.incidents.silences import Silence
+from logpipe.state import StateStore
+from logpipe.telemetry import Telemetry
+
+log = structlog.get_logger("logpipe.fleet")
+SYNC_EVERY = 0.25  # seconds between exchanges (the follower ticks every 0.1 s)
+SILENCES_EVERY = 1.0
+RENEW_EVERY = 5.0  # open incidents' names, heartbeat
+HEALTH_KEY = "state"
+Windowed = RatioRule | AggregateRule
+
+
+class FleetSync:
+    def __init__(
+        self,
+        backend: StateBackend,
+        engine: Engine,
+        book: IncidentBook,
+        store: StateStore,
+        telemetry: Telemetry,
+        claim_ttl: int,
+        heartbeat: Callable[[], dict[str, object]] | None = None,
+    ) -> None:
+        self.backend, self.engine, self.book, self.store, self.telemetry = backend, engine, book, store, telemetry
+        self.claim_ttl_ms = max(1000, claim_ttl // 1_000_000)
+        self.heartbeat = heartbeat
+        book.identity = backend.incident_id
+        self._pushed: dict[tuple[str, Group], dict[int, Values]] = {}
+        self._totals_sent: dict[str, int] = {}
+        self._silences: list[Silence] = []
+        self._at = self._silences_at = self._renewed_at = 0.0
+        self._while_down: list[ClaimRequest] = []  # claims made locally while unreachable, to record on return
+        self.claims = Counter(
+            "logpipe_fleet_claims",
+            "Notifications by who sends them: this instance (won), another (elsewhere), or this one while the "
+            "state backend is unreachable (local)",
+            ["outcome"],
+            registry=telemetry.registry,
+        )
+
+    # --- the tick -------------------------------------------------------------------------------------------
+    def tick(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._at < SYNC_EVERY:
+            return
+        self._at = now
+        shares, oldest, pushed = self._window_shares()
+        totals = self._changed_totals()
+        renew = now - self._renewed_at >= RENEW_EVERY
+        publish = now - self._silences_at >= SILENCES_EVERY
+        sent = Exchange(
+            windows=shares,
+            oldest_bucket=oldest,
+            totals=totals,
+            open_incidents=[(inc.rule, inc.group) for inc in self.book.open.values()] if renew else (),
+            silences=self.store.silences(time.time_ns()) if publish else None,
+            heartbeat=self.heartbeat() if renew and self.heartbeat is not None else None,
+        )
+        try:
+            shared = self.backend.exchange(sent)
+        except BackendUnreachable as error:
+            self._unreachable(str(error))
+            return
+        if self.backend.reconnected():
+            self._reconcile()
+        self.telemetry.degraded(HEALTH_KEY, None)
+        self._pushed.update(pushed)
+        self._totals_sent.update(totals)
+        if renew:
+            self._renewed_at = now
+        if shared.silences is not None:
+            self._silences, self._silences_at = shared.silences, now
+        self._apply(shared.windows, oldest)
+
+    def silences(self) -> list[Silence]:
+        """The silences in force: the fleet's (this host's among them), or this host's while Redis is away."""
+        local = self.store.silences(time.time_ns())
+        if self.backend.problem() is not None:
+            return local
+        seen = {silence.id for silence in local}
+        return local + [silence for silence in self._silences if silence.id not in seen]
+
+    # --- windows --------------------------------------------------------------------------------------------
+    def _windowed(self) -> list[Windowed]:
+        return [
+            rule
+            for rule in self.engine.active
+            if isinstance(rule, RatioRule) or (isinstance(rule, AggregateRule) and rule.function[0] != "p")
+        ]
+
+    def _window_shares(
+        self,
+    ) -> tuple[list[WindowShare], dict[str, int], dict[tuple[str, Group], dict[int, Values]]]:
+        shares, oldest, pushed = [], {}, {}
+        watermark = self.engine.watermark or 0
+        for rule in self._windowed():
+            oldest[rule.info.id] = (watermark - rule.window) // rule.every - 1
+            ttl_ms = (rule.window + 2 * rule.every) // 1_000_000
+            for group, buckets in _local_buckets(rule).items():
+                before = self._pushed.get((rule.info.id, group), {})
+                changed = {index: values for index, values in buckets.items() if before.get(index) != values}
+                if changed:
+                    shares.append(WindowShare(rule.info.id, group, changed, ttl_ms))
+                    pushed[(rule.info.id, group)] = {**before, **changed}
+        return shares, oldest, pushed
+
+    def _apply(self, windows: dict[tuple[str, Group], dict[int, Values]], oldest: dict[str, int]) -> None:
+        for rule in self._windowed():
+            if rule.info.id not in oldest:
+                continue
+            if isinstance(rule, RatioRule):
+                for group, counts in rule.counts.items():
+                    counts.others = {
+                        b: (int(v[0]), int(v[1])) for b, v in windows.get((rule.info.id, group), {}).items()
+                    }
+                for (rule_id, group), others in windows.items():
+                    if (
+                        rule_id == rule.info.id
+                        and group not in rule.counts
+                        and others
+                        and len(rule.counts) < MAX_GROUPS
+                    ):
+                        fresh = rule.counts[group] = BucketCounts(rule.every)
+                        fresh.others = {b: (int(v[0]), int(v[1])) for b, v in others.items()}
+            else:
+                for group, slots in rule.values.items():
+                    slots.others = {b: _aggregate(v) for b, v in windows.get((rule.info.id, group), {}).items()}
+                for (rule_id, group), others in windows.items():
+                    if (
+                        rule_id == rule.info.id
+                        and group not in rule.values
+                        and others
+                        and len(rule.values) < MAX_GROUPS
+                    ):
+                        fresh_values = rule.values[group] = BucketValues(rule.every, False)
+                        fresh_values.others = {b: _aggregate(v) for b, v in others.items()}
+        for rule in self._windowed():  # buckets past the window leave `others` too
+            for keeper in (rule.counts if isinstance(rule, RatioRule) else rule.values).values():
+                for index in [i for i in keeper.others if i < oldest.get(rule.info.id, 0)]:
+                    del keeper.others[index]
+
+    def _clear_others(self) -> None:
+        for rule in self._windowed():
+            for keeper in (rule.counts if isinstance(rule, RatioRule) else rule.values).values():
+                keeper.others = {}
+
+    # --- claims ---------------------------------------------------------------------------------------------
+    def settle(self, notifications: Sequence[Notification]) -> list[Notification]:
+        """The notifications this instance sends, with the fleet's counts; the others are claimed elsewhere."""
+        requests = [self._request(n) for n in notifications]
+        asked = [(n, r) for n, r in zip(notifications, requests, strict=True) if r is not None]
+        if not asked:
+            return list(notifications)
+        totals = self._changed_totals()
+        try:
+            answers = self.backend.claim([r for _, r in asked], totals)
+        except BackendUnreachable as error:
+            self._unreachable(str(error))
+            self._while_down.extend(r for _, r in asked)
+            self.claims.labels("local").inc(len(asked))
+            return list(notifications)
+        self._totals_sent.update(totals)
+        decided: dict[str, tuple[ClaimAnswer, ClaimRequest]] = {
+            n.id: (a, r) for (n, r), a in zip(asked, answers, strict=True)
+        }
+        kept = []
+        for notification in notifications:
+            if notification.id not in decided:
+                kept.append(notification)
+                continue
+            answer, request = decided[notification.id]
+            if not answer.won:
+                self.claims.labels("elsewhere").inc()
+                log.info("sent by another instance", incident=notification.incident, kind=notification.kind,
+                         rule=notification.rule, by=answer.owner)  # fmt: skip
+                continue
+            self.claims.labels("won").inc()
+            if notification.kind == "resolved":
+                self.backend.release(notification.rule, notification.group, notification.incident)
+            if request.counted and answer.shared:  # the fleet's counts
+                kept.append(replace(notification, count=answer.count, total=max(answer.total, answer.count)))
+            else:
+                kept.append(notification)
+        return kept
+
+    def _request(self, notification: Notification) -> ClaimRequest | None:
+        """What the notification says, as a claim; None for what is this instance's own (a folded symptom's
+        breadcrumb, a notice about this logpipe)."""
+        policy = self.book.policies.get(notification.rule)
+        if policy is None or notification.folded_into is not None:
+            return None
+        incident, kind, ttl_ms = notification.incident, notification.kind, self.claim_ttl_ms
+        if kind == "firing":
+            key = f"{incident}:firing:{notification.severity}"
+        elif kind == "update":  # one update per throttle, whoever's turn it is
+            key, ttl_ms = f"{incident}:update", max(1000, int(policy.throttle * 0.8) // 1_000_000)
+        elif kind == "reminder":
+            key, ttl_ms = f"{incident}:reminder", max(1000, int(policy.repeat_interval * 0.8) // 1_000_000)
+        elif kind == "flapping":
+            key, ttl_ms = f"{incident}:flapping", max(1000, policy.flap_span // 1_000_000)
+        else:
+            key = f"{incident}:{kind}"
+        return ClaimRequest(key, incident, ttl_ms, policy.counted)
+
+    def _changed_totals(self) -> dict[str, int]:
+        return {
+            incident.id: incident.total
+            for incident in self.book.by_id.values()
+            if incident.counted and incident.total and self._totals_sent.get(incident.id) != incident.total
+        }
+
+    # --- unreachable and back -------------------------------------------------------------------------------
+    def _unreachable(self, problem: str) -> None:
+        if self.telemetry.problems().get(HEALTH_KEY) is None:
+            log.warning("alerting on local state until the state backend answers", problem=problem)
+        self.telemetry.degraded(HEALTH_KEY, problem)
+        self._clear_others()
+        self._pushed.clear()  # everything is sent again once it answers (absolute values: nothing twice)
+        self._totals_sent.clear()
+
+    def _reconcile(self) -> None:
+        """Redis answers again: each open incident takes the fleet's name for it, and what this instance paged
+        meanwhile is claimed, so no other instance pages it again."""
+        renamed: dict[str, str] = {}
+        for incident in list(self.book.open.values()):
+            fleet_id = self.backend.incident_id(incident.rule, incident.group, incident.id)
+            if fleet_id != incident.id:
+                renamed[incident.id] = fleet_id
+                self.book.rename(incident.id, fleet_id)
+        requests = [replace(r, incident=renamed.get(r.incident, r.incident)) for r in self._while_down]
+        for incident in self.book.open.values():
+            if incident.started:
+                for level in incident.notified_levels or {incident.severity}:
+                    requests.append(
+                        ClaimRequest(f"{incident.id}:firing:{level}", incident.id, self.claim_ttl_ms, False)
+                    )
+        requests = [replace(r, key=_renamed_key(r.key, renamed), counted=False) for r in requests]
+        try:
+            self.backend.claim(requests, {})
+        except BackendUnreachable as error:
+            self._unreachable(str(error))
+            return
+        log.info("state backend back: reconciled", renamed=len(renamed), claims=len(requests))
+        self._while_down.clear()
+        self._pushed.clear()
+        self._totals_sent.clear()
+
+
+def _local_buckets(rule: Windowed) -> dict[Group, dict[int, Values]]:
+    if isinstance(rule, RatioRule):
+        return {
+            group: {index: (float(hits), float(total)) for index, (hits, total) in counts.buckets.items()}
+            for group, counts in rule.counts.items()
+        }
+    return {
+        group: {index: (float(s.count), s.total, s.low, s.high) for index, s in slots.buckets.items() if s.count}
+        for group, slots in rule.values.items()
+    }
+
+
+def _aggregate(values: Values) -> tuple[int, float, float, float]:
+    return int(values[0]), values[1], values[2], values[3]
+
+
+def _renamed_key(key: str, renamed: dict[str, str]) -> str:
+    incident, _, rest = key.partition(":")
+    return f"{renamed.get(incident, incident)}:{rest}"
