@@ -93,9 +93,11 @@ class StateBackend(Protocol):
     def exchange(self, sent: Exchange) -> Shared:
         """Send this instance's share and bring back the others' (one round trip). Raises BackendUnreachable."""
 
-    def claim(self, requests: Sequence[ClaimRequest], totals: dict[str, int]) -> list[ClaimAnswer]:
-        """Claim each notification (after storing `totals`, so the counts include them). Raises
-        BackendUnreachable."""
+    def claim(
+        self, requests: Sequence[ClaimRequest], totals: dict[str, int], reported: dict[str, int] | None = None
+    ) -> list[ClaimAnswer]:
+        """Claim each notification (after storing `totals`, so the counts include them, and adding `reported`:
+        matches this instance notified while the store was away). Raises BackendUnreachable."""
 
     def release(self, rule: str, group: Group, incident: str) -> None:
         """The incident is resolved fleet-wide: the next one of (rule, group) gets a new id."""
@@ -121,7 +123,9 @@ class LocalBackend:
     def exchange(self, sent: Exchange) -> Shared:
         return Shared(silences=list(sent.silences) if sent.silences is not None else None)
 
-    def claim(self, requests: Sequence[ClaimRequest], totals: dict[str, int]) -> list[ClaimAnswer]:
+    def claim(
+        self, requests: Sequence[ClaimRequest], totals: dict[str, int], reported: dict[str, int] | None = None
+    ) -> list[ClaimAnswer]:
         return [ClaimAnswer(True, self.instance) for _ in requests]
 
     def release(self, rule: str, group: Group, incident: str) -> None:

@@ -128,9 +128,13 @@ class RedisBackend:
             return own_id
         return str(existing) if existing else own_id
 
-    def claim(self, requests: Sequence[ClaimRequest], totals: dict[str, int]) -> list[ClaimAnswer]:
+    def claim(
+        self, requests: Sequence[ClaimRequest], totals: dict[str, int], reported: dict[str, int] | None = None
+    ) -> list[ClaimAnswer]:
         pipe = self.client.pipeline(transaction=False)
         self._store_totals(pipe, totals)
+        for incident, count in (reported or {}).items():
+            pipe.hincrby(f"{self.prefix}n:{incident}", REPORTED, count)
         before = len(pipe.command_stack)
         for request in requests:
             self._claim(

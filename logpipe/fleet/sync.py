@@ -66,6 +66,7 @@ class FleetSync:
         self._silences: list[Silence] = []
         self._at = self._silences_at = self._renewed_at = 0.0
         self._while_down: list[ClaimRequest] = []  # claims made locally while unreachable, to record on return
+        self._reported_while_down: dict[str, int] = {}  # incident -> matches notified meanwhile
         self.claims = Counter(
             "logpipe_fleet_claims",
             "Notifications by who sends them: this instance (won), another (elsewhere), or this one while the "
@@ -193,6 +194,12 @@ class FleetSync:
         except BackendUnreachable as error:
             self._unreachable(str(error))
             self._while_down.extend(r for _, r in asked)
+            for notification, request in asked:
+                if request.counted:
+                    incident = notification.incident
+                    self._reported_while_down[incident] = (
+                        self._reported_while_down.get(incident, 0) + notification.count
+                    )
             self.claims.labels("local").inc(len(asked))
             return list(notifications)
         self._totals_sent.update(totals)
@@ -271,13 +278,16 @@ class FleetSync:
                         ClaimRequest(f"{incident.id}:firing:{level}", incident.id, self.claim_ttl_ms, False)
                     )
         requests = [replace(r, key=_renamed_key(r.key, renamed), counted=False) for r in requests]
+        reported = {renamed.get(inc, inc): count for inc, count in self._reported_while_down.items()}
+        totals = {inc.id: inc.total for inc in self.book.by_id.values() if inc.counted and inc.total}
         try:
-            self.backend.claim(requests, {})
+            self.backend.claim(requests, totals, reported)
         except BackendUnreachable as error:
             self._unreachable(str(error))
             return
         log.info("state backend back: reconciled", renamed=len(renamed), claims=len(requests))
         self._while_down.clear()
+        self._reported_while_down.clear()
         self._pushed.clear()
         self._totals_sent.clear()
 

@@ -1,0 +1,206 @@
+"""Three instances' engines and incident books sharing state through a real redis-server (in one process, on an
+explicit clock): the fleet's error rate, one incident for a burst split across hosts, and Redis going away."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from logpipe.engine import Engine
+from logpipe.event import Event
+from logpipe.fleet.backend import LocalBackend, StateBackend
+from logpipe.fleet.redisbackend import RETRY_EVERY, RedisBackend
+from logpipe.fleet.sync import HEALTH_KEY, FleetSync
+from logpipe.incidents.book import IncidentBook
+from logpipe.incidents.notification import Notification
+from logpipe.state import StateStore
+from logpipe.telemetry import Telemetry
+from tests.integration.redisserver import RedisServer
+from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, ruleset
+
+ERROR_RATE = (
+    HTTP_EXTRACT
+    + """
+rules:
+  - id: http-error-rate
+    kind: ratio
+    title: High HTTP error rate
+    severity: critical
+    runbook: look at the failing route
+    base: {http.status: {exists: true}}
+    match: {http.status: {gte: 500}}
+    window: 30s
+    evaluate_every: 5s
+    min_base: 20
+    for: 10s
+    thresholds: {warning: 0.06, critical: 0.09}
+    examples:
+      match: ['GET /api/v1/clips 500 20ms - 10b - 10.0.0.1 "x"']
+      no_match: ['GET /api/v1/clips 200 20ms - 10b - 10.0.0.1 "x"']
+"""
+)
+PAYMENTS = """
+rules:
+  - id: payment-failed
+    title: Payment failed
+    severity: critical
+    runbook: check the provider
+    match: {message: {contains: "Payment failed"}}
+    throttle: 5s
+    resolve_after: 10s
+    examples: {match: ['Payment failed: card_declined']}
+"""
+
+
+@dataclass
+class Instance:
+    engine: Engine
+    book: IncidentBook
+    sync: FleetSync
+    telemetry: Telemetry
+    store: StateStore
+    sent: list[Notification]
+    pending: list[Notification]
+
+    def feed(self, events: list[Event]) -> None:
+        for item in events:
+            self.pending.extend(self.book.observe_all(self.engine.process(item)))
+
+    def flush(self, now: int) -> None:
+        """What the follower does each tick: advance the timers, sync, claim, send."""
+        self.engine.advance(now)
+        self.pending.extend(self.book.advance(now))
+        self.sync.tick(force=True)
+        self.sent.extend(self.sync.settle([n for n in self.pending if not n.silenced]))
+        self.pending.clear()
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], StateBackend]], list[Instance]]]:
+    made: list[Instance] = []
+
+    def build(rules: str, backend: Callable[[str], StateBackend]) -> list[Instance]:
+        for index in range(3):
+            engine = Engine(ruleset(tmp_path, rules))
+            book = IncidentBook(engine.ruleset)
+            (tmp_path / f"host-{index}").mkdir()
+            store = StateStore(tmp_path / f"host-{index}" / "state.sqlite")
+            telemetry = Telemetry()
+            sync = FleetSync(backend(f"host-{index}"), engine, book, store, telemetry, 3600 * SECOND)
+            made.append(Instance(engine, book, sync, telemetry, store, [], []))
+        return made
+
+    yield build
+    for instance in made:
+        instance.sync.backend.close()
+        instance.store.close()
+
+
+def redis_backend(server: RedisServer) -> Callable[[str], StateBackend]:
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    return lambda name: RedisBackend(server.url, prefix, name, 3600_000)
+
+
+def requests(second: int, errors: int, per_second: int = 20) -> list[Event]:
+    return [access(second + i / per_second, 500 if i < errors else 200) for i in range(per_second)]
+
+
+def run_error_rates(instances: list[Instance], seconds: int = 60) -> list[Notification]:
+    for second in range(seconds):
+        for instance, errors in zip(instances, (1, 3, 2), strict=True):  # 5 %, 15 %, 10 % of 20 per second
+            instance.feed(requests(second, errors))
+        for instance in instances:
+            instance.flush(T0 + second * SECOND)
+    return [n for instance in instances for n in instance.sent]
+
+
+def test_error_rates_of_5_15_and_10_percent_on_three_hosts_are_one_critical_at_the_fleet_rate_of_10_percent(
+    fleet: Callable[..., list[Instance]], redis_server: RedisServer
+) -> None:
+    sent = run_error_rates(fleet(ERROR_RATE, redis_backend(redis_server)))
+    assert [(n.rule, n.kind, n.severity) for n in sent] == [("http-error-rate", "firing", "critical")]
+    (page,) = sent
+    # the fleet's rate (each host reads the others' buckets as of their last sync, up to a tick old)
+    assert page.value == pytest.approx(0.10, abs=0.005)
+    assert page.count == pytest.approx(0.10 * 900, abs=5)  # 5xx of the 900 requests of the 15 s seen
+
+
+def test_without_the_fleet_the_same_traffic_pages_once_per_host_above_the_threshold(
+    fleet: Callable[..., list[Instance]],
+) -> None:
+    """The contrast: each host alone reads 5 %, 15 % and 10 %, and the two above 9 % page."""
+    sent = run_error_rates(fleet(ERROR_RATE, LocalBackend))
+    assert sorted((n.kind, n.severity, round(n.value or 0, 2)) for n in sent) == [
+        ("firing", "critical", 0.1),
+        ("firing", "critical", 0.15),
+    ]
+
+
+def test_a_payment_failure_burst_split_across_three_hosts_is_one_incident_whose_counts_add_up(
+    fleet: Callable[..., list[Instance]], redis_server: RedisServer
+) -> None:
+    instances = fleet(PAYMENTS, redis_backend(redis_server))
+    failures = 0
+    for second in range(40):
+        for index, instance in enumerate(instances):
+            if second < 15 and (second + index) % 2 == 0:  # 8, 7 and 8 failures, interleaved
+                instance.feed([event(second + index / 3, f"Payment failed: card_declined (host {index})")])
+                failures += 1
+            else:
+                instance.feed([event(second + index / 3, "tick")])
+        for instance in instances:
+            instance.flush(T0 + second * SECOND)
+    sent = [n for instance in instances for n in instance.sent]
+    assert len({n.incident for n in sent}) == 1, sent
+    kinds = [n.kind for n in sent]
+    assert (kinds[0], kinds[-1]) == ("firing", "resolved"), kinds
+    assert set(kinds[1:-1]) <= {"update"}, kinds
+    assert sum(n.count for n in sent) == failures == sent[-1].total == 23
+    claimed_elsewhere = sum(
+        i.telemetry.registry.get_sample_value("logpipe_fleet_claims_total", {"outcome": "elsewhere"}) or 0
+        for i in instances
+    )
+    assert claimed_elsewhere >= 4  # the other two hosts' firing and resolution, at least: counted, not silent
+
+
+def test_with_redis_away_a_host_alerts_on_its_own_and_once_it_is_back_no_host_pages_that_incident_again(
+    fleet: Callable[..., list[Instance]], tmp_path: Path
+) -> None:
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        first, second, _ = fleet(PAYMENTS, redis_backend(server))
+        first.flush(T0)
+        assert first.telemetry.health()["status"] == "ok"
+        server.stop()
+        for at in range(4):  # host 0 alone sees the first failures, Redis away
+            first.feed([event(at, "Payment failed: card_declined")])
+            first.flush(T0 + at * SECOND)
+        assert [(n.kind, n.count) for n in first.sent] == [("firing", 1)]  # alerting goes on, locally
+        health = first.telemetry.health()
+        assert health["status"] == "degraded"
+        assert str(health["problems"][HEALTH_KEY]).startswith("state backend unreachable")  # type: ignore[index]
+        server.start()
+        time.sleep(RETRY_EVERY + 0.1)  # the next attempt after an outage waits this long
+        first.flush(T0 + 4 * SECOND)
+        assert first.telemetry.health() == {"status": "ok", "problems": {}}
+        for at in range(5, 9):  # now host 1 sees failures of the same incident
+            second.feed([event(at, "Payment failed: card_declined")])
+            first.feed([event(at, "tick")])
+            second.flush(T0 + at * SECOND)
+            first.flush(T0 + at * SECOND)
+        for at in range(9, 40):
+            for host in (first, second):
+                host.feed([event(at, "tick")])
+                host.flush(T0 + at * SECOND)
+        sent = first.sent + second.sent
+        assert [n.kind for n in sent].count("firing") == 1, sent  # paged once, by host 0, while Redis was away
+        assert len({n.incident for n in sent}) == 1
+        assert [n.kind for n in sent].count("resolved") == 1
+        assert sum(n.count for n in sent) == 8  # host 0's 4 and host 1's 4: counts merged, none twice
+    finally:
+        server.stop()
