@@ -55,7 +55,8 @@ class ClaimAnswer:
     owner: str  # the instance that holds the claim
     total: int = 0  # counted: the fleet's matches in the incident so far
     count: int = 0  # counted and won: the fleet's matches not reported by an earlier notification
-    shared: bool = False  # total and count are the fleet's (False: keep the notification's own)
+    shared: bool = False  # total, count and number are the fleet's (False: keep the notification's own)
+    number: int = 0  # the incident's n-th notification fleet-wide: with the kind, its id
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,11 @@ members. Every key starts with the deployment's prefix.
                                        so a re-sent or re-counted bucket after a restart is never added twice)
     {prefix}g:{rule}             hash  group key -> the group (so an instance evaluates groups only others see)
     {prefix}o:{rule}:{group}     str   the id of the open incident of (rule, group): SET NX, expires unless renewed
-    {prefix}c:{claim}            str   the instance sending a notification (SET NX PX, in a Lua script)
-    {prefix}n:{incident}         hash  instance -> its matches in the incident; "~reported" -> matches notified
+    {prefix}c:{claim}            str   "{instance}|{number}": who sends a notification, as the incident's n-th
+                                       (SET NX PX, in a Lua script; the owner re-claiming after a restart gets
+                                       the same number, so the same notification id, which its outbox keeps once)
+    {prefix}n:{incident}         hash  instance -> its matches in the incident; "~reported" -> matches notified;
+                                       "~number" -> notifications sent
     {prefix}silences             hash  silence id -> the silence
     {prefix}members              hash  instance -> its heartbeat (host, containers, last seen)
 
@@ -45,21 +48,28 @@ OPEN_TTL_MS = 15 * 60_000  # an open incident's name lives this long past its la
 REPORTED = "~reported"  # not an instance name: those never start with "~"
 
 _CLAIM = """
-local owner = redis.call('GET', KEYS[1])
-if owner and owner ~= ARGV[1] then return {0, owner, 0, 0} end
-if not owner then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
-if ARGV[3] ~= '1' then return {1, ARGV[1], 0, 0} end
 local total, reported = 0, 0
 local fields = redis.call('HGETALL', KEYS[2])
 for i = 1, #fields, 2 do
-  if fields[i] == '~reported' then reported = tonumber(fields[i + 1]) else total = total + tonumber(fields[i + 1]) end
+  local name = fields[i]
+  if name == '~reported' then reported = tonumber(fields[i + 1])
+  elseif string.sub(name, 1, 1) ~= '~' then total = total + tonumber(fields[i + 1]) end
 end
+local held = redis.call('GET', KEYS[1])
+if held then
+  local owner, number = string.match(held, '^(.*)|(%d+)$')
+  if owner ~= ARGV[1] then return {0, owner, total, 0, 0} end
+  return {1, owner, total, 0, tonumber(number)}
+end
+local number = redis.call('HINCRBY', KEYS[2], '~number', 1)
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. number, 'PX', ARGV[2])
 local count = 0
-if not owner then
+if ARGV[3] == '1' then
   count = total - reported
   redis.call('HSET', KEYS[2], '~reported', total)
 end
-return {1, ARGV[1], total, count}
+return {1, ARGV[1], total, count, number}
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -139,13 +149,13 @@ class RedisBackend:
         for request in requests:
             self._claim(
                 keys=[f"{self.prefix}c:{request.key}", f"{self.prefix}n:{request.incident}"],
-                args=[self.instance, request.ttl_ms, "1" if request.counted else "0"],
+                args=[self.instance, request.ttl_ms, "1" if request.counted else "0", self.claim_ttl_ms],
                 client=pipe,
             )
         answers = self._run(pipe)[before:]
         return [
-            ClaimAnswer(bool(won), str(owner), int(total), int(count), shared=True)
-            for won, owner, total, count in answers
+            ClaimAnswer(bool(won), str(owner), int(total), int(count), shared=True, number=int(number))
+            for won, owner, total, count, number in answers
         ]
 
     def release(self, rule: str, group: Group, incident: str) -> None:

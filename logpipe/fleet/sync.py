@@ -33,7 +33,7 @@ from logpipe.fleet.backend import (
 )
 from logpipe.fleet.backend import BucketValues as Values
 from logpipe.incidents.book import IncidentBook
-from logpipe.incidents.notification import Notification
+from logpipe.incidents.notification import Notification, notification_id
 from logpipe.incidents.silences import Silence
 from logpipe.state import StateStore
 from logpipe.telemetry import Telemetry
@@ -220,10 +220,7 @@ class FleetSync:
             self.claims.labels("won").inc()
             if notification.kind == "resolved":
                 self.backend.release(notification.rule, notification.group, notification.incident)
-            if request.counted and answer.shared:  # the fleet's counts
-                kept.append(replace(notification, count=answer.count, total=max(answer.total, answer.count)))
-            else:
-                kept.append(notification)
+            kept.append(_as_claimed(notification, answer, request))
         return kept
 
     def _request(self, notification: Notification) -> ClaimRequest | None:
@@ -290,6 +287,17 @@ class FleetSync:
         self._reported_while_down.clear()
         self._pushed.clear()
         self._totals_sent.clear()
+
+
+def _as_claimed(notification: Notification, answer: ClaimAnswer, request: ClaimRequest) -> Notification:
+    """Numbered fleet-wide (instances number their own notifications alike, so their ids would collide), with
+    the fleet's counts for a counted rule."""
+    if not answer.shared:
+        return notification
+    fleet_id = notification_id(notification.incident, answer.number, notification.kind)
+    if request.counted:
+        return replace(notification, id=fleet_id, count=answer.count, total=max(answer.total, answer.count))
+    return replace(notification, id=fleet_id)
 
 
 def _local_buckets(rule: Windowed) -> dict[Group, dict[int, Values]]:
