@@ -4,6 +4,7 @@ whole fleet would send, across a kill -9 of one follower and 30 s without Redis.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -110,6 +111,10 @@ def health(port: int) -> dict[str, Any]:
         return {}
 
 
+def has_status(port: int, status: str) -> bool:
+    return health(port).get("status") == status
+
+
 def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -169,7 +174,7 @@ def test_three_followers_sharing_redis_page_as_one_across_a_kill_and_a_redis_out
             workdirs.append(workdir)
             followers.append(start_follower(workdir, box.name, ports[host]))
         for port in ports:
-            wait_until(lambda port=port: health(port).get("status") == "ok", 30, "the followers up")
+            wait_until(functools.partial(has_status, port, "ok"), 30, "the followers up")
         (go / "now").write_text("")
         started = time.monotonic()
 
@@ -189,14 +194,14 @@ def test_three_followers_sharing_redis_page_as_one_across_a_kill_and_a_redis_out
         time.sleep(max(0.0, OUTAGE[0] - (time.monotonic() - started)))
         outage_redis.stop()
         for port in ports[:2]:
-            wait_until(lambda port=port: health(port).get("status") == "degraded", 10, "/health degraded")
+            wait_until(functools.partial(has_status, port, "degraded"), 10, "/health degraded")
             problem = health(port)["problems"]["state"]
             assert problem.startswith("state backend unreachable"), problem
         wait_until(lambda: pages("refund-failed", "firing"), 20, "the refund page while Redis is away")
         time.sleep(max(0.0, OUTAGE[1] - (time.monotonic() - started)))
         outage_redis.start()
         for port in ports[:2]:
-            wait_until(lambda port=port: health(port).get("status") == "ok", 15, "/health ok again")
+            wait_until(functools.partial(has_status, port, "ok"), 15, "/health ok again")
         wait_until(lambda: events_matching(workdirs[1], "Refund failed") >= 3, 30, "host 1's refund failures")
         time.sleep(4.0)  # a page host 1 would wrongly send comes at once (no group_wait), the next update in 3 s
     finally:
