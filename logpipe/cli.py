@@ -387,6 +387,7 @@ def _follow(
     config_path: Path | None = None,
 ) -> str:
     """Follow until stopped; the counters as JSON."""
+    import socket
     import time
 
     from logpipe.follow import Follower, dump_counters
@@ -445,7 +446,13 @@ def _follow(
         fleet=fleet,
     )
     if fleet is not None:
-        fleet.heartbeat = lambda: {"pid": os.getpid(), "containers": list(follower.names), "at": time.time()}
+        fleet.heartbeat = lambda: {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "containers": list(follower.names),
+            "lag": max((time.time_ns() - t for t in follower._last_time.values()), default=0) / 1e9,
+            "at": time.time(),
+        }
     pid_file = config.state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
     if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
@@ -585,7 +592,7 @@ def _file_size(source: BinaryIO) -> int:
         return 0
 
 
-from logpipe import deploycli, incidentscli, notifycli, probecli, rulescli  # noqa: E402  (register the command groups)
+from logpipe import deploycli, fleetcli, incidentscli, notifycli, probecli, rulescli  # noqa: E402  (register the command groups)
 from logpipe.metricscli import metrics as metrics_command  # noqa: E402
 from logpipe.reportcli import report as report_command  # noqa: E402
 
@@ -596,3 +603,4 @@ probecli.register(main)
 main.add_command(metrics_command)
 main.add_command(report_command)
 deploycli.register(main)
+fleetcli.register(main)

@@ -111,7 +111,7 @@ class BucketValues:
         if function == "count":
             return float(count), count
         if function in ("sum", "avg"):
-            total = sum(slot.total for slot in slots) + sum(other[1] for other in others)
+            total = sum((slot.total for slot in slots), 0.0) + sum((other[1] for other in others), 0.0)
             return (total if function == "sum" else total / count), count
         if function == "max":
             return max([slot.high for slot in slots] + [other[3] for other in others]), count

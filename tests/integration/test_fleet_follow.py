@@ -101,6 +101,13 @@ def start_follower(workdir: Path, name: str, port: int) -> subprocess.Popen[byte
     )
 
 
+def fleet_members(workdir: Path) -> dict[str, str]:
+    """`logpipe fleet`'s table, as a real subprocess: instance -> its row."""
+    command = [sys.executable, "-m", "logpipe", "fleet", "--config", str(workdir / "logpipe.yml")]
+    listed = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True, cwd=workdir)
+    return {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+
+
 def health(port: int) -> dict[str, Any]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
@@ -192,6 +199,10 @@ def test_three_followers_sharing_redis_page_as_one_across_a_kill_and_a_redis_out
 
         # Redis away for 30 s: health degraded, host 0's refund failures paged all the same
         time.sleep(max(0.0, OUTAGE[0] - (time.monotonic() - started)))
+        members = fleet_members(workdirs[0])
+        assert members["host-0"].endswith(boxes[0].name), members  # followed, last seen, lag
+        assert " s ago " in members["host-1"], members
+        assert "gone (" in members["host-2"], members  # killed 20 s ago: no heartbeat
         outage_redis.stop()
         for port in ports[:2]:
             wait_until(functools.partial(has_status, port, "degraded"), 10, "/health degraded")
