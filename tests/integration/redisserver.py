@@ -8,6 +8,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -19,6 +20,8 @@ class RedisServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    options: list[str] = field(default_factory=list)  # more redis-server options (TLS, ACL users)
+    ping: dict[str, Any] = field(default_factory=dict)  # how the readiness check connects (TLS, credentials)
 
     @property
     def url(self) -> str:
@@ -30,10 +33,10 @@ class RedisServer:
             raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
         self.workdir.mkdir(parents=True, exist_ok=True)
         command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        command += ["--dir", str(self.workdir)]
+        command += ["--dir", str(self.workdir), *self.options]
         log = (self.workdir / "redis.log").open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2, **self.ping)
         deadline = time.monotonic() + 10
         while True:
             try:

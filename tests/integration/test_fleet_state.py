@@ -3,6 +3,7 @@ explicit clock): the fleet's error rate, one incident for a burst split across h
 
 from __future__ import annotations
 
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ import pytest
 
 from logpipe.engine import Engine
 from logpipe.event import Event
-from logpipe.fleet.backend import LocalBackend, StateBackend
+from logpipe.fleet.backend import BackendUnreachable, ClaimRequest, Exchange, LocalBackend, StateBackend
 from logpipe.fleet.redisbackend import RETRY_EVERY, RedisBackend
 from logpipe.fleet.sync import HEALTH_KEY, FleetSync
 from logpipe.incidents.book import IncidentBook
@@ -202,5 +203,52 @@ def test_with_redis_away_a_host_alerts_on_its_own_and_once_it_is_back_no_host_pa
         assert len({n.incident for n in sent}) == 1
         assert [n.kind for n in sent].count("resolved") == 1
         assert sum(n.count for n in sent) == 8  # host 0's 4 and host 1's 4: counts merged, none twice
+    finally:
+        server.stop()
+
+
+def test_over_tls_as_an_acl_user_confined_to_the_prefix_the_fleet_works_and_a_wrong_password_is_not_printed(
+    tmp_path: Path,
+) -> None:
+    """rediss:// with a CA, an ACL user that may touch only keys under the deployment's prefix (so every key the
+    fleet uses carries it), and the default user off."""
+    cert, key = tmp_path / "redis.crt", tmp_path / "redis.key"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert)),
+            *("-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = RedisServer(tmp_path / "redis")
+    server.options = ["--port", "0", "--tls-port", str(server.port), "--tls-cert-file", str(cert)]
+    server.options += ["--tls-key-file", str(key), "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no"]
+    server.options += ["--user", "default", "off", "--user", "logpipe", "on", ">s3cretpw", "~deploy-a:*", "+@all"]
+    server.ping = {
+        "host": "127.0.0.1",
+        "ssl": True,
+        "ssl_ca_certs": str(cert),
+        "username": "logpipe",
+        "password": "s3cretpw",
+    }
+    server.start()
+    try:
+        url = f"rediss://logpipe:s3cretpw@127.0.0.1:{server.port}/0?ssl_ca_certs={cert}"
+        first, second = (RedisBackend(url, "deploy-a:", name, 60_000) for name in ("host-0", "host-1"))
+        request = ClaimRequest("inc:firing:critical", "inc", 60_000, counted=True)
+        (won,) = first.claim([request], {"inc": 2})
+        (lost,) = second.claim([request], {"inc": 3})
+        assert (won.won, won.count, lost.won, lost.owner, lost.total) == (True, 2, False, "host-0", 5)
+        assert first.incident_id("rule", (), "one") == second.incident_id("rule", (), "two") == "one"
+        second.exchange(Exchange(silences=[]))
+        assert (first.problem(), second.problem()) == (None, None)
+        wrong = RedisBackend(url.replace("s3cretpw", "wr0ngpw"), "deploy-a:", "host-2", 60_000)
+        with pytest.raises(BackendUnreachable) as raised:
+            wrong.claim([request], {})
+        assert "wr0ngpw" not in str(raised.value)
+        assert str(wrong.problem()).startswith("state backend unreachable: AuthenticationError")
+        for backend in (first, second, wrong):
+            backend.close()
     finally:
         server.stop()
