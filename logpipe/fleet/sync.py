@@ -41,7 +41,7 @@ from logpipe.telemetry import Telemetry
 log = structlog.get_logger("logpipe.fleet")
 SYNC_EVERY = 0.25  # seconds between exchanges (the follower ticks every 0.1 s)
 SILENCES_EVERY = 1.0
-RENEW_EVERY = 5.0  # open incidents' names, heartbeat
+RENEW_EVERY = 2.0  # seconds: open incidents' names renewed, heartbeat sent
 HEALTH_KEY = "state"
 Windowed = RatioRule | AggregateRule
 
