@@ -215,7 +215,11 @@ def test_three_followers_sharing_redis_page_as_one_across_a_kill_and_a_redis_out
             problem = health(port)["problems"]["state"]
             assert problem.startswith("state backend unreachable"), problem
         wait_until(lambda: pages("refund-failed", "firing"), 20, "the refund page while Redis is away")
-        (refund_page,) = [r for r in http_receiver.requests if r.json()["rule"] == "refund-failed"]
+        (refund_page,) = [
+            r
+            for r in list(http_receiver.requests)
+            if (r.json()["rule"], r.json()["status"]) == ("refund-failed", "firing")
+        ]
         assert refund_page.at > stopped_at
         time.sleep(max(0.0, OUTAGE[1] - (time.monotonic() - started)))
         outage_redis.start()
