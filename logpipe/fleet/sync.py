@@ -217,6 +217,8 @@ class FleetSync:
                 log.info("sent by another instance", incident=notification.incident, kind=notification.kind,
                          rule=notification.rule, by=answer.owner)  # fmt: skip
                 continue
+            if answer.shared and request.counted and not answer.count and notification.reason == "more matches":
+                continue  # an update whose matches another instance's notification reported already: no news
             self.claims.labels("won").inc()
             if notification.kind == "resolved":
                 self.backend.release(notification.rule, notification.group, notification.incident)

@@ -162,6 +162,7 @@ def test_a_payment_failure_burst_split_across_three_hosts_is_one_incident_whose_
     assert (kinds[0], kinds[-1]) == ("firing", "resolved"), kinds
     assert set(kinds[1:-1]) <= {"update"}, kinds
     assert sum(n.count for n in sent) == failures == sent[-1].total == 23
+    assert all(n.count for n in sent if n.kind == "update"), sent  # no update without news
     claimed_elsewhere = sum(
         i.telemetry.registry.get_sample_value("logpipe_fleet_claims_total", {"outcome": "elsewhere"}) or 0
         for i in instances
