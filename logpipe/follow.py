@@ -350,9 +350,9 @@ class Follower:
 
     def _commit_alerts(self) -> None:
         """A batch's alerts go to the outbox in one transaction, before any checkpoint moves past their lines."""
+        if self.fleet is not None:  # of a fleet's instances, the one that claims a notification sends it
+            self._pending_alerts = self.fleet.settle(self._pending_alerts)
         if self._pending_alerts:
-            if self.fleet is not None:  # of a fleet's instances, the one that claims a notification sends it
-                self._pending_alerts = self.fleet.settle(self._pending_alerts)
             if self.dispatcher is not None:
                 self.dispatcher.enqueue_many(self._pending_alerts)
             self._pending_alerts = []

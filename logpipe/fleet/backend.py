@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 Group = tuple[tuple[str, str], ...]
 BucketValues = tuple[float, ...]  # ratio: (hits, total); aggregate: (count, sum, min, max)
+LEASE_MS = 60_000  # a claim not delivered yet lives this long unless its owner renews it (it does, each tick)
 
 
 class BackendUnreachable(Exception):
@@ -47,6 +48,7 @@ class ClaimRequest:
     incident: str
     ttl_ms: int
     counted: bool  # the fleet's total for the incident comes with the answer (counted rules)
+    leased: bool = False  # held as a lease until delivered; re-claimed by another instance if it expires
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,10 @@ class StateBackend(Protocol):
         """Claim each notification (after storing `totals`, so the counts include them, and adding `reported`:
         matches this instance notified while the store was away). Raises BackendUnreachable."""
 
+    def settle_claims(self, renew: Sequence[str], done: Sequence[str], check: Sequence[str]) -> dict[str, str | None]:
+        """Renew the leases of this instance's claims not delivered yet, mark delivered ones done, and read the
+        claims others hold (None: expired, its owner died before delivering). Raises BackendUnreachable."""
+
     def release(self, rule: str, group: Group, incident: str) -> None:
         """The incident is resolved fleet-wide: the next one of (rule, group) gets a new id."""
 
@@ -128,6 +134,9 @@ class LocalBackend:
         self, requests: Sequence[ClaimRequest], totals: dict[str, int], reported: dict[str, int] | None = None
     ) -> list[ClaimAnswer]:
         return [ClaimAnswer(True, self.instance) for _ in requests]
+
+    def settle_claims(self, renew: Sequence[str], done: Sequence[str], check: Sequence[str]) -> dict[str, str | None]:
+        return {}
 
     def release(self, rule: str, group: Group, incident: str) -> None:
         return None

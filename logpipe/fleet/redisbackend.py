@@ -7,7 +7,8 @@ members. Every key starts with the deployment's prefix.
     {prefix}o:{rule}:{group}     str   the id of the open incident of (rule, group): SET NX, expires unless renewed
     {prefix}c:{claim}            str   "{instance}|{number}": who sends a notification, as the incident's n-th
                                        (SET NX PX, in a Lua script; the owner re-claiming after a restart gets
-                                       the same number, so the same notification id, which its outbox keeps once)
+                                       the same number, so the same notification id, which its outbox keeps once);
+                                       a lease the owner renews until delivered, then "|done" for claim_ttl
     {prefix}n:{incident}         hash  instance -> its matches in the incident; "~reported" -> matches notified;
                                        "~number" -> notifications sent
     {prefix}silences             hash  silence id -> the silence
@@ -31,6 +32,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from logpipe.fleet.backend import (
+    LEASE_MS,
     BackendUnreachable,
     BucketValues,
     ClaimAnswer,
@@ -57,7 +59,7 @@ for i = 1, #fields, 2 do
 end
 local held = redis.call('GET', KEYS[1])
 if held then
-  local owner, number = string.match(held, '^(.*)|(%d+)$')
+  local owner, number = string.match(held, '^([^|]*)|(%d+)')
   if owner ~= ARGV[1] then return {0, owner, total, 0, 0} end
   return {1, owner, total, 0, tonumber(number)}
 end
@@ -157,6 +159,21 @@ class RedisBackend:
             ClaimAnswer(bool(won), str(owner), int(total), int(count), shared=True, number=int(number))
             for won, owner, total, count, number in answers
         ]
+
+    def settle_claims(self, renew: Sequence[str], done: Sequence[str], check: Sequence[str]) -> dict[str, str | None]:
+        """Leases: renew this instance's claims still in its outbox, mark delivered ones done (kept claim_ttl),
+        and read the claims others hold (key -> value; None once expired: its owner died before delivering)."""
+        pipe = self.client.pipeline(transaction=False)
+        for key in renew:
+            pipe.pexpire(f"{self.prefix}c:{key}", LEASE_MS)
+        for key in done:
+            pipe.append(f"{self.prefix}c:{key}", "|done")
+            pipe.pexpire(f"{self.prefix}c:{key}", self.claim_ttl_ms)
+        first = len(pipe.command_stack)
+        for key in check:
+            pipe.get(f"{self.prefix}c:{key}")
+        answers = self._run(pipe)[first:]
+        return {key: (str(value) if value is not None else None) for key, value in zip(check, answers, strict=True)}
 
     def release(self, rule: str, group: Group, incident: str) -> None:
         pipe = self.client.pipeline(transaction=False)

@@ -23,6 +23,7 @@ from logpipe.engine.engine import Engine
 from logpipe.engine.kinds import MAX_GROUPS, AggregateRule, RatioRule
 from logpipe.engine.windows import BucketCounts, BucketValues
 from logpipe.fleet.backend import (
+    LEASE_MS,
     BackendUnreachable,
     ClaimAnswer,
     ClaimRequest,
@@ -67,10 +68,14 @@ class FleetSync:
         self._at = self._silences_at = self._renewed_at = 0.0
         self._while_down: list[ClaimRequest] = []  # claims made locally while unreachable, to record on return
         self._reported_while_down: dict[str, int] = {}  # incident -> matches notified meanwhile
+        self._mine: dict[str, str] = {}  # claim key -> notification id: won, in this outbox, not delivered yet
+        # claim key -> what this instance made and another claimed, until the other delivers it (or dies first)
+        self._elsewhere: dict[str, tuple[Notification, ClaimRequest, float]] = {}
+        self._reclaimed: list[Notification] = []
         self.claims = Counter(
             "logpipe_fleet_claims",
-            "Notifications by who sends them: this instance (won), another (elsewhere), or this one while the "
-            "state backend is unreachable (local)",
+            "Notifications by who sends them: this instance (won), another (elsewhere), this one while the "
+            "state backend is unreachable (local), or this one after their claimer stopped undelivered (reclaimed)",
             ["outcome"],
             registry=telemetry.registry,
         )
@@ -108,6 +113,7 @@ class FleetSync:
         if shared.silences is not None:
             self._silences, self._silences_at = shared.silences, now
         self._apply(shared.windows, oldest)
+        self._leases(now)
 
     def silences(self) -> list[Silence]:
         """The silences in force: the fleet's (this host's among them), or this host's while Redis is away."""
@@ -184,10 +190,11 @@ class FleetSync:
     # --- claims ---------------------------------------------------------------------------------------------
     def settle(self, notifications: Sequence[Notification]) -> list[Notification]:
         """The notifications this instance sends, with the fleet's counts; the others are claimed elsewhere."""
+        reclaimed, self._reclaimed = self._reclaimed, []
         requests = [self._request(n) for n in notifications]
         asked = [(n, r) for n, r in zip(notifications, requests, strict=True) if r is not None]
         if not asked:
-            return list(notifications)
+            return reclaimed + list(notifications)
         totals = self._changed_totals()
         try:
             answers = self.backend.claim([r for _, r in asked], totals)
@@ -201,12 +208,12 @@ class FleetSync:
                         self._reported_while_down.get(incident, 0) + notification.count
                     )
             self.claims.labels("local").inc(len(asked))
-            return list(notifications)
+            return reclaimed + list(notifications)
         self._totals_sent.update(totals)
         decided: dict[str, tuple[ClaimAnswer, ClaimRequest]] = {
             n.id: (a, r) for (n, r), a in zip(asked, answers, strict=True)
         }
-        kept = []
+        kept = reclaimed
         for notification in notifications:
             if notification.id not in decided:
                 kept.append(notification)
@@ -214,6 +221,8 @@ class FleetSync:
             answer, request = decided[notification.id]
             if not answer.won:
                 self.claims.labels("elsewhere").inc()
+                if request.leased:  # kept until its sender delivers it: re-claimed if the sender dies first
+                    self._elsewhere[request.key] = (notification, request, time.monotonic() + LEASE_MS / 2000)
                 log.info("sent by another instance", incident=notification.incident, kind=notification.kind,
                          rule=notification.rule, by=answer.owner)  # fmt: skip
                 continue
@@ -222,7 +231,10 @@ class FleetSync:
             self.claims.labels("won").inc()
             if notification.kind == "resolved":
                 self.backend.release(notification.rule, notification.group, notification.incident)
-            kept.append(_as_claimed(notification, answer, request))
+            claimed = _as_claimed(notification, answer, request)
+            if request.leased and answer.shared:
+                self._mine[request.key] = claimed.id
+            kept.append(claimed)
         return kept
 
     def _request(self, notification: Notification) -> ClaimRequest | None:
@@ -231,7 +243,7 @@ class FleetSync:
         policy = self.book.policies.get(notification.rule)
         if policy is None or notification.folded_into is not None:
             return None
-        incident, kind, ttl_ms = notification.incident, notification.kind, self.claim_ttl_ms
+        incident, kind, ttl_ms = notification.incident, notification.kind, LEASE_MS
         if kind == "firing":
             key = f"{incident}:firing:{notification.severity}"
         elif kind == "update":  # one update per throttle, whoever's turn it is
@@ -239,10 +251,57 @@ class FleetSync:
         elif kind == "reminder":
             key, ttl_ms = f"{incident}:reminder", max(1000, int(policy.repeat_interval * 0.8) // 1_000_000)
         elif kind == "flapping":
-            key, ttl_ms = f"{incident}:flapping", max(1000, policy.flap_span // 1_000_000)
+            key = f"{incident}:flapping"
         else:
             key = f"{incident}:{kind}"
-        return ClaimRequest(key, incident, ttl_ms, policy.counted)
+        return ClaimRequest(key, incident, ttl_ms, policy.counted, leased=ttl_ms == LEASE_MS)
+
+    def _leases(self, now: float) -> None:
+        """Renew this instance's undelivered claims, mark delivered ones done; re-claim what another instance
+        claimed and let expire undelivered (it died): nothing claimed is lost."""
+        due = [key for key, (_, _, at) in self._elsewhere.items() if at <= now]
+        if not self._mine and not due:
+            return
+        pending = {d["alert_id"] for d in self.store.deliveries("pending")} if self._mine else set()
+        done = [key for key, notification_id in self._mine.items() if notification_id not in pending]
+        renew = [key for key in self._mine if key not in done]
+        try:
+            held = self.backend.settle_claims(renew, done, due)
+        except BackendUnreachable as error:
+            self._unreachable(str(error))
+            return
+        for key in done:
+            del self._mine[key]
+        expired = []
+        for key in due:
+            notification, request, _ = self._elsewhere[key]
+            value = held.get(key)
+            if value is None:
+                expired.append((notification, request))
+            elif value.endswith("|done"):
+                del self._elsewhere[key]  # delivered by its sender
+            else:
+                self._elsewhere[key] = (notification, request, now + LEASE_MS / 2000)
+        if expired:
+            self._reclaim(expired, now)
+
+    def _reclaim(self, expired: list[tuple[Notification, ClaimRequest]], now: float) -> None:
+        try:
+            answers = self.backend.claim([request for _, request in expired], self._changed_totals())
+        except BackendUnreachable as error:
+            self._unreachable(str(error))
+            return
+        for (notification, request), answer in zip(expired, answers, strict=True):
+            if not answer.won:  # another instance re-claimed it first
+                self._elsewhere[request.key] = (notification, request, now + LEASE_MS / 2000)
+                continue
+            del self._elsewhere[request.key]
+            claimed = _as_claimed(notification, answer, request)
+            self._mine[request.key] = claimed.id
+            self._reclaimed.append(claimed)
+            self.claims.labels("reclaimed").inc()
+            log.warning("sending a notification its claimer did not deliver (it stopped)", incident=claimed.incident,
+                        kind=claimed.kind, rule=claimed.rule)  # fmt: skip
 
     def _changed_totals(self) -> dict[str, int]:
         return {
@@ -276,15 +335,25 @@ class FleetSync:
                     requests.append(
                         ClaimRequest(f"{incident.id}:firing:{level}", incident.id, self.claim_ttl_ms, False)
                     )
-        requests = [replace(r, key=_renamed_key(r.key, renamed), counted=False) for r in requests]
+        # sent already (locally): held for claim_ttl and marked done, so no instance waits to re-send them
+        requests = [
+            replace(r, key=_renamed_key(r.key, renamed), counted=False, ttl_ms=self.claim_ttl_ms, leased=False)
+            for r in requests
+        ]
         reported = {renamed.get(inc, inc): count for inc, count in self._reported_while_down.items()}
         totals = {inc.id: inc.total for inc in self.book.by_id.values() if inc.counted and inc.total}
         try:
-            self.backend.claim(requests, totals, reported)
+            answers = self.backend.claim(requests, totals, reported)
+            won = [request.key for request, answer in zip(requests, answers, strict=True) if answer.won]
+            self.backend.settle_claims([], won, [])
         except BackendUnreachable as error:
             self._unreachable(str(error))
             return
-        log.info("state backend back: reconciled", renamed=len(renamed), claims=len(requests))
+        # a Redis restarted without persistence forgot every claim: what others claimed before the outage cannot
+        # be told from what their owner never delivered, and paging twice is the worse mistake
+        log.info("state backend back: reconciled", renamed=len(renamed), claims=len(requests),
+                 claimed_elsewhere_forgotten=len(self._elsewhere))  # fmt: skip
+        self._elsewhere.clear()
         self._while_down.clear()
         self._reported_while_down.clear()
         self._pushed.clear()

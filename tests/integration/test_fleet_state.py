@@ -77,8 +77,14 @@ class Instance:
         self.engine.advance(now)
         self.pending.extend(self.book.advance(now))
         self.sync.tick(force=True)
-        self.sent.extend(self.sync.settle([n for n in self.pending if not n.silenced]))
+        sent = self.sync.settle([n for n in self.pending if not n.silenced])
+        self.store.put_many([(n.id, {"id": n.id}, ["oncall"]) for n in sent])  # the outbox, not delivered yet
+        self.sent.extend(sent)
         self.pending.clear()
+
+    def deliver(self) -> None:
+        for delivery in self.store.deliveries("pending"):
+            self.store.delivered(delivery["alert_id"], "oncall")
 
 
 @pytest.fixture
@@ -253,3 +259,31 @@ def test_over_tls_as_an_acl_user_confined_to_the_prefix_the_fleet_works_and_a_wr
             backend.close()
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("delivered", [False, True], ids=["claimer-stops-undelivered", "claimer-delivers"])
+def test_a_notification_whose_claimer_stops_before_delivering_it_is_sent_by_another_once_its_lease_ends(
+    fleet: Callable[..., list[Instance]], redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, delivered: bool
+) -> None:
+    monkeypatch.setattr("logpipe.fleet.sync.LEASE_MS", 600)
+    monkeypatch.setattr("logpipe.fleet.redisbackend.LEASE_MS", 600)
+    first, second, _ = fleet(PAYMENTS, redis_backend(redis_server))
+    for host in (first, second):
+        host.feed([event(0, "Payment failed: card_declined")])
+        host.flush(T0)
+    assert [n.kind for n in first.sent] == ["firing"]
+    assert second.sent == []  # claimed by host 0
+    if delivered:
+        first.deliver()
+        first.flush(T0)  # its next tick marks the claim done
+    for at in range(1, 10):  # host 0 stops (or goes on quietly) while host 1 ticks on, past the lease
+        time.sleep(0.15)
+        second.feed([event(at * 0.1, "tick")])
+        second.flush(T0 + at * SECOND // 10)
+    reclaimed = second.telemetry.registry.get_sample_value("logpipe_fleet_claims_total", {"outcome": "reclaimed"})
+    if delivered:
+        assert second.sent == []
+        assert reclaimed is None
+    else:
+        assert [(n.kind, n.incident, n.total) for n in second.sent] == [("firing", first.sent[0].incident, 2)]
+        assert reclaimed == 1
