@@ -227,7 +227,7 @@ class ContainerReader(threading.Thread):
                 api._raise_for_status(response)
                 tty = info["Config"].get("Tty", False)
                 stamped = timestamped_lines(frames(body_reader(response), tty))
-                self._forward(container_id, _api_lines(stamped, self.container))
+                self._forward(container_id, _api_lines(stamped, self.container, _rotates(info)))
             finally:
                 response.close()  # its connection was read past urllib3: never hand it back to the pool
             return "dropped"
@@ -289,12 +289,27 @@ class ContainerReader(threading.Thread):
         return origin
 
 
-def _api_lines(lines: Iterable[tuple[int, bytes, bool]], container: str) -> Iterator[tuple[int, int, bytes, bool]]:
+def _rotates(info: dict[str, Any]) -> bool:
+    """Whether the daemon rotates this container's log: `local` always does (20 MB by default), `json-file` only
+    with a max-size (the daemon writes its own defaults into each container's config when it creates it)."""
+    config = info.get("HostConfig", {}).get("LogConfig") or {}
+    options = config.get("Config") or {}
+    kind = config.get("Type")
+    return kind == "local" or (kind == "json-file" and options.get("max-size", "-1") not in ("", "-1"))
+
+
+def _api_lines(
+    lines: Iterable[tuple[int, bytes, bool]], container: str, rotates: bool = False
+) -> Iterator[tuple[int, int, bytes, bool]]:
     """The Engine API's "<timestamp> <text>" lines as (stream id, Docker time, text, partial), the json-file
-    reader's shape. The daemon's in-band errors are logged, not passed on as log lines. A complete line equal to
-    the one before it on its stream, timestamp included, is dropped: Docker 20.10 re-sends the last line before
-    each json-file rotation to a following client (seen here: `docker logs -f` printed 1,005 lines for 1,000
-    across eight rotations), and two lines cannot get the same nanosecond from the daemon's clock."""
+    reader's shape. The daemon's in-band errors are logged, not passed on as log lines.
+
+    Docker 20.10 re-sends the last line before each rotation to a following client (seen here: over the API, a
+    log rotated at 10k repeated the line before each rotation, 3 in 1,000; `docker logs -f` printed 1,005 lines
+    for 1,000 across eight rotations). So for a rotating log a complete line equal to the one before it on its
+    stream, nanosecond timestamp included, is that re-send and is dropped (logged): the daemon stamps each line
+    with its own clock, and two lines do not get the same nanosecond. A log that does not rotate keeps every
+    line, repeats included (a log written with coarser stamps can hold identical lines at one time)."""
     previous: dict[int, tuple[int, bytes]] = {}
     for stream_id, line, partial in lines:
         if stream_id == 0:
@@ -309,9 +324,9 @@ def _api_lines(lines: Iterable[tuple[int, bytes, bool]], container: str) -> Iter
         docker_time = parse_docker_time(stamp.decode("ascii", "replace"))
         if docker_time is None:
             continue
-        if not partial:
+        if rotates and not partial:
             if previous.get(stream_id) == (docker_time, text):
-                log.info("dropped a line the daemon sent twice", container=container, time=docker_time)
+                log.info("dropped a line the daemon re-sent at a log rotation", container=container, time=docker_time)
                 continue
             previous[stream_id] = (docker_time, text)
         yield stream_id, docker_time, text, partial
