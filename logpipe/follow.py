@@ -140,6 +140,7 @@ class Follower:
         self._arrivals = itertools.count()
         self._readers_busy_at = time.monotonic()  # the last time a reader was seen attaching or reading a backlog
         self._reconnects: dict[tuple[str, str], int] = {}
+        self._skipped: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
         # read at each scrape: how long since the checkpoints were saved (a stuck follower's grows)
         self.telemetry.checkpoint_age.set_function(lambda: time.monotonic() - self._saved_at)
@@ -470,11 +471,8 @@ class Follower:
             telemetry.read_lag.labels(name).set(max(0.0, (now - last) / 1e9))
         telemetry.queue_depth.set(self.queue.qsize())
         for reader in self.readers:
-            for reason, count in list(reader.reconnects.items()):
-                added = count - self._reconnects.get((reader.container, reason), 0)
-                if added:
-                    telemetry.reconnects.labels(reader.container, reason).inc(added)
-                    self._reconnects[(reader.container, reason)] = count
+            _count_into(telemetry.reconnects, reader.container, reader.reconnects, self._reconnects)
+            _count_into(telemetry.skipped, reader.container, reader.skipped, self._skipped)
             telemetry.degraded(f"docker:{reader.container}", reader.problem)
         telemetry.degraded("docker:events", self.watcher.problem)
         for rule, why in self.engine.disabled.items():
@@ -498,6 +496,17 @@ class Follower:
             lag = None if last is None else max(0.0, (now - last) / 1e9)
             rows.append(ContainerRow(name, reader.problem or reader.state, lines, rate, lag))
         return Snapshot(rows, collections.Counter(self._alerts_by_rule), self.telemetry.problems())
+
+
+def _count_into(
+    metric: Any, container: str, counts: collections.Counter[str], told: dict[tuple[str, str], int]
+) -> None:
+    """Add what a reader counted (by reason) since the last report to a labelled Prometheus counter."""
+    for reason, count in list(counts.items()):
+        added = count - told.get((container, reason), 0)
+        if added:
+            metric.labels(container, reason).inc(added)
+            told[(container, reason)] = count
 
 
 def _committed_output(events_out: BinaryIO | None, store: StateStore) -> str | None:

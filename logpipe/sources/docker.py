@@ -22,7 +22,7 @@ import structlog
 
 from logpipe.event import Origin, RawLine
 from logpipe.sources.frames import DAEMON_ERROR, STREAMS, body_reader, frames, timestamped_lines
-from logpipe.sources.jsonfile import json_file_lines, readable_log_file
+from logpipe.sources.jsonfile import SKIPPED, json_file_lines, readable_log_file
 from logpipe.state import Checkpoint
 from logpipe.times import parse_docker_time
 
@@ -96,6 +96,7 @@ class ContainerReader(threading.Thread):
         self.positions = dict(positions)  # stream -> how far it was read (resume point)
         self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
         self.reconnects: collections.Counter[str] = collections.Counter()  # by reason: dropped, idle, failed
+        self.skipped: collections.Counter[str] = collections.Counter()  # inputs not passed on as lines, by reason
         # an Engine API stream silent this long is reopened from the position: a stalled stream (the daemon's
         # follower stuck, as at json-file rotations in moby#37646) and a quiet container look alike from here
         self.idle_reopen = float(os.environ.get("LOGPIPE_IDLE_REOPEN", IDLE_REOPEN))
@@ -257,8 +258,10 @@ class ContainerReader(threading.Thread):
         for stream_id, docker_time, text, partial in lines:
             if self.stopping.is_set():
                 return
-            if stream_id == 0:  # the end of one read: hand over what it held, as one item
-                if batch:
+            if stream_id <= 0:
+                if stream_id == SKIPPED:  # an input that is not a line to pass on: counted, by reason
+                    self.skipped[text.decode()] += 1
+                elif batch:  # the end of one read: hand over what it held, as one item
                     self.out.put(("lines", self.container, batch))
                     batch = []
                 continue
@@ -327,6 +330,7 @@ def _api_lines(
         if rotates and not partial:
             if previous.get(stream_id) == (docker_time, text):
                 log.info("dropped a line the daemon re-sent at a log rotation", container=container, time=docker_time)
+                yield SKIPPED, docker_time, b"re-sent at a log rotation", False
                 continue
             previous[stream_id] = (docker_time, text)
         yield stream_id, docker_time, text, partial

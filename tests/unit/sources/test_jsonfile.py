@@ -8,7 +8,7 @@ import json
 import threading
 from pathlib import Path
 
-from logpipe.sources.jsonfile import END, json_file_lines, readable_log_file, rotated_files
+from logpipe.sources.jsonfile import END, TORN, json_file_lines, readable_log_file, rotated_files
 
 BASE = 1_796_000_000_000_000_000  # ns
 
@@ -72,10 +72,11 @@ def test_a_chunk_of_a_long_line_is_partial(tmp_path: Path) -> None:
     assert lines(log) == [(1, BASE, b"x" * 100, True), (1, BASE, b"end", False)]
 
 
-def test_a_torn_record_is_skipped_and_the_next_ones_are_read(tmp_path: Path) -> None:
+def test_a_torn_record_is_skipped_said_and_the_next_ones_are_read(tmp_path: Path) -> None:
     log = tmp_path / "c-json.log"
     log.write_bytes(entry("kept", BASE) + b'{"log":"torn by a cra\n' + entry("after", BASE + 1))
-    assert [text for _, _, text, _ in lines(log)] == [b"kept", b"after"]
+    assert [text for _, _, text, _ in lines(log)] == [b"kept", b"torn json-file record", b"after"]
+    assert lines(log)[1] == TORN  # the reader counts it (logpipe_inputs_skipped_total), never silently
 
 
 def test_following_reads_lines_appended_and_after_a_cut_back_in_place(tmp_path: Path) -> None:
