@@ -146,11 +146,18 @@ def test_a_deploy_is_a_notice_and_a_crash_an_oom_kill_or_a_crash_loop_a_page(
     command = [sys.executable, "-m", "logpipe", "follow", "--label", label, "--config", str(tmp_path / "logpipe.yml")]
     command += ["--since", "now", "--format", "jsonl"]
     out, err = (tmp_path / "out.jsonl").open("wb"), (tmp_path / "err.log").open("wb")
-    follower = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True, cwd=tmp_path)
+    follower = subprocess.Popen(
+        command,
+        stdout=out,
+        stderr=err,
+        start_new_session=True,
+        cwd=tmp_path,
+        env={**os.environ, "LOGPIPE_LOG_LEVEL": "info"},
+    )
     labels = {label: "1"}
     stoppable = "trap 'exit 143' TERM; while true; do sleep 0.2; done"
     try:
-        time.sleep(2)  # let it start following the label's events (nothing exists yet to wait for)
+        wait_until(lambda: "following docker events" in (tmp_path / "err.log").read_text(), 30, "the events stream")
         deployed = container(stoppable, labels=labels)
         recreated_name = f"lp-recreate-{uuid.uuid4().hex[:8]}"
         recreated = container(stoppable, labels=labels, name=recreated_name)
