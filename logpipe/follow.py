@@ -40,6 +40,7 @@ import orjson
 import structlog
 
 from logpipe.alert import Alert
+from logpipe.config import Config
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
@@ -67,11 +68,13 @@ SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logp
 
 @dataclass(frozen=True, slots=True)
 class Reloaded:
-    """What a reload (SIGHUP, `logpipe reload`) brings: the rules, the config's maintenance windows and routes."""
+    """What a reload (SIGHUP, `logpipe reload`) brings: the rules, the config's maintenance windows and routes,
+    and the config itself (its probes are applied by cli.py's loader: sources/monitors.py)."""
 
     ruleset: RuleSet
     maintenance: Sequence[MaintenanceWindow]
     route: Router
+    config: Config | None = None
 
 
 @dataclass

@@ -269,7 +269,9 @@ def probe_event(time_ns: int, fields: dict[str, Any]) -> Event:
 
 
 class ProbeRunner(threading.Thread):
-    """Checks one probe every interval and hands each event over; a hung endpoint holds only this thread."""
+    """Checks one probe every interval and hands each event over; a hung endpoint holds only this thread. A
+    reload that changes or removes the probe retires the runner: it stops at once, or after the check under way,
+    whose reading (of the old probe) it drops."""
 
     def __init__(
         self,
@@ -277,21 +279,36 @@ class ProbeRunner(threading.Thread):
         out: Callable[[Event], None],
         stopping: threading.Event,
         resolve: Resolver = direct,
+        memory: ProbeMemory | None = None,
     ) -> None:
         super().__init__(name=f"probe-{probe.label}", daemon=True)
         self.probe, self.out, self.stopping, self.resolve = probe, out, stopping, resolve
-        self.memory = ProbeMemory()
+        self.memory = memory or ProbeMemory()
+        self.retired = threading.Event()
         self.pool = pool_for(probe)
+
+    def retire(self) -> None:
+        self.retired.set()
 
     def run(self) -> None:
         interval = self.probe.interval / 1e9
         due = time.monotonic()
-        while not self.stopping.is_set():
-            self.out(check(self.probe, self.pool, self.memory, self.resolve))
+        while not (self.stopping.is_set() or self.retired.is_set()):
+            event = check(self.probe, self.pool, self.memory, self.resolve)
+            if self.retired.is_set():
+                break
+            self.out(event)
             due += interval
             # a check that overran its slot starts the next at once rather than piling up missed slots
             due = max(due, time.monotonic())
-            self.stopping.wait(max(0.0, due - time.monotonic()))
+            self._pause_until(due)
+        self.pool.clear()
+
+    def _pause_until(self, due: float) -> None:
+        """Sleep until the next check: a retirement wakes it at once, logpipe's stop within a quarter second."""
+        while not self.stopping.is_set() and (left := due - time.monotonic()) > 0:
+            if self.retired.wait(min(left, 0.25)):
+                return
 
 
 def queue_putter(out: queue.Queue[Any], stopping: threading.Event) -> Callable[[Event], None]:
