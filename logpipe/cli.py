@@ -445,7 +445,7 @@ def _follow(
     pid_file = config.state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
     if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
-        monitors.start(follower.queue, follower.stopping, follower.names, telemetry)
+        monitors.start(follower.queue, follower.stopping, follower.names, telemetry, ruleset)
     settle_heap()
     try:
         counters = follower.run()

@@ -7,6 +7,9 @@ them wait, not the readers).
 A reload (SIGHUP, `logpipe reload`) re-reads `probes:`: a probe whose settings changed, or that is new, gets a
 fresh runner; one that is gone is retired; an unchanged one keeps running (and its count of failures in a row).
 `resources:` is read at start only.
+
+The readings are also kept in the state directory (readinglog.py); at start, those of the recent past go to the
+follower first, as warm-up events, and each probe takes up its count of failures in a row and last uptime.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,11 +25,13 @@ from typing import Any
 import structlog
 
 from logpipe.config import Config
+from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
 from logpipe.liveview import Snapshot
 from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, ProbeRunner, Resolver, queue_putter
+from logpipe.sources.probes import ProbeMemory, ProbeRunner, Resolver, queue_putter, redact_url
 from logpipe.sources.probetargets import resolvers
+from logpipe.sources.readinglog import READINGS_FILE, ReadingLog, retention_for
 from logpipe.sources.readings import Readings
 from logpipe.sources.stats import ResourceReader, docker_root
 from logpipe.telemetry import Telemetry
@@ -42,6 +48,7 @@ class Monitors:
         self.threads: list[threading.Thread] = []
         self.probe_runners: dict[str, ProbeRunner] = {}  # by probe name
         self.readings: Readings | None = None
+        self.reading_log: ReadingLog | None = None
         self._put: Callable[[Event], None] | None = None
         self._stopping = threading.Event()
         # a retired runner may be between its check and handing it over: the lock keeps its reading out of the
@@ -49,19 +56,37 @@ class Monitors:
         self._lock = threading.Lock()
 
     def start(
-        self, out: queue.Queue[Any], stopping: threading.Event, names: Sequence[str], telemetry: Telemetry
+        self,
+        out: queue.Queue[Any],
+        stopping: threading.Event,
+        names: Sequence[str],
+        telemetry: Telemetry,
+        ruleset: RuleSet | None = None,
     ) -> None:
-        """Start the threads; `names` is the follower's live list of followed names (it grows with --label)."""
+        """Start the threads; `names` is the follower's live list of followed names (it grows with --label).
+        With the rule set, readings are kept for as long as its windows look back, and those kept before go into
+        `out` first, as warm-up (call before the follower runs: `out` must have room for one item)."""
         readings = self.readings = Readings(telemetry.registry)
         put = self._put = queue_putter(out, stopping)
         self._stopping = stopping
+        memories: dict[str, ProbeMemory] = {}
+        if ruleset is not None:
+            self.reading_log = ReadingLog(
+                self.config.state_dir / READINGS_FILE,
+                retention_for(ruleset),
+                lambda problem: telemetry.degraded("readings", problem),
+            )
+            memories = self._warm_up(out, self.reading_log.recent(time.time_ns()))
+        reading_log = self.reading_log
 
         def hand_over(event: Event) -> None:
             readings.note(event)
+            if reading_log is not None:
+                reading_log.add(event)
             put(event)
 
         for probe, resolve in zip(self.config.probes, self.resolvers, strict=True):
-            self._start_probe(probe, resolve)
+            self._start_probe(probe, resolve, memories.get(probe.label))
         resources = self.config.resources
         disk_paths = list(resources.disk_paths) if resources.disk else []
         if resources.disk and not disk_paths:
@@ -75,8 +100,25 @@ class Monitors:
             self.threads.append(reader)
             reader.start()
 
+    def _warm_up(self, out: queue.Queue[Any], kept: list[Event]) -> dict[str, ProbeMemory]:
+        """Hand the kept readings to the follower as warm-up; what each configured probe remembered (failures in a
+        row, the last uptime), from its last reading at the same URL."""
+        if kept:
+            try:
+                out.put_nowait(("warm readings", "", kept))
+            except queue.Full:  # the follower is running already: its windows are past warming
+                log.warning("readings from before the restart not replayed: the follower started first")
+        last = {event.origin.name: event.fields["probe"] for event in kept if event.logger == "probe"}
+        memories = {}
+        for probe in self.config.probes:
+            fields = last.get(probe.label)
+            if fields is not None and fields.get("url") == redact_url(probe.url):
+                memories[probe.label] = ProbeMemory(int(fields.get("consecutive_failures") or 0), fields.get("uptime"))
+        log.info("readings from before the restart", events=len(kept), probes_resumed=sorted(memories))
+        return memories
+
     def _start_probe(self, probe: ProbeConfig, resolve: Resolver, memory: ProbeMemory | None = None) -> None:
-        readings, put = self.readings, self._put
+        readings, put, reading_log = self.readings, self._put, self.reading_log
         assert readings is not None, "start() first"
         assert put is not None
 
@@ -85,6 +127,8 @@ class Monitors:
                 if runner.retired.is_set():
                     return
                 readings.note(event)
+            if reading_log is not None:
+                reading_log.add(event)
             put(event)  # outside the lock: it waits while the follower's queue is full
 
         runner = ProbeRunner(probe, hand_over, self._stopping, resolve, memory)
