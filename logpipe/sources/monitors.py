@@ -114,7 +114,8 @@ class Monitors:
             fields = last.get(probe.label)
             if fields is not None and fields.get("url") == redact_url(probe.url):
                 memories[probe.label] = ProbeMemory(int(fields.get("consecutive_failures") or 0), fields.get("uptime"))
-        log.info("readings from before the restart", events=len(kept), probes_resumed=sorted(memories))
+        if kept:
+            log.info("readings from before the restart", events=len(kept), probes_resumed=sorted(memories))
         return memories
 
     def _start_probe(self, probe: ProbeConfig, resolve: Resolver, memory: ProbeMemory | None = None) -> None:
