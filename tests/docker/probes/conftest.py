@@ -172,7 +172,15 @@ def bridge_network(docker_client: Any) -> Iterator[Any]:
     try:
         yield network
     finally:
-        network.remove()
+        import warnings
+
+        import requests
+
+        try:
+            network.remove()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+            # the daemon is away (a test elsewhere restarts it): the network outlives the session, say which
+            warnings.warn(f"bridge network {network.name} left behind: {error}", stacklevel=1)
 
 
 @pytest.fixture
