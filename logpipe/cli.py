@@ -335,7 +335,7 @@ def follow(
         try:
             fresh = load_config(config_path)
             ruleset = load_rules(list(rule_paths) or fresh.rules or None)
-            return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh))
+            return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh), fresh)
         except (ConfigError, RuleLoadError) as error:
             for problem in getattr(error, "errors", [error]):
                 log.error("reload refused; the running rules stay", problem=str(problem))
@@ -412,6 +412,8 @@ def _follow(
         click.echo(f"metrics and health on http://{host or '127.0.0.1'}:{bound}/metrics", err=True)
     client = _connect_docker(telemetry)
     monitors = _monitors_or_fail(config, config_path, client)
+    if reload_rules is not None:
+        reload_rules = _reloading_probes(reload_rules, monitors, config_path)
     dispatcher = build_dispatcher(
         config, Redactor(), rule_dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
     )
@@ -443,7 +445,7 @@ def _follow(
     pid_file = config.state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
     if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
-        monitors.start(follower.queue, follower.stopping, follower.names, telemetry)
+        monitors.start(follower.queue, follower.stopping, follower.names, telemetry, ruleset)
     settle_heap()
     try:
         counters = follower.run()
@@ -490,6 +492,28 @@ def _monitors_or_fail(config: Config, config_path: Path | None, client: Any) -> 
         return Monitors(config, client, config_path)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _reloading_probes(
+    reload_rules: Callable[[], Reloaded | None], monitors: Monitors, config_path: Path | None
+) -> Callable[[], Reloaded | None]:
+    """The reload, with the config's probes applied too; a probe host that is no longer found refuses the whole
+    reload (logged with file:line), as a broken rule does."""
+
+    def reload() -> Reloaded | None:
+        import structlog
+
+        reloaded = reload_rules()
+        if reloaded is None or reloaded.config is None:
+            return reloaded
+        try:
+            monitors.reload(reloaded.config, config_path)
+        except ConfigError as error:
+            structlog.get_logger("logpipe.reload").error("reload refused; the running rules stay", problem=str(error))
+            return None
+        return reloaded
+
+    return reload
 
 
 def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:

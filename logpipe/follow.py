@@ -40,6 +40,7 @@ import orjson
 import structlog
 
 from logpipe.alert import Alert
+from logpipe.config import Config
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
@@ -67,11 +68,13 @@ SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logp
 
 @dataclass(frozen=True, slots=True)
 class Reloaded:
-    """What a reload (SIGHUP, `logpipe reload`) brings: the rules, the config's maintenance windows and routes."""
+    """What a reload (SIGHUP, `logpipe reload`) brings: the rules, the config's maintenance windows and routes,
+    and the config itself (its probes are applied by cli.py's loader: sources/monitors.py)."""
 
     ruleset: RuleSet
     maintenance: Sequence[MaintenanceWindow]
     route: Router
+    config: Config | None = None
 
 
 @dataclass
@@ -241,6 +244,8 @@ class Follower:
                     self._follow_discovered(name)
                 elif kind == "readings":  # probe, stats and disk events (sources/monitors.py)
                     self._hold_readings(payload)
+                elif kind == "warm readings":  # kept from before a restart (sources/readinglog.py): windows only
+                    self._hold_readings(payload, warm=True)
                 if self._reload_asked.is_set():
                     self._reload()
                 now = time.monotonic()
@@ -402,15 +407,17 @@ class Follower:
                 self._hold_docker_events(payload)
             elif kind == "readings":
                 self._hold_readings(payload)
+            elif kind == "warm readings":
+                self._hold_readings(payload, warm=True)
 
     def _hold_docker_events(self, items: Sequence[tuple[Event, bool, tuple[int, int]]]) -> None:
         for event, warm, position in items:
             heapq.heappush(self._held, (event.time, next(self._arrivals), event, warm, position))
         self._release_if_caught_up()
 
-    def _hold_readings(self, events: Sequence[Event]) -> None:
+    def _hold_readings(self, events: Sequence[Event], warm: bool = False) -> None:
         for event in events:
-            heapq.heappush(self._held, (event.time, next(self._arrivals), event, False, None))
+            heapq.heappush(self._held, (event.time, next(self._arrivals), event, warm, None))
         self._release_if_caught_up()
 
     def _release_if_caught_up(self) -> None:
