@@ -141,6 +141,10 @@ class Follower:
         # event, warm, the events checkpoint it moves to or None); a heap, as the two sources interleave
         self._held: list[tuple[int, int, Event, bool, tuple[int, int] | None]] = []
         self._arrivals = itertools.count()
+        # where the warm-up re-read of the logs starts (the oldest checkpoint less the rules' memory); None: no
+        # checkpoint, so no warm-up lines to merge with
+        resumed = [cp.time for name in self.names for cp in store.checkpoints(name).values()]
+        self._warm_from = min(resumed) - engine.ruleset.memory() if resumed else None
         self._readers_busy_at = time.monotonic()  # the last time a reader was seen attaching or reading a backlog
         self._reconnects: dict[tuple[str, str], int] = {}
         self._skipped: dict[tuple[str, str], int] = {}
@@ -416,6 +420,11 @@ class Follower:
         self._release_if_caught_up()
 
     def _hold_readings(self, events: Sequence[Event], warm: bool = False) -> None:
+        if warm:  # kept from before a restart: those older than any warm-up line go first, now (a day of them
+            # would fill the heap and push everything through out of order)
+            earlier = sorted((e for e in events if self._warm_from is None or e.time < self._warm_from), key=_time)
+            self._events(earlier, warm=True)
+            events = [e for e in events if self._warm_from is not None and e.time >= self._warm_from]
         for event in events:
             heapq.heappush(self._held, (event.time, next(self._arrivals), event, warm, None))
         self._release_if_caught_up()
@@ -503,6 +512,10 @@ class Follower:
             lag = None if last is None else max(0.0, (now - last) / 1e9)
             rows.append(ContainerRow(name, reader.problem or reader.state, lines, rate, lag))
         return Snapshot(rows, collections.Counter(self._alerts_by_rule), self.telemetry.problems())
+
+
+def _time(event: Event) -> int:
+    return event.time
 
 
 def _count_into(
