@@ -36,6 +36,7 @@ RULE_CATEGORIES: dict[str, str] = {
     "payment-webhook-5xx": "payment-webhook",
     "payment-webhook-failed-other": "payment-webhook",
     "payment-provider-unreachable": "payment-api",
+    "payment-api-error": "payment-api",
     "payment-api-failed-other": "payment-api",
     "postgres-connection-error": "postgres",
     "postgres-connection-errors-burst": "postgres",
