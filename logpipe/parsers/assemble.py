@@ -38,7 +38,9 @@ _CONTINUATION = re.compile(
 )
 # An exception line: continues only an event that can own one (see _is_continuation).
 _EXCEPTION_LINE = re.compile(r"[\w.$]*(?:Error|Exception|Warning)(?: \[[^\]]*\])?(?::|$)")
-_FRAME_LINE = re.compile(r"\s+(?:at |File \"|\^|~)")
+_FRAME_LINE = re.compile(
+    r"\s+(?:at |File \"|\^|~)|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$"
+)
 _NEST_DELTA = re.compile(r"\s\+\d+ms$")
 
 

@@ -15,14 +15,12 @@ pattern steps over the codes at the places NestJS puts them, and only the messag
 
 from __future__ import annotations
 
-import calendar
 import re
 
 from logpipe.event import Event, Origin
 from logpipe.parsers.ansi import strip_ansi
 from logpipe.parsers.levels import LEVEL_NAMES
 from logpipe.parsers.nestlocale import lenient_header, level_word_for, locale_time_ns
-from logpipe.times import NS_PER_SECOND
 
 _SGR = r"(?:\x1b\[[0-9;:]*m)*"  # any run of colour codes (16, 256 and true colour)
 _HEADER = re.compile(
@@ -44,25 +42,17 @@ _HEADER = re.compile(
     re.DOTALL,
 )
 _TRAILER = re.compile(r"(?:\x1b\[[0-9;:]*m| \+\d+ms)+$")
-_TIME = re.compile(r"(\d\d?)/(\d\d?)/(\d{4}),? (\d\d?):(\d\d):(\d\d)(?:[\s\u202f]?([AaPp][Mm]))?")
 _TIME_CACHE: dict[str, int | None] = {}
 
 
 def _time_ns(text: str) -> int | None:
-    """ns for `11/27/2026, 2:01:54 AM` (MM/DD; DD/MM when the first number cannot be a month), cached."""
+    """ns for `11/27/2026, 2:01:54 AM`, cached. Month first with an upper-case AM/PM (en-US, NestJS's default);
+    day first with a 24-hour clock or a lower-case am/pm (en-GB, fr, en-AU), or when the first number cannot be
+    a month: `nestlocale.locale_time_ns` decides, as for every other locale."""
     cached = _TIME_CACHE.get(text, 0)
     if cached != 0:
         return cached
-    match = _TIME.match(text)
-    value = None
-    if match is not None:
-        first, second, year, hour, minute, sec = (int(g) for g in match.groups()[:6])
-        month, day = (first, second) if first <= 12 else (second, first)
-        ampm = match.group(7)
-        if ampm is not None:
-            hour = hour % 12 + (12 if ampm.upper() == "PM" else 0)
-        if 1 <= month <= 12 and 1 <= day <= 31 and hour < 24:
-            value = calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) * NS_PER_SECOND
+    value = locale_time_ns(text)
     if len(_TIME_CACHE) >= 4096:
         _TIME_CACHE.clear()
     _TIME_CACHE[text] = value
