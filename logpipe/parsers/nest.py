@@ -15,12 +15,14 @@ pattern steps over the codes at the places NestJS puts them, and only the messag
 
 from __future__ import annotations
 
+import calendar
 import re
 
 from logpipe.event import Event, Origin
 from logpipe.parsers.ansi import strip_ansi
 from logpipe.parsers.levels import LEVEL_NAMES
 from logpipe.parsers.nestlocale import lenient_header, level_word_for, locale_time_ns
+from logpipe.times import NS_PER_SECOND
 
 _SGR = r"(?:\x1b\[[0-9;:]*m)*"  # any run of colour codes (16, 256 and true colour)
 _HEADER = re.compile(
@@ -42,17 +44,27 @@ _HEADER = re.compile(
     re.DOTALL,
 )
 _TRAILER = re.compile(r"(?:\x1b\[[0-9;:]*m| \+\d+ms)+$")
+_US_TIME = re.compile(r"(\d\d?)/(\d\d?)/(\d{4}), (\d\d?):(\d\d):(\d\d)[\s\u202f]([AP])M")
 _TIME_CACHE: dict[str, int | None] = {}
 
 
 def _time_ns(text: str) -> int | None:
-    """ns for `11/27/2026, 2:01:54 AM`, cached. Month first with an upper-case AM/PM (en-US, NestJS's default);
-    day first with a 24-hour clock or a lower-case am/pm (en-GB, fr, en-AU), or when the first number cannot be
-    a month: `nestlocale.locale_time_ns` decides, as for every other locale."""
+    """ns for `11/27/2026, 2:01:54 AM`, cached. The en-US shape (NestJS's default: month first, upper-case
+    AM/PM) is read here, the fast way; every other locale by `nestlocale.locale_time_ns` (a 24-hour d/m/y is
+    day first there)."""
     cached = _TIME_CACHE.get(text, 0)
     if cached != 0:
         return cached
-    value = locale_time_ns(text)
+    match = _US_TIME.match(text)
+    if match is None:
+        value = locale_time_ns(text)
+    else:
+        first, second, year, hour, minute, sec = (int(g) for g in match.groups()[:6])
+        month, day = (first, second) if first <= 12 else (second, first)
+        hour = hour % 12 + (12 if match.group(7) == "P" else 0)
+        value = None
+        if 1 <= month <= 12 and 1 <= day <= 31 and hour < 24:
+            value = calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) * NS_PER_SECOND
     if len(_TIME_CACHE) >= 4096:
         _TIME_CACHE.clear()
     _TIME_CACHE[text] = value
