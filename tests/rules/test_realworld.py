@@ -56,3 +56,22 @@ def test_each_negative_fires_nothing(outcome: Outcome) -> None:
 def test_each_failure_reaches_a_rule_of_its_category(outcome: Outcome) -> None:
     fired = {rule: RULE_CATEGORIES.get(rule) for rule in outcome.fired}
     assert outcome.passed, (outcome.item.category, fired, outcome.item.text)
+
+
+@pytest.mark.parametrize(
+    ("rule_file", "rule_id", "metric"),
+    [
+        ("database.yml", "postgres-connection-error", "clipforge_db_connection_errors_total"),
+        ("redis.yml", "redis-connection-error", "clipforge_redis_connection_errors_total"),
+    ],
+)
+def test_the_connection_error_counters_count_what_the_rules_match(rule_file: str, rule_id: str, metric: str) -> None:
+    import yaml
+
+    from logpipe.engine import default_rules_dir
+
+    rules = yaml.safe_load((default_rules_dir() / rule_file).read_text(encoding="utf-8"))["rules"]
+    metrics = yaml.safe_load((default_rules_dir() / "metrics.yml").read_text(encoding="utf-8"))["metrics"]
+    rule_match = next(rule["match"] for rule in rules if rule["id"] == rule_id)
+    metric_match = next(m["match"] for m in metrics if m["name"] == metric)
+    assert metric_match == rule_match  # anchors do not cross files: a copy, kept in step by this test
