@@ -158,9 +158,13 @@ def load_config(path: Path | None) -> Config:
             raise ConfigError(Location(str(path), line_of(document, ("sentry", "dsn")), "sentry.dsn"), bad_dsn)
     base = path.parent
     for index, rules_path in enumerate(config.rules):
-        if not (base / rules_path).exists():
+        try:
+            missing = "" if (base / rules_path).exists() else "no such file or directory"
+        except OSError as error:  # a name too long for the file system, a loop of links...
+            missing = error.strerror or type(error).__name__
+        if missing:
             where = Location(str(path), line_of(document, ("rules", index)), f"rules[{index}]")
-            raise ConfigError(where, f"no such file or directory: {base / rules_path}")
+            raise ConfigError(where, f"{missing}: {base / rules_path}")
     return config.model_copy(
         update={
             "state_dir": base / config.state_dir if "state_dir" in document else config.state_dir,
