@@ -23,6 +23,7 @@ REQUESTS_METRIC = "clipforge_http_requests_total"
 DURATION_METRIC = "clipforge_http_request_duration_seconds"
 DB_METRIC = "clipforge_db_connection_errors_total"
 REDIS_METRIC = "clipforge_redis_connection_errors_total"
+PROBE_METRIC = "clipforge_probe_checks_total"  # {probe, outcome}: up or down
 TOP = 5  # rows per table
 DIGEST_RULE = "logpipe.digest"  # what the outbox's log and `logpipe outbox` show as its rule
 
@@ -172,6 +173,8 @@ def from_samples(digest: Digest, samples: Mapping[str, float], defined: Iterable
                 by_label[name][first] += int(value)
         elif name in (DB_METRIC, REDIS_METRIC):
             by_label[name][""] += int(value)
+        elif name == PROBE_METRIC:
+            by_label[f"{PROBE_METRIC}:{labels.get('outcome', 'down')}"][labels.get("probe", "")] += int(value)
     if REQUESTS_METRIC in seen:
         digest.requests = sum(by_label[REQUESTS_METRIC].values())
         digest.server_errors = by_label[REQUESTS_METRIC]["5xx"]
@@ -179,6 +182,8 @@ def from_samples(digest: Digest, samples: Mapping[str, float], defined: Iterable
     digest.exceptions = by_label[EXCEPTION_METRIC].most_common()
     digest.payments = by_label[PAYMENT_METRIC].most_common()
     digest.credits = by_label[CREDIT_METRIC].most_common()
+    up, down = by_label[f"{PROBE_METRIC}:up"], by_label[f"{PROBE_METRIC}:down"]
+    digest.probes = [(name, up[name], up[name] + down[name]) for name in sorted(set(up) | set(down))]
     for name, metric in (("postgres", DB_METRIC), ("redis", REDIS_METRIC)):
         if metric in seen:
             digest.connection_errors[name] = by_label[metric][""]

@@ -20,7 +20,7 @@ from logpipe.event import Origin
 from logpipe.pipeline import parse_lines
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
-from logpipe.report.digest import rule_title
+from logpipe.report.digest import Digest, from_samples, rule_title
 from logpipe.report.schedule import ReportConfig
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.sinks.outbox import Dispatcher
@@ -179,3 +179,24 @@ def test_every_digest_template_renders_the_digest_of_the_examples() -> None:
 def test_the_email_subject_names_the_day_and_the_incidents() -> None:
     payload = {"title": "logpipe daily digest for 2026-11-30: 2 incidents opened, 1 resolved", "id": "digest-x"}
     assert Renderer().render("email.subject", payload, "digest") == payload["title"]
+
+
+def test_probe_uptime_and_connection_errors_come_from_the_packs_metrics() -> None:
+    digest = from_samples(
+        Digest("2026-11-30", "UTC", 0, 1),
+        {
+            'clipforge_probe_checks_total{probe="api",outcome="up"}': 99.0,
+            'clipforge_probe_checks_total{probe="api",outcome="down"}': 1.0,
+            'clipforge_probe_checks_total{probe="db",outcome="up"}': 10.0,
+            "clipforge_db_connection_errors_total": 3.0,
+        },
+        ["clipforge_redis_connection_errors_total"],
+    )
+    payload = digest.to_payload()
+    assert payload["probes"] == [
+        {"name": "api", "up": 99, "checks": 100, "uptime_percent": 99.0},
+        {"name": "db", "up": 10, "checks": 10, "uptime_percent": 100.0},
+    ]
+    assert payload["connection_errors"] == {"postgres": 3, "redis": 0}
+    assert payload["requests"]["total"] is None  # no request metric in the rule set: the digest leaves it out
+    assert "Probe api: 99.0 % up (99 of 100 checks)" in Renderer().render("console", {**payload, "id": "d"}, "digest")
