@@ -48,12 +48,16 @@ class RouteNormaliser:
         anchored = any(_ANCHOR.search(regex) for regex in placeholders.values())
         self._pattern = re.compile("|".join(alternatives)) if alternatives and not anchored else None
         self._paths: dict[str, str] = {}
+        self._last_path, self._last_route = "", ""
 
     def normalise(self, path: str) -> str:
         if "?" in path or "#" in path:
             path = path.split("?", 1)[0].split("#", 1)[0]
+        if path is self._last_path:  # two metrics label one event by its route: the second costs nothing
+            return self._last_route
         known = self._paths.get(path)
         if known is not None:
+            self._last_path, self._last_route = path, known
             return known
         route = self._by_pattern(path) if self._pattern is not None else None
         if route is None:
@@ -61,6 +65,7 @@ class RouteNormaliser:
         if len(self._paths) >= CACHE_SIZE:
             self._paths.clear()  # a scan of random URLs must not grow memory; the next hits refill it
         self._paths[path] = route
+        self._last_path, self._last_route = path, route
         return route
 
     def _by_pattern(self, path: str) -> str | None:
