@@ -41,7 +41,7 @@ def _stop(process: Any, how: signal.Signals) -> None:
 def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
     tmp_path: Path, container: Any, smtp_receiver: Any, http_receiver: Any
 ) -> None:
-    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=25)
+    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=30)
     (tmp_path / "logpipe.yml").write_text(
         "state_dir: state\n"
         f"channels:\n  mail: {{url: '{smtp_receiver.url()}'}}\n"

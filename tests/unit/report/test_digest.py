@@ -200,3 +200,20 @@ def test_probe_uptime_and_connection_errors_come_from_the_packs_metrics() -> Non
     assert payload["connection_errors"] == {"postgres": 3, "redis": 0}
     assert payload["requests"]["total"] is None  # no request metric in the rule set: the digest leaves it out
     assert "Probe api: 99.0 % up (99 of 100 checks)" in Renderer().render("console", {**payload, "id": "d"}, "digest")
+
+
+def test_the_digest_is_redacted_like_every_exit(tmp_path: Path) -> None:
+    secret = "sk_live_51HqLyjWDarjtT1zdp7dcXoRzZ2dcLZ7F9bqXfJ5w"
+    digest = from_samples(
+        Digest("2026-11-30", "UTC", 0, 1), {f'clipforge_unhandled_exceptions_total{{type="Leak {secret}"}}': 2.0}
+    )
+    store = StateStore(tmp_path / STATE_FILE)
+    recorder = Recorder("mail")
+    dispatcher = Dispatcher(store, {"mail": recorder}, lambda _: [], Redactor())
+    assert dispatcher.enqueue_payload("digest-2026-11-30", digest.to_payload(), ["mail"]) is True
+    assert dispatcher.enqueue_payload("digest-2026-11-30", digest.to_payload(), ["mail"]) is False  # once
+    dispatcher.deliver_due("mail")
+    store.close()
+    (sent,) = recorder.payloads
+    assert secret not in str(sent)
+    assert sent["exceptions"][0]["count"] == 2
