@@ -38,10 +38,8 @@ def _stop(process: Any, how: signal.Signals) -> None:
     process.wait(timeout=30)
 
 
-def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
-    tmp_path: Path, container: Any, smtp_receiver: Any, http_receiver: Any
-) -> None:
-    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=30)
+def write_config(tmp_path: Path, due: dt.datetime, smtp_receiver: Any, http_receiver: Any) -> None:
+    """Both channels get the digest and nothing else; the digest is due at `due` (UTC, to the second)."""
     (tmp_path / "logpipe.yml").write_text(
         "state_dir: state\n"
         f"channels:\n  mail: {{url: '{smtp_receiver.url()}'}}\n"
@@ -50,6 +48,41 @@ def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
         "outbox: {initial_backoff: 200ms, max_backoff: 2s}\n"
         f"report: {{daily_at: '{due:%H:%M:%S}', timezone: UTC, channels: [mail, hook], link: 'https://grafana.test/d/api'}}\n"
     )
+
+
+def test_a_digest_is_sent_at_its_time_by_a_running_follower_and_not_again_after_a_restart(
+    tmp_path: Path, container: Any, smtp_receiver: Any, http_receiver: Any
+) -> None:
+    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=15)
+    write_config(tmp_path, due, smtp_receiver, http_receiver)
+    box = container("echo '" + ACCESS.format(i=1, status=200) + "'; sleep 600")
+    first = follow(tmp_path, box.name, "events.jsonl", until_exit=False)
+    try:
+        logged(first, "digest scheduled")
+        assert dt.datetime.now(dt.UTC) < due, "logpipe took too long to start: the test's schedule has passed"
+        (mail,) = smtp_receiver.wait_for(1, timeout=60)
+        (hook,) = http_receiver.wait_for(1, timeout=60)
+        arrived = dt.datetime.now(dt.UTC)
+    finally:
+        _stop(first, signal.SIGTERM)
+    assert due <= arrived < due + dt.timedelta(seconds=10)  # on time: the schedule is checked every second
+    second = follow(tmp_path, box.name, "events2.jsonl", until_exit=False)
+    try:
+        logged(second, "digest scheduled")
+        logged(second, "reading")
+        time.sleep(3)  # three ticks of its schedule: a digest it wrongly owed would be committed and sent by now
+    finally:
+        _stop(second, signal.SIGTERM)
+    assert (len(smtp_receiver.messages), len(http_receiver.requests)) == (1, 1)
+    assert hook.json()["requests"]["total"] == 1
+    assert mail["subject"].startswith(f"logpipe daily digest for {due.date().isoformat()}: ")
+
+
+def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
+    tmp_path: Path, container: Any, smtp_receiver: Any, http_receiver: Any
+) -> None:
+    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=30)
+    write_config(tmp_path, due, smtp_receiver, http_receiver)
     lines = [ACCESS.format(i=i, status=503 if i in (3, 7) else 200) for i in range(10)] + [STRIPE]
     go = tmp_path / "go"
     go.mkdir()
