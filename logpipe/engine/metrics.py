@@ -260,7 +260,8 @@ class MetricSet:
     def _record(self, index: int, metric: Metric, event: Event, values: Values) -> None:
         amount = 1.0
         if metric.value is not None:
-            number = _number(metric.value(event, values))
+            raw = metric.value(event, values)
+            number = float(raw) if type(raw) is int else _number(raw)  # access logs' durations are ints
             if number is None:
                 if metric.type != "counter":
                     self.no_value[index] += 1
@@ -272,25 +273,25 @@ class MetricSet:
             key: tuple[str, ...] = (labels[0].read(event, values),)
         else:
             key = tuple([label.read(event, values) for label in labels])
-        kind = metric.type
         series = self.series[index]
-        if key not in series and len(series) >= metric.max_series:
+        current = series.get(key)  # one lookup for a known series, the common case
+        if current is None and len(series) >= metric.max_series:
             key = (OTHER,) * len(key)
             self.overflow[index] += 1
+            current = series.get(key)
+        kind = metric.type
         if kind == "counter":
-            series[key] = series.get(key, 0.0) + amount
+            series[key] = amount if current is None else current + amount
         elif kind == "gauge":
             series[key] = amount
+        elif current is None:
+            histogram = Histogram(len(metric.buckets) + 1)
+            histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+            histogram.total += amount
+            series[key] = histogram  # published complete
         else:
-            histogram = series.get(key)
-            if histogram is None:
-                histogram = Histogram(len(metric.buckets) + 1)
-                histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
-                histogram.total += amount
-                series[key] = histogram  # published complete
-            else:
-                histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
-                histogram.total += amount
+            current.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+            current.total += amount
 
 
 def _status_class(raw: Any) -> str:
