@@ -29,6 +29,8 @@ from logpipe.sources.file import ProgressCallback, read_lines
 if TYPE_CHECKING:
     from logpipe.follow import Reloaded
     from logpipe.liveview import LiveView
+    from logpipe.report.scheduler import DigestScheduler
+    from logpipe.sinks.outbox import Dispatcher
     from logpipe.sources.monitors import Monitors
     from logpipe.telemetry import Telemetry
 
@@ -444,12 +446,15 @@ def _follow(
     )
     pid_file = config.state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
+    digests = _digest_scheduler(config, dispatcher, engine)
     if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
         monitors.start(follower.queue, follower.stopping, follower.names, telemetry, ruleset)
     settle_heap()
     try:
         counters = follower.run()
     finally:
+        if digests is not None:
+            digests.stop()  # saves what this process counted towards the next digest
         if dispatcher is not None:
             dispatcher.drain(10)
             dispatcher.stop()
@@ -457,6 +462,23 @@ def _follow(
         telemetry.close()
         pid_file.unlink(missing_ok=True)
     return dump_counters(counters).decode()
+
+
+def _digest_scheduler(config: Config, dispatcher: Dispatcher | None, engine: Engine) -> DigestScheduler | None:
+    """The daily digest's thread (`report:` in the config), started; None without one."""
+    if config.report is None or dispatcher is None:  # `report.channels` names channels: there is a dispatcher
+        return None
+    import socket
+
+    from logpipe.report.digest import rule_title
+    from logpipe.report.scheduler import DigestScheduler
+
+    scheduler = DigestScheduler(
+        config.report, dispatcher, lambda: engine.metrics, lambda rule: rule_title(engine.ruleset, rule),
+        source=socket.gethostname(),
+    )  # fmt: skip
+    scheduler.start()
+    return scheduler
 
 
 def _connect_docker(telemetry: Telemetry) -> Any:
