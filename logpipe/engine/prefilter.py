@@ -6,6 +6,8 @@ Aho-Corasick 0.75-1.0 µs (and it needs literals pulled out of the regexes), Pyt
 So hyperscan where it installs; where it does not (no wheel for aarch64 or musllinux), one RE2 set: google-re2 is
 what rule regexes run on anyway (engine/linear.py), so the agent needs nothing more. Both give the same alerts
 (tests/unit/engine/test_prefilter_fallback.py); only the candidate lists may differ, hyperscan's being wider.
+Replaying 200,000 NestJS JSON lines: the pack (41 rules) 3.8 s with hyperscan, 3.2 s with the RE2 set (no Python
+callback per match); 200 rules 3.5 s against 5.5 s (bench/rules_throughput.py --child, hyperscan blocked or not).
 
 hyperscan compiles the patterns in prefilter mode, caseless where the rule is, multi-line: it may report a line
 that the rule then rejects, never the reverse. The RE2 set runs the rule's own regex (multi-line too), so it
