@@ -4,9 +4,10 @@ and a real Postgres; `logpipe follow` follows that container. Redis, then Postgr
 the pack's Python rules page through a real webhook for each outage and for the worker's own bug, and the
 database password the worker printed is in none of logpipe's outputs.
 
-The container is busybox with the host's root file system mounted read-only and chrooted into: no image can be
-pulled here, and this runs the worker with the Python and packages of this venv while Docker captures its output
-in its json-file log, as for any container. `--network host` lets it reach the servers on loopback."""
+The worker has a venv of its own with the service-side install (logpipe's wheel without the agent extra) and its
+clients. Its container is busybox with the host's root file system mounted read-only and chrooted into: no image
+can be pulled here, and this runs the worker with that venv while Docker captures its output in its json-file
+log, as for any container. `--network host` lets it reach the servers on loopback."""
 
 from __future__ import annotations
 
@@ -55,8 +56,22 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.remove()
 
 
+@pytest.fixture(scope="module")
+def worker_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The worker's own venv, as its image would hold it: the service-side install (`pip install logpipe`:
+    structlog and orjson, no agent) and its clients, redis-py and psycopg."""
+    venv = tmp_path_factory.mktemp("clip-worker") / "venv"
+    for command in (
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel), "redis>=5.0", "psycopg[binary]>=3.1"],
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+    return venv / "bin" / "python"
+
+
 @pytest.fixture
-def worker(redis_server: RedisServer, postgres_server: PostgresServer) -> Iterator[str]:
+def worker(redis_server: RedisServer, postgres_server: PostgresServer, worker_python: Path) -> Iterator[str]:
     """The worker's container (its name); removed after the test by id."""
     daemon = (
         subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False)
@@ -72,7 +87,7 @@ def worker(redis_server: RedisServer, postgres_server: PostgresServer) -> Iterat
             *("--volume", "/:/host:ro", "--stop-timeout", "5"),
             *("--env", f"REDIS_URL={redis_server.url}", "--env", f"DATABASE_URL={postgres_server.url(SECRET)}"),
             *("--env", "PYTHONDONTWRITEBYTECODE=1", "--env", "PYTHONUNBUFFERED=1"),
-            *("busybox:local", "chroot", "/host", sys.executable, str(WORKER)),
+            *("busybox:local", "chroot", "/host", str(worker_python), str(WORKER)),
         ],
         capture_output=True,
         text=True,
