@@ -8,19 +8,24 @@
 ARG BASE=python:3.11-slim-bookworm
 
 FROM ${BASE} AS build
+# the C compiler, and the Python headers where the base lacks them (Debian's python3 keeps them in python3-dev)
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && apt-get install -y --no-install-recommends gcc libc6-dev $(python3 -c 'import os, sysconfig; \
+        print("" if os.path.exists(sysconfig.get_path("include") + "/Python.h") else "python3-dev")') \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml setup.py README.md ./
 COPY logpipe logpipe
 COPY rules rules
+# PIP_CERT: pip trusts the base's CA store (ca-certificates, plus what the base added) rather than its own bundle
 RUN python3 -m venv /opt/logpipe \
-    && LOGPIPE_COMPILE=1 /opt/logpipe/bin/pip install --no-cache-dir '.[agent]' \
+    && PIP_CERT=/etc/ssl/certs/ca-certificates.crt LOGPIPE_COMPILE=1 \
+        /opt/logpipe/bin/pip install --no-cache-dir '.[agent]' \
     && /opt/logpipe/bin/logpipe rules check
 
+# The settings come before the venv is copied in: a code change then rebuilds only that last layer (each step
+# copies the whole file system on some storage drivers, such as vfs).
 FROM ${BASE}
-COPY --from=build /opt/logpipe /opt/logpipe
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/logpipe --shell /usr/sbin/nologin logpipe \
     && install -d -o logpipe -g logpipe -m 0750 /var/lib/logpipe /etc/logpipe
 ENV PATH=/opt/logpipe/bin:$PATH \
@@ -36,3 +41,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9108/health', timeout=4)"]
 ENTRYPOINT ["logpipe"]
 CMD ["follow", "--metrics-address", "0.0.0.0:9108", "--no-view", "clipforge-api"]
+COPY --from=build /opt/logpipe /opt/logpipe

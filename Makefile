@@ -44,6 +44,8 @@ bench: $(INSTALLED)
 
 fuzz: $(INSTALLED)
 	$(BIN)/python bench/fuzz.py
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'atheris>=2.3'
+	$(BIN)/python bench/fuzz_guided.py
 
 examples: $(INSTALLED)
 	$(BIN)/python examples/make_examples.py

@@ -104,7 +104,14 @@ def _first_rules(pack: Path, count: int) -> str:
         document = yaml.safe_load(path.read_text()) or {}
         extract += document.get("extract", [])
         rules += document.get("rules", [])
-    return yaml.safe_dump({"extract": extract, "rules": rules[:count]}, sort_keys=False)
+    chosen = rules[:count]
+    kept = {rule["id"] for rule in chosen}
+    for rule in chosen:  # a cause may name a symptom outside the subset: the loader refuses unknown rules
+        if "inhibits" in rule:
+            rule["inhibits"] = [i for i in rule["inhibits"] if i["rule"] in kept]
+            if not rule["inhibits"]:
+                del rule["inhibits"]
+    return yaml.safe_dump({"extract": extract, "rules": chosen}, sort_keys=False)
 
 
 def measure(log: Path, rules: Path) -> dict[str, float]:

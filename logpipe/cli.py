@@ -29,6 +29,8 @@ from logpipe.sources.file import ProgressCallback, read_lines
 if TYPE_CHECKING:
     from logpipe.follow import Reloaded
     from logpipe.liveview import LiveView
+    from logpipe.report.scheduler import DigestScheduler
+    from logpipe.sinks.outbox import Dispatcher
     from logpipe.sources.monitors import Monitors
     from logpipe.telemetry import Telemetry
 
@@ -335,7 +337,7 @@ def follow(
         try:
             fresh = load_config(config_path)
             ruleset = load_rules(list(rule_paths) or fresh.rules or None)
-            return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh))
+            return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh), fresh)
         except (ConfigError, RuleLoadError) as error:
             for problem in getattr(error, "errors", [error]):
                 log.error("reload refused; the running rules stay", problem=str(problem))
@@ -414,6 +416,8 @@ def _follow(
         click.echo(f"metrics and health on http://{host or '127.0.0.1'}:{bound}/metrics", err=True)
     client = _connect_docker(telemetry)
     monitors = _monitors_or_fail(config, config_path, client)
+    if reload_rules is not None:
+        reload_rules = _reloading_probes(reload_rules, monitors, config_path)
     dispatcher = build_dispatcher(
         config, Redactor(), rule_dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
     )
@@ -455,12 +459,15 @@ def _follow(
         }
     pid_file = config.state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
+    digests = _digest_scheduler(config, dispatcher, engine)
     if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
-        monitors.start(follower.queue, follower.stopping, follower.names, telemetry)
+        monitors.start(follower.queue, follower.stopping, follower.names, telemetry, ruleset)
     settle_heap()
     try:
         counters = follower.run()
     finally:
+        if digests is not None:
+            digests.stop()  # saves what this process counted towards the next digest
         if dispatcher is not None:
             dispatcher.drain(10)
             dispatcher.stop()
@@ -483,6 +490,23 @@ def _fleet_sync(config: Config, engine: Engine, book: Any, store: Any, telemetry
     backend = open_backend(config.state, config.state_dir)
     click.echo(f"state shared as instance {backend.instance} ({Redactor().text(config.state.url or '')})", err=True)
     return FleetSync(backend, engine, book, store, telemetry, config.state.claim_ttl)
+
+
+def _digest_scheduler(config: Config, dispatcher: Dispatcher | None, engine: Engine) -> DigestScheduler | None:
+    """The daily digest's thread (`report:` in the config), started; None without one."""
+    if config.report is None or dispatcher is None:  # `report.channels` names channels: there is a dispatcher
+        return None
+    import socket
+
+    from logpipe.report.digest import rule_title
+    from logpipe.report.scheduler import DigestScheduler
+
+    scheduler = DigestScheduler(
+        config.report, dispatcher, lambda: engine.metrics, lambda rule: rule_title(engine.ruleset, rule),
+        source=socket.gethostname(),
+    )  # fmt: skip
+    scheduler.start()
+    return scheduler
 
 
 def _connect_docker(telemetry: Telemetry) -> Any:
@@ -518,6 +542,28 @@ def _monitors_or_fail(config: Config, config_path: Path | None, client: Any) -> 
         return Monitors(config, client, config_path)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _reloading_probes(
+    reload_rules: Callable[[], Reloaded | None], monitors: Monitors, config_path: Path | None
+) -> Callable[[], Reloaded | None]:
+    """The reload, with the config's probes applied too; a probe host that is no longer found refuses the whole
+    reload (logged with file:line), as a broken rule does."""
+
+    def reload() -> Reloaded | None:
+        import structlog
+
+        reloaded = reload_rules()
+        if reloaded is None or reloaded.config is None:
+            return reloaded
+        try:
+            monitors.reload(reloaded.config, config_path)
+        except ConfigError as error:
+            structlog.get_logger("logpipe.reload").error("reload refused; the running rules stay", problem=str(error))
+            return None
+        return reloaded
+
+    return reload
 
 
 def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:

@@ -20,6 +20,7 @@
     maintenance:                          # recurring windows: notifications recorded, not sent
       - {name: weekly-db-upgrade, days: [sun], start: "03:00", duration: 1h, timezone: Europe/Berlin,
          rules: [postgres-connection-error, postgres-connection-errors-burst]}
+    report: {daily_at: "08:00", timezone: Europe/Berlin, channels: [oncall-email]}   # daily digest: report/schedule.py
 
 `${VAR}` and `${VAR:-default}` are replaced from the environment in every string; `${VAR}` with VAR unset is an
 error (write `${VAR:-}` for "empty when unset"). Routes must name `sentry` or a channel, and `rules:` paths must
@@ -42,6 +43,7 @@ from logpipe.engine.schema import Duration
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
 from logpipe.errors import ConfigError, Location, RuleError
 from logpipe.incidents.silences import MaintenanceWindow
+from logpipe.report.schedule import ReportConfig
 from logpipe.sources.probeconfig import Probes, ResourcesConfig
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
@@ -136,6 +138,7 @@ class Config(_Strict):
     resources: ResourcesConfig = ResourcesConfig.model_validate({})  # container stats and disk usage
     maintenance: list[MaintenanceConfig] = []
     state: StateConfig = StateConfig.model_validate({})
+    report: ReportConfig | None = None  # the daily digest
 
     def sentry_dsn(self) -> str | None:
         return self.sentry.dsn or os.environ.get("SENTRY_DSN") or None
@@ -173,6 +176,7 @@ def load_config(path: Path | None) -> Config:
         message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
         raise ConfigError(Location(str(path), line_of(document, loc), dotted(loc)), message) from None
     _check_routes(config, path, document)
+    _check_report(config, path, document)
     if config.sentry.dsn:
         bad_dsn = dsn_problem(config.sentry.dsn)
         if bad_dsn:
@@ -182,9 +186,13 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(where, "the redis backend needs a url (redis://host:6379/0)")
     base = path.parent
     for index, rules_path in enumerate(config.rules):
-        if not (base / rules_path).exists():
+        try:
+            missing = "" if (base / rules_path).exists() else "no such file or directory"
+        except OSError as error:  # a name too long for the file system, a loop of links...
+            missing = error.strerror or type(error).__name__
+        if missing:
             where = Location(str(path), line_of(document, ("rules", index)), f"rules[{index}]")
-            raise ConfigError(where, f"no such file or directory: {base / rules_path}")
+            raise ConfigError(where, f"{missing}: {base / rules_path}")
     return config.model_copy(
         update={
             "state_dir": base / config.state_dir if "state_dir" in document else config.state_dir,
@@ -219,6 +227,16 @@ def _check_routes(config: Config, path: Path, document: Any) -> None:
                     str(path), line_of(document, ("routes", severity, index)), f"routes.{severity}[{index}]"
                 )
                 raise ConfigError(where, f"unknown channel {name!r}; expected one of: {', '.join(sorted(known))}")
+
+
+def _check_report(config: Config, path: Path, document: Any) -> None:
+    if config.report is None:
+        return
+    for index, name in enumerate(config.report.channels):
+        if name not in config.channels:
+            where = Location(str(path), line_of(document, ("report", "channels", index)), f"report.channels[{index}]")
+            known = ", ".join(sorted(config.channels)) or "none (add one under channels:)"
+            raise ConfigError(where, f"unknown channel {name!r}; the digest goes to channels, expected one of: {known}")
 
 
 def _interpolate(value: Any, path: Path, document: Any, at: tuple[str | int, ...]) -> Any:

@@ -119,7 +119,10 @@ def rules_check(config: Config) -> Iterator[Check]:
         yield Check("rules", False, f"{len(error.errors)} problem(s): {listed}", "fix them: logpipe rules check")
     else:
         where = ", ".join(str(p) for p in config.rules) or "the shipped ClipForge pack"
-        yield Check("rules", True, f"{len(ruleset.rules)} rules from {where}, their templates render")
+        scanner = {"re2": "one RE2 set (hyperscan is not installed)"}.get(ruleset.prefilter.scanner, "hyperscan")
+        yield Check(
+            "rules", True, f"{len(ruleset.rules)} rules from {where}, their templates render; prefilter: {scanner}"
+        )
     problems = renderer_for(config).check(None, sample_payload())
     if problems:
         yield Check("templates", False, "; ".join(problems), "fix the templates in: " + _dirs(config.templates))

@@ -40,6 +40,7 @@ import orjson
 import structlog
 
 from logpipe.alert import Alert
+from logpipe.config import Config
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
@@ -68,11 +69,13 @@ SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logp
 
 @dataclass(frozen=True, slots=True)
 class Reloaded:
-    """What a reload (SIGHUP, `logpipe reload`) brings: the rules, the config's maintenance windows and routes."""
+    """What a reload (SIGHUP, `logpipe reload`) brings: the rules, the config's maintenance windows and routes,
+    and the config itself (its probes are applied by cli.py's loader: sources/monitors.py)."""
 
     ruleset: RuleSet
     maintenance: Sequence[MaintenanceWindow]
     route: Router
+    config: Config | None = None
 
 
 @dataclass
@@ -141,8 +144,13 @@ class Follower:
         # event, warm, the events checkpoint it moves to or None); a heap, as the two sources interleave
         self._held: list[tuple[int, int, Event, bool, tuple[int, int] | None]] = []
         self._arrivals = itertools.count()
+        # where the warm-up re-read of the logs starts (the oldest checkpoint less the rules' memory); None: no
+        # checkpoint, so no warm-up lines to merge with
+        resumed = [cp.time for name in self.names for cp in store.checkpoints(name).values()]
+        self._warm_from = min(resumed) - engine.ruleset.memory() if resumed else None
         self._readers_busy_at = time.monotonic()  # the last time a reader was seen attaching or reading a backlog
         self._reconnects: dict[tuple[str, str], int] = {}
+        self._skipped: dict[tuple[str, str], int] = {}
         self._saved_at = self._reported_at = time.monotonic()
         # read at each scrape: how long since the checkpoints were saved (a stuck follower's grows)
         self.telemetry.checkpoint_age.set_function(lambda: time.monotonic() - self._saved_at)
@@ -243,6 +251,8 @@ class Follower:
                     self._follow_discovered(name)
                 elif kind == "readings":  # probe, stats and disk events (sources/monitors.py)
                     self._hold_readings(payload)
+                elif kind == "warm readings":  # kept from before a restart (sources/readinglog.py): windows only
+                    self._hold_readings(payload, warm=True)
                 if self._reload_asked.is_set():
                     self._reload()
                 now = time.monotonic()
@@ -409,15 +419,22 @@ class Follower:
                 self._hold_docker_events(payload)
             elif kind == "readings":
                 self._hold_readings(payload)
+            elif kind == "warm readings":
+                self._hold_readings(payload, warm=True)
 
     def _hold_docker_events(self, items: Sequence[tuple[Event, bool, tuple[int, int]]]) -> None:
         for event, warm, position in items:
             heapq.heappush(self._held, (event.time, next(self._arrivals), event, warm, position))
         self._release_if_caught_up()
 
-    def _hold_readings(self, events: Sequence[Event]) -> None:
+    def _hold_readings(self, events: Sequence[Event], warm: bool = False) -> None:
+        if warm:  # kept from before a restart: those older than any warm-up line go first, now (a day of them
+            # would fill the heap and push everything through out of order)
+            earlier = sorted((e for e in events if self._warm_from is None or e.time < self._warm_from), key=_time)
+            self._events(earlier, warm=True)
+            events = [e for e in events if self._warm_from is not None and e.time >= self._warm_from]
         for event in events:
-            heapq.heappush(self._held, (event.time, next(self._arrivals), event, False, None))
+            heapq.heappush(self._held, (event.time, next(self._arrivals), event, warm, None))
         self._release_if_caught_up()
 
     def _release_if_caught_up(self) -> None:
@@ -478,11 +495,8 @@ class Follower:
             telemetry.read_lag.labels(name).set(max(0.0, (now - last) / 1e9))
         telemetry.queue_depth.set(self.queue.qsize())
         for reader in self.readers:
-            for reason, count in list(reader.reconnects.items()):
-                added = count - self._reconnects.get((reader.container, reason), 0)
-                if added:
-                    telemetry.reconnects.labels(reader.container, reason).inc(added)
-                    self._reconnects[(reader.container, reason)] = count
+            _count_into(telemetry.reconnects, reader.container, reader.reconnects, self._reconnects)
+            _count_into(telemetry.skipped, reader.container, reader.skipped, self._skipped)
             telemetry.degraded(f"docker:{reader.container}", reader.problem)
         telemetry.degraded("docker:events", self.watcher.problem)
         for rule, why in self.engine.disabled.items():
@@ -506,6 +520,21 @@ class Follower:
             lag = None if last is None else max(0.0, (now - last) / 1e9)
             rows.append(ContainerRow(name, reader.problem or reader.state, lines, rate, lag))
         return Snapshot(rows, collections.Counter(self._alerts_by_rule), self.telemetry.problems())
+
+
+def _time(event: Event) -> int:
+    return event.time
+
+
+def _count_into(
+    metric: Any, container: str, counts: collections.Counter[str], told: dict[tuple[str, str], int]
+) -> None:
+    """Add what a reader counted (by reason) since the last report to a labelled Prometheus counter."""
+    for reason, count in list(counts.items()):
+        added = count - told.get((container, reason), 0)
+        if added:
+            metric.labels(container, reason).inc(added)
+            told[(container, reason)] = count
 
 
 def _committed_output(events_out: BinaryIO | None, store: StateStore) -> str | None:

@@ -6,12 +6,11 @@ import sys
 
 import click
 import orjson
-import urllib3
 from pydantic import ValidationError
 
 from logpipe.errors import ConfigError
 from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Resolver, check, direct
+from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, pool_for
 
 
 @click.command()
@@ -21,8 +20,17 @@ from logpipe.sources.probes import ProbeMemory, Resolver, check, direct
 @click.option("--method", type=click.Choice(["GET", "HEAD"]), default="GET", show_default=True)
 @click.option("--timeout", default="5s", show_default=True, help="Connect and read timeout.")
 @click.option("--name", default="", help="The probe's name in the event (default: host and path).")
+@click.option("--ca-file", default="", help="https: trust the PEM certificates in this file instead of the system's.")
+@click.option("--insecure", is_flag=True, help="https: do not check the certificate.")
 def probe(
-    url: str, expect_status: tuple[int, ...], body: tuple[str, ...], method: str, timeout: str, name: str
+    url: str,
+    expect_status: tuple[int, ...],
+    body: tuple[str, ...],
+    method: str,
+    timeout: str,
+    name: str,
+    ca_file: str,
+    insecure: bool,
 ) -> None:
     """Check URL once and print the probe event (JSON). Exit code 0 when the check passed, 1 when it failed.
     A host named after a container (`http://clipforge-api:3000/health`) is reached through Docker."""
@@ -35,14 +43,17 @@ def probe(
     try:
         config = ProbeConfig(
             name=name, url=url, interval=timeout, timeout=timeout, method=method,
-            expect_status=list(expect_status), body=conditions,
+            expect_status=list(expect_status), body=conditions, ca_file=ca_file, insecure_skip_verify=insecure,
         )  # fmt: skip
     except ValidationError as invalid:
         problem = invalid.errors()[0]
         field = str(problem["loc"][0]) if problem["loc"] else ""
-        hint = {"interval": "--timeout", "timeout": "--timeout", "expect_status": "--expect", "url": "URL"}.get(field)
+        hint = {
+            "interval": "--timeout", "timeout": "--timeout", "expect_status": "--expect", "url": "URL",
+            "ca_file": "--ca-file",
+        }.get(field)  # fmt: skip
         raise click.BadParameter(problem["msg"], param_hint=hint) from None
-    event = check(config, urllib3.PoolManager(), ProbeMemory(), _resolver(config))
+    event = check(config, pool_for(config), ProbeMemory(), _resolver(config))
     sys.stdout.buffer.write(event.to_json() + b"\n")
     sys.stdout.flush()
     if not event.fields["probe"]["ok"]:

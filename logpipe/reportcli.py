@@ -1,16 +1,19 @@
-"""`logpipe report FILE`: a self-contained HTML report of a saved log, and its summary on the terminal."""
+"""`logpipe report FILE`: a self-contained HTML report of a saved log, and its summary on the terminal; with
+`--digest`, the daily digest that log would make, rendered as a channel would send it."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
 from logpipe.cli import config_option, config_or_fail, load_or_fail, rules_option, source_origin
 from logpipe.pipeline import parse_lines
 from logpipe.sources.file import read_lines
+
+DIGEST_KINDS = {"text": "console", "email": "email.html", "slack": "slack", "webhook": "webhook"}
 
 
 @click.command()
@@ -23,9 +26,21 @@ from logpipe.sources.file import read_lines
     show_default=True,
     help="Where to write the HTML report.",
 )
+@click.option(
+    "--digest",
+    "digest_kind",
+    type=click.Choice(list(DIGEST_KINDS)),
+    is_flag=False,
+    flag_value="text",
+    default=None,
+    help="Print the daily digest of the log instead, as a channel renders it (--digest: text; --digest=email, "
+    "slack or webhook), with the config's templates, timezone and link. No HTML file is written.",
+)
 @rules_option
 @config_option
-def report(source: BinaryIO, out: Path, rule_paths: tuple[Path, ...], config_path: Path | None) -> None:
+def report(
+    source: BinaryIO, out: Path, digest_kind: str | None, rule_paths: tuple[Path, ...], config_path: Path | None
+) -> None:
     """Replay a saved log (FILE, or - for stdin) and write a self-contained HTML report: request rate, error
     rate and p95 latency over time, the incidents it opened and closed, top exceptions and error messages,
     payment and credit failures with the users affected. A summary is printed on the terminal."""
@@ -36,14 +51,56 @@ def report(source: BinaryIO, out: Path, rule_paths: tuple[Path, ...], config_pat
     from logpipe.report.terminal import print_summary
 
     config = config_or_fail(config_path)
+    paths = list(rule_paths) or config.rules
+    if digest_kind is not None:
+        ruleset = load_or_fail(paths)
+        origin = source_origin(source)
+        built = build_report(parse_lines(read_lines(source, origin)), ruleset, origin.name)
+        click.echo(_digest_text(built, ruleset, config, paths, DIGEST_KINDS[digest_kind]))
+        return
     try:
         target = out.open("w", encoding="utf-8")  # before the rules and the replay: a bad path fails at once
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
-    ruleset = load_or_fail(list(rule_paths) or config.rules)
+    ruleset = load_or_fail(paths)
     origin = source_origin(source)
     with target:
         built = build_report(parse_lines(read_lines(source, origin)), ruleset, origin.name)
         target.write(render_html(built))
     print_summary(built, Console(file=sys.stdout))
     click.echo(f"report written to {out}", err=True)
+
+
+def _digest_text(built: Report, ruleset: RuleSet, config: Config, paths: list[Path], kind: str) -> str:
+    """The digest of a replayed log, redacted and rendered by the channel templates (the user's first)."""
+    from logpipe.outputs import renderer_for
+    from logpipe.redact import Redactor
+    from logpipe.render import TemplateProblem
+    from logpipe.report.digest import Digest, from_report, rule_title
+
+    first, last = built.first or 0, built.last or 0
+    settings = config.report
+    timezone = settings.timezone if settings is not None else "UTC"
+    date = settings.schedule().latest(last).date.isoformat() if settings is not None else _utc_date(last)
+    digest = Digest(date, timezone, first, last, built.source, settings.link if settings is not None else None)
+    from_report(digest, built, lambda rule: rule_title(ruleset, rule))
+    payload = Redactor().payload({**digest.to_payload(), "id": f"digest-{date}"})
+    renderer = renderer_for(config, [p if p.is_dir() else p.parent for p in paths])
+    try:
+        if kind in ("slack", "webhook"):
+            return renderer.render_json(kind, payload, "digest").decode()
+        return renderer.render(kind, payload, "digest")
+    except TemplateProblem as problem:
+        raise click.ClickException(str(problem)) from None
+
+
+def _utc_date(ns: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).date().isoformat()
+
+
+if TYPE_CHECKING:
+    from logpipe.config import Config
+    from logpipe.engine import RuleSet
+    from logpipe.report.collect import Report

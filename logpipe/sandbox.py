@@ -89,6 +89,14 @@ class BoundedSandbox(SandboxedEnvironment):
         super().__init__(**options)
         self.globals["range"] = bounded_range
 
+    def compile(
+        self, source: str | nodes.Template, name: str | None = None, filename: str | None = None, *args: Any
+    ) -> Any:
+        try:
+            return super().compile(source, name, filename, *args)
+        except (RecursionError, MemoryError):  # `{{ x[[[[...` thousands deep: Jinja's parser recurses per level
+            raise jinja2.TemplateSyntaxError("nested too deeply", 1, name=name, filename=filename) from None
+
     def _compile(self, source: str, filename: str) -> CodeType:
         try:
             return super()._compile(source, filename)

@@ -101,7 +101,8 @@ services:
       SLACK_WEBHOOK_URL: ${{SLACK_WEBHOOK_URL:-}}
     volumes:
       - {DOCKER_SOCKET}:{DOCKER_SOCKET}:ro
-      # json-file logs, read directly when permitted (root-only on most hosts: then the Engine API is used)
+      # json-file logs, read directly when permitted (root:root 0640: add "0" to group_add for that), else
+      # through the Engine API
       - /var/lib/docker/containers:/var/lib/docker/containers:ro
       - logpipe-state:/var/lib/logpipe
       - ./{CONFIG_FILE}:/etc/logpipe/logpipe.yml:ro

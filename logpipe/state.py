@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS silences (
     reason TEXT NOT NULL,
     created_by TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS digests (
+    schedule TEXT PRIMARY KEY,    -- the daily digest (logpipe/report/digest.py)
+    state BLOB NOT NULL           -- JSON: the last date sent, the period's start, what was counted in it so far
+);
 """
 
 
@@ -355,6 +359,28 @@ class StateStore:
                 (now, silence_id, silence_id + "%", now),
             ).rowcount
         return bool(changed)
+
+    def incidents_since(self, start: int) -> list[dict[str, Any]]:
+        """Incidents open, or opened or closed at or after `start` (event time, ns), oldest first."""
+        with self._reading():
+            rows = self._db.execute(
+                "SELECT record FROM incidents WHERE closed IS NULL OR closed >= ? OR opened >= ? ORDER BY opened",
+                (start, start),
+            ).fetchall()
+        return [orjson.loads(record) for (record,) in rows]
+
+    def digest_state(self, schedule: str) -> dict[str, Any] | None:
+        with self._reading():
+            row = self._db.execute("SELECT state FROM digests WHERE schedule = ?", (schedule,)).fetchone()
+        return None if row is None else dict(orjson.loads(row[0]))
+
+    def save_digest_state(self, schedule: str, state: dict[str, Any]) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO digests (schedule, state) VALUES (?, ?) "
+                "ON CONFLICT (schedule) DO UPDATE SET state = excluded.state",
+                (schedule, orjson.dumps(state)),
+            )
 
     def output_size(self, path: str) -> int | None:
         """The committed length of an output file, or None if logpipe never saved progress with it."""

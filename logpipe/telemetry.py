@@ -32,6 +32,12 @@ class Telemetry:
             registry=r,
         )
         self.deliveries = Counter("logpipe_deliveries", "Delivery attempts by outcome", ["sink", "outcome"], registry=r)
+        self.skipped = Counter(
+            "logpipe_inputs_skipped",
+            "Inputs not passed on as log lines (a torn json-file record, the daemon's re-send at a rotation)",
+            ["container", "reason"],
+            registry=r,
+        )
         self.reconnects = Counter(
             "logpipe_docker_reconnects",
             "Log streams reopened while the container runs, by reason (dropped, idle, failed)",

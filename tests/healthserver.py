@@ -1,8 +1,10 @@
 """A real HTTP server on loopback serving ClipForge's health JSON (/health) and NestJS Terminus's (/health/db),
-whose behaviour a test flips while logpipe probes it: healthy, database down, hung, slow."""
+whose behaviour a test flips while logpipe probes it: healthy, database down, hung, slow. Over TLS when given a
+server context (tests make one with trustme)."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -42,8 +44,8 @@ def terminus_body(state: HealthState) -> tuple[int, dict[str, object]]:
 
 
 @contextmanager
-def health_server(state: HealthState) -> Iterator[str]:
-    """Serve until the block ends; yields the base URL (http://127.0.0.1:PORT)."""
+def health_server(state: HealthState, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve until the block ends; yields the base URL (http://127.0.0.1:PORT, or https://localhost:PORT)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -71,10 +73,14 @@ def health_server(state: HealthState) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:  # the handshake runs in accept(); one that fails (the client refused the certificate) is
+        # an OSError there, which socketserver drops: the server goes on
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        scheme_host = "https://localhost" if tls is not None else "http://127.0.0.1"
+        yield f"{scheme_host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -46,7 +46,7 @@ class Label:
     """Reads one label's value from an event: a field, then regex / cases / route / status class, then the
     allowed set."""
 
-    __slots__ = ("allowed", "cases", "getters", "missing", "name", "regex", "router", "status_class")
+    __slots__ = ("allowed", "cases", "first", "getters", "missing", "name", "plain", "regex", "router", "status_class")
 
     def __init__(self, name: str, model: LabelModel, routers: Routers) -> None:
         self.name, self.missing = name, model.missing
@@ -64,13 +64,32 @@ class Label:
             raise SpecError(("route", *error.path), error.problem) from None
         self.status_class = model.status_class
         self.allowed = frozenset(model.values) if model.values is not None else None
+        self.first = self.getters[0] if len(self.getters) == 1 else None
+        # a label that only reads a string field, maybe normalised as a route or checked against `values`, is
+        # read without value()'s chain of checks: the pack's method and route labels, on every access line
+        self.plain = self.regex is None and not self.cases and not self.status_class
 
     def read(self, event: Event, values: Values) -> str:
-        raw: Any = None
-        for get in self.getters:
-            raw = get(event, values)
-            if raw is not None:
-                break
+        first = self.first
+        if first is not None:
+            raw = first(event, values)
+        else:
+            raw = None
+            for get in self.getters:
+                raw = get(event, values)
+                if raw is not None:
+                    break
+        if raw is None:
+            return self.missing
+        if self.status_class:
+            return _status_class(raw)
+        if self.plain and type(raw) is str:
+            router = self.router
+            text = router.normalise(raw) if router is not None else raw
+            allowed = self.allowed
+            if allowed is not None and text not in allowed:
+                return OTHER
+            return text if len(text) <= MAX_LABEL_LENGTH else text[:MAX_LABEL_LENGTH]
         return self.value(raw)
 
     def raw(self, event: Event, values: Values) -> Any:
@@ -241,33 +260,38 @@ class MetricSet:
     def _record(self, index: int, metric: Metric, event: Event, values: Values) -> None:
         amount = 1.0
         if metric.value is not None:
-            number = _number(metric.value(event, values))
+            raw = metric.value(event, values)
+            number = float(raw) if type(raw) is int else _number(raw)  # access logs' durations are ints
             if number is None:
                 if metric.type != "counter":
                     self.no_value[index] += 1
                     return
             else:
                 amount = number * metric.scale
-        key = tuple([label.read(event, values) for label in metric.labels])
-        kind = metric.type
+        labels = metric.labels
+        if len(labels) == 1:
+            key: tuple[str, ...] = (labels[0].read(event, values),)
+        else:
+            key = tuple([label.read(event, values) for label in labels])
         series = self.series[index]
-        if key not in series and len(series) >= metric.max_series:
+        current = series.get(key)  # one lookup for a known series, the common case
+        if current is None and len(series) >= metric.max_series:
             key = (OTHER,) * len(key)
             self.overflow[index] += 1
+            current = series.get(key)
+        kind = metric.type
         if kind == "counter":
-            series[key] = series.get(key, 0.0) + amount
+            series[key] = amount if current is None else current + amount
         elif kind == "gauge":
             series[key] = amount
+        elif current is None:
+            histogram = Histogram(len(metric.buckets) + 1)
+            histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+            histogram.total += amount
+            series[key] = histogram  # published complete
         else:
-            histogram = series.get(key)
-            if histogram is None:
-                histogram = Histogram(len(metric.buckets) + 1)
-                histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
-                histogram.total += amount
-                series[key] = histogram  # published complete
-            else:
-                histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
-                histogram.total += amount
+            current.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+            current.total += amount
 
 
 def _status_class(raw: Any) -> str:

@@ -1,22 +1,40 @@
-"""The prefilter: from one hyperscan scan of an event's text and a few index lookups on its attributes, which
+"""The prefilter: from one multi-pattern scan of an event's text and a few index lookups on its attributes, which
 rules (and extractors) could match it, so the cost per line stays nearly flat as rules are added.
 
 Measured here per line on NestJS access lines: hyperscan 0.6-0.7 µs for 30 or 200 patterns, RE2 sets 0.8-0.9 µs,
 Aho-Corasick 0.75-1.0 µs (and it needs literals pulled out of the regexes), Python `re` alternation 16-119 µs.
+So hyperscan where it installs; where it does not (no wheel for aarch64 or musllinux), one RE2 set: google-re2 is
+what rule regexes run on anyway (engine/linear.py), so the agent needs nothing more. Both give the same alerts
+(tests/unit/engine/test_prefilter_fallback.py); only the candidate lists may differ, hyperscan's being wider.
+Replaying 200,000 NestJS JSON lines: the pack (41 rules) 3.8 s with hyperscan, 3.2 s with the RE2 set (no Python
+callback per match); 200 rules 3.5 s against 5.5 s (bench/rules_throughput.py --child, hyperscan blocked or not).
 
-Patterns are compiled in prefilter mode, caseless where the rule is, multi-line: hyperscan may report a line that
-the rule then rejects, never the reverse. Attribute needs (`logger: docker`, `level >= error`) are dict lookups.
-A client whose conditions need neither is a candidate for every event.
+hyperscan compiles the patterns in prefilter mode, caseless where the rule is, multi-line: it may report a line
+that the rule then rejects, never the reverse. The RE2 set runs the rule's own regex (multi-line too), so it
+reports exactly the lines the pattern occurs in. Attribute needs (`logger: docker`, `level >= error`) are dict
+lookups. A client whose conditions need neither is a candidate for every event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
-import hyperscan
+import re2
 
 from logpipe.engine.conditions import Need, Pattern
+from logpipe.engine.linear import _for_re2
 from logpipe.event import Event
+
+try:
+    import hyperscan as _hyperscan
+
+    hyperscan: Any = _hyperscan
+except ImportError:  # no wheel for this platform (or installed without it): the RE2 set below
+    hyperscan = None
+
+#: whether the prefilter scans with hyperscan (else one RE2 set); `logpipe doctor` and the tests read it
+HYPERSCAN_AVAILABLE = hyperscan is not None
 
 _READ_ATTRIBUTE: dict[str, Callable[[Event], str]] = {
     "level": lambda event: event.level,
@@ -24,21 +42,18 @@ _READ_ATTRIBUTE: dict[str, Callable[[Event], str]] = {
     "stream": lambda event: event.origin.stream,
     "parser": lambda event: event.parser,
 }
-_FLAGS = (
-    hyperscan.HS_FLAG_PREFILTER
-    | hyperscan.HS_FLAG_SINGLEMATCH
-    | hyperscan.HS_FLAG_MULTILINE
-    | hyperscan.HS_FLAG_UTF8
-    | hyperscan.HS_FLAG_UCP
-    | hyperscan.HS_FLAG_ALLOWEMPTY
-)
+# an RE2 set's DFA is built lazily in this budget; the default (8 MiB) is near its limit for a few hundred rules
+_RE2_SET_MEMORY = 256 << 20
 
 
 class Prefilter:
-    def __init__(self, requirements: Sequence[frozenset[Need] | None]) -> None:
-        """`requirements[i]`: the needs any one of which client i has, or None (a candidate for every event)."""
+    def __init__(
+        self, requirements: Sequence[frozenset[Need] | None], use_hyperscan: bool = HYPERSCAN_AVAILABLE
+    ) -> None:
+        """`requirements[i]`: the needs any one of which client i has, or None (a candidate for every event).
+        `use_hyperscan=False` scans with an RE2 set even where hyperscan is installed (the tests compare both)."""
         always = {i for i, need in enumerate(requirements) if need is None}
-        self.unfiltered: list[int] = []  # clients with a pattern hyperscan refused: candidates for every event
+        self.unfiltered: list[int] = []  # clients with a pattern the scanner refused: candidates for every event
         patterns: dict[Pattern, list[int]] = {}
         by_attribute: dict[str, dict[str, list[int]]] = {}
         for client, needs in enumerate(requirements):
@@ -47,21 +62,54 @@ class Prefilter:
                     patterns.setdefault(need, []).append(client)
                 else:
                     by_attribute.setdefault(need.attribute, {}).setdefault(need.value, []).append(client)
-        self._patterns = list(patterns)
         self._owners = [tuple(owners) for owners in patterns.values()]
-        self._database = self._compile() if patterns else None
-        self._scratch = hyperscan.Scratch(self._database) if self._database is not None else None
+        self._scanner: HyperscanPatterns | Re2Patterns | None = None
+        if patterns:
+            self._scanner = HyperscanPatterns(list(patterns)) if use_hyperscan else Re2Patterns(list(patterns))
+            for index in self._scanner.refused:
+                self.unfiltered.extend(self._owners[index])
         self._attributes = tuple(
             (_READ_ATTRIBUTE[name], {value: tuple(clients) for value, clients in index.items()})
             for name, index in by_attribute.items()
         )
         self.always = tuple(sorted(always | set(self.unfiltered)))
+
+    @property
+    def scanner(self) -> str:
+        """What scans the patterns: "hyperscan", "re2" or "none" (no client has a pattern)."""
+        return "none" if self._scanner is None else self._scanner.name
+
+    def candidates(self, event: Event, text: str) -> Sequence[int]:
+        """The clients to try on an event whose scan text (message and stack) is `text`, in client order."""
+        hits: list[int] = []
+        if self._scanner is not None:
+            for pattern in self._scanner.scan(text.encode("utf-8", "surrogatepass")):
+                hits.extend(self._owners[pattern])
+        for read, index in self._attributes:
+            clients = index.get(read(event))
+            if clients:
+                hits.extend(clients)
+        if not hits:
+            return self.always
+        return sorted({*self.always, *hits})
+
+
+class HyperscanPatterns:
+    """All patterns in one hyperscan database; `scan` gives the indexes of those found in a text."""
+
+    name = "hyperscan"
+
+    def __init__(self, patterns: list[Pattern]) -> None:
+        self._patterns = patterns
+        self.refused: list[int] = []
+        self._database = self._compile()
+        self._scratch = hyperscan.Scratch(self._database) if self._database is not None else None
         self._found: set[int] = set()
 
-    def _compile(self) -> hyperscan.Database | None:
+    def _compile(self) -> Any:
         accepted = list(range(len(self._patterns)))
         try:  # all at once first: compiling each alone as well doubled the start-up (about 1 s for the pack)
-            return self._build(accepted) if accepted else None
+            return self._build(accepted)
         except hyperscan.error:
             pass
         accepted = []
@@ -72,12 +120,10 @@ class Prefilter:
                 )
                 accepted.append(index)
             except hyperscan.error:
-                self.unfiltered.extend(self._owners[index])
-        if not accepted:
-            return None
-        return self._build(accepted)
+                self.refused.append(index)
+        return self._build(accepted) if accepted else None
 
-    def _build(self, accepted: list[int]) -> hyperscan.Database:
+    def _build(self, accepted: list[int]) -> Any:
         database = hyperscan.Database()
         database.compile(
             expressions=[self._patterns[i].regex.encode() for i in accepted],
@@ -89,26 +135,54 @@ class Prefilter:
 
     @staticmethod
     def _flags(pattern: Pattern) -> int:
-        return _FLAGS | (hyperscan.HS_FLAG_CASELESS if pattern.ignore_case else 0)
+        flags = (
+            hyperscan.HS_FLAG_PREFILTER
+            | hyperscan.HS_FLAG_SINGLEMATCH
+            | hyperscan.HS_FLAG_MULTILINE
+            | hyperscan.HS_FLAG_UTF8
+            | hyperscan.HS_FLAG_UCP
+            | hyperscan.HS_FLAG_ALLOWEMPTY
+        )
+        return int(flags | (hyperscan.HS_FLAG_CASELESS if pattern.ignore_case else 0))
 
-    def candidates(self, event: Event, text: str) -> Sequence[int]:
-        """The clients to try on an event whose scan text (message and stack) is `text`, in client order."""
-        hits: list[int] = []
-        if self._database is not None:
-            found = self._found
-            found.clear()
-            self._database.scan(
-                text.encode("utf-8", "surrogatepass"), match_event_handler=self._on_match, scratch=self._scratch
-            )
-            for pattern in found:
-                hits.extend(self._owners[pattern])
-        for read, index in self._attributes:
-            clients = index.get(read(event))
-            if clients:
-                hits.extend(clients)
-        if not hits:
-            return self.always
-        return sorted({*self.always, *hits})
+    def scan(self, data: bytes) -> Sequence[int]:
+        if self._database is None:
+            return ()
+        found = self._found
+        found.clear()
+        self._database.scan(data, match_event_handler=self._on_match, scratch=self._scratch)
+        return list(found)
 
     def _on_match(self, pattern: int, start: int, end: int, flags: int, context: object) -> None:
         self._found.add(pattern)
+
+
+class Re2Patterns:
+    """All patterns in one RE2 set (one pass, linear time); `scan` gives the indexes of those found in a text."""
+
+    name = "re2"
+
+    def __init__(self, patterns: list[Pattern]) -> None:
+        options = re2.Options()
+        options.log_errors = False
+        options.never_capture = True
+        options.max_mem = _RE2_SET_MEMORY
+        self._set: Any = re2.Set.SearchSet(options)
+        self._indexes: list[int] = []  # the set numbers what it accepted 0, 1, ...: which pattern each is
+        self.refused: list[int] = []
+        for index, pattern in enumerate(patterns):
+            flags = "(?mi)" if pattern.ignore_case else "(?m)"
+            try:
+                self._set.Add(flags + _for_re2(pattern.regex))
+            except re2.error:
+                self.refused.append(index)
+                continue
+            self._indexes.append(index)
+        self._set.Compile()
+
+    def scan(self, data: bytes) -> Sequence[int]:
+        found: list[int] | None = self._set.Match(data)
+        if not found:
+            return ()
+        indexes = self._indexes
+        return [indexes[number] for number in found]

@@ -315,7 +315,9 @@ def _metric(model: MetricModel, source: str, routers: Routers) -> Metric:
 def _schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[RuleError]:
     errors = []
     for problem in invalid.errors():
-        loc = tuple(part for part in problem["loc"] if isinstance(part, (str, int)) and "[" not in str(part))
+        # pydantic's own steps (`function-after[...]`, a union member's name) are not keys in the file; a key that
+        # only looks like one (any text is a YAML key) is kept when nothing else names the place
+        loc = tuple(part for part in problem["loc"] if not _pydantic_step(part)) or tuple(problem["loc"][-1:])
         kind = "every"
         if len(loc) > 2 and loc[0] == "rules" and loc[2] in KIND_MODELS:
             kind, loc = str(loc[2]), loc[:2] + loc[3:]  # the union's tag (the rule's kind) is not a key in the file
@@ -331,6 +333,11 @@ def _schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[
             message = message.removeprefix("Value error, ")
         errors.append(RuleError(Location(str(file), line_of(document, loc), dotted(loc)), message))
     return errors
+
+
+def _pydantic_step(part: object) -> bool:
+    text = str(part)
+    return not isinstance(part, (str, int)) or ("[" in text and text.endswith("]") and text[:1].isalpha())
 
 
 def _expected_keys(loc: tuple[str | int, ...], kind: str = "every") -> str:

@@ -28,14 +28,19 @@ class Limits:
 
 
 # Lines that continue the event above them. Indented lines (stack frames, object bodies) and blank lines are
-# caught before this runs; the rest: chained causes, a bare opening bracket, closing brackets (`} +3ms`).
+# caught before this runs; the rest: chained causes, a bare opening bracket, closing brackets (`} +3ms`), and a
+# V8 stack frame that lost its indentation (`at Socket.<anonymous> (/app/node_modules/ioredis/...:317:37)`,
+# as log shippers and pastes leave them).
 _CONTINUATION = re.compile(
     r"(?:Caused by:|During handling of the above|The above exception|Traceback \(most recent call last\)"
-    r"|\.\.\. \d+ more|[\]})]|[{\[]\s*$)"
+    r"|\.\.\. \d+ more|[\]})]|[{\[]\s*$"
+    r"|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$)"
 )
 # An exception line: continues only an event that can own one (see _is_continuation).
 _EXCEPTION_LINE = re.compile(r"[\w.$]*(?:Error|Exception|Warning)(?: \[[^\]]*\])?(?::|$)")
-_FRAME_LINE = re.compile(r"\s+(?:at |File \"|\^|~)")
+_FRAME_LINE = re.compile(
+    r"\s+(?:at |File \"|\^|~)|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$"
+)
 _NEST_DELTA = re.compile(r"\s\+\d+ms$")
 
 

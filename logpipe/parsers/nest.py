@@ -6,6 +6,9 @@ The time is the container's local time without a zone (Intl en-US by default, a 
 AM/PM on recent Node); logpipe reads it as UTC, which is what containers run in unless TZ is set, and the
 Docker timestamp, when there is one, is the event time anyway.
 
+Other locales' dates, NestJS 6/7 headers without a level column, and a header behind a `docker compose logs` or
+journald prefix are read by `nestlocale` when the strict pattern below does not match.
+
 Speed: stripping every colour code from the line with a regex costs more than the rest of the parse, so the header
 pattern steps over the codes at the places NestJS puts them, and only the message is cleaned, from its ends.
 """
@@ -18,6 +21,7 @@ import re
 from logpipe.event import Event, Origin
 from logpipe.parsers.ansi import strip_ansi
 from logpipe.parsers.levels import LEVEL_NAMES
+from logpipe.parsers.nestlocale import lenient_header, level_word_for, locale_time_ns
 from logpipe.times import NS_PER_SECOND
 
 _SGR = r"(?:\x1b\[[0-9;:]*m)*"  # any run of colour codes (16, 256 and true colour)
@@ -40,23 +44,25 @@ _HEADER = re.compile(
     re.DOTALL,
 )
 _TRAILER = re.compile(r"(?:\x1b\[[0-9;:]*m| \+\d+ms)+$")
-_TIME = re.compile(r"(\d\d?)/(\d\d?)/(\d{4}),? (\d\d?):(\d\d):(\d\d)(?:[\s\u202f]?([AaPp][Mm]))?")
+_US_TIME = re.compile(r"(\d\d?)/(\d\d?)/(\d{4}), (\d\d?):(\d\d):(\d\d)[\s\u202f]([AP])M")
 _TIME_CACHE: dict[str, int | None] = {}
 
 
 def _time_ns(text: str) -> int | None:
-    """ns for `11/27/2026, 2:01:54 AM` (MM/DD; DD/MM when the first number cannot be a month), cached."""
+    """ns for `11/27/2026, 2:01:54 AM`, cached. The en-US shape (NestJS's default: month first, upper-case
+    AM/PM) is read here, the fast way; every other locale by `nestlocale.locale_time_ns` (a 24-hour d/m/y is
+    day first there)."""
     cached = _TIME_CACHE.get(text, 0)
     if cached != 0:
         return cached
-    match = _TIME.match(text)
-    value = None
-    if match is not None:
+    match = _US_TIME.match(text)
+    if match is None:
+        value = locale_time_ns(text)
+    else:
         first, second, year, hour, minute, sec = (int(g) for g in match.groups()[:6])
         month, day = (first, second) if first <= 12 else (second, first)
-        ampm = match.group(7)
-        if ampm is not None:
-            hour = hour % 12 + (12 if ampm.upper() == "PM" else 0)
+        hour = hour % 12 + (12 if match.group(7) == "P" else 0)
+        value = None
         if 1 <= month <= 12 and 1 <= day <= 31 and hour < 24:
             value = calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) * NS_PER_SECOND
     if len(_TIME_CACHE) >= 4096:
@@ -81,13 +87,13 @@ def _clean_message(message: str, rest: str) -> str:
 
 class NestTextParser:
     name: str = "nest"
-    first_chars: str | None = "[\x1b"
+    first_chars: str | None = None  # a header may stand behind a compose or journald prefix
     takes_continuation: bool = True
 
     def parse(self, line: str, origin: Origin, docker_time: int | None, arrival: int) -> Event | None:
-        match = _HEADER.match(line)
+        match = _HEADER.match(line) if line[:1] in "[\x1b" else None
         if match is None:
-            return None
+            return self._parse_lenient(line, origin, docker_time, arrival)
         app, pid, stamp, level, context, message, rest = match.groups()
         log_time = _time_ns(stamp)
         fields: dict[str, object] = {"pid": int(pid)}
@@ -104,4 +110,33 @@ class NestTextParser:
             self.name,
             docker_time,
             log_time,
+        )
+
+    def _parse_lenient(self, line: str, origin: Origin, docker_time: int | None, arrival: int) -> Event | None:
+        """A header in another locale, without a level column, or behind a prefix (rare: off the fast path)."""
+        clean = strip_ansi(line) if "\x1b" in line else line
+        header = lenient_header(clean)
+        if header is None:
+            return None
+        log_time = locale_time_ns(header.stamp) if header.stamp else None
+        fields: dict[str, object] = {}
+        if header.pid is not None:
+            fields["pid"] = int(header.pid)
+        if header.app != "Nest":
+            fields["app"] = header.app
+        if header.prefix:
+            fields["prefix"] = header.prefix
+        flags: tuple[str, ...] = ("nest_time_unread",) if header.stamp and log_time is None else ()
+        return Event(
+            docker_time or log_time or arrival,
+            LEVEL_NAMES[level_word_for(header, line)],
+            _clean_message(header.message, ""),
+            header.context,
+            fields,
+            origin,
+            line,
+            self.name,
+            docker_time,
+            log_time,
+            flags,
         )

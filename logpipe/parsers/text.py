@@ -45,6 +45,7 @@ class LogfmtParser:
 _LEVEL_WORDS = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE"
 _TEXT_HEADER = re.compile(
     r"(?:(?P<time>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?\s?(?:Z|[+-]\d\d:?\d\d|UTC)?)\s+)?"
+    r"(?:\[(?P<tag>[^\]\s]{1,64})\]\s+(?=\[(?i:" + _LEVEL_WORDS + r")\]))?"  # `[webhook] [ERROR] x`
     r"(?:(?:\[(?P<blevel>(?i:" + _LEVEL_WORDS + r"))\]"  # [error] in any case
     r"|(?P<ulevel>" + _LEVEL_WORDS + r")(?=[:\s])"  # ERROR, upper case only ("Error: x" is a message)
     r"|(?P<llevel>(?:" + _LEVEL_WORDS.lower() + r"))(?=:))"  # winston's "error: x"
@@ -56,7 +57,8 @@ _TEXT_HEADER = re.compile(
 
 
 class TextParser:
-    """A line that opens with a timestamp, a level word or a [logger] tag, e.g. `[ioredis] Unhandled error`."""
+    """A line that opens with a timestamp, a level word or a [logger] tag, e.g. `[ioredis] Unhandled error`,
+    `[webhook] [ERROR] Stripe webhook not configured`."""
 
     name: str = "text"
     first_chars: str | None = None
@@ -66,7 +68,7 @@ class TextParser:
         match = _TEXT_HEADER.match(line)
         if match is None:
             return None
-        stamp, logger = match["time"], match["logger"]
+        stamp, logger = match["time"], match["logger"] or match["tag"]
         level_word = match["blevel"] or match["ulevel"] or match["llevel"]
         if stamp is None and level_word is None and logger is None:
             return None

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -79,6 +80,15 @@ class Dispatcher:
             self._on_full(alert, str(full))
             return False
         self._full = False
+        for name in sinks:
+            self._wake[name].set()
+        return stored
+
+    def enqueue_payload(self, item_id: str, payload: dict[str, Any], sinks: list[str]) -> bool:
+        """Commit something other than a notification (the daily digest) for the sinks named, redacted like every
+        exit; True if newly stored, False if `item_id` was stored before (it is sent once)."""
+        sinks = [name for name in sinks if name in self.sinks]
+        stored = self.store.put(item_id, self.redactor.payload({**payload, "id": item_id}), sinks)
         for name in sinks:
             self._wake[name].set()
         return stored

@@ -22,7 +22,7 @@ import structlog
 
 from logpipe.event import Origin, RawLine
 from logpipe.sources.frames import DAEMON_ERROR, STREAMS, body_reader, frames, timestamped_lines
-from logpipe.sources.jsonfile import json_file_lines, readable_log_file
+from logpipe.sources.jsonfile import SKIPPED, json_file_lines, readable_log_file
 from logpipe.state import Checkpoint
 from logpipe.times import parse_docker_time
 
@@ -96,6 +96,7 @@ class ContainerReader(threading.Thread):
         self.positions = dict(positions)  # stream -> how far it was read (resume point)
         self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
         self.reconnects: collections.Counter[str] = collections.Counter()  # by reason: dropped, idle, failed
+        self.skipped: collections.Counter[str] = collections.Counter()  # inputs not passed on as lines, by reason
         # an Engine API stream silent this long is reopened from the position: a stalled stream (the daemon's
         # follower stuck, as at json-file rotations in moby#37646) and a quiet container look alike from here
         self.idle_reopen = float(os.environ.get("LOGPIPE_IDLE_REOPEN", IDLE_REOPEN))
@@ -227,7 +228,7 @@ class ContainerReader(threading.Thread):
                 api._raise_for_status(response)
                 tty = info["Config"].get("Tty", False)
                 stamped = timestamped_lines(frames(body_reader(response), tty))
-                self._forward(container_id, _api_lines(stamped, self.container))
+                self._forward(container_id, _api_lines(stamped, self.container, _rotates(info)))
             finally:
                 response.close()  # its connection was read past urllib3: never hand it back to the pool
             return "dropped"
@@ -257,8 +258,10 @@ class ContainerReader(threading.Thread):
         for stream_id, docker_time, text, partial in lines:
             if self.stopping.is_set():
                 return
-            if stream_id == 0:  # the end of one read: hand over what it held, as one item
-                if batch:
+            if stream_id <= 0:
+                if stream_id == SKIPPED:  # an input that is not a line to pass on: counted, by reason
+                    self.skipped[text.decode()] += 1
+                elif batch:  # the end of one read: hand over what it held, as one item
                     self.out.put(("lines", self.container, batch))
                     batch = []
                 continue
@@ -289,12 +292,27 @@ class ContainerReader(threading.Thread):
         return origin
 
 
-def _api_lines(lines: Iterable[tuple[int, bytes, bool]], container: str) -> Iterator[tuple[int, int, bytes, bool]]:
+def _rotates(info: dict[str, Any]) -> bool:
+    """Whether the daemon rotates this container's log: `local` always does (20 MB by default), `json-file` only
+    with a max-size (the daemon writes its own defaults into each container's config when it creates it)."""
+    config = info.get("HostConfig", {}).get("LogConfig") or {}
+    options = config.get("Config") or {}
+    kind = config.get("Type")
+    return kind == "local" or (kind == "json-file" and options.get("max-size", "-1") not in ("", "-1"))
+
+
+def _api_lines(
+    lines: Iterable[tuple[int, bytes, bool]], container: str, rotates: bool = False
+) -> Iterator[tuple[int, int, bytes, bool]]:
     """The Engine API's "<timestamp> <text>" lines as (stream id, Docker time, text, partial), the json-file
-    reader's shape. The daemon's in-band errors are logged, not passed on as log lines. A complete line equal to
-    the one before it on its stream, timestamp included, is dropped: Docker 20.10 re-sends the last line before
-    each json-file rotation to a following client (seen here: `docker logs -f` printed 1,005 lines for 1,000
-    across eight rotations), and two lines cannot get the same nanosecond from the daemon's clock."""
+    reader's shape. The daemon's in-band errors are logged, not passed on as log lines.
+
+    Docker 20.10 re-sends the last line before each rotation to a following client (seen here: over the API, a
+    log rotated at 10k repeated the line before each rotation, 3 in 1,000; `docker logs -f` printed 1,005 lines
+    for 1,000 across eight rotations). So for a rotating log a complete line equal to the one before it on its
+    stream, nanosecond timestamp included, is that re-send and is dropped (logged): the daemon stamps each line
+    with its own clock, and two lines do not get the same nanosecond. A log that does not rotate keeps every
+    line, repeats included (a log written with coarser stamps can hold identical lines at one time)."""
     previous: dict[int, tuple[int, bytes]] = {}
     for stream_id, line, partial in lines:
         if stream_id == 0:
@@ -309,9 +327,10 @@ def _api_lines(lines: Iterable[tuple[int, bytes, bool]], container: str) -> Iter
         docker_time = parse_docker_time(stamp.decode("ascii", "replace"))
         if docker_time is None:
             continue
-        if not partial:
+        if rotates and not partial:
             if previous.get(stream_id) == (docker_time, text):
-                log.info("dropped a line the daemon sent twice", container=container, time=docker_time)
+                log.info("dropped a line the daemon re-sent at a log rotation", container=container, time=docker_time)
+                yield SKIPPED, docker_time, b"re-sent at a log rotation", False
                 continue
             previous[stream_id] = (docker_time, text)
         yield stream_id, docker_time, text, partial

@@ -78,6 +78,7 @@ class EventWatcher(threading.Thread):
                 self._reconcile()
                 self.caught_up.set()
                 live = self._events(until, None)
+                log.info("following docker events", labels=list(self.labels))  # once per connection
                 self.problem, backoff = None, 1.0
                 self._forward(live)
             except Exception as error:

@@ -29,6 +29,8 @@ READ_SIZE = 1 << 20
 POLL = 0.05
 STATE_EVERY = 0.5
 END = (0, 0, b"", False)  # after each read: what was yielded so far can be handed over
+SKIPPED = -1  # a stream id that is no stream: an input not passed on, its reason as the text (counted by the reader)
+TORN = (SKIPPED, 0, b"torn json-file record", False)
 _STREAM_IDS = {"stdout": 1, "stderr": 2}
 FileLine = tuple[int, int, bytes, bool]
 
@@ -149,7 +151,8 @@ def _read_to_end(source: _Source, since: int, stopping: threading.Event) -> Iter
                 time_ns = parse_docker_time(entry["time"])
                 text: str = entry["log"]
             except (orjson.JSONDecodeError, KeyError, TypeError):
-                continue  # not a json-file entry (a torn write after a crash): Docker's own reader skips it too
+                yield TORN  # not a json-file entry (a torn write after a crash): Docker's own reader skips it too
+                continue
             if time_ns is None or time_ns < since:
                 continue
             partial = not text.endswith("\n")

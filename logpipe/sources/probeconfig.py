@@ -9,6 +9,8 @@
         expect_status: [200]                    # default: any 2xx
         body:                                   # optional: dotted path in the JSON body -> expected value
           status: ok
+        ca_file: /etc/logpipe/clipforge-ca.pem  # https: trust these PEM certificates instead of the system's
+        insecure_skip_verify: false             # https: no certificate check at all
     resources:
       interval: 15s                             # container stats and disk usage readings (default 15s)
       containers: true                          # stats of every followed container
@@ -20,6 +22,7 @@ Validation errors name file, line and field through config.load_config, like eve
 
 from __future__ import annotations
 
+import ssl
 import urllib.parse
 from typing import Annotated, Any, Literal
 
@@ -43,6 +46,9 @@ class ProbeConfig(_Strict):
     method: Literal["GET", "HEAD"] = "GET"
     expect_status: list[int] = Field([], description="statuses that count as up; default: any 2xx")
     body: dict[str, Any] = Field({}, description="dotted path in the JSON body -> the value it must have")
+    # the names are Blackbox exporter's (tls_config), which ClipForge's plan cites
+    ca_file: str = Field("", description="https: PEM certificates to trust instead of the system's")
+    insecure_skip_verify: bool = Field(False, description="https: skip the certificate check")
 
     @field_validator("url")
     @classmethod
@@ -66,10 +72,31 @@ class ProbeConfig(_Strict):
                 raise ValueError(f"{status} is not an HTTP status")
         return statuses
 
+    @field_validator("ca_file")
+    @classmethod
+    def _loadable_certificates(cls, path: str) -> str:
+        if not path:
+            return path
+        try:  # read now: a missing or unreadable bundle is a config error at start, not a TLS error every check
+            ssl.create_default_context(cafile=path)
+        except FileNotFoundError:
+            raise ValueError(f"no such file: {path!r}") from None
+        except (ssl.SSLError, OSError) as error:
+            raise ValueError(f"cannot read PEM certificates from {path!r}: {error}") from None
+        return path
+
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> ProbeConfig:
         if self.timeout > self.interval:
             raise ValueError("timeout is longer than the interval: checks would pile up")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_options_for_https(self) -> ProbeConfig:
+        if (self.ca_file or self.insecure_skip_verify) and urllib.parse.urlsplit(self.url).scheme != "https":
+            raise ValueError("ca_file and insecure_skip_verify are for https:// URLs")
+        if self.ca_file and self.insecure_skip_verify:
+            raise ValueError("ca_file has no effect with insecure_skip_verify: give one of them")
         return self
 
     @property

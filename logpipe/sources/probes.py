@@ -28,6 +28,7 @@ import urllib3
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
+    InsecureRequestWarning,
     MaxRetryError,
     NameResolutionError,
     NewConnectionError,
@@ -63,6 +64,18 @@ Resolver = Callable[[str], Target]  # the probe's URL -> where to connect now
 
 def direct(url: str) -> Target:
     return Target(url)
+
+
+def pool_for(probe: ProbeConfig) -> urllib3.PoolManager:
+    """The probe's connection pool: one connection kept, certificates checked against the system's CAs, or its
+    ca_file's, or not at all (insecure_skip_verify). A TLS failure is what the probe then reports."""
+    if probe.insecure_skip_verify:
+        # asked for in the config: urllib3's warning on every unverified request would only repeat it
+        urllib3.disable_warnings(InsecureRequestWarning)
+        return urllib3.PoolManager(num_pools=2, maxsize=1, cert_reqs="CERT_NONE", assert_hostname=False)
+    if probe.ca_file:
+        return urllib3.PoolManager(num_pools=2, maxsize=1, cert_reqs="CERT_REQUIRED", ca_certs=probe.ca_file)
+    return urllib3.PoolManager(num_pools=2, maxsize=1)
 
 
 def redact_url(url: str) -> str:
@@ -111,14 +124,15 @@ def check(
         if target.host_header is not None:
             headers["Host"] = target.host_header
         timeout = probe.timeout / 1e9
-        response = pool.request(
+        response = _connection(pool, probe.url, target).urlopen(
             probe.method,
-            target.url,
+            urllib3.util.parse_url(target.url).request_uri,
             headers=headers,
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
             retries=False,
             redirect=False,
             preload_content=False,
+            release_conn=False,
         )
         try:
             raw = _read_capped(response, start + timeout)
@@ -148,6 +162,15 @@ def check(
     if body is not None:
         _describe_body(fields, body, memory)
     return probe_event(started_ns, fields)
+
+
+def _connection(pool: urllib3.PoolManager, url: str, target: Target) -> urllib3.HTTPConnectionPool:
+    """The pool for the target; an https URL whose host was rewritten to a container's address still sends its
+    host's name in the TLS handshake (SNI) and checks the certificate against that name, not the address."""
+    if target.host_header is not None and target.url.startswith("https:"):
+        name = urllib.parse.urlsplit(url).hostname
+        return pool.connection_from_url(target.url, pool_kwargs={"server_hostname": name})
+    return pool.connection_from_url(target.url)
 
 
 def classify(problem: BaseException) -> tuple[str, str]:
@@ -246,7 +269,9 @@ def probe_event(time_ns: int, fields: dict[str, Any]) -> Event:
 
 
 class ProbeRunner(threading.Thread):
-    """Checks one probe every interval and hands each event over; a hung endpoint holds only this thread."""
+    """Checks one probe every interval and hands each event over; a hung endpoint holds only this thread. A
+    reload that changes or removes the probe retires the runner: it stops at once, or after the check under way,
+    whose reading (of the old probe) it drops."""
 
     def __init__(
         self,
@@ -254,22 +279,36 @@ class ProbeRunner(threading.Thread):
         out: Callable[[Event], None],
         stopping: threading.Event,
         resolve: Resolver = direct,
+        memory: ProbeMemory | None = None,
     ) -> None:
         super().__init__(name=f"probe-{probe.label}", daemon=True)
         self.probe, self.out, self.stopping, self.resolve = probe, out, stopping, resolve
-        self.memory = ProbeMemory()
-        # one connection kept per probe; certificate checks on (a TLS failure is what the probe reports)
-        self.pool = urllib3.PoolManager(num_pools=2, maxsize=1)
+        self.memory = memory or ProbeMemory()
+        self.retired = threading.Event()
+        self.pool = pool_for(probe)
+
+    def retire(self) -> None:
+        self.retired.set()
 
     def run(self) -> None:
         interval = self.probe.interval / 1e9
         due = time.monotonic()
-        while not self.stopping.is_set():
-            self.out(check(self.probe, self.pool, self.memory, self.resolve))
+        while not (self.stopping.is_set() or self.retired.is_set()):
+            event = check(self.probe, self.pool, self.memory, self.resolve)
+            if self.retired.is_set():
+                break
+            self.out(event)
             due += interval
             # a check that overran its slot starts the next at once rather than piling up missed slots
             due = max(due, time.monotonic())
-            self.stopping.wait(max(0.0, due - time.monotonic()))
+            self._pause_until(due)
+        self.pool.clear()
+
+    def _pause_until(self, due: float) -> None:
+        """Sleep until the next check: a retirement wakes it at once, logpipe's stop within a quarter second."""
+        while not self.stopping.is_set() and (left := due - time.monotonic()) > 0:
+            if self.retired.wait(min(left, 0.25)):
+                return
 
 
 def queue_putter(out: queue.Queue[Any], stopping: threading.Event) -> Callable[[Event], None]:

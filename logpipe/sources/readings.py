@@ -51,6 +51,7 @@ class Readings:
         self.disk_used = Gauge("logpipe_disk_used_ratio", "Share of the file system used", ["path"], registry=r)
         self._lock = threading.Lock()
         self._probes: dict[str, ProbeRow] = {}
+        self._components: dict[str, set[str]] = {}  # per probe, the components its bodies named
         self._resources: dict[str, ResourceRow] = {}
 
     def note(self, event: Event) -> None:
@@ -68,12 +69,26 @@ class Readings:
         components: dict[str, str] = fields.get("components") or {}
         for component, state in components.items():
             self.probe_component_up.labels(name, component).set(1 if state == "up" else 0)
+        if components:
+            with self._lock:
+                self._components.setdefault(name, set()).update(components)
         down = sorted(part for part, state in components.items() if state == "down")
         state = "up" if fields["ok"] else str(fields.get("error"))
         if down:
             state += f" ({', '.join(down)} down)"
         with self._lock:
             self._probes[name] = ProbeRow(name, bool(fields["ok"]), state, float(fields["duration_ms"]))
+
+    def forget_probe(self, name: str) -> None:
+        """A reload removed or changed the probe: its last readings are no longer news (a changed probe's come
+        back with its next check)."""
+        with self._lock:
+            self._probes.pop(name, None)
+            components = self._components.pop(name, set())
+        self.probe_up.remove(name)  # a label set never seen is no error: nothing to remove
+        self.probe_duration.remove(name)
+        for component in components:
+            self.probe_component_up.remove(name, component)
 
     def _stats(self, fields: dict[str, Any]) -> None:
         name = fields["container"]

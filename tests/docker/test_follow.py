@@ -179,6 +179,21 @@ def test_a_thousand_lines_with_one_timestamp_across_a_restart_exactly_once(
     assert numbers(events, "stderr ") == collections.Counter(f"stderr {i}" for i in range(20))
 
 
+def test_identical_lines_at_one_timestamp_are_all_kept(tmp_path: Path, container: Any, docker_client: Any) -> None:
+    """A burst of identical lines sharing a timestamp (a log written with coarse stamps) is every line, not a
+    repeat to drop: the Engine API path dropped all but the first (the daemon's re-send at a rotation, which it
+    guards against, happens only in a log that rotates)."""
+    box = container("true")
+    box.wait()
+    log_path = Path(docker_client.api.inspect_container(box.id)["LogPath"])
+    with log_path.open("ab") as log:
+        for _ in range(5):
+            record = {"log": "payment failed: card_declined\n", "stream": "stdout", "time": "2026-11-27T10:00:00Z"}
+            log.write(json.dumps(record).encode() + b"\n")
+    assert finish(follow(tmp_path, box.name))["lines"] == {box.name: 5}
+    assert numbers(log_lines(tmp_path / "events.jsonl")) == collections.Counter({"payment failed: card_declined": 5})
+
+
 def test_a_log_rotated_while_followed_and_across_a_kill_every_line_exactly_once(tmp_path: Path, container: Any) -> None:
     """json-file rotation (max-size 10k, so about eight rotations): the direct reader finishes a rotated file
     before the new one and resumes across the rotated files after a kill -9; the Engine API does the same."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.docker.test_follow import follow, logged
 
 pytestmark = pytest.mark.integration
@@ -145,11 +146,18 @@ def test_a_deploy_is_a_notice_and_a_crash_an_oom_kill_or_a_crash_loop_a_page(
     command = [sys.executable, "-m", "logpipe", "follow", "--label", label, "--config", str(tmp_path / "logpipe.yml")]
     command += ["--since", "now", "--format", "jsonl"]
     out, err = (tmp_path / "out.jsonl").open("wb"), (tmp_path / "err.log").open("wb")
-    follower = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True, cwd=tmp_path)
+    follower = subprocess.Popen(
+        command,
+        stdout=out,
+        stderr=err,
+        start_new_session=True,
+        cwd=tmp_path,
+        env={**os.environ, "LOGPIPE_LOG_LEVEL": "info"},
+    )
     labels = {label: "1"}
     stoppable = "trap 'exit 143' TERM; while true; do sleep 0.2; done"
     try:
-        time.sleep(2)  # let it start following the label's events (nothing exists yet to wait for)
+        wait_until(lambda: "following docker events" in (tmp_path / "err.log").read_text(), 30, "the events stream")
         deployed = container(stoppable, labels=labels)
         recreated_name = f"lp-recreate-{uuid.uuid4().hex[:8]}"
         recreated = container(stoppable, labels=labels, name=recreated_name)
@@ -321,9 +329,8 @@ rules:
 """
 
 
-# The json-file path only: over the Engine API (slower to hand over its backlog) the container's own Docker events,
-# stamped now, can reach the engine before the backdated backlog and move its one watermark past it; that needs a
-# watermark per stream (see the closing note of issue 11). The API variant did show the old clock bug (nothing fired).
+# Both read paths: over the Engine API (slower to hand over its backlog) the container's own Docker events, stamped
+# now, reached the engine before the backdated backlog and moved its watermark past it (they now wait for the lines).
 @pytest.mark.parametrize("read", ["auto", "api"])
 def test_a_backlog_is_judged_on_its_own_timestamps_as_a_replay_of_it_is(
     tmp_path: Path, container: Any, docker_client: Any, read: str
@@ -363,3 +370,52 @@ def test_a_backlog_is_judged_on_its_own_timestamps_as_a_replay_of_it_is(
     expected = [("http-error-rate", "firing", "critical"), ("http-error-rate", "resolved", "critical")]
     assert told(replayed.stdout) == expected
     assert told(followed.stdout) == expected  # before: the clock ran ahead of the backlog, and nothing fired
+
+
+def nest_access_lines(log_path: Path, start_ns: int, seconds: int, per_second: int = 10) -> None:
+    """Steady traffic, as ClipForge's NestJS access log prints it, written into the container's json-file log."""
+    with log_path.open("ab") as log:
+        for tick in range(seconds * per_second):
+            at = start_ns + tick * 10**9 // per_second
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at // 10**9)) + f".{at % 10**9:09d}Z"
+            text = '[Nest] 1  - 11/27/2026, 9:00:02 AM     LOG [HTTP] GET /api/v1/clips 200 12ms - 15b - 10.0.0.1 "x"\n'
+            log.write(json.dumps({"log": text, "stream": "stdout", "time": stamp}).encode() + b"\n")
+
+
+@pytest.mark.parametrize("read", ["auto", "api"])
+def test_fifteen_minutes_of_steady_traffic_read_after_a_restart_fire_no_api_down(
+    tmp_path: Path, container: Any, docker_client: Any, read: str
+) -> None:
+    """The default pack on 15 minutes of steady traffic waiting in a container's log, then two more minutes read by
+    a restarted follower (its warm-up re-reads the first part): no `api-down`, as a replay of the log says. Before,
+    the wall clock moved the engine to the present between two batches of the backlog or of the warm-up, and the
+    minutes still queued looked like 5 minutes without a request."""
+    (tmp_path / "logpipe.yml").write_text(f"state_dir: state\nrules: [{ROOT / 'rules'}]\n")
+    box = container("true")
+    box.wait()
+    log_path = Path(docker_client.api.inspect_container(box.id)["LogPath"])
+    now = time.time_ns()
+    nest_access_lines(log_path, now - 1020 * 10**9, 900)  # 17 to 2 minutes ago
+    command = [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml")]
+    runs: list[subprocess.CompletedProcess[str]] = []
+    for run in range(2):
+        if run == 1:
+            nest_access_lines(log_path, now - 120 * 10**9, 115)  # the last two minutes, for the restarted follower
+        runs.append(
+            subprocess.run(
+                [*command, "--since", "beginning", "--until-exit", "--format", "jsonl"],
+                capture_output=True,
+                text=True,
+                timeout=180,
+                cwd=tmp_path,
+                check=False,
+                env={**os.environ, "LOGPIPE_DOCKER_READ": read},
+            )
+        )
+        assert runs[-1].returncode == 0, runs[-1].stderr[-2000:]
+    replayed = cli(tmp_path, "replay", "--format", "jsonl", str(log_path))
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    for output in (replayed.stdout, runs[0].stdout, runs[1].stdout):
+        told = [json.loads(line) for line in output.splitlines()]
+        assert [n["rule"] for n in told if n["rule"] == "api-down"] == []
+    assert json.loads(runs[1].stderr.strip().splitlines()[-1])["lines"] == {box.name: 1150}  # only the new lines

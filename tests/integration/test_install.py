@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.integration
 
@@ -45,16 +45,6 @@ def run(*command: str | Path, timeout: float = 120) -> str:
     )
     assert completed.returncode == 0, f"{command} failed:\n{completed.stdout}\n{completed.stderr}"
     return completed.stdout
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plain build, as pip makes it for a user: no LOGPIPE_COMPILE, so pure Python (no compiler)."""
-    out = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, ROOT, timeout=300)
-    (built,) = out.glob("logpipe-*.whl")
-    assert built.name.endswith("-py3-none-any.whl"), built.name  # pure: installs on aarch64 and Alpine alike
-    return built
 
 
 @pytest.fixture(scope="module")

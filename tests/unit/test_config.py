@@ -67,6 +67,14 @@ def test_a_missing_rules_path_is_refused_at_its_line(tmp_path: Path) -> None:
     assert str(raised.value) == f"{path}:3: rules[1]: no such file or directory: {tmp_path / 'missing'}"
 
 
+def test_a_rules_path_the_file_system_cannot_look_up_is_refused_at_its_line(tmp_path: Path) -> None:
+    """A name longer than the file system allows was an OSError traceback (found by bench/fuzz_guided.py)."""
+    path = write(tmp_path, "rules:\n  - " + "r" * 300 + "\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == f"{path}:2: rules[0]: File name too long: {tmp_path / ('r' * 300)}"
+
+
 def test_the_cli_reports_a_missing_rules_path_in_one_line(tmp_path: Path) -> None:
     config = write(tmp_path, "rules: [nowhere/]\n")
     log = write(tmp_path, "hello\n", "app.log")

@@ -34,6 +34,7 @@ BOUNDED = {
     "format-method": ("{{ '{:>999999999}'.format(1) }}", "a format width or precision of a million or more"),
     "invalid-python": ("{{ title[:,50] }}", "not a valid expression"),  # Jinja emitted invalid Python (bench/fuzz.py)
     "division-by-zero": ("{{ count / 0 }}", "ZeroDivisionError: division by zero"),
+    "nested-deep": ("{{ x" + "[" * 5000 + " }}", "nested too deeply"),  # a RecursionError (bench/fuzz_guided.py)
     "doubling": (
         "{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
         "over the 1000000 limit",

@@ -146,3 +146,67 @@ def follower(tmp_path: Path) -> Iterator[Callable[..., Follower]]:
         if each.process.poll() is None:
             os.killpg(each.process.pid, signal.SIGKILL)
             each.process.wait(timeout=30)
+
+
+CLIPFORGE_HEALTH = (
+    '{"status":"ok","timestamp":"2026-11-30T10:00:00.000Z","uptime":3600,'
+    '"database":{"status":"ok"},"redis":{"status":"ok"},"storage":{"status":"ok"}}'
+)
+
+
+@pytest.fixture(scope="session")
+def bridge_network(docker_client: Any) -> Iterator[Any]:
+    """A user-defined bridge network: the test daemon runs with --bridge=none, but a network created on it still
+    gets a bridge whose gateway address is the host's, so the host reaches its containers at their addresses."""
+    import uuid
+
+    import docker.errors
+
+    try:
+        network = docker_client.networks.create(f"lp-test-{uuid.uuid4().hex[:8]}", driver="bridge")
+    except docker.errors.APIError as error:
+        message = f"cannot create a bridge network on the test daemon: {error}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield network
+    finally:
+        import warnings
+
+        import requests
+
+        try:
+            network.remove()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+            # the daemon is away (a test elsewhere restarts it): the network outlives the session, say which
+            warnings.warn(f"bridge network {network.name} left behind: {error}", stacklevel=1)
+
+
+@pytest.fixture
+def web_container(docker_client: Any, bridge_network: Any) -> Iterator[Callable[[], Any]]:
+    """A busybox httpd on port 3000 of the bridge network, serving ClipForge's health JSON at /health (written at
+    each start of the container, so it serves again after a restart); removed after the test, by id."""
+    import uuid
+
+    made: list[Any] = []
+
+    def run() -> Any:
+        script = f"mkdir -p /www && echo '{CLIPFORGE_HEALTH}' > /www/health && exec httpd -f -p 3000 -h /www"
+        made.append(
+            docker_client.containers.run(
+                "busybox:local",
+                ["sh", "-c", script],
+                name=f"lp-web-{uuid.uuid4().hex[:8]}",
+                detach=True,
+                network=bridge_network.name,
+            )
+        )
+        return made[-1]
+
+    yield run
+    for item in made:
+        try:
+            item.remove(force=True)
+        except Exception:
+            continue

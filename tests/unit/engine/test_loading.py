@@ -68,6 +68,13 @@ def test_unknown_operator_and_level(tmp_path: Path) -> None:
     assert "rules[0].match.message.contain: unknown operator 'contain'; expected one of eq, ne, in" in found[0]
 
 
+def test_an_unknown_key_that_looks_like_a_pydantic_step_is_named(tmp_path: Path) -> None:
+    """Any text is a YAML key: one with a bracket was taken for pydantic's own step and loading crashed with an
+    IndexError (found by bench/fuzz_guided.py)."""
+    (found,) = problems(tmp_path, "extract-user[0]: x\n" + GOOD_RULE)
+    assert ":1: extract-user[0]: unknown key 'extract-user[0]'; expected one of: extract, rules, metrics" in found
+
+
 def test_missing_examples_refuse_the_rule(tmp_path: Path) -> None:
     text = GOOD_RULE.split("    examples:", maxsplit=1)[0]
     (found,) = problems(tmp_path, text)

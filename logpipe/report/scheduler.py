@@ -1,0 +1,176 @@
+"""The daily digest inside `logpipe follow`: a thread that, at the scheduled time, builds the digest of the period
+since the previous one and commits it to the outbox, which delivers it through the configured channels.
+
+Exactly once, across restarts and kill -9: the digest's outbox id is its date (`digest-2026-11-30`), which the
+outbox stores once, and the state store keeps the last date sent. A crash between the two rebuilds the digest and
+finds it already stored. A digest whose time passed while logpipe was down is sent when it starts again, up to
+`catch_up` late; occurrences before the schedule was first seen are not owed.
+
+Counts across restarts: the log-derived metrics live in memory and start from zero in each process (a restart's
+warm-up does not count its lines again). What this process counted since the period began is saved with the
+state every SAVE_EVERY seconds and at shutdown, and added to the next process's counts; after a kill -9 the
+counts of the last few seconds before it are missing from the digest.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import structlog
+
+from logpipe.engine.metricexport import samples
+from logpipe.engine.metrics import MetricSet
+from logpipe.errors import StateError
+from logpipe.report.digest import Digest, from_samples, incident_lines
+from logpipe.report.schedule import Occurrence, ReportConfig
+from logpipe.sinks.outbox import Dispatcher
+from logpipe.state import OutboxFull
+
+log = structlog.get_logger("logpipe.digest")
+SCHEDULE = "daily"  # the state store's key: one digest schedule per state directory
+TICK = 1.0  # seconds between checks of the schedule
+SAVE_EVERY = 10.0  # seconds between saves of the period's counts
+
+
+def counted(metric_set: MetricSet | None) -> dict[str, float]:
+    """The cumulative samples of the counters and histograms (gauges are not counts)."""
+    if metric_set is None:
+        return {}
+    gauges = {metric.name for metric in metric_set.metrics if metric.type == "gauge"}
+    return {
+        key: value
+        for key, value in samples(metric_set).items()
+        if not key.startswith("logpipe_") and key.split("{", 1)[0] not in gauges
+    }
+
+
+class PeriodTally:
+    """What the metrics counted since the period began: the counts earlier processes saved (`carried`) plus this
+    process's increase over `base`. A series that went down (a rule reload reset its metric) counts from zero."""
+
+    def __init__(self, carried: dict[str, float], base: dict[str, float]) -> None:
+        self.carried, self.base = dict(carried), dict(base)
+
+    def counts(self, current: dict[str, float]) -> dict[str, float]:
+        out = dict(self.carried)
+        for key, value in current.items():
+            before = self.base.get(key, 0.0)
+            increase = value - before if value >= before else value
+            if increase:
+                out[key] = out.get(key, 0.0) + increase
+        return out
+
+    def restart(self, current: dict[str, float]) -> None:
+        self.carried, self.base = {}, dict(current)
+
+
+class DigestScheduler:
+    def __init__(
+        self,
+        config: ReportConfig,
+        dispatcher: Dispatcher,
+        metrics: Callable[[], MetricSet | None],
+        titles: Callable[[str], str],
+        source: str = "",
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.config, self.dispatcher, self.store = config, dispatcher, dispatcher.store
+        self.schedule = config.schedule()
+        self.metrics, self.titles, self.source, self.clock = metrics, titles, source, clock
+        now = clock()
+        saved = self.store.digest_state(SCHEDULE) or {
+            "last_date": "",
+            "since": now,
+            "watching_since": now,
+            "counts": {},
+        }
+        self.state = saved
+        self._metric_set: MetricSet | None = None
+        self.tally = PeriodTally(saved.get("counts", {}), self._counted())
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._saved_at = 0.0
+        self._missed_logged = ""
+        upcoming = self.schedule.next_after(now)
+        log.info(
+            "digest scheduled",
+            next=upcoming.date.isoformat(),
+            at=config.daily_at,
+            timezone=config.timezone,
+            last_sent=saved["last_date"] or None,
+            channels=list(config.channels),
+        )
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="digest", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and save what this process counted (the next process carries it on)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        try:
+            self._save(self._counted())
+        except StateError as error:
+            log.error("digest counts not saved", error=str(error))
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.tick()
+            except (StateError, OutboxFull) as error:  # the disk or the outbox: tried again at the next tick
+                log.error("digest not committed, will retry", error=str(error))
+            self._stopping.wait(TICK)
+
+    def tick(self, now: int | None = None) -> bool:
+        """Send the digest if one is due; True when it was committed to the outbox now."""
+        now = self.clock() if now is None else now
+        current = self._counted()
+        occurrence = self.schedule.latest(now)
+        owed = occurrence.at >= int(self.state["watching_since"]) and occurrence.date.isoformat() > str(
+            self.state["last_date"]
+        )
+        if owed and now - occurrence.at > self.schedule.catch_up:
+            if self._missed_logged != occurrence.id:
+                log.warning("digest missed: logpipe was down past its catch_up", date=occurrence.date.isoformat())
+                self._missed_logged = occurrence.id
+            owed = False
+        if not owed:
+            if time.monotonic() - self._saved_at >= SAVE_EVERY:
+                self._save(current)
+            return False
+        self._send(occurrence, now, current)
+        return True
+
+    def _send(self, occurrence: Occurrence, now: int, current: dict[str, float]) -> None:
+        since = int(self.state["since"])
+        digest = Digest(occurrence.date.isoformat(), self.config.timezone, since, now, self.source, self.config.link)
+        defined = [metric.name for metric in self._metric_set.metrics] if self._metric_set is not None else []
+        from_samples(digest, self.tally.counts(current), defined)
+        records = self.store.incidents_since(since)
+        digest.incidents = incident_lines(records, self.titles)
+        digest.resolved = sum(1 for line in digest.incidents if line.closed is not None and line.closed >= since)
+        stored = self.dispatcher.enqueue_payload(occurrence.id, digest.to_payload(), list(self.config.channels))
+        log.info(
+            "digest committed" if stored else "digest was already in the outbox",
+            date=occurrence.date.isoformat(),
+            id=occurrence.id,
+            requests=digest.requests,
+            incidents=len(digest.opened()),
+        )
+        self.tally.restart(current)
+        self.state = {**self.state, "last_date": occurrence.date.isoformat(), "since": now, "counts": {}}
+        self._save(current)
+
+    def _counted(self) -> dict[str, float]:
+        """The metrics' counts now; the follower's warm-up turns its metrics off for a moment (None): the last
+        set seen still holds this process's counts."""
+        self._metric_set = self.metrics() or self._metric_set
+        return counted(self._metric_set)
+
+    def _save(self, current: dict[str, float]) -> None:
+        self.store.save_digest_state(SCHEDULE, {**self.state, "counts": self.tally.counts(current)})
+        self._saved_at = time.monotonic()

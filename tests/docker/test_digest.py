@@ -1,0 +1,141 @@
+"""The daily digest from a real `logpipe follow`: scheduled seconds ahead, it reaches a real SMTP server (aiosmtpd)
+and a real HTTP receiver exactly once, with logpipe stopped before the time, started after it, killed with -9
+after sending and started again; its figures are what the container logged, counted by both processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.docker.test_follow import follow, handled, logged
+from tests.docker.test_incidents import delivered, wait_until
+
+pytestmark = pytest.mark.integration
+
+ACCESS = "[Nest] 1  - 11/30/2026, 7:59:01 AM     LOG [HTTP] GET /api/v1/clips/clp_{i}/metadata {status} 23ms - 120b"
+STRIPE = (
+    "[Nest] 1  - 11/30/2026, 7:59:03 AM   ERROR [StripeWebhookController] Webhook signature verification failed: "
+    "StripeSignatureVerificationError: No signatures found matching the expected signature for payload"
+)
+
+
+@pytest.fixture
+def read_path(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Once, over the json-file log (both read paths are the follower tests' concern)."""
+    monkeypatch.setenv("LOGPIPE_DOCKER_READ", "auto")
+    return "json-file"
+
+
+def _stop(process: Any, how: signal.Signals) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, how)
+    process.wait(timeout=30)
+
+
+def write_config(tmp_path: Path, due: dt.datetime, smtp_receiver: Any, http_receiver: Any) -> None:
+    """Both channels get the digest and nothing else; the digest is due at `due` (UTC, to the second)."""
+    (tmp_path / "logpipe.yml").write_text(
+        "state_dir: state\n"
+        f"channels:\n  mail: {{url: '{smtp_receiver.url()}'}}\n"
+        f"  hook: {{url: '{http_receiver.url}/hooks', kind: webhook}}\n"
+        "routes: {critical: [], warning: [], info: []}\n"  # only the digest goes to the channels
+        "outbox: {initial_backoff: 200ms, max_backoff: 2s}\n"
+        f"report: {{daily_at: '{due:%H:%M:%S}', timezone: UTC, channels: [mail, hook], link: 'https://grafana.test/d/api'}}\n"
+    )
+
+
+def test_a_digest_is_sent_at_its_time_by_a_running_follower_and_not_again_after_a_restart(
+    tmp_path: Path, container: Any, smtp_receiver: Any, http_receiver: Any
+) -> None:
+    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=15)
+    write_config(tmp_path, due, smtp_receiver, http_receiver)
+    box = container("echo '" + ACCESS.format(i=1, status=200) + "'; sleep 600")
+    first = follow(tmp_path, box.name, "events.jsonl", until_exit=False)
+    try:
+        logged(first, "digest scheduled")
+        assert dt.datetime.now(dt.UTC) < due, "logpipe took too long to start: the test's schedule has passed"
+        (mail,) = smtp_receiver.wait_for(1, timeout=60)
+        (hook,) = http_receiver.wait_for(1, timeout=60)
+        arrived = dt.datetime.now(dt.UTC)
+    finally:
+        _stop(first, signal.SIGTERM)
+    assert due <= arrived < due + dt.timedelta(seconds=10)  # on time: the schedule is checked every second
+    second = follow(tmp_path, box.name, "events2.jsonl", until_exit=False)
+    try:
+        logged(second, "digest scheduled")
+        logged(second, "reading")
+        time.sleep(3)  # three ticks of its schedule: a digest it wrongly owed would be committed and sent by now
+    finally:
+        _stop(second, signal.SIGTERM)
+    assert (len(smtp_receiver.messages), len(http_receiver.requests)) == (1, 1)
+    assert hook.json()["requests"]["total"] == 1
+    assert mail["subject"].startswith(f"logpipe daily digest for {due.date().isoformat()}: ")
+
+
+def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
+    tmp_path: Path, container: Any, smtp_receiver: Any, http_receiver: Any
+) -> None:
+    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=30)
+    write_config(tmp_path, due, smtp_receiver, http_receiver)
+    lines = [ACCESS.format(i=i, status=503 if i in (3, 7) else 200) for i in range(10)] + [STRIPE]
+    go = tmp_path / "go"
+    go.mkdir()
+    script = (
+        "while [ ! -f /go/now ]; do sleep 0.1; done; " + "".join(f"echo '{line}'; " for line in lines) + "sleep 600"
+    )
+    state = tmp_path / "state" / "state.sqlite"
+    box = container(script, volumes={str(go): {"bind": "/go", "mode": "ro"}})
+
+    first = follow(tmp_path, box.name, "events.jsonl", until_exit=False)
+    try:
+        logged(first, "digest scheduled")
+        logged(first, "reading")
+        (go / "now").write_text("")  # logged after logpipe started: inside the digest's first period
+        handled(tmp_path / "events.jsonl", 11)
+        assert dt.datetime.now(dt.UTC) < due, "logpipe took too long to start: the test's schedule has passed"
+    finally:
+        _stop(first, signal.SIGTERM)  # down over the scheduled time; what it counted is saved
+    while dt.datetime.now(dt.UTC) <= due:  # the clock passes the time while no logpipe runs
+        time.sleep(0.1)
+
+    second = follow(tmp_path, box.name, "events2.jsonl", until_exit=False)
+    try:
+        (mail,) = smtp_receiver.wait_for(1, timeout=60)
+        (hook,) = http_receiver.wait_for(1, timeout=60)
+        # marked delivered (a kill between sending and marking repeats that one send: the outbox is at least once
+        # per receiver, and only the webhook's Idempotency-Key lets a receiver drop the repeat)
+        for sink in ("mail", "hook"):
+            wait_until(lambda sink=sink: delivered(state, sink) == 1, 30, f"the digest marked delivered to {sink}")
+    finally:
+        _stop(second, signal.SIGKILL)  # right after sending: the state store alone says the day's digest is out
+
+    third = follow(tmp_path, box.name, "events3.jsonl", until_exit=False)
+    try:
+        logged(third, "digest scheduled")
+        logged(third, "reading")
+        time.sleep(3)  # three ticks of its schedule: a digest it wrongly owed would be committed and sent by now
+    finally:
+        _stop(third, signal.SIGTERM)
+    assert len(smtp_receiver.messages) == 1
+    assert len(http_receiver.requests) == 1
+
+    date = due.date().isoformat()
+    body = hook.json()
+    assert hook.headers["Idempotency-Key"] == f"digest-{date}"
+    assert (body["kind"], body["date"]) == ("digest", date)
+    assert body["requests"]["total"] == 10
+    assert body["requests"]["server_errors"] == 2
+    assert body["payments"] == [{"provider": "stripe", "count": 1}]
+    assert body["incidents"]["opened"] >= 1  # the Stripe failure's incident (critical), kept from the channels
+    assert "stripe-webhook-signature" in {row["rule"] for row in body["top_rules"]}
+    assert mail["subject"].startswith(f"logpipe daily digest for {date}: ")
+    html = mail.get_body(("html",)).get_content()
+    assert '<td id="requests">10</td>' in html
+    assert "20.0 %" in html
+    assert "https://grafana.test/d/api" in html
