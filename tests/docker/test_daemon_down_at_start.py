@@ -8,14 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.integration.receivers import free_port
+from tests.waiting import wait_until
 
 REAL_SOCKET = Path(os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://"))
 
@@ -27,14 +25,6 @@ def health(port: int) -> dict[str, Any]:
         if hasattr(error, "read"):  # 503 while degraded carries the same JSON body
             return json.loads(error.read())  # type: ignore[no-any-return]
         return {"status": f"unreachable: {error}"}
-
-
-def wait_until(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def test_follow_with_the_daemon_down_at_start_retries_degraded_then_follows(

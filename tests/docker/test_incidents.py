@@ -12,7 +12,6 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.docker.test_follow import follow, logged
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -47,16 +47,6 @@ def read_path(monkeypatch: pytest.MonkeyPatch) -> str:
     """The incident tests read the json-file log only (both read paths are the follower tests' concern)."""
     monkeypatch.setenv("LOGPIPE_DOCKER_READ", "auto")
     return "json-file"
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.1)
 
 
 def delivered(state: Path, sink: str) -> int:

@@ -23,6 +23,7 @@ import pytest
 from tests.docker.conftest import container, docker_client  # noqa: F401  (the Docker fixtures)
 from tests.integration.receivers import HttpReceiver, free_port
 from tests.integration.redisserver import RedisServer
+from tests.waiting import wait_until
 
 RULES = """
 extract:
@@ -120,16 +121,6 @@ def health(port: int) -> dict[str, Any]:
 
 def has_status(port: int, status: str) -> bool:
     return health(port).get("status") == status
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.1)
 
 
 def events_matching(workdir: Path, text: str) -> int:

@@ -9,10 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from logpipe.alert import Alert
 from logpipe.incidents.notification import Notification
@@ -23,6 +20,7 @@ from logpipe.sinks.outbox import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
 from logpipe.state import StateStore
 from tests.conftest import EXAMPLES
 from tests.integration.receivers import HttpReceiver, free_port
+from tests.waiting import wait_until
 
 FAST = RetryPolicy(initial=0.1, factor=2.0, maximum=0.5, jitter=0.0, max_attempts=5)
 
@@ -46,15 +44,6 @@ def dispatcher(tmp_path: Path, url: str, policy: RetryPolicy = FAST, max_pending
     store = StateStore(tmp_path / "state.sqlite", max_pending)
     sink = WebhookChannel("ops", url, "webhook", Renderer())
     return Dispatcher(store, {"ops": sink}, lambda _: ["ops"], Redactor(), policy)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Wait for `condition`; fails the test after `timeout` seconds."""
-    deadline = time.time() + timeout
-    while not condition():
-        if time.time() > deadline:
-            pytest.fail(f"condition not met after {timeout} s")
-        time.sleep(0.02)
 
 
 def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path: Path) -> None:

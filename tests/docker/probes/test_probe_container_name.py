@@ -12,17 +12,11 @@ from typing import Any
 import pytest
 
 from tests.docker.probes.conftest import Follower, short_rules
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 RULES = {"api-health-probe-failing": {"evaluate_every": "1s", "keep_firing_for": "1s", "window": "3s"}}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, why()
-        time.sleep(0.2)
 
 
 def test_a_probe_naming_a_container_reaches_it_and_opens_an_incident_while_it_is_stopped(

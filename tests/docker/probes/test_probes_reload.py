@@ -18,17 +18,11 @@ import pytest
 
 from tests.docker.probes.conftest import Follower, short_rules
 from tests.healthserver import HealthState, health_server
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 RULES = {"api-health-probe-failing": {"evaluate_every": "1s", "keep_firing_for": "1s", "window": "3s"}}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, why()
-        time.sleep(0.1)
 
 
 def closed_port() -> int:
