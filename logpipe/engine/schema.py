@@ -4,8 +4,19 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
 
 from logpipe.engine.durations import DURATION_PATTERN, parse_duration
 from logpipe.engine.metricschema import MetricModel
@@ -15,6 +26,17 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m"]}),
 ]
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]  # maintenance windows, the digest's schedule
 _CONDITION_MARK = "x-logpipe-condition"  # replaced by a $ref to the hand-written Condition schema below
 ConditionSpec = Annotated[Any, WithJsonSchema({_CONDITION_MARK: True})]
 Severity = Literal["info", "warning", "critical"]
