@@ -199,7 +199,10 @@ class RedisBackend:
             if share.buckets:
                 pipe.hset(key, mapping={f"{b}|{me}": ",".join(map(repr, v)) for b, v in share.buckets.items()})
             pipe.pexpire(key, share.ttl_ms)
-            pipe.hset(f"{p}g:{share.rule}", gk, orjson.dumps(share.group).decode())
+            # Redis may be on another host: the group's values (a capture can hold a secret) go redacted; the
+            # key is a hash of the values as seen, so instances that see the group still agree on it
+            shown = tuple((name, self._redactor.text(value)) for name, value in share.group)
+            pipe.hset(f"{p}g:{share.rule}", gk, orjson.dumps(shown).decode())
             pipe.pexpire(f"{p}g:{share.rule}", share.ttl_ms)
             self._groups.setdefault(share.rule, {})[gk] = share.group
         for key, stale in self._stale.items():

@@ -287,3 +287,25 @@ def test_a_notification_whose_claimer_stops_before_delivering_it_is_sent_by_anot
     else:
         assert [(n.kind, n.incident, n.total) for n in second.sent] == [("firing", first.sent[0].incident, 2)]
         assert reclaimed == 1
+
+
+def test_a_group_value_holding_a_secret_reaches_redis_redacted(redis_server: RedisServer) -> None:
+    """Redis may be on another host: a group's values (a capture can hold anything) are stored redacted."""
+    import redis
+
+    from logpipe.fleet.backend import Exchange, WindowShare
+
+    backend = redis_backend(redis_server)("host-0")
+    secret = "sk_live_51Habcdefghijklmnopqrstu"
+    group = (("user", "bob@example.com"), ("key", secret))
+    try:
+        backend.exchange(Exchange(windows=[WindowShare("http-error-rate", group, {}, 60_000)]))
+        stored = b"".join(
+            key + b"".join(redis.Redis.from_url(redis_server.url).hgetall(key).values())
+            for key in redis.Redis.from_url(redis_server.url).keys(backend.prefix + "*")
+        )
+    finally:
+        backend.close()
+    assert stored  # the group was written
+    assert b"bob@example.com" not in stored
+    assert secret.encode() not in stored
