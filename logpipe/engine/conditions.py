@@ -28,6 +28,14 @@ from logpipe.event import LEVEL_RANK, Event, lookup
 
 Values = dict[str, Any]  # per event: extracted fields, `text`, and regex captures, by dotted name
 _MISSING = object()
+#: the key in `values` of what the prefilter's scan of the event's text saw: (patterns scanned for, patterns
+#: perhaps present), by `pattern_key`. A regex condition on the text whose pattern was scanned for and is not
+#: there answers "no" without running its regex: on an access line that saves the four or five regexes of rules
+#: that must look at every line because another branch of their `any:` reads a field (RE2's search is the
+#: dearest step per condition).
+SCANNED = "\x00scanned"
+#: keys of `values` that are not fields: never shown as an alert's data or captures
+PRIVATE_KEYS = frozenset({"text", SCANNED})
 
 #: fields the prefilter can scan for: both are covered by the scan text (message + stack)
 TEXT_FIELDS = frozenset({"message", "text"})
@@ -64,6 +72,11 @@ class Pattern:
 
     regex: str
     ignore_case: bool
+
+
+def pattern_key(pattern: Pattern) -> str:
+    """A string naming the pattern (its hash is cached by Python: a set lookup per gated test, nothing more)."""
+    return ("i\x00" if pattern.ignore_case else "c\x00") + pattern.regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +153,7 @@ _ATTRIBUTE_READERS: dict[str, Getter] = {
 class FieldTest:
     """One operator on one field, e.g. `level: {gte: error}`."""
 
-    __slots__ = ("_check", "captures", "description", "field", "get", "requirement")
+    __slots__ = ("_check", "_gate_key", "captures", "description", "field", "gate", "get", "requirement")
 
     def __init__(
         self,
@@ -149,11 +162,22 @@ class FieldTest:
         description: str,
         requirement: frozenset[Need] | None,
         captures: bool = False,
+        gate: Pattern | None = None,
     ) -> None:
         self.field, self.get, self._check = field, field_getter(field), check
         self.description, self.requirement, self.captures = description, requirement, captures
+        #: a regex on the scan text: skipped when the prefilter's scan says its pattern is absent (see SCANNED)
+        self.gate = gate
+        self._gate_key = pattern_key(gate) if gate is not None else ""
 
     def test(self, event: Event, values: Values) -> bool:
+        if self._gate_key:
+            scanned = values.get(SCANNED)
+            if scanned is not None:
+                searched, present = scanned
+                key = self._gate_key
+                if key in searched and key not in present:
+                    return False
         return self._check(self.get(event, values), values)
 
     def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
@@ -382,8 +406,21 @@ def _compile_regex(
                 values[name] = _typed(captured)
         return True
 
-    requirement = frozenset({Pattern(pattern, ignore_case)}) if field in TEXT_FIELDS else None
-    return FieldTest(field, check, description, requirement, captures=bool(named))
+    gate = Pattern(pattern, ignore_case) if field in TEXT_FIELDS else None
+    requirement = frozenset({gate}) if gate is not None else None
+    return FieldTest(field, check, description, requirement, captures=bool(named), gate=gate)
+
+
+def gated_patterns(condition: Condition) -> list[Pattern]:
+    """The patterns of the regex tests on the scan text anywhere in a condition (inside `any:` and `not:` too):
+    what the prefilter must scan for so that each can be skipped on a line without it."""
+    if isinstance(condition, FieldTest):
+        return [condition.gate] if condition.gate is not None else []
+    if isinstance(condition, (All, Any_)):
+        return [pattern for child in condition.children for pattern in gated_patterns(child)]
+    if isinstance(condition, Not):
+        return gated_patterns(condition.child)
+    return []
 
 
 def _attribute_need(field: str, values: Sequence[Any]) -> frozenset[Need] | None:

@@ -12,7 +12,16 @@ from typing import Any
 import jinja2
 from pydantic import ValidationError
 
-from logpipe.engine.conditions import Condition, Need, SpecError, Values, compile_condition
+from logpipe.engine.conditions import (
+    SCANNED,
+    Condition,
+    Need,
+    Pattern,
+    SpecError,
+    Values,
+    compile_condition,
+    gated_patterns,
+)
 from logpipe.engine.extract import Extractor, compile_extractor
 from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
 from logpipe.engine.metrics import Metric, Routers, compile_metric, metric_clients
@@ -79,11 +88,19 @@ class RuleSet:
                 *(e.requirement for e in self.extractors),
                 *(requirement_of(rule) for rule in self.rules),
                 *(branch.requirement for _, branch in metric_clients(self.metrics)),
-            ]
+            ],
+            gated=self._gated_patterns(),
         )
         self._first_rule = len(self.extractors)
         self._first_metric = self._first_rule + len(self.rules)  # the metrics' clients: see metric_clients
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
+
+    def _gated_patterns(self) -> list[Pattern]:
+        """Every text regex in every condition (rules, extractors' `when`, metrics), for the prefilter's scan."""
+        conditions: list[Condition] = [c for rule in self.rules for c in rule.conditions.values()]
+        conditions += [e.when for e in self.extractors if e.when is not None]
+        conditions += [branch for _, branch in metric_clients(self.metrics)]
+        return list(dict.fromkeys(pattern for condition in conditions for pattern in gated_patterns(condition)))
 
     def memory(self) -> int:
         """How far back (ns) rule state reaches: the longest window or sequence, at most an hour. A restarted
@@ -111,9 +128,9 @@ class RuleSet:
         """`select`, and which metrics could count the event (indexes of `metric_clients(self.metrics)`)."""
         stack = stack_of(event.fields)
         text = f"{event.message}\n{stack}" if stack else event.message
-        values: Values = {"text": text}
+        clients, scanned = self.prefilter.scan(event, text)
+        values: Values = {"text": text, SCANNED: scanned} if scanned is not None else {"text": text}
         first_rule, first_metric = self._first_rule, self._first_metric
-        clients = self.prefilter.candidates(event, text)
         if not first_rule and not self.metrics:
             return values, clients, ()
         rules: list[int] = []
