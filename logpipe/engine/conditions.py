@@ -153,7 +153,9 @@ _ATTRIBUTE_READERS: dict[str, Getter] = {
 class FieldTest:
     """One operator on one field, e.g. `level: {gte: error}`."""
 
-    __slots__ = ("_check", "_gate_key", "captures", "description", "field", "gate", "get", "requirement")
+    __slots__ = (
+        "_check", "_gate_key", "captured", "captures", "costly", "description", "field", "gate", "get", "requirement",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -161,11 +163,14 @@ class FieldTest:
         check: Callable[[Any, Values], bool],
         description: str,
         requirement: frozenset[Need] | None,
-        captures: bool = False,
+        captured: frozenset[str] = frozenset(),
         gate: Pattern | None = None,
+        costly: bool = False,
     ) -> None:
         self.field, self.get, self._check = field, field_getter(field), check
-        self.description, self.requirement, self.captures = description, requirement, captures
+        self.description, self.requirement = description, requirement
+        self.captured, self.captures = captured, bool(captured)  # the names its regex's groups capture
+        self.costly = costly  # a regex search, not a comparison: `all:` tries it after the cheap tests
         #: a regex on the scan text: skipped when the prefilter's scan says its pattern is absent (see SCANNED)
         self.gate = gate
         self._gate_key = pattern_key(gate) if gate is not None else ""
@@ -188,18 +193,19 @@ class FieldTest:
 
 
 class All:
-    __slots__ = ("captures", "children", "requirement")
+    __slots__ = ("_order", "captures", "children", "requirement")
     requirement: frozenset[Need] | None
 
     def __init__(self, children: Sequence[Condition]) -> None:
-        self.children = tuple(children)
+        self.children = tuple(children)  # as written: what `explain` shows
         self.captures = any(child.captures for child in self.children)
         needs = [c.requirement for c in self.children if c.requirement is not None]
         # any one child's need is a need of the whole; the narrowest set filters best
         self.requirement = min(needs, key=len) if needs else None
+        self._order = _cheap_first(self.children)
 
     def test(self, event: Event, values: Values) -> bool:
-        for child in self.children:  # noqa: SIM110 - a loop beats all() over a generator on this hot path
+        for child in self._order:  # noqa: SIM110 - a loop beats all() over a generator on this hot path
             if not child.test(event, values):
                 return False
         return True
@@ -241,6 +247,28 @@ class Not:
     def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
         ok, lines = self.child.explain(event, values)
         return not ok, [f"{'✓' if not ok else '✗'} not:", *("    " + line for line in lines)]
+
+
+def _cheap_first(children: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """The order `all:` tests its children in: comparisons before regexes and groups, so a regex runs only on the
+    events the comparisons let through (the webhook route regex of payment-webhook-5xx ran on every access line,
+    its `status >= 500` after it). A comparison reading a name some sibling's regex captures keeps its place,
+    after that regex; the rest keep their written order. The result is the same: the children have no effects
+    but captures."""
+    captured = {name for child in children for name in captured_names(child)}
+    cheap = [c for c in children if isinstance(c, FieldTest) and not c.costly and c.field not in captured]
+    return (*cheap, *(c for c in children if not any(c is other for other in cheap)))
+
+
+def captured_names(condition: Condition) -> frozenset[str]:
+    """The names a condition's regexes capture into `values`, anywhere inside it."""
+    if isinstance(condition, FieldTest):
+        return condition.captured
+    if isinstance(condition, (All, Any_)):
+        return frozenset().union(*(captured_names(child) for child in condition.children))
+    if isinstance(condition, Not):
+        return captured_names(condition.child)
+    return frozenset()
 
 
 def _explain_group(
@@ -408,7 +436,8 @@ def _compile_regex(
 
     gate = Pattern(pattern, ignore_case) if field in TEXT_FIELDS else None
     requirement = frozenset({gate}) if gate is not None else None
-    return FieldTest(field, check, description, requirement, captures=bool(named), gate=gate)
+    captured = frozenset(name for name, _ in named)
+    return FieldTest(field, check, description, requirement, captured=captured, gate=gate, costly=True)
 
 
 def gated_patterns(condition: Condition) -> list[Pattern]:
