@@ -47,6 +47,9 @@ class RouteNormaliser:
             group += pattern.groups + 1
         anchored = any(_ANCHOR.search(regex) for regex in placeholders.values())
         self._pattern = re.compile("|".join(alternatives)) if alternatives and not anchored else None
+        # one placeholder (the pack's `:id`): a template replacement, no Python call per id (0.31 -> 0.1 us a
+        # new path, compiled); whether a match spanned a slash shows as a lost slash
+        self._template = "/" + next(iter(placeholders)).replace("\\", "\\\\") if len(placeholders) == 1 else None
         self._paths: dict[str, str] = {}
         self._last_path, self._last_route = "", ""
 
@@ -71,6 +74,12 @@ class RouteNormaliser:
     def _by_pattern(self, path: str) -> str | None:
         assert self._pattern is not None
         relative = path[:1] != "/"  # its first segment is a segment too
+        if self._template is not None:
+            whole = "/" + path if relative else path
+            route = self._pattern.sub(self._template, whole)
+            if route.count("/") != whole.count("/"):
+                return None
+            return route[1:] if relative else route
         try:
             route = self._pattern.sub(self._placeholder, "/" + path if relative else path)
         except _SpansSegments:
