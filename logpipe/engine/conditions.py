@@ -87,7 +87,16 @@ class AttributeIs:
     value: str
 
 
-Need = Pattern | AttributeIs
+@dataclass(frozen=True, slots=True)
+class FieldPresent:
+    """The event has a field under this first key (`payment` for `payment.outcome`), in its fields or in what the
+    extractors gave it: a test that fails on a missing field (`payment.outcome: failed`, `probe.x: {exists:
+    true}`) can hold of no other event. The prefilter looks the event's keys up in an index."""
+
+    head: str
+
+
+Need = Pattern | AttributeIs | FieldPresent
 #: attributes whose equality conditions the prefilter indexes (cheap to read, few distinct values)
 INDEXED_ATTRIBUTES = ("level", "logger", "stream", "parser")
 _ATTRIBUTE_ALIASES = {"context": "logger"}
@@ -260,6 +269,25 @@ def _cheap_first(children: tuple[Condition, ...]) -> tuple[Condition, ...]:
     return (*cheap, *(c for c in children if not any(c is other for other in cheap)))
 
 
+def need_of(condition: Condition, captured: frozenset[str]) -> frozenset[Need] | None:
+    """The condition's requirement when `captured` names may be in `values` without being fields (its rule's
+    regexes capture them): a presence need on such a name is no need. Composed as All and Any_ compose theirs."""
+    if not captured:
+        return condition.requirement
+    if isinstance(condition, FieldTest):
+        requirement = condition.requirement
+        if requirement and any(isinstance(n, FieldPresent) and n.head in captured for n in requirement):
+            return None
+        return requirement
+    if isinstance(condition, All):
+        needs = [need for need in (need_of(child, captured) for child in condition.children) if need is not None]
+        return min(needs, key=len) if needs else None
+    if isinstance(condition, Any_):
+        each = [need_of(child, captured) for child in condition.children]
+        return None if any(need is None for need in each) else frozenset().union(*each)  # type: ignore[arg-type]
+    return condition.requirement  # Not: None
+
+
 def captured_names(condition: Condition) -> frozenset[str]:
     """The names a condition's regexes capture into `values`, anywhere inside it."""
     if isinstance(condition, FieldTest):
@@ -328,6 +356,38 @@ def _compile_field(field: str, spec: Any, path: tuple[str | int, ...]) -> list[C
 
 
 def _compile_op(field: str, op: str, expected: Any, ignore_case: bool, path: tuple[str | int, ...]) -> Condition:
+    condition = _compile_test(field, op, expected, ignore_case, path)
+    if condition.requirement is None and isinstance(condition, FieldTest) and _fails_when_missing(op, expected):
+        head = field_head(field)
+        if head is not None:
+            condition.requirement = frozenset({FieldPresent(head)})
+    return condition
+
+
+def field_head(path: str) -> str | None:
+    """The first key of a field path, None for what is not a field (event attributes, `text`)."""
+    if _ATTRIBUTE_ALIASES.get(path, path) in INDEXED_ATTRIBUTES or path in _NOT_FIELDS:
+        return None
+    return path.split(".", 1)[0]
+
+
+def _fails_when_missing(op: str, expected: Any) -> bool:
+    """Whether the test is false for a missing field (its value None)."""
+    if op in ("ne", "not_in"):
+        return False
+    if op == "exists":
+        return expected is True
+    if op == "eq":
+        return expected is not None
+    if op == "in":
+        return isinstance(expected, list) and None not in expected
+    return True  # order, string and regex tests are false on None
+
+
+_NOT_FIELDS = frozenset({"message", "text", "container", "container_id", "host", "source", "time", "raw", "flags"})
+
+
+def _compile_test(field: str, op: str, expected: Any, ignore_case: bool, path: tuple[str | int, ...]) -> Condition:
     if op not in OPERATORS:
         raise SpecError(path, f"unknown operator {op!r}; expected one of {', '.join(OPERATORS)}")
     is_level = field == "level"

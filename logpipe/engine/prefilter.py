@@ -22,7 +22,7 @@ from typing import Any
 
 import re2
 
-from logpipe.engine.conditions import Need, Pattern, pattern_key
+from logpipe.engine.conditions import FieldPresent, Need, Pattern, pattern_key
 from logpipe.engine.linear import _for_re2
 from logpipe.event import Event
 
@@ -61,12 +61,17 @@ class Prefilter:
         self.unfiltered: list[int] = []  # clients with a pattern the scanner refused: candidates for every event
         patterns: dict[Pattern, list[int]] = {}
         by_attribute: dict[str, dict[str, list[int]]] = {}
+        by_head: dict[str, list[int]] = {}
         for client, needs in enumerate(requirements):
             for need in needs or ():
                 if isinstance(need, Pattern):
                     patterns.setdefault(need, []).append(client)
+                elif isinstance(need, FieldPresent):
+                    by_head.setdefault(need.head, []).append(client)
                 else:
                     by_attribute.setdefault(need.attribute, {}).setdefault(need.value, []).append(client)
+        #: first key of a field -> the clients that need a field under it
+        self.by_head = {head: tuple(clients) for head, clients in by_head.items()}
         for pattern in gated:
             patterns.setdefault(pattern, [])
         self._owners = [tuple(owners) for owners in patterns.values()]
@@ -115,6 +120,12 @@ class Prefilter:
             clients = index.get(read(event))
             if clients:
                 hits.extend(clients)
+        by_head = self.by_head
+        if by_head:
+            for key in event.fields:
+                clients = by_head.get(key if "." not in key else key.split(".", 1)[0])
+                if clients:
+                    hits.extend(clients)
         if not hits:
             return self.always, seen
         return sorted({*self.always, *hits}), seen
