@@ -91,3 +91,21 @@ def test_a_skipped_regex_still_runs_where_its_pattern_is(tmp_path: Path) -> None
     groups = sorted(str(item["group"]) for item in notifications if item["status"] == "firing")
     assert groups == ["{'user': ''}", "{'user': 'usr_a'}"]
     assert outcome(unfiltered(load_rules([tmp_path / "rules.yml"])), log)[0] == notifications
+
+
+def test_rules_reading_fields_an_event_lacks_are_not_tried() -> None:
+    """A test false on a missing field needs that field: an access line is tried against the HTTP rules (their
+    http.* fields come from the access-log extractor), not the probe or payment-outcome rules, and a probe
+    reading is tried against the probe rules."""
+    pack = load_rules()
+
+    def tried(line: bytes) -> set[str]:
+        (event,) = parse_lines(read_lines(io.BytesIO(line), Origin("file", "x")))
+        return {pack.rules[index].info.id for index in pack.candidates(event)}
+
+    access = tried(b'{"level":"log","timestamp":1795770000000,"message":"GET /api/v1/clips 200 3ms","context":"HTTP"}')
+    assert {"http-error-rate", "http-slow-responses"} <= access
+    assert not access & {"database-down-probe", "payment-success-rate-low", "signups-low"}
+    probe = tried(b'{"level":"info","logger":"probe","msg":"probe api","probe":{"name":"api","components":{}}}')
+    assert "database-down-probe" in probe
+    assert "http-error-rate" not in probe
