@@ -17,14 +17,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import structlog
 
-from logpipe.engine.metricexport import samples
 from logpipe.engine.metrics import MetricSet
 from logpipe.errors import StateError
+from logpipe.report.attachment import write_report
+from logpipe.report.collect import Report
 from logpipe.report.digest import Digest, from_samples, incident_lines
 from logpipe.report.schedule import Occurrence, ReportConfig
+from logpipe.report.trends import counted
 from logpipe.sinks.outbox import Dispatcher
 from logpipe.state import OutboxFull
 
@@ -32,18 +35,6 @@ log = structlog.get_logger("logpipe.digest")
 SCHEDULE = "daily"  # the state store's key: one digest schedule per state directory
 TICK = 1.0  # seconds between checks of the schedule
 SAVE_EVERY = 10.0  # seconds between saves of the period's counts
-
-
-def counted(metric_set: MetricSet | None) -> dict[str, float]:
-    """The cumulative samples of the counters and histograms (gauges are not counts)."""
-    if metric_set is None:
-        return {}
-    gauges = {metric.name for metric in metric_set.metrics if metric.type == "gauge"}
-    return {
-        key: value
-        for key, value in samples(metric_set).items()
-        if not key.startswith("logpipe_") and key.split("{", 1)[0] not in gauges
-    }
 
 
 class PeriodTally:
@@ -75,8 +66,12 @@ class DigestScheduler:
         titles: Callable[[str], str],
         source: str = "",
         clock: Callable[[], int] = time.time_ns,
+        report: Callable[[int, int], Report] | None = None,
+        reports_dir: Path | None = None,
     ) -> None:
+        """`report`: the HTML report of a period (since, until), attached to the email from `reports_dir`."""
         self.config, self.dispatcher, self.store = config, dispatcher, dispatcher.store
+        self.report, self.reports_dir = report, reports_dir
         self.schedule = config.schedule()
         self.metrics, self.titles, self.source, self.clock = metrics, titles, source, clock
         now = clock()
@@ -153,6 +148,12 @@ class DigestScheduler:
         records = self.store.incidents_since(since)
         digest.incidents = incident_lines(records, self.titles)
         digest.resolved = sum(1 for line in digest.incidents if line.closed is not None and line.closed >= since)
+        if self.report is not None and self.reports_dir is not None:
+            try:  # the digest goes out without its report rather than not at all
+                built = self.report(since, now)
+                digest.report_file = write_report(built, self.reports_dir, digest.date, self.dispatcher.redactor)
+            except StateError as error:
+                log.error("digest report not made; the digest goes without it", error=str(error))
         stored = self.dispatcher.enqueue_payload(occurrence.id, digest.to_payload(), list(self.config.channels))
         log.info(
             "digest committed" if stored else "digest was already in the outbox",

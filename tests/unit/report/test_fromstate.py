@@ -1,0 +1,184 @@
+"""One Report, two sources: the bundled example log replayed into a follower's state (a real engine, incident book,
+state store and trend recorder on the log's clock), rebuilt with report/fromstate.py, gives the figures the saved
+log's report gives; `logpipe report --state-dir` renders it; the digest attaches it, redacted."""
+
+from __future__ import annotations
+
+import dataclasses
+import stat
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from logpipe.cli import main
+from logpipe.engine import Engine, load_rules
+from logpipe.engine.metrics import MetricSet
+from logpipe.event import Event, Origin
+from logpipe.incidents.book import IncidentBook
+from logpipe.pipeline import parse_lines, run_incidents
+from logpipe.redact import Redactor
+from logpipe.report.attachment import REPORTS_DIR, attachment, redacted
+from logpipe.report.collect import Report, build_report
+from logpipe.report.digest import rule_title
+from logpipe.report.fromstate import follower_report, load_report
+from logpipe.report.html import render_html
+from logpipe.report.schedule import ReportConfig
+from logpipe.report.scheduler import DigestScheduler
+from logpipe.report.trends import MINUTE, TRENDS_FILE, TrendRecorder, TrendStore
+from logpipe.sinks.outbox import Dispatcher
+from logpipe.sources.file import read_lines
+from logpipe.state import STATE_FILE, StateStore
+from tests.conftest import EXAMPLES
+
+LOG = EXAMPLES / "clipforge-api-text.log"
+SECRET = "AKIAIOSFODNN7EXAMPLE"  # an AWS access key id, as a log might leak it
+
+
+def _events() -> list[Event]:
+    with LOG.open("rb") as source:
+        return list(parse_lines(read_lines(source, Origin("file", LOG.name))))
+
+
+def _on_the_logs_clock(events: Iterable[Event], recorder: TrendRecorder) -> Iterator[Event]:
+    """The recorder flushed at each minute of the log, as a follower reading it live would."""
+    last: int | None = None
+    for event in events:
+        if last is not None and event.time // MINUTE != last // MINUTE:
+            recorder.flush(last)
+        yield event
+        last = event.time
+    if last is not None:
+        recorder.flush(last)
+
+
+@pytest.fixture(scope="module")
+def follower_state(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, int]:
+    """A state directory as a follower of the example log leaves it: trends and incidents; (dir, first, last)."""
+    state = tmp_path_factory.mktemp("state")
+    rules = load_rules(None)
+    engine = Engine(rules, metrics=MetricSet(rules.metrics))
+    book = IncidentBook(rules)
+    recorder = TrendRecorder(TrendStore(state / TRENDS_FILE), lambda: engine.metrics, 31 * 86_400 * 10**9)
+    events = _events()
+    for _ in run_incidents(_on_the_logs_clock(events, recorder), engine, book):
+        pass
+    recorder.store.close()
+    store = StateStore(state / STATE_FILE)
+    store.save_progress({}, {}, book.snapshot())
+    store.close()
+    return state, events[0].time, events[-1].time
+
+
+@pytest.fixture(scope="module")
+def from_log() -> Report:
+    return build_report(_events(), load_rules(None), LOG.name)
+
+
+def test_the_followers_report_has_the_saved_logs_figures(
+    follower_state: tuple[Path, int, int], from_log: Report
+) -> None:
+    state, first, last = follower_state
+    rules = load_rules(None)
+    report = load_report(state, first, last, "host", lambda rule: rule_title(rules, rule))
+    assert (report.requests, report.server_errors) == (from_log.requests, from_log.server_errors) == (286, 30)
+    # a minute without a row is one no follower ran in (here: the log's quiet minutes, no flush in them)
+    assert {m.start: (m.requests, m.server_errors) for m in report.minutes if m.requests} == {
+        m.start: (m.requests, m.server_errors) for m in from_log.minutes if m.requests
+    }
+    assert report.exceptions == from_log.exceptions
+    assert (report.payments.by_label, report.credits.by_label) == (
+        from_log.payments.by_label,
+        from_log.credits.by_label,
+    )
+    assert report.incidents == from_log.incidents == 11
+    assert {entry.key for entry in report.timeline} == {entry.key for entry in from_log.timeline}
+    assert sum(entry.status == "resolved" for entry in report.timeline) == 11
+    # p95 from the histogram: the upper bound of the bucket holding the exact figure
+    assert from_log.p95_ms is not None
+    assert report.p95_ms is not None
+    assert from_log.p95_ms <= report.p95_ms
+    assert report.from_state
+    assert any("upper bound" in note for note in report.notes)
+
+
+def test_report_state_dir_writes_the_same_page_and_summary(
+    follower_state: tuple[Path, int, int], tmp_path: Path
+) -> None:
+    state, _, _ = follower_state
+    out = tmp_path / "report.html"
+    # the example log is of 2026-11-27: the last 24 hours of a clock at its end
+    result = CliRunner().invoke(main, ["report", "--state-dir", str(state), "--hours", "1000000", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert '<b data-figure="requests">286</b>' in page
+    assert '<b data-figure="server-errors">30</b>' in page
+    assert 'id="chart-requests"' in page
+    assert 'id="chart-latency"' in page
+    assert "upper bound of the histogram bucket" in page
+    assert "286" in result.stdout
+    assert "report written to" in result.output
+
+
+def test_report_state_dir_without_a_state_store_says_so_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["report", "--state-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: no state store at ")
+
+
+def test_the_report_data_is_redacted_before_it_is_rendered(from_log: Report) -> None:
+    leaky = dataclasses.replace(
+        from_log,
+        error_messages=Counter({f"S3 upload failed with key {SECRET}": 1}),
+        exceptions=Counter({f"Error: {SECRET}": 1}),
+        timeline=[dataclasses.replace(from_log.timeline[0], detail=f"key={SECRET}")],
+    )
+    clean = redacted(leaky, Redactor())
+    assert SECRET not in repr(clean)
+    assert SECRET not in render_html(clean)
+    assert (clean.requests, clean.error_messages) == (286, Counter({"S3 upload failed with key [REDACTED]": 1}))
+
+
+class Kept:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.payloads: list[dict[str, Any]] = []
+
+    def deliver(self, payload: dict[str, Any]) -> None:
+        self.payloads.append(payload)
+
+
+def test_the_digest_attaches_the_report_of_its_period_once(
+    follower_state: tuple[Path, int, int], tmp_path: Path
+) -> None:
+    state, first, last = follower_state
+    for name in (STATE_FILE, TRENDS_FILE):  # a copy: the digest adds its own rows
+        (tmp_path / name).write_bytes((state / name).read_bytes())
+    store = StateStore(tmp_path / STATE_FILE)
+    mail = Kept("mail")
+    dispatcher = Dispatcher(store, {"mail": mail}, lambda _: [], Redactor())
+    rules = load_rules(None)
+    engine = Engine(rules, metrics=MetricSet(rules.metrics))
+    recorder = TrendRecorder(TrendStore(tmp_path / TRENDS_FILE), lambda: engine.metrics, 31 * 86_400 * 10**9,
+                             clock=lambda: last)  # fmt: skip
+    store.save_digest_state("daily", {"last_date": "", "since": first, "watching_since": first, "counts": {}})
+    scheduler = DigestScheduler(
+        ReportConfig(daily_at="09:15", channels=["mail"]), dispatcher, lambda: engine.metrics, lambda r: r,
+        clock=lambda: last, report=follower_report(recorder, store, "host", lambda r: r),
+        reports_dir=tmp_path / REPORTS_DIR,
+    )  # fmt: skip
+    assert scheduler.tick() is True
+    dispatcher.deliver_due("mail")
+    assert scheduler.tick() is False
+    (payload,) = mail.payloads
+    assert payload["report_file"] == "clipforge-report-2026-11-27.html"
+    path = attachment(tmp_path / REPORTS_DIR, payload["report_file"])
+    assert path is not None
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert '<b data-figure="requests">286</b>' in path.read_text()
+    assert attachment(tmp_path / REPORTS_DIR, "../state.sqlite") is None  # only a report's name is attached
+    recorder.store.close()
+    store.close()
