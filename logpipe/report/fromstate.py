@@ -10,6 +10,7 @@ group and `summary:` values), since the follower keeps counts, not events.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -64,7 +65,7 @@ class Tally:
             if key in (HEARTBEAT, EVENTS):
                 self.events += int(value) if key == EVENTS else 0
                 continue
-            name, labels = parse_sample(key)
+            name, labels = _parsed(key)
             if name == REQUESTS_METRIC:
                 self.requests += int(value)
                 self.server_errors += int(value) if labels.get("status_class") == "5xx" else 0
@@ -81,6 +82,12 @@ class Tally:
         """The bucket bound holding the 95th percentile, in ms; None without requests or past the last bound."""
         bound = bucket_quantile(self.buckets, 0.95)
         return None if bound is None or math.isinf(bound) else bound * 1000
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(key: str) -> tuple[str, dict[str, str]]:
+    """A sample's name and labels, parsed once per series rather than once per minute (callers do not mutate)."""
+    return parse_sample(key)
 
 
 def report_from_state(

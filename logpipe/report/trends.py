@@ -39,11 +39,15 @@ HEARTBEAT = "logpipe_trend_flushes_total"  # one per flush: the minute had a fol
 EVENTS = "logpipe_events_total"  # the events the follower parsed (logpipe's own counter)
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    sample TEXT NOT NULL UNIQUE   -- name{label="value",...}, as logpipe/engine/metricexport.py samples() names it
+);
 CREATE TABLE IF NOT EXISTS counts (
     minute INTEGER NOT NULL,      -- wall-clock minute start (ns since the epoch, UTC)
-    sample TEXT NOT NULL,         -- name{label="value",...}, as logpipe/engine/metricexport.py samples() names it
+    series INTEGER NOT NULL REFERENCES series (id),  -- a number, not the name: a fifth of the size
     increase REAL NOT NULL,       -- what the series counted in that minute
-    PRIMARY KEY (minute, sample)
+    PRIMARY KEY (minute, series)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS memory (
     minute INTEGER NOT NULL,
@@ -69,6 +73,7 @@ class TrendStore:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._ids: dict[str, int] = {}  # series name -> id, as stored
         try:
             if read_only:
                 self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=10)
@@ -90,15 +95,25 @@ class TrendStore:
                     self._db.execute("BEGIN")
                     self._db.executemany(
                         "INSERT INTO counts VALUES (?, ?, ?) "
-                        "ON CONFLICT (minute, sample) DO UPDATE SET increase = increase + excluded.increase",
-                        [(minute, sample, value) for sample, value in increases.items()],
+                        "ON CONFLICT (minute, series) DO UPDATE SET increase = increase + excluded.increase",
+                        [(minute, self._id(sample), value) for sample, value in increases.items()],
                     )
                     self._db.executemany(
                         "INSERT OR REPLACE INTO memory VALUES (?, ?, ?)",
                         [(minute, container, mib) for container, mib in memory.items()],
                     )
             except sqlite3.Error as error:
+                self._ids.clear()  # ids stored in the rolled-back transaction are not stored
                 raise database_error(self.path, error) from None
+
+    def _id(self, sample: str) -> int:
+        """The series' id, stored on first sight (under the lock, in the caller's transaction)."""
+        known = self._ids.get(sample)
+        if known is None:
+            self._db.execute("INSERT OR IGNORE INTO series (sample) VALUES (?)", (sample,))
+            (known,) = self._db.execute("SELECT id FROM series WHERE sample = ?", (sample,)).fetchone()
+            self._ids[sample] = known
+        return int(known)
 
     def prune(self, before: int) -> None:
         """Delete the rows of the minutes before `before` (ns)."""
@@ -116,7 +131,8 @@ class TrendStore:
         with self._lock:
             try:
                 counts = self._db.execute(
-                    "SELECT minute, sample, increase FROM counts WHERE minute >= ? AND minute <= ? ORDER BY minute",
+                    "SELECT c.minute, s.sample, c.increase FROM counts c JOIN series s ON s.id = c.series "
+                    "WHERE c.minute >= ? AND c.minute <= ? ORDER BY c.minute",
                     (start, until),
                 ).fetchall()
                 memory = self._db.execute(

@@ -151,8 +151,7 @@ def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
     (report,) = mail.iter_attachments()
     assert report.get_filename() == f"clipforge-report-{date}.html"
     assert report.get_content_type() == "text/html"
-    page = report.get_content()
-    page = page if isinstance(page, str) else page.decode()
+    page = report.get_payload(decode=True).decode()  # the file's bytes, as a mail client saves it
     assert '<b data-figure="requests">10</b>' in page
     assert '<b data-figure="server-errors">2</b>' in page
     assert '<tr data-exception><td><code>TypeError</code></td><td class="n">1</td></tr>' in page
@@ -166,7 +165,7 @@ def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
 
 def opened_in_a_browser(page: str, path: Path, browser: Any) -> None:
     """The attachment as its reader opens it: offline, without console errors, its charts drawn with their points."""
-    path.write_text(page)
+    path.write_text(page, encoding="utf-8")
     browser.get(path.as_uri())
     browser.find_element("css selector", "#chart-latency .main-svg")  # waits until plotly rendered
     fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name);")
