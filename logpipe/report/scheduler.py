@@ -1,5 +1,7 @@
 """The daily digest inside `logpipe follow`: a thread that, at the scheduled time, builds the digest of the period
-since the previous one and commits it to the outbox, which delivers it through the configured channels.
+since the previous one and commits it to the outbox, which delivers it through the configured channels. With the
+follower's trends (report/trends.py), it first writes the period's HTML report for the email to attach
+(report/attachment.py); the payload names the file.
 
 Exactly once, across restarts and kill -9: the digest's outbox id is its date (`digest-2026-11-30`), which the
 outbox stores once, and the state store keeps the last date sent. A crash between the two rebuilds the digest and
