@@ -112,7 +112,7 @@ def _from_state(state_dir: Path, hours: float, paths: list[Path]) -> Report:
 
     ruleset = load_or_fail(paths)  # the rules' titles for the timeline
     until = time.time_ns()
-    since = until - int(hours * 3600e9)
+    since = max(0, until - int(min(hours, 1e6) * 3600e9))  # --hours 1e12: since the epoch, not an overflow
     built = load_report(state_dir, since, until, str(state_dir), lambda rule: rule_title(ruleset, rule))
     return redacted(built, Redactor())
 

@@ -21,6 +21,7 @@ from logpipe.event import Event, Origin
 from logpipe.incidents.book import IncidentBook
 from logpipe.pipeline import parse_lines, run_incidents
 from logpipe.redact import Redactor
+from logpipe.render import Renderer
 from logpipe.report.attachment import REPORTS_DIR, attachment, redacted
 from logpipe.report.collect import Report, build_report
 from logpipe.report.digest import rule_title
@@ -29,6 +30,7 @@ from logpipe.report.html import render_html
 from logpipe.report.schedule import ReportConfig
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.report.trends import MINUTE, TRENDS_FILE, TrendRecorder, TrendStore
+from logpipe.sinks.notify import AppriseChannel
 from logpipe.sinks.outbox import Dispatcher
 from logpipe.sources.file import read_lines
 from logpipe.state import STATE_FILE, StateStore
@@ -95,6 +97,9 @@ def test_the_followers_report_has_the_saved_logs_figures(
         from_log.credits.by_label,
     )
     assert report.incidents == from_log.incidents == 11
+    # the users affected: the incidents' `summary:` user values (and a user id in a group) instead of the events'
+    assert (report.payments.users, report.credits.users) == (from_log.payments.users, from_log.credits.users)
+    assert report.credits.users == {"usr_7f3a91": 1, "usr_c01d22": 1}
     assert {entry.key for entry in report.timeline} == {entry.key for entry in from_log.timeline}
     assert sum(entry.status == "resolved" for entry in report.timeline) == 11
     # p95 from the histogram: the upper bound of the bucket holding the exact figure
@@ -110,8 +115,8 @@ def test_report_state_dir_writes_the_same_page_and_summary(
 ) -> None:
     state, _, _ = follower_state
     out = tmp_path / "report.html"
-    # the example log is of 2026-11-27: the last 24 hours of a clock at its end
-    result = CliRunner().invoke(main, ["report", "--state-dir", str(state), "--hours", "1000000", "-o", str(out)])
+    # the example log is of 2026-11-27, days before this clock: every hour since the epoch
+    result = CliRunner().invoke(main, ["report", "--state-dir", str(state), "--hours", "1e12", "-o", str(out)])
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert '<b data-figure="requests">286</b>' in page
@@ -140,6 +145,18 @@ def test_the_report_data_is_redacted_before_it_is_rendered(from_log: Report) -> 
     assert SECRET not in repr(clean)
     assert SECRET not in render_html(clean)
     assert (clean.requests, clean.error_messages) == (286, Counter({"S3 upload failed with key [REDACTED]": 1}))
+
+
+def test_the_email_channel_attaches_only_a_report_file_from_its_directory(tmp_path: Path) -> None:
+    channel = AppriseChannel("mail", "mailto://127.0.0.1:1?to=a@b.test", Renderer(), tmp_path)
+    name = "clipforge-report-2026-11-30.html"
+    assert channel._report({"report_file": name}) is None  # not written (a cleaned state directory): sent without
+    (tmp_path / name).write_text("<html></html>")
+    (tmp_path / "secrets.html").write_text("x")
+    assert channel._report({"report_file": name}) == str(tmp_path / name)
+    assert channel._report({"report_file": "secrets.html"}) is None
+    assert channel._report({"report_file": f"../{tmp_path.name}/{name}"}) is None
+    assert channel._report({"title": "an alert"}) is None
 
 
 class Kept:
