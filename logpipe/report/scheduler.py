@@ -150,7 +150,7 @@ class DigestScheduler:
         records = self.store.incidents_since(since)
         digest.incidents = incident_lines(records, self.titles)
         digest.resolved = sum(1 for line in digest.incidents if line.closed is not None and line.closed >= since)
-        if self.report is not None and self.reports_dir is not None:
+        if self.report is not None and self.reports_dir is not None and self._emails():
             try:  # the digest goes out without its report rather than not at all
                 built = self.report(since, now)
                 digest.report_file = write_report(built, self.reports_dir, digest.date, self.dispatcher.redactor)
@@ -167,6 +167,10 @@ class DigestScheduler:
         self.tally.restart(current)
         self.state = {**self.state, "last_date": occurrence.date.isoformat(), "since": now, "counts": {}}
         self._save(current)
+
+    def _emails(self) -> bool:
+        """Whether an email channel gets the digest: only an email carries the report (no file written for none)."""
+        return any(getattr(self.dispatcher.sinks.get(name), "email", False) for name in self.config.channels)
 
     def _counted(self) -> dict[str, float]:
         """The metrics' counts now; the follower's warm-up turns its metrics off for a moment (None): the last

@@ -160,42 +160,55 @@ def test_the_email_channel_attaches_only_a_report_file_from_its_directory(tmp_pa
 
 
 class Kept:
-    def __init__(self, name: str) -> None:
-        self.name = name
+    """A channel that keeps what it was given (the real email channel is tests/docker/test_digest.py's)."""
+
+    def __init__(self, name: str, email: bool) -> None:
+        self.name, self.email = name, email
         self.payloads: list[dict[str, Any]] = []
 
     def deliver(self, payload: dict[str, Any]) -> None:
         self.payloads.append(payload)
 
 
-def test_the_digest_attaches_the_report_of_its_period_once(
-    follower_state: tuple[Path, int, int], tmp_path: Path
-) -> None:
-    state, first, last = follower_state
+def _digest_to(channel: Kept, state: Path, first: int, last: int, tmp_path: Path) -> dict[str, Any]:
+    """The digest a follower with `state` sends to `channel` at the end of the example log."""
     for name in (STATE_FILE, TRENDS_FILE):  # a copy: the digest adds its own rows
         (tmp_path / name).write_bytes((state / name).read_bytes())
     store = StateStore(tmp_path / STATE_FILE)
-    mail = Kept("mail")
-    dispatcher = Dispatcher(store, {"mail": mail}, lambda _: [], Redactor())
+    dispatcher = Dispatcher(store, {channel.name: channel}, lambda _: [], Redactor())
     rules = load_rules(None)
     engine = Engine(rules, metrics=MetricSet(rules.metrics))
     recorder = TrendRecorder(TrendStore(tmp_path / TRENDS_FILE), lambda: engine.metrics, 31 * 86_400 * 10**9,
                              clock=lambda: last)  # fmt: skip
     store.save_digest_state("daily", {"last_date": "", "since": first, "watching_since": first, "counts": {}})
     scheduler = DigestScheduler(
-        ReportConfig(daily_at="09:15", channels=["mail"]), dispatcher, lambda: engine.metrics, lambda r: r,
+        ReportConfig(daily_at="09:15", channels=[channel.name]), dispatcher, lambda: engine.metrics, lambda r: r,
         clock=lambda: last, report=follower_report(recorder, store, "host", lambda r: r),
         reports_dir=tmp_path / REPORTS_DIR,
     )  # fmt: skip
     assert scheduler.tick() is True
-    dispatcher.deliver_due("mail")
+    dispatcher.deliver_due(channel.name)
     assert scheduler.tick() is False
-    (payload,) = mail.payloads
+    recorder.store.close()
+    store.close()
+    (payload,) = channel.payloads
+    return payload
+
+
+def test_the_digest_attaches_the_report_of_its_period_once(
+    follower_state: tuple[Path, int, int], tmp_path: Path
+) -> None:
+    payload = _digest_to(Kept("mail", email=True), *follower_state, tmp_path)
     assert payload["report_file"] == "clipforge-report-2026-11-27.html"
     path = attachment(tmp_path / REPORTS_DIR, payload["report_file"])
     assert path is not None
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert '<b data-figure="requests">286</b>' in path.read_text()
-    assert attachment(tmp_path / REPORTS_DIR, "../state.sqlite") is None  # only a report's name is attached
-    recorder.store.close()
-    store.close()
+
+
+def test_a_digest_without_an_email_channel_writes_no_report(
+    follower_state: tuple[Path, int, int], tmp_path: Path
+) -> None:
+    payload = _digest_to(Kept("hook", email=False), *follower_state, tmp_path)
+    assert (payload["id"], payload["report_file"]) == ("digest-2026-11-27", None)  # the digest itself goes out
+    assert not (tmp_path / REPORTS_DIR).exists()
