@@ -17,12 +17,17 @@ from zoneinfo import ZoneInfo
 
 from logpipe.engine import RuleSet
 from logpipe.engine.metricexport import parse_sample
-from logpipe.report.collect import CREDIT_METRIC, EXCEPTION_METRIC, PAYMENT_METRIC, Report
+from logpipe.report.collect import (
+    CREDIT_METRIC,
+    DB_METRIC,
+    EXCEPTION_METRIC,
+    PAYMENT_METRIC,
+    REDIS_METRIC,
+    Report,
+)
 
 REQUESTS_METRIC = "clipforge_http_requests_total"
 DURATION_METRIC = "clipforge_http_request_duration_seconds"
-DB_METRIC = "clipforge_db_connection_errors_total"
-REDIS_METRIC = "clipforge_redis_connection_errors_total"
 PROBE_METRIC = "clipforge_probe_checks_total"  # {probe, outcome}: up or down
 TOP = 5  # rows per table
 DIGEST_RULE = "logpipe.digest"  # what the outbox's log and `logpipe outbox` show as its rule

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 from logpipe.engine.metricexport import parse_sample
 from logpipe.report.collect import (
     CREDIT_METRIC,
+    DB_METRIC,
     EXCEPTION_METRIC,
     PAYMENT_METRIC,
+    REDIS_METRIC,
     USER_ID,
     Failures,
     Minute,
@@ -29,14 +31,7 @@ from logpipe.report.collect import (
     TimelineEntry,
     shape_message,
 )
-from logpipe.report.digest import (
-    DB_METRIC,
-    DURATION_METRIC,
-    PROBE_METRIC,
-    REDIS_METRIC,
-    REQUESTS_METRIC,
-    bucket_quantile,
-)
+from logpipe.report.digest import DURATION_METRIC, PROBE_METRIC, REQUESTS_METRIC, bucket_quantile
 from logpipe.report.trends import EVENTS, HEARTBEAT, TrendRecorder, TrendRows, load_rows
 
 if TYPE_CHECKING:

@@ -92,6 +92,7 @@ def test_the_followers_report_has_the_saved_logs_figures(
         m.start: (m.requests, m.server_errors) for m in from_log.minutes if m.requests
     }
     assert report.exceptions == from_log.exceptions
+    assert report.connection_errors == {"postgres": 6, "redis": 4}  # as `logpipe metrics` of the log counts them
     assert (report.payments.by_label, report.credits.by_label) == (
         from_log.payments.by_label,
         from_log.credits.by_label,
@@ -124,6 +125,7 @@ def test_report_state_dir_writes_the_same_page_and_summary(
     assert 'id="chart-requests"' in page
     assert 'id="chart-latency"' in page
     assert "upper bound of the histogram bucket" in page
+    assert '<b data-figure="postgres-errors">6</b>' in page
     assert "286" in result.stdout
     assert "report written to" in result.output
 
