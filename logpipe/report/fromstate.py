@@ -57,8 +57,10 @@ class Tally:
 
     def add(self, samples: Mapping[str, float]) -> None:
         for key, value in samples.items():
-            if key in (HEARTBEAT, EVENTS):
-                self.events += int(value) if key == EVENTS else 0
+            if key == EVENTS:
+                self.events += int(value)
+                continue
+            if key == HEARTBEAT:  # a follower ran in the minute: the minute has a row, nothing to count
                 continue
             name, labels = _parsed(key)
             if name == REQUESTS_METRIC:
@@ -132,8 +134,8 @@ def report_from_state(
 
 
 def load_report(state_dir: Path, since: int, until: int, source: str, titles: Callable[[str], str]) -> Report:
-    """The report of a follower's state directory (read beside a running follower: no lock taken, nothing written);
-    a StateError when there is no state store there."""
+    """The report of a follower's state directory (read beside a running follower, without its lock); a StateError
+    when there is no state store there."""
     from logpipe.errors import StateError
     from logpipe.state import STATE_FILE, StateStore
 
