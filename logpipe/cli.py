@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from logpipe.follow import Reloaded
     from logpipe.liveview import LiveView
     from logpipe.report.scheduler import DigestScheduler
+    from logpipe.report.trends import TrendRecorder
     from logpipe.sinks.outbox import Dispatcher
     from logpipe.sources.monitors import Monitors
     from logpipe.telemetry import Telemetry
@@ -459,7 +460,8 @@ def _follow(
         }
     pid_file = config.state_dir / PID_FILE
     pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
-    digests = _digest_scheduler(config, dispatcher, engine)
+    trends = _trend_recorder(config, engine, telemetry)
+    digests = _digest_scheduler(config, dispatcher, engine, trends)
     if monitors is not None:  # probes and resource readings, on their own threads, into the follower's queue
         monitors.start(follower.queue, follower.stopping, follower.names, telemetry, ruleset)
     settle_heap()
@@ -468,6 +470,7 @@ def _follow(
     finally:
         if digests is not None:
             digests.stop()  # saves what this process counted towards the next digest
+        trends.stop()  # and the last seconds' trends
         if dispatcher is not None:
             dispatcher.drain(10)
             dispatcher.stop()
@@ -492,18 +495,45 @@ def _fleet_sync(config: Config, engine: Engine, book: Any, store: Any, telemetry
     return FleetSync(backend, engine, book, store, telemetry, config.state.claim_ttl)
 
 
-def _digest_scheduler(config: Config, dispatcher: Dispatcher | None, engine: Engine) -> DigestScheduler | None:
+def _trend_recorder(config: Config, engine: Engine, telemetry: Telemetry) -> TrendRecorder:
+    """The thread that keeps the per-minute trends of the metrics for `logpipe report --state-dir` and the digest's
+    report (report/trends.py), started."""
+    from logpipe.report.schedule import DEFAULT_KEEP
+    from logpipe.report.trends import TRENDS_FILE, TrendRecorder, TrendStore
+    from logpipe.sources.readinglog import READINGS_FILE
+
+    def events_parsed() -> float:
+        return sum(s.value for m in telemetry.events.collect() for s in m.samples if s.name.endswith("_total"))
+
+    keep = config.report.keep if config.report is not None else DEFAULT_KEEP
+    recorder = TrendRecorder(
+        TrendStore(config.state_dir / TRENDS_FILE), lambda: engine.metrics, keep, events_parsed,
+        config.state_dir / READINGS_FILE,
+    )  # fmt: skip
+    recorder.start()
+    return recorder
+
+
+def _digest_scheduler(
+    config: Config, dispatcher: Dispatcher | None, engine: Engine, trends: TrendRecorder
+) -> DigestScheduler | None:
     """The daily digest's thread (`report:` in the config), started; None without one."""
     if config.report is None or dispatcher is None:  # `report.channels` names channels: there is a dispatcher
         return None
     import socket
 
+    from logpipe.report.attachment import REPORTS_DIR
     from logpipe.report.digest import rule_title
+    from logpipe.report.fromstate import follower_report
     from logpipe.report.scheduler import DigestScheduler
 
+    def titles(rule: str) -> str:
+        return rule_title(engine.ruleset, rule)
+
+    host = socket.gethostname()
     scheduler = DigestScheduler(
-        config.report, dispatcher, lambda: engine.metrics, lambda rule: rule_title(engine.ruleset, rule),
-        source=socket.gethostname(),
+        config.report, dispatcher, lambda: engine.metrics, titles, source=host,
+        report=follower_report(trends, dispatcher.store, host, titles), reports_dir=config.state_dir / REPORTS_DIR,
     )  # fmt: skip
     scheduler.start()
     return scheduler

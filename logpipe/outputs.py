@@ -49,10 +49,13 @@ def build_sinks(config: Config, renderer: Renderer, store: StateStore | None = N
         sinks["sentry"] = SentrySink(
             dsn, renderer, config.sentry.environment, config.sentry.release, config.sentry.max_breadcrumbs, trail=trail
         )
+    from logpipe.report.attachment import REPORTS_DIR
+
     for name, channel in config.channels.items():
         sinks[name] = channel_for(
-            name, channel.url, channel.kind if channel.kind not in ("email", "apprise") else None, renderer
-        )
+            name, channel.url, channel.kind if channel.kind not in ("email", "apprise") else None, renderer,
+            attachments=config.state_dir / REPORTS_DIR,
+        )  # fmt: skip
     return sinks
 
 

@@ -17,7 +17,7 @@ DIGEST_KINDS = {"text": "console", "email": "email.html", "slack": "slack", "web
 
 
 @click.command()
-@click.argument("source", type=click.File("rb"), default="-")
+@click.argument("source", type=click.File("rb"), required=False)
 @click.option(
     "--out",
     "-o",
@@ -36,14 +36,35 @@ DIGEST_KINDS = {"text": "console", "email": "email.html", "slack": "slack", "web
     help="Print the daily digest of the log instead, as a channel renders it (--digest: text; --digest=email, "
     "slack or webhook), with the config's templates, timezone and link. No HTML file is written.",
 )
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Report on a running (or stopped) follower instead of a saved log: from the per-minute trends and the "
+    "incidents it keeps in this state directory.",
+)
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=24.0,
+    show_default=True,
+    help="With --state-dir: the last N hours (the follower keeps report.keep of them, 48h by default).",
+)
 @rules_option
 @config_option
 def report(
-    source: BinaryIO, out: Path, digest_kind: str | None, rule_paths: tuple[Path, ...], config_path: Path | None
+    source: BinaryIO | None,
+    out: Path,
+    digest_kind: str | None,
+    state_dir: Path | None,
+    hours: float,
+    rule_paths: tuple[Path, ...],
+    config_path: Path | None,
 ) -> None:
     """Replay a saved log (FILE, or - for stdin) and write a self-contained HTML report: request rate, error
     rate and p95 latency over time, the incidents it opened and closed, top exceptions and error messages,
-    payment and credit failures with the users affected. A summary is printed on the terminal."""
+    payment and credit failures with the users affected. A summary is printed on the terminal. With --state-dir,
+    the same report of a follower's last --hours, from what it kept."""
     from rich.console import Console
 
     from logpipe.report.collect import build_report
@@ -52,10 +73,19 @@ def report(
 
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
+    if state_dir is not None:
+        if source is not None or digest_kind is not None:
+            raise click.UsageError("--state-dir reports on a follower: give no FILE and no --digest with it")
+        built = _from_state(state_dir, hours, paths)
+        _write(out, render_html(built))
+        print_summary(built, Console(file=sys.stdout))
+        click.echo(f"report written to {out}", err=True)
+        return
+    stream = sys.stdin.buffer if source is None else source
     if digest_kind is not None:
         ruleset = load_or_fail(paths)
-        origin = source_origin(source)
-        built = build_report(parse_lines(read_lines(source, origin)), ruleset, origin.name)
+        origin = source_origin(stream)
+        built = build_report(parse_lines(read_lines(stream, origin)), ruleset, origin.name)
         click.echo(_digest_text(built, ruleset, config, paths, DIGEST_KINDS[digest_kind]))
         return
     try:
@@ -63,12 +93,35 @@ def report(
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
     ruleset = load_or_fail(paths)
-    origin = source_origin(source)
+    origin = source_origin(stream)
     with target:
-        built = build_report(parse_lines(read_lines(source, origin)), ruleset, origin.name)
+        built = build_report(parse_lines(read_lines(stream, origin)), ruleset, origin.name)
         target.write(render_html(built))
     print_summary(built, Console(file=sys.stdout))
     click.echo(f"report written to {out}", err=True)
+
+
+def _from_state(state_dir: Path, hours: float, paths: list[Path]) -> Report:
+    """The follower's report of its last `hours`, its text redacted as the digest's attachment is."""
+    import time
+
+    from logpipe.redact import Redactor
+    from logpipe.report.attachment import redacted
+    from logpipe.report.digest import rule_title
+    from logpipe.report.fromstate import load_report
+
+    ruleset = load_or_fail(paths)  # the rules' titles for the timeline
+    until = time.time_ns()
+    since = max(0, until - int(min(hours, 1e6) * 3600e9))  # --hours 1e12: since the epoch, not an overflow
+    built = load_report(state_dir, since, until, str(state_dir), lambda rule: rule_title(ruleset, rule))
+    return redacted(built, Redactor())
+
+
+def _write(out: Path, page: str) -> None:
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
 
 
 def _digest_text(built: Report, ruleset: RuleSet, config: Config, paths: list[Path], kind: str) -> str:

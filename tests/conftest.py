@@ -1,13 +1,15 @@
 """Shared fixtures: global logging state is reset around every test (structlog and the root logger); real
-receivers (HTTP, SMTP, Bugsink). In CI (CI=true) a receiver that cannot start fails the run; elsewhere its tests
-are skipped with the reason."""
+receivers (HTTP, SMTP, Bugsink) and a headless Chromium. In CI (CI=true) a receiver that cannot start fails the
+run; elsewhere its tests are skipped with the reason."""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -88,3 +90,35 @@ def bugsink() -> Iterator[Bugsink]:
         unavailable(f"Bugsink did not start: {error}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A headless Chromium (Debian's chromium and chromium-driver) driven through Selenium, for the HTML reports."""
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver_path is None:
+        message = "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,2200",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()

@@ -17,12 +17,17 @@ from zoneinfo import ZoneInfo
 
 from logpipe.engine import RuleSet
 from logpipe.engine.metricexport import parse_sample
-from logpipe.report.collect import CREDIT_METRIC, EXCEPTION_METRIC, PAYMENT_METRIC, Report
+from logpipe.report.collect import (
+    CREDIT_METRIC,
+    DB_METRIC,
+    EXCEPTION_METRIC,
+    PAYMENT_METRIC,
+    REDIS_METRIC,
+    Report,
+)
 
 REQUESTS_METRIC = "clipforge_http_requests_total"
 DURATION_METRIC = "clipforge_http_request_duration_seconds"
-DB_METRIC = "clipforge_db_connection_errors_total"
-REDIS_METRIC = "clipforge_redis_connection_errors_total"
 PROBE_METRIC = "clipforge_probe_checks_total"  # {probe, outcome}: up or down
 TOP = 5  # rows per table
 DIGEST_RULE = "logpipe.digest"  # what the outbox's log and `logpipe outbox` show as its rule
@@ -57,6 +62,7 @@ class Digest:
     credits: list[tuple[str, int]] = field(default_factory=list)
     connection_errors: dict[str, int] = field(default_factory=dict)  # postgres / redis
     probes: list[tuple[str, int, int]] = field(default_factory=list)  # name, up, checks
+    report_file: str | None = None  # the HTML report attached to the email (report/attachment.py)
 
     def opened(self) -> list[IncidentLine]:
         return [item for item in self.incidents if item.opened >= self.since]
@@ -90,6 +96,7 @@ class Digest:
             "until": _local(self.until, zone),
             "source": self.source,
             "link": self.link,
+            "report_file": self.report_file,
             "incidents": {
                 "opened": len(opened),
                 "resolved": self.resolved,
@@ -178,7 +185,7 @@ def from_samples(digest: Digest, samples: Mapping[str, float], defined: Iterable
     if REQUESTS_METRIC in seen:
         digest.requests = sum(by_label[REQUESTS_METRIC].values())
         digest.server_errors = by_label[REQUESTS_METRIC]["5xx"]
-    digest.p95_seconds = _bucket_quantile(buckets, 0.95)
+    digest.p95_seconds = bucket_quantile(buckets, 0.95)
     digest.exceptions = by_label[EXCEPTION_METRIC].most_common()
     digest.payments = by_label[PAYMENT_METRIC].most_common()
     digest.credits = by_label[CREDIT_METRIC].most_common()
@@ -213,7 +220,7 @@ def from_report(digest: Digest, report: Report, titles: Callable[[str], str]) ->
     return digest
 
 
-def _bucket_quantile(buckets: Mapping[float, float], q: float) -> float | None:
+def bucket_quantile(buckets: Mapping[float, float], q: float) -> float | None:
     """The upper bound of the first bucket holding the q-quantile (Prometheus' histogram_quantile, without the
     interpolation): "p95 at most 0.5 s"."""
     total = buckets.get(float("inf"), 0.0)

@@ -6,6 +6,7 @@
       channels: [oncall-email, oncall-slack]   # channels of the config (not sentry)
       link: https://grafana.clipforge.app/d/api # optional: shown in the digest (a dashboard, a shared report)
       catch_up: 6h                   # a digest missed while logpipe was down goes out late, up to this long
+      keep: 48h                      # the per-minute trends kept for the report (report/trends.py), 1h to 31d
 
 A digest is named by the local date it is for (`digest-2026-11-30`), so the outbox stores each day's once.
 """
@@ -16,10 +17,12 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from logpipe.engine.durations import parse_duration
 from logpipe.engine.schema import Duration, TimeZoneName
+
+DEFAULT_KEEP = parse_duration("48h")  # the trends kept for the report, also without a `report:` section
 
 
 class ReportConfig(BaseModel):
@@ -30,6 +33,17 @@ class ReportConfig(BaseModel):
     channels: list[str] = Field(min_length=1)
     link: str | None = None
     catch_up: Duration = parse_duration("6h")
+    keep: Duration = Field(
+        default=DEFAULT_KEEP,
+        description="how long the follower keeps its per-minute trends for the report (1h to 31d)",
+    )
+
+    @field_validator("keep")
+    @classmethod
+    def _keep_in_range(cls, value: int) -> int:
+        if not parse_duration("1h") <= value <= parse_duration("31d"):
+            raise ValueError("keep the trends between 1h and 31d (a day's digest needs 24h of them)")
+        return value
 
     def schedule(self) -> DailySchedule:
         hour, minute, second = (int(part) for part in (self.daily_at + ":00")[:8].split(":"))

@@ -1,5 +1,7 @@
 """The daily digest inside `logpipe follow`: a thread that, at the scheduled time, builds the digest of the period
-since the previous one and commits it to the outbox, which delivers it through the configured channels.
+since the previous one and commits it to the outbox, which delivers it through the configured channels. With the
+follower's trends (report/trends.py), it first writes the period's HTML report for the email to attach
+(report/attachment.py); the payload names the file.
 
 Exactly once, across restarts and kill -9: the digest's outbox id is its date (`digest-2026-11-30`), which the
 outbox stores once, and the state store keeps the last date sent. A crash between the two rebuilds the digest and
@@ -17,14 +19,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import structlog
 
-from logpipe.engine.metricexport import samples
 from logpipe.engine.metrics import MetricSet
 from logpipe.errors import StateError
+from logpipe.report.attachment import write_report
+from logpipe.report.collect import Report
 from logpipe.report.digest import Digest, from_samples, incident_lines
 from logpipe.report.schedule import Occurrence, ReportConfig
+from logpipe.report.trends import counted
 from logpipe.sinks.outbox import Dispatcher
 from logpipe.state import OutboxFull
 
@@ -32,18 +37,6 @@ log = structlog.get_logger("logpipe.digest")
 SCHEDULE = "daily"  # the state store's key: one digest schedule per state directory
 TICK = 1.0  # seconds between checks of the schedule
 SAVE_EVERY = 10.0  # seconds between saves of the period's counts
-
-
-def counted(metric_set: MetricSet | None) -> dict[str, float]:
-    """The cumulative samples of the counters and histograms (gauges are not counts)."""
-    if metric_set is None:
-        return {}
-    gauges = {metric.name for metric in metric_set.metrics if metric.type == "gauge"}
-    return {
-        key: value
-        for key, value in samples(metric_set).items()
-        if not key.startswith("logpipe_") and key.split("{", 1)[0] not in gauges
-    }
 
 
 class PeriodTally:
@@ -75,8 +68,12 @@ class DigestScheduler:
         titles: Callable[[str], str],
         source: str = "",
         clock: Callable[[], int] = time.time_ns,
+        report: Callable[[int, int], Report] | None = None,
+        reports_dir: Path | None = None,
     ) -> None:
+        """`report`: the HTML report of a period (since, until), attached to the email from `reports_dir`."""
         self.config, self.dispatcher, self.store = config, dispatcher, dispatcher.store
+        self.report, self.reports_dir = report, reports_dir
         self.schedule = config.schedule()
         self.metrics, self.titles, self.source, self.clock = metrics, titles, source, clock
         now = clock()
@@ -153,6 +150,12 @@ class DigestScheduler:
         records = self.store.incidents_since(since)
         digest.incidents = incident_lines(records, self.titles)
         digest.resolved = sum(1 for line in digest.incidents if line.closed is not None and line.closed >= since)
+        if self.report is not None and self.reports_dir is not None and self._emails():
+            try:  # the digest goes out without its report rather than not at all
+                built = self.report(since, now)
+                digest.report_file = write_report(built, self.reports_dir, digest.date, self.dispatcher.redactor)
+            except StateError as error:
+                log.error("digest report not made; the digest goes without it", error=str(error))
         stored = self.dispatcher.enqueue_payload(occurrence.id, digest.to_payload(), list(self.config.channels))
         log.info(
             "digest committed" if stored else "digest was already in the outbox",
@@ -164,6 +167,10 @@ class DigestScheduler:
         self.tally.restart(current)
         self.state = {**self.state, "last_date": occurrence.date.isoformat(), "since": now, "counts": {}}
         self._save(current)
+
+    def _emails(self) -> bool:
+        """Whether an email channel gets the digest: only an email carries the report (no file written for none)."""
+        return any(getattr(self.dispatcher.sinks.get(name), "email", False) for name in self.config.channels)
 
     def _counted(self) -> dict[str, float]:
         """The metrics' counts now; the follower's warm-up turns its metrics off for a moment (None): the last

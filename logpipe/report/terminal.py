@@ -23,12 +23,15 @@ def print_summary(report: Report, console: Console) -> None:
         ("5xx responses", f"{report.server_errors} ({share})"),
         ("p95 latency", p95),
         ("incidents", str(report.incidents)),
-        ("notifications", str(len(report.notifications))),
+        ("notifications", "-" if report.from_state else str(len(report.notifications))),
         ("payment webhook failures", str(report.payments.total)),
         ("credit deduction failures", str(report.credits.total)),
+        *((f"{name} connection errors", str(count)) for name, count in sorted(report.connection_errors.items())),
     ):
         overview.add_row(name, value)
     console.print(overview)
+    for note in report.notes:
+        console.print(note, style="dim")
 
     timeline = Table(title="Incident timeline")
     for column in ("time (UTC)", "notification", "severity", "rule"):

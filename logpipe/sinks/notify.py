@@ -19,7 +19,10 @@ import functools
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
+
+import structlog
 
 from logpipe.redact import Redactor
 from logpipe.render import Renderer, TemplateProblem
@@ -85,8 +88,11 @@ class WebhookChannel:
 class AppriseChannel:
     """Email (subject, text and HTML templates) and every other service Apprise supports."""
 
-    def __init__(self, name: str, url: str, renderer: Renderer) -> None:
+    def __init__(self, name: str, url: str, renderer: Renderer, attachments: Path | None = None) -> None:
+        """`attachments`: where the digest's HTML report is (the state directory's reports/); an email of a
+        digest whose payload names a report there carries it as an attachment."""
         self.name, self.url, self.renderer = name, url, renderer  # Apprise's URLs carry credentials by design
+        self.attachments = attachments
         self.email = url.split("://", 1)[0] in ("mailto", "mailtos")
         self.shown_url = shown_url(url)
 
@@ -113,15 +119,33 @@ class AppriseChannel:
             raise DeliveryError(f"{self.name}: Apprise does not understand this URL", retryable=False)
         for service in notifier:
             service.request_rate_per_sec = 0  # Apprise would otherwise sleep ~5.5 s between emails
-        if not notifier.notify(title=title, body=body, body_format=body_format):
+        attach = self._report(payload) if self.email else None
+        if not notifier.notify(title=title, body=body, body_format=body_format, attach=attach):
             raise DeliveryError(f"{self.name}: Apprise could not deliver (see logpipe's log for its reason)")
 
+    def _report(self, payload: dict[str, Any]) -> str | None:
+        """The report file the digest names (report/attachment.py), or None. A report gone from the disk (the
+        state directory cleaned) does not hold the digest back: it goes without, and the log says so."""
+        if self.attachments is None or "report_file" not in payload or payload["report_file"] is None:
+            return None
+        from logpipe.report.attachment import attachment
 
-def channel_for(name: str, url: str, kind: str | None, renderer: Renderer) -> WebhookChannel | AppriseChannel:
+        path = attachment(self.attachments, payload["report_file"])
+        if path is None:
+            structlog.get_logger("logpipe.notify").warning(
+                "digest report not found: sent without it", channel=self.name, report=str(payload["report_file"])
+            )
+            return None
+        return str(path)
+
+
+def channel_for(
+    name: str, url: str, kind: str | None, renderer: Renderer, attachments: Path | None = None
+) -> WebhookChannel | AppriseChannel:
     scheme = url.split("://", 1)[0].lower()
     if scheme in ("http", "https"):
         chosen = kind or ("slack" if "hooks.slack.com" in url else "webhook")
         if chosen not in ("slack", "webhook"):
             raise ValueError(f"channel {name}: an http(s) URL is a slack or webhook channel, not {chosen}")
         return WebhookChannel(name, url, chosen, renderer)
-    return AppriseChannel(name, url, renderer)
+    return AppriseChannel(name, url, renderer, attachments)

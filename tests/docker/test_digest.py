@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -19,6 +20,10 @@ from tests.docker.test_incidents import delivered, wait_until
 pytestmark = pytest.mark.integration
 
 ACCESS = "[Nest] 1  - 11/30/2026, 7:59:01 AM     LOG [HTTP] GET /api/v1/clips/clp_{i}/metadata {status} 23ms - 120b"
+EXCEPTION = (
+    "[Nest] 1  - 11/30/2026, 7:59:04 AM   ERROR [ExceptionsHandler] TypeError: Cannot read properties of undefined "
+    "(reading renditions)"
+)
 STRIPE = (
     "[Nest] 1  - 11/30/2026, 7:59:03 AM   ERROR [StripeWebhookController] Webhook signature verification failed: "
     "StripeSignatureVerificationError: No signatures found matching the expected signature for payload"
@@ -79,11 +84,11 @@ def test_a_digest_is_sent_at_its_time_by_a_running_follower_and_not_again_after_
 
 
 def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
-    tmp_path: Path, container: Any, smtp_receiver: Any, http_receiver: Any
+    tmp_path: Path, container: Any, smtp_receiver: Any, http_receiver: Any, request: pytest.FixtureRequest
 ) -> None:
     due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=30)
     write_config(tmp_path, due, smtp_receiver, http_receiver)
-    lines = [ACCESS.format(i=i, status=503 if i in (3, 7) else 200) for i in range(10)] + [STRIPE]
+    lines = [ACCESS.format(i=i, status=503 if i in (3, 7) else 200) for i in range(10)] + [STRIPE, EXCEPTION]
     go = tmp_path / "go"
     go.mkdir()
     script = (
@@ -97,7 +102,7 @@ def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
         logged(first, "digest scheduled")
         logged(first, "reading")
         (go / "now").write_text("")  # logged after logpipe started: inside the digest's first period
-        handled(tmp_path / "events.jsonl", 11)
+        handled(tmp_path / "events.jsonl", 12)
         assert dt.datetime.now(dt.UTC) < due, "logpipe took too long to start: the test's schedule has passed"
     finally:
         _stop(first, signal.SIGTERM)  # down over the scheduled time; what it counted is saved
@@ -139,3 +144,42 @@ def test_a_digest_due_while_logpipe_was_down_is_sent_once_across_restarts(
     assert '<td id="requests">10</td>' in html
     assert "20.0 %" in html
     assert "https://grafana.test/d/api" in html
+    assert f"clipforge-report-{date}.html" in html  # the body says what is attached
+    assert body["report_file"] == f"clipforge-report-{date}.html"  # the webhook names it too
+
+    # the full report rides along as an attachment, built by the second process from the first one's trends
+    (report,) = mail.iter_attachments()
+    assert report.get_filename() == f"clipforge-report-{date}.html"
+    assert report.get_content_type() == "text/html"
+    page = report.get_payload(decode=True).decode()  # the file's bytes, as a mail client saves it
+    assert '<b data-figure="requests">10</b>' in page
+    assert '<b data-figure="server-errors">2</b>' in page
+    assert '<tr data-exception><td><code>TypeError</code></td><td class="n">1</td></tr>' in page
+    for chart in ("requests", "errors", "latency"):
+        assert f'id="chart-{chart}"' in page  # plotly's chart divs, with plotly.js inlined to draw them
+    assert "Plotly.newPlot" in page
+    assert "stripe-webhook-signature" in page  # the incident timeline
+    if shutil.which("chromium") or os.environ.get("CI") == "true":  # CI has it (.ci/run): the fixture fails without
+        opened_in_a_browser(page, tmp_path / "report.html", request.getfixturevalue("browser"))
+
+
+def opened_in_a_browser(page: str, path: Path, browser: Any) -> None:
+    """The attachment as its reader opens it: offline, without console errors, its charts drawn with their points."""
+    path.write_text(page, encoding="utf-8")
+    browser.get(path.as_uri())
+    browser.find_element("css selector", "#chart-latency .main-svg")  # waits until plotly rendered
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name);")
+    assert [url for url in fetched if not url.startswith(("file:", "data:"))] == []
+    assert [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")] == []
+    for chart in ("requests", "errors", "latency"):
+        values, markers = browser.execute_script(
+            "const d = document.getElementById(arguments[0]);"
+            "return [d.data[0].y.filter(v => v !== null).length,"
+            " d.querySelectorAll('.scatterlayer .trace .point').length];",
+            f"chart-{chart}",
+        )
+        assert markers == values >= 1, chart
+    requests = browser.execute_script(
+        "return document.getElementById('chart-requests').data[0].y.reduce((a, b) => a + b, 0);"
+    )
+    assert requests * 60 == pytest.approx(10)  # the per-minute rates add up to the requests logged

@@ -54,6 +54,8 @@ def test_the_latest_occurrence_is_today_after_the_time_and_yesterday_before_it_i
         ("{daily_at: '08:00', timezone: Mars/Base, channels: [mail]}", "logpipe.yml:3: report.timezone", "Mars"),
         ("{daily_at: '08:00', channels: []}", "logpipe.yml:3: report.channels", "at least 1 item"),
         ("{daily_at: '08:00', channels: [mail], every: 1d}", "logpipe.yml:3: report.every", "unknown key"),
+        ("{daily_at: '08:00', channels: [mail], keep: 30m}", "logpipe.yml:3: report.keep", "between 1h and 31d"),
+        ("{daily_at: '08:00', channels: [mail], keep: 2x}", "logpipe.yml:3: report.keep", "2x"),
     ],
 )
 def test_a_bad_report_section_is_refused_at_load_with_its_line(
