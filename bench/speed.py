@@ -2,12 +2,12 @@
 
 - `logpipe replay` lines/s on NestJS JSON and NestJS text (the full default pack), next to `grep -E -c -f` with the
   pack's patterns on the same file;
-- the pack at 10, 21 (the pack), 50 and 200 rules (bench/rules_throughput.py's rule sets);
+- the pack at 10, its own count, 50 and 200 rules (bench/rules_throughput.py's rule sets);
 - against a real Docker daemon (bench/follow_throughput.py): the follow rate next to `docker logs -f` for both
   read paths (json-file and Engine API), CPU per line next to the Docker CLI's, p99 line-to-outbox latency at
   1,000 lines/s, peak RSS.
 
-    python bench/speed.py                          # `make bench`: about 8 minutes on 2 cores
+    python bench/speed.py                          # `make bench` runs this: about 6 minutes on 2 cores
     python bench/speed.py --repeat 5 --follow-lines 1000000
     python bench/speed.py --no-follow              # replay only, no Docker daemon needed
 
@@ -132,7 +132,8 @@ def replay_figures(lines: int, repeat: int, workdir: Path) -> tuple[list[Row], d
 
 
 def scaling_figures(lines: int, repeat: int, workdir: Path, pack_run: Run) -> list[Row]:
-    """NestJS JSON through 10, 21 (the pack), 50 and 200 rules: lines/s with start-up taken out."""
+    """NestJS JSON through the first 10 rules of the pack, the pack, and the pack plus generated rules up to 50 and
+    200 (bench/rules_throughput.py's sets): lines/s with start-up taken out."""
     from logpipe.engine import default_rules_dir
 
     log = corpus("nest-json", lines)
