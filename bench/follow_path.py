@@ -42,8 +42,11 @@ def write_json_file_log(path: Path, lines: int) -> None:
             out.write(orjson.dumps({"log": text, "stream": "stdout", "time": stamp}) + b"\n")
 
 
-def measure(log: Path, settle: bool) -> dict[str, float]:
+def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = False) -> dict[str, float]:
+    """CPU of the follower's path over `log`; `metrics`: with the rule set's log-derived metrics counted, as
+    `logpipe follow` counts them (bench/metrics_throughput.py compares)."""
     from logpipe.engine import Engine, load_rules
+    from logpipe.engine.metrics import MetricSet
     from logpipe.follow import Follower
     from logpipe.pipeline import settle_heap
     from logpipe.sources.docker import ContainerReader
@@ -52,7 +55,9 @@ def measure(log: Path, settle: bool) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as scratch:
         store = StateStore(Path(scratch) / "state.sqlite", 10_000)
-        follower = Follower(None, ["api"], store, Engine(load_rules(None)), lambda alert: None, None, 0)
+        ruleset = load_rules([rules] if rules is not None else None)
+        engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics) if metrics else None)
+        follower = Follower(None, ["api"], store, engine, lambda alert: None, None, 0)
 
         class Handover:  # the reader's queue, handed straight to the follower (one thread: CPU per line)
             def put(self, item: tuple[str, str, Any]) -> None:

@@ -105,16 +105,29 @@ def per_metric(log: Path, lines: int, repeat: int) -> None:
         print(f"  {definition['name']} alone: +{engine_us([definition['name']]) - base:.2f} us")
 
 
+def _child(flag: str, log: Path, rules: Path, metrics: str) -> dict[str, float]:
+    command = [sys.executable, __file__, flag, str(log), str(rules), metrics]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)  # type: ignore[no-any-return]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=4)
     parser.add_argument("--per-metric", action="store_true", help="also the cost of each metric alone")
+    parser.add_argument("--follow-lines", type=int, default=300_000, help="lines of the follower's path (0: skip)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--follow-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         log, rules, flag = args.child
         print(json.dumps(measure(Path(log), Path(rules), flag == "on")))
+        return
+    if args.follow_child:
+        from follow_path import measure as follow_measure
+
+        log, rules, flag = args.follow_child
+        print(json.dumps(follow_measure(Path(log), True, Path(rules), flag == "on")))
         return
 
     from logpipe.engine import default_rules_dir
@@ -132,13 +145,17 @@ def main() -> None:
         runs: dict[str, list[dict[str, float]]] = {label: [] for label in configurations}
         for _ in range(args.repeat):
             for label, (rules, flag) in configurations.items():
-                child = subprocess.run(
-                    [sys.executable, __file__, "--child", str(log), str(rules), flag],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                runs[label].append(json.loads(child.stdout))
+                runs[label].append(_child("--child", log, rules, flag))
+        follow: dict[str, list[float]] = {label: [] for label in configurations}
+        if args.follow_lines:
+            from follow_path import write_json_file_log
+
+            json_file = Path(scratch) / "api-json.log"
+            write_json_file_log(json_file, args.follow_lines)
+            for _ in range(args.repeat):
+                for label, (rules, flag) in configurations.items():
+                    run = _child("--follow-child", json_file, rules, flag)
+                    follow[label].append(run["lines"] / run["cpu"])
     print(
         f"{'':<16} {'lines/CPU-s':>11} {'median':>9} {'lines/s':>9} {'median':>9} {'metrics':>8} {'series':>7} "
         f"{'alerts':>7} {'peak RSS':>9}"
@@ -160,6 +177,13 @@ def main() -> None:
         f"throughput drop with the pack's metrics: {cpu_drop:.1%} per CPU second, {wall_drop:.1%} wall-clock "
         "(best against best; the budget is 10 %)"
     )
+    if args.follow_lines:
+        # what `logpipe follow` runs per line: the json-file reader, the follower's bookkeeping, the engine
+        print(f"follower path ({args.follow_lines:,} json-file access lines, bench/follow_path.py), lines/CPU-s:")
+        for label, rates in follow.items():
+            print(f"  {label:<16} best {max(rates):>9,.0f}  median {statistics.median(rates):>9,.0f}")
+        drop = 1 - max(follow["with metrics"]) / max(follow["without metrics"])
+        print(f"  follow throughput drop with the pack's metrics: {drop:.1%} (best against best; the budget is 10 %)")
     if args.per_metric:
         per_metric(log, args.lines, args.repeat)
     print(f"finished {time.strftime('%Y-%m-%d %H:%M:%S')}")

@@ -10,6 +10,7 @@ from typing import BinaryIO
 import click
 
 from logpipe.engine import Engine
+from logpipe.engine.conditions import PRIVATE_KEYS
 from logpipe.engine.examples import ExampleResult, holds, parse_example, run_examples
 from logpipe.engine.kinds import RuleKind
 from logpipe.engine.metricexamples import MetricExampleResult, run_metric_examples
@@ -127,7 +128,7 @@ def register(main: click.Group) -> None:
                 f"message={event.message[:120]!r}"
             )
             values = ruleset.values_for(event)
-            extracted = {k: v for k, v in values.items() if k != "text"}
+            extracted = {k: v for k, v in values.items() if k not in PRIVATE_KEYS}
             if extracted:
                 click.echo(f"extracted: {extracted}")
             for rule in chosen:

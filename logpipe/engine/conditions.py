@@ -28,6 +28,14 @@ from logpipe.event import LEVEL_RANK, Event, lookup
 
 Values = dict[str, Any]  # per event: extracted fields, `text`, and regex captures, by dotted name
 _MISSING = object()
+#: the key in `values` of what the prefilter's scan of the event's text saw: (patterns scanned for, patterns
+#: perhaps present), by `pattern_key`. A regex condition on the text whose pattern was scanned for and is not
+#: there answers "no" without running its regex: on an access line that saves the four or five regexes of rules
+#: that must look at every line because another branch of their `any:` reads a field (RE2's search is the
+#: dearest step per condition).
+SCANNED = "\x00scanned"
+#: keys of `values` that are not fields: never shown as an alert's data or captures
+PRIVATE_KEYS = frozenset({"text", SCANNED})
 
 #: fields the prefilter can scan for: both are covered by the scan text (message + stack)
 TEXT_FIELDS = frozenset({"message", "text"})
@@ -66,6 +74,11 @@ class Pattern:
     ignore_case: bool
 
 
+def pattern_key(pattern: Pattern) -> str:
+    """A string naming the pattern (its hash is cached by Python: a set lookup per gated test, nothing more)."""
+    return ("i\x00" if pattern.ignore_case else "c\x00") + pattern.regex
+
+
 @dataclass(frozen=True, slots=True)
 class AttributeIs:
     """An event attribute the prefilter looks up in an index: `logger: docker`, `level: {gte: error}`."""
@@ -74,7 +87,16 @@ class AttributeIs:
     value: str
 
 
-Need = Pattern | AttributeIs
+@dataclass(frozen=True, slots=True)
+class FieldPresent:
+    """The event has a field under this first key (`payment` for `payment.outcome`), in its fields or in what the
+    extractors gave it: a test that fails on a missing field (`payment.outcome: failed`, `probe.x: {exists:
+    true}`) can hold of no other event. The prefilter looks the event's keys up in an index."""
+
+    head: str
+
+
+Need = Pattern | AttributeIs | FieldPresent
 #: attributes whose equality conditions the prefilter indexes (cheap to read, few distinct values)
 INDEXED_ATTRIBUTES = ("level", "logger", "stream", "parser")
 _ATTRIBUTE_ALIASES = {"context": "logger"}
@@ -140,7 +162,9 @@ _ATTRIBUTE_READERS: dict[str, Getter] = {
 class FieldTest:
     """One operator on one field, e.g. `level: {gte: error}`."""
 
-    __slots__ = ("_check", "captures", "description", "field", "get", "requirement")
+    __slots__ = (
+        "_check", "_gate_key", "captured", "captures", "costly", "description", "field", "gate", "get", "requirement",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -148,12 +172,26 @@ class FieldTest:
         check: Callable[[Any, Values], bool],
         description: str,
         requirement: frozenset[Need] | None,
-        captures: bool = False,
+        captured: frozenset[str] = frozenset(),
+        gate: Pattern | None = None,
+        costly: bool = False,
     ) -> None:
         self.field, self.get, self._check = field, field_getter(field), check
-        self.description, self.requirement, self.captures = description, requirement, captures
+        self.description, self.requirement = description, requirement
+        self.captured, self.captures = captured, bool(captured)  # the names its regex's groups capture
+        self.costly = costly  # a regex search, not a comparison: `all:` tries it after the cheap tests
+        #: a regex on the scan text: skipped when the prefilter's scan says its pattern is absent (see SCANNED)
+        self.gate = gate
+        self._gate_key = pattern_key(gate) if gate is not None else ""
 
     def test(self, event: Event, values: Values) -> bool:
+        if self._gate_key:
+            scanned = values.get(SCANNED)
+            if scanned is not None:
+                searched, present = scanned
+                key = self._gate_key
+                if key in searched and key not in present:
+                    return False
         return self._check(self.get(event, values), values)
 
     def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
@@ -164,18 +202,19 @@ class FieldTest:
 
 
 class All:
-    __slots__ = ("captures", "children", "requirement")
+    __slots__ = ("_order", "captures", "children", "requirement")
     requirement: frozenset[Need] | None
 
     def __init__(self, children: Sequence[Condition]) -> None:
-        self.children = tuple(children)
+        self.children = tuple(children)  # as written: what `explain` shows
         self.captures = any(child.captures for child in self.children)
         needs = [c.requirement for c in self.children if c.requirement is not None]
         # any one child's need is a need of the whole; the narrowest set filters best
         self.requirement = min(needs, key=len) if needs else None
+        self._order = _cheap_first(self.children)
 
     def test(self, event: Event, values: Values) -> bool:
-        for child in self.children:  # noqa: SIM110 - a loop beats all() over a generator on this hot path
+        for child in self._order:  # noqa: SIM110 - a loop beats all() over a generator on this hot path
             if not child.test(event, values):
                 return False
         return True
@@ -217,6 +256,47 @@ class Not:
     def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
         ok, lines = self.child.explain(event, values)
         return not ok, [f"{'✓' if not ok else '✗'} not:", *("    " + line for line in lines)]
+
+
+def _cheap_first(children: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """The order `all:` tests its children in: comparisons before regexes and groups, so a regex runs only on the
+    events the comparisons let through (the webhook route regex of payment-webhook-5xx ran on every access line,
+    its `status >= 500` after it). A comparison reading a name some sibling's regex captures keeps its place,
+    after that regex; the rest keep their written order. The result is the same: the children have no effects
+    but captures."""
+    captured = {name for child in children for name in captured_names(child)}
+    cheap = [c for c in children if isinstance(c, FieldTest) and not c.costly and c.field not in captured]
+    return (*cheap, *(c for c in children if not any(c is other for other in cheap)))
+
+
+def need_of(condition: Condition, captured: frozenset[str]) -> frozenset[Need] | None:
+    """The condition's requirement when `captured` names may be in `values` without being fields (its rule's
+    regexes capture them): a presence need on such a name is no need. Composed as All and Any_ compose theirs."""
+    if not captured:
+        return condition.requirement
+    if isinstance(condition, FieldTest):
+        requirement = condition.requirement
+        if requirement and any(isinstance(n, FieldPresent) and n.head in captured for n in requirement):
+            return None
+        return requirement
+    if isinstance(condition, All):
+        needs = [need for need in (need_of(child, captured) for child in condition.children) if need is not None]
+        return min(needs, key=len) if needs else None
+    if isinstance(condition, Any_):
+        each = [need_of(child, captured) for child in condition.children]
+        return None if any(need is None for need in each) else frozenset().union(*each)  # type: ignore[arg-type]
+    return condition.requirement  # Not: None
+
+
+def captured_names(condition: Condition) -> frozenset[str]:
+    """The names a condition's regexes capture into `values`, anywhere inside it."""
+    if isinstance(condition, FieldTest):
+        return condition.captured
+    if isinstance(condition, (All, Any_)):
+        return frozenset().union(*(captured_names(child) for child in condition.children))
+    if isinstance(condition, Not):
+        return captured_names(condition.child)
+    return frozenset()
 
 
 def _explain_group(
@@ -276,6 +356,38 @@ def _compile_field(field: str, spec: Any, path: tuple[str | int, ...]) -> list[C
 
 
 def _compile_op(field: str, op: str, expected: Any, ignore_case: bool, path: tuple[str | int, ...]) -> Condition:
+    condition = _compile_test(field, op, expected, ignore_case, path)
+    if condition.requirement is None and isinstance(condition, FieldTest) and _fails_when_missing(op, expected):
+        head = field_head(field)
+        if head is not None:
+            condition.requirement = frozenset({FieldPresent(head)})
+    return condition
+
+
+def field_head(path: str) -> str | None:
+    """The first key of a field path, None for what is not a field (event attributes, `text`)."""
+    if _ATTRIBUTE_ALIASES.get(path, path) in INDEXED_ATTRIBUTES or path in _NOT_FIELDS:
+        return None
+    return path.split(".", 1)[0]
+
+
+def _fails_when_missing(op: str, expected: Any) -> bool:
+    """Whether the test is false for a missing field (its value None)."""
+    if op in ("ne", "not_in"):
+        return False
+    if op == "exists":
+        return expected is True
+    if op == "eq":
+        return expected is not None
+    if op == "in":
+        return isinstance(expected, list) and None not in expected
+    return True  # order, string and regex tests are false on None
+
+
+_NOT_FIELDS = frozenset({"message", "text", "container", "container_id", "host", "source", "time", "raw", "flags"})
+
+
+def _compile_test(field: str, op: str, expected: Any, ignore_case: bool, path: tuple[str | int, ...]) -> Condition:
     if op not in OPERATORS:
         raise SpecError(path, f"unknown operator {op!r}; expected one of {', '.join(OPERATORS)}")
     is_level = field == "level"
@@ -382,8 +494,22 @@ def _compile_regex(
                 values[name] = _typed(captured)
         return True
 
-    requirement = frozenset({Pattern(pattern, ignore_case)}) if field in TEXT_FIELDS else None
-    return FieldTest(field, check, description, requirement, captures=bool(named))
+    gate = Pattern(pattern, ignore_case) if field in TEXT_FIELDS else None
+    requirement = frozenset({gate}) if gate is not None else None
+    captured = frozenset(name for name, _ in named)
+    return FieldTest(field, check, description, requirement, captured=captured, gate=gate, costly=True)
+
+
+def gated_patterns(condition: Condition) -> list[Pattern]:
+    """The patterns of the regex tests on the scan text anywhere in a condition (inside `any:` and `not:` too):
+    what the prefilter must scan for so that each can be skipped on a line without it."""
+    if isinstance(condition, FieldTest):
+        return [condition.gate] if condition.gate is not None else []
+    if isinstance(condition, (All, Any_)):
+        return [pattern for child in condition.children for pattern in gated_patterns(child)]
+    if isinstance(condition, Not):
+        return gated_patterns(condition.child)
+    return []
 
 
 def _attribute_need(field: str, values: Sequence[Any]) -> frozenset[Need] | None:

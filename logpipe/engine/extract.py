@@ -23,7 +23,9 @@ from logpipe.engine.conditions import (
     SpecError,
     Values,
     _typed,
+    captured_names,
     field_getter,
+    need_of,
 )
 from logpipe.engine.linear import LinearRegex, RegexRefused
 from logpipe.engine.schema import ExtractModel
@@ -38,11 +40,14 @@ class Extractor:
     regex: LinearRegex | None
     targets: tuple[tuple[int, str], ...]  # (index in match.groups(), field it fills) per named group
     copies: tuple[tuple[str, str], ...]
-    requirement: frozenset[Need] | None  # for the prefilter: when it can run at all
+    requirement: frozenset[Need] | None  # when it can run at all (RuleSet gives the prefilter its own view)
+    heads: frozenset[str]  # the first keys of the fields it fills (`http` for http.status)
 
-    def apply(self, event: Event, values: Values) -> None:
+    def apply(self, event: Event, values: Values) -> bool:
+        """Fill the fields it derives from the event; whether it filled any."""
         if self.when is not None and not self.when.test(event, values):
-            return
+            return False
+        filled = False
         if self.regex is not None:
             text = self.source(event, values)
             groups = self.regex.search(text) if isinstance(text, str) else None
@@ -52,12 +57,15 @@ class Extractor:
                     if captured is not None:
                         # a number only if it starts with a digit: no slice and method call per capture
                         values[target] = _typed(captured) if captured and captured[0] in _DIGITS else captured
+                        filled = True
         for target, source in self.copies:
             value = values.get(source)
             if value is None:
                 value = event.get(source)
             if value is not None:
                 values[target] = value
+                filled = True
+        return filled
 
 
 def compile_extractor(model: ExtractModel, when: Condition | None) -> Extractor:
@@ -77,11 +85,11 @@ def compile_extractor(model: ExtractModel, when: Condition | None) -> Extractor:
             raise SpecError(("prefix",), f"{target!r} would shadow the event attribute of that name")
     # only `when` feeds the prefilter: an extractor's own (anchored, cheap) regex would make hyperscan call back
     # into Python on every line it fits, which costs more than running the regex here
-    requirement = when.requirement if when is not None else None
+    requirement = need_of(when, captured_names(when)) if when is not None else None
     targets = tuple((number - 1, prefix + name) for name, number in regex.groupindex.items()) if regex else ()
-    return Extractor(
-        model.id, when, field_getter(model.source), regex, targets, tuple(model.copy_fields.items()), requirement
-    )
+    copies = tuple(model.copy_fields.items())
+    heads = frozenset(target.split(".", 1)[0] for target in [*(t for _, t in targets), *(t for t, _ in copies)])
+    return Extractor(model.id, when, field_getter(model.source), regex, targets, copies, requirement, heads)
 
 
 _DIGITS = "0123456789"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from logpipe.alert import Alert, alert_id
-from logpipe.engine.conditions import Condition, Values, field_getter
+from logpipe.engine.conditions import PRIVATE_KEYS, Condition, Values, field_getter
 from logpipe.engine.durations import format_duration
 from logpipe.engine.schema import (
     AbsenceModel,
@@ -143,7 +143,7 @@ def _text(value: Any) -> str:
 
 
 def _public(values: Values) -> Values:
-    return {key: value for key, value in values.items() if key != "text"}
+    return {key: value for key, value in values.items() if key not in PRIVATE_KEYS}
 
 
 # --- every match -------------------------------------------------------------------------------------------------

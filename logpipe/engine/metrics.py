@@ -295,6 +295,8 @@ class MetricSet:
 
 
 def _status_class(raw: Any) -> str:
+    if type(raw) is int:  # what the access-log extractors give: one lookup
+        return _STATUS_CLASS_OF.get(raw, OTHER)
     try:
         status = int(raw)
     except (TypeError, ValueError):
@@ -303,6 +305,7 @@ def _status_class(raw: Any) -> str:
 
 
 _STATUS_CLASSES = {hundreds: f"{hundreds}xx" for hundreds in range(1, 6)}
+_STATUS_CLASS_OF = {status: _STATUS_CLASSES[status // 100] for status in range(100, 600)}
 
 
 def _number(value: Any) -> float | None:

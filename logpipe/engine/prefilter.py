@@ -22,7 +22,7 @@ from typing import Any
 
 import re2
 
-from logpipe.engine.conditions import Need, Pattern
+from logpipe.engine.conditions import FieldPresent, Need, Pattern, pattern_key
 from logpipe.engine.linear import _for_re2
 from logpipe.event import Event
 
@@ -48,26 +48,46 @@ _RE2_SET_MEMORY = 256 << 20
 
 class Prefilter:
     def __init__(
-        self, requirements: Sequence[frozenset[Need] | None], use_hyperscan: bool = HYPERSCAN_AVAILABLE
+        self,
+        requirements: Sequence[frozenset[Need] | None],
+        use_hyperscan: bool = HYPERSCAN_AVAILABLE,
+        gated: Sequence[Pattern] = (),
     ) -> None:
         """`requirements[i]`: the needs any one of which client i has, or None (a candidate for every event).
+        `gated`: patterns scanned for only so conditions can skip their regex (conditions.SCANNED), e.g. the text
+        branch of an `any:` whose other branch reads a field.
         `use_hyperscan=False` scans with an RE2 set even where hyperscan is installed (the tests compare both)."""
         always = {i for i, need in enumerate(requirements) if need is None}
         self.unfiltered: list[int] = []  # clients with a pattern the scanner refused: candidates for every event
         patterns: dict[Pattern, list[int]] = {}
         by_attribute: dict[str, dict[str, list[int]]] = {}
+        by_head: dict[str, list[int]] = {}
         for client, needs in enumerate(requirements):
             for need in needs or ():
                 if isinstance(need, Pattern):
                     patterns.setdefault(need, []).append(client)
+                elif isinstance(need, FieldPresent):
+                    by_head.setdefault(need.head, []).append(client)
                 else:
                     by_attribute.setdefault(need.attribute, {}).setdefault(need.value, []).append(client)
+        #: first key of a field -> the clients that need a field under it
+        self.by_head = {head: tuple(clients) for head, clients in by_head.items()}
+        for pattern in gated:
+            patterns.setdefault(pattern, [])
         self._owners = [tuple(owners) for owners in patterns.values()]
+        self._keys = [pattern_key(pattern) for pattern in patterns]
         self._scanner: HyperscanPatterns | Re2Patterns | None = None
+        # what a scan tells conditions: the patterns it looks for (a refused one is not looked for: its
+        # conditions run their regex), and on a line where it finds none of them, that nothing is present
+        self._searched: frozenset[str] = frozenset()
+        self._nothing: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
         if patterns:
             self._scanner = HyperscanPatterns(list(patterns)) if use_hyperscan else Re2Patterns(list(patterns))
             for index in self._scanner.refused:
                 self.unfiltered.extend(self._owners[index])
+            refused = set(self._scanner.refused)
+            self._searched = frozenset(key for index, key in enumerate(self._keys) if index not in refused)
+            self._nothing = (self._searched, frozenset())
         self._attributes = tuple(
             (_READ_ATTRIBUTE[name], {value: tuple(clients) for value, clients in index.items()})
             for name, index in by_attribute.items()
@@ -81,17 +101,34 @@ class Prefilter:
 
     def candidates(self, event: Event, text: str) -> Sequence[int]:
         """The clients to try on an event whose scan text (message and stack) is `text`, in client order."""
+        return self.scan(event, text)[0]
+
+    def scan(self, event: Event, text: str) -> tuple[Sequence[int], tuple[frozenset[str], frozenset[str]] | None]:
+        """`candidates`, and what the scan saw for conditions (the value of conditions.SCANNED; None: no scan)."""
         hits: list[int] = []
+        seen: tuple[frozenset[str], frozenset[str]] | None = None
         if self._scanner is not None:
-            for pattern in self._scanner.scan(text.encode("utf-8", "surrogatepass")):
-                hits.extend(self._owners[pattern])
+            found = self._scanner.scan(text.encode("utf-8", "surrogatepass"))
+            if found:
+                owners, keys = self._owners, self._keys
+                for pattern in found:
+                    hits.extend(owners[pattern])
+                seen = (self._searched, frozenset([keys[pattern] for pattern in found]))
+            else:
+                seen = self._nothing
         for read, index in self._attributes:
             clients = index.get(read(event))
             if clients:
                 hits.extend(clients)
+        by_head = self.by_head
+        if by_head:
+            for key in event.fields:
+                clients = by_head.get(key if "." not in key else key.split(".", 1)[0])
+                if clients:
+                    hits.extend(clients)
         if not hits:
-            return self.always
-        return sorted({*self.always, *hits})
+            return self.always, seen
+        return sorted({*self.always, *hits}), seen
 
 
 class HyperscanPatterns:

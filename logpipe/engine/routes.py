@@ -47,30 +47,41 @@ class RouteNormaliser:
             group += pattern.groups + 1
         anchored = any(_ANCHOR.search(regex) for regex in placeholders.values())
         self._pattern = re.compile("|".join(alternatives)) if alternatives and not anchored else None
+        # one placeholder (the pack's `:id`): a template replacement, no Python call per id (0.31 -> 0.1 us a
+        # new path, compiled); whether a match spanned a slash shows as a lost slash
+        self._template = "/" + next(iter(placeholders)).replace("\\", "\\\\") if len(placeholders) == 1 else None
         self._paths: dict[str, str] = {}
         self._last_path, self._last_route = "", ""
 
-    def normalise(self, path: str) -> str:
+    def normalise(self, raw: str) -> str:
+        if raw is self._last_path:  # two metrics label one event by its route: the second costs nothing
+            return self._last_route
+        path = raw
         if "?" in path or "#" in path:
             path = path.split("?", 1)[0].split("#", 1)[0]
-        if path is self._last_path:  # two metrics label one event by its route: the second costs nothing
-            return self._last_route
         known = self._paths.get(path)
         if known is not None:
-            self._last_path, self._last_route = path, known
+            self._last_path, self._last_route = raw, known
             return known
         route = self._by_pattern(path) if self._pattern is not None else None
         if route is None:
             route = self._by_segment(path)
-        if len(self._paths) >= CACHE_SIZE:
-            self._paths.clear()  # a scan of random URLs must not grow memory; the next hits refill it
-        self._paths[path] = route
-        self._last_path, self._last_route = path, route
+        if route == path:  # a path with an id never comes again: remember only those without one
+            if len(self._paths) >= CACHE_SIZE:
+                self._paths.clear()  # a scan of random URLs must not grow memory; the next hits refill it
+            self._paths[path] = route
+        self._last_path, self._last_route = raw, route
         return route
 
     def _by_pattern(self, path: str) -> str | None:
         assert self._pattern is not None
         relative = path[:1] != "/"  # its first segment is a segment too
+        if self._template is not None:
+            whole = "/" + path if relative else path
+            route = self._pattern.sub(self._template, whole)
+            if route.count("/") != whole.count("/"):
+                return None
+            return route[1:] if relative else route
         try:
             route = self._pattern.sub(self._placeholder, "/" + path if relative else path)
         except _SpansSegments:

@@ -12,7 +12,18 @@ from typing import Any
 import jinja2
 from pydantic import ValidationError
 
-from logpipe.engine.conditions import Condition, Need, SpecError, Values, compile_condition
+from logpipe.engine.conditions import (
+    SCANNED,
+    Condition,
+    Need,
+    Pattern,
+    SpecError,
+    Values,
+    captured_names,
+    compile_condition,
+    gated_patterns,
+    need_of,
+)
 from logpipe.engine.extract import Extractor, compile_extractor
 from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
 from logpipe.engine.metrics import Metric, Routers, compile_metric, metric_clients
@@ -76,14 +87,36 @@ class RuleSet:
         # after the rules
         self.prefilter = Prefilter(
             [
-                *(e.requirement for e in self.extractors),
+                *(self._extractor_need(e) for e in self.extractors),
                 *(requirement_of(rule) for rule in self.rules),
-                *(branch.requirement for _, branch in metric_clients(self.metrics)),
-            ]
+                *(need_of(branch, captured_names(branch)) for _, branch in metric_clients(self.metrics)),
+            ],
+            gated=self._gated_patterns(),
         )
         self._first_rule = len(self.extractors)
         self._first_metric = self._first_rule + len(self.rules)  # the metrics' clients: see metric_clients
+        # per extractor: the rules and metrics that need a field under a key it fills (http-access-nest fills
+        # http.*: the HTTP rules and metrics), tried on an event once the extractor gave it those fields
+        by_head = self.prefilter.by_head
+        self._filled_for = tuple(
+            tuple(sorted({c for head in e.heads for c in by_head.get(head, ()) if c >= self._first_rule}))
+            for e in self.extractors
+        )
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
+
+    def _extractor_need(self, extractor: Extractor) -> frozenset[Need] | None:
+        """An extractor's `when` may read what an earlier extractor fills: no presence need on those keys."""
+        if extractor.when is None:
+            return None
+        filled = frozenset().union(*(e.heads for e in self.extractors))
+        return need_of(extractor.when, captured_names(extractor.when) | filled)
+
+    def _gated_patterns(self) -> list[Pattern]:
+        """Every text regex in every condition (rules, extractors' `when`, metrics), for the prefilter's scan."""
+        conditions: list[Condition] = [c for rule in self.rules for c in rule.conditions.values()]
+        conditions += [e.when for e in self.extractors if e.when is not None]
+        conditions += [branch for _, branch in metric_clients(self.metrics)]
+        return list(dict.fromkeys(pattern for condition in conditions for pattern in gated_patterns(condition)))
 
     def memory(self) -> int:
         """How far back (ns) rule state reaches: the longest window or sequence, at most an hour. A restarted
@@ -111,17 +144,25 @@ class RuleSet:
         """`select`, and which metrics could count the event (indexes of `metric_clients(self.metrics)`)."""
         stack = stack_of(event.fields)
         text = f"{event.message}\n{stack}" if stack else event.message
-        values: Values = {"text": text}
+        clients, scanned = self.prefilter.scan(event, text)
+        values: Values = {"text": text, SCANNED: scanned} if scanned is not None else {"text": text}
         first_rule, first_metric = self._first_rule, self._first_metric
-        clients = self.prefilter.candidates(event, text)
         if not first_rule and not self.metrics:
             return values, clients, ()
+        filled: set[int] | None = None
+        for client in clients:
+            if client >= first_rule:
+                break
+            if self.extractors[client].apply(event, values) and self._filled_for[client]:
+                filled = set(self._filled_for[client]) if filled is None else filled.union(self._filled_for[client])
+        if filled is not None:
+            clients = sorted(filled.union(clients))
         rules: list[int] = []
         metrics: list[int] = []
         for client in clients:
             if client < first_rule:
-                self.extractors[client].apply(event, values)
-            elif client < first_metric:
+                continue
+            if client < first_metric:
                 rules.append(client - first_rule)
             else:
                 metrics.append(client - first_metric)
@@ -140,9 +181,11 @@ class RuleSet:
 def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
     """The text patterns an event needs for this rule to care about it (None: any event may matter)."""
     conditions = rule.conditions
+    # a name its regexes capture is in `values` without being a field: no presence need on it
+    captured = frozenset().union(*(captured_names(condition) for condition in conditions.values()))
     if "base" in conditions:  # ratio: every base event counts, matching or not
-        return conditions["base"].requirement
-    needs = [condition.requirement for condition in conditions.values()]
+        return need_of(conditions["base"], captured)
+    needs = [need_of(condition, captured) for condition in conditions.values()]
     if any(need is None for need in needs):
         return None
     return frozenset().union(*needs)  # type: ignore[arg-type]
