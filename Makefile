@@ -39,7 +39,7 @@ format: $(INSTALLED)
 
 # parse and redaction costs, then issue 14's figures next to their references and targets, with a summary table
 # (bench/speed.py: replay vs grep, the pack at 10-200 rules, follow vs `docker logs -f`, latency, RSS; it starts a
-# Docker daemon if none answers, root only, and stops it again). About 10 minutes on 2 cores.
+# Docker daemon if none answers, root only, and stops it again). 7-10 minutes on 2 cores.
 bench: $(INSTALLED)
 	$(BIN)/python bench/parse_throughput.py
 	$(BIN)/python bench/redact_throughput.py
