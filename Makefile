@@ -37,10 +37,13 @@ format: $(INSTALLED)
 	$(BIN)/ruff format logpipe tests bench examples setup.py
 	$(BIN)/ruff check --fix logpipe tests bench examples
 
+# parse and redaction costs, then issue 14's figures next to their references and targets, with a summary table
+# (bench/speed.py: replay vs grep, the pack at 10-200 rules, follow vs `docker logs -f`, latency, RSS; it starts a
+# Docker daemon if none answers, root only, and stops it again). 7-10 minutes on 2 cores.
 bench: $(INSTALLED)
 	$(BIN)/python bench/parse_throughput.py
-	$(BIN)/python bench/rules_throughput.py
 	$(BIN)/python bench/redact_throughput.py
+	$(BIN)/python bench/speed.py
 
 fuzz: $(INSTALLED)
 	$(BIN)/python bench/fuzz.py

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -92,32 +93,48 @@ def follower(label: str, name: str, workdir: Path, live: bool) -> list[str]:
     return follow_command(name, config, "api" if "api" in label else "auto")
 
 
-def report(label: str, lines: int, wall: float, cpu: float, daemon: float, rss: float) -> None:
+@dataclass(frozen=True)
+class Rate:
+    """One follower's figures (bench/speed.py puts them next to issue 14's targets)."""
+
+    label: str
+    lines_per_second: float
+    client_us_per_line: float  # CPU, user + system
+    dockerd_us_per_line: float
+    peak_rss_mib: float
+
+
+def report(label: str, lines: int, wall: float, cpu: float, daemon: float, rss: float) -> Rate:
+    rate = Rate(label, lines / wall, cpu / lines * 1e6, daemon / lines * 1e6, rss)
     print(
-        f"  {label:<20} {lines / wall:>10,.0f} lines/s   client CPU {cpu / lines * 1e6:5.1f} us/line   "
-        f"dockerd CPU {daemon / lines * 1e6:5.1f} us/line"
+        f"  {label:<20} {rate.lines_per_second:>10,.0f} lines/s   client CPU {rate.client_us_per_line:5.1f} us/line"
+        f"   dockerd CPU {rate.dockerd_us_per_line:5.1f} us/line"
         + (f"   peak RSS {rss:.0f} MiB" if label.startswith("logpipe") else "")
     )
+    return rate
 
 
-def read_rate(client: docker.DockerClient, lines: int, workdir: Path) -> None:
+def read_rate(client: docker.DockerClient, lines: int, workdir: Path) -> list[Rate]:
     box = client.containers.run("busybox:local", ["sh", "-c", GENERATOR % lines], detach=True, network_mode="none")
     try:
         box.wait()
         print(f"read rate: an exited container's {lines:,} lines (json-file driver, vfs storage)")
+        rates = []
         for label in FOLLOWERS:
             daemon_before = dockerd_cpu()
             wall, cpu, rss = run_child(follower(label, box.name, workdir, live=False))
-            report(label, lines, wall, cpu, dockerd_cpu() - daemon_before, rss)
+            rates.append(report(label, lines, wall, cpu, dockerd_cpu() - daemon_before, rss))
+        return rates
     finally:
         box.remove(force=True)
 
 
-def live_rate(client: docker.DockerClient, lines: int, workdir: Path) -> None:
+def live_rate(client: docker.DockerClient, lines: int, workdir: Path) -> list[Rate]:
     """A container printing `lines` as fast as it can, followed as it writes: lines over the time from the
     container's start to the follower's end (a follower that keeps up ends when the writer does). logpipe is
     started first and waits for the container, so its start-up (imports, rule loading) is not counted."""
     print(f"live: a container printing {lines:,} lines as fast as it can, followed as it writes")
+    rates = []
     for label in FOLLOWERS:
         box = client.containers.create("busybox:local", ["sh", "-c", GENERATOR % lines], network_mode="none")
         try:
@@ -139,13 +156,15 @@ def live_rate(client: docker.DockerClient, lines: int, workdir: Path) -> None:
             box.reload()
             state = box.attrs["State"]
             writer = _seconds(state["FinishedAt"]) - _seconds(state["StartedAt"])
-            report(label, lines, wall, cpu, dockerd_cpu() - daemon_before, after.ru_maxrss / 1024)
+            rates.append(report(label, lines, wall, cpu, dockerd_cpu() - daemon_before, after.ru_maxrss / 1024))
             print(f"  {'':<20} (the writer itself took {writer:.2f} s: {lines / writer:,.0f} lines/s)")
         finally:
             box.remove(force=True)
+    return rates
 
 
-def latency(client: docker.DockerClient, workdir: Path, read: str, seconds: int = 10) -> None:
+def latency(client: docker.DockerClient, workdir: Path, read: str, seconds: int = 10) -> tuple[float, float]:
+    """(p50, p99) in ms."""
     rules = workdir / "rules"
     rules.mkdir(exist_ok=True)
     (rules / "every.yml").write_text(
@@ -173,15 +192,20 @@ def latency(client: docker.DockerClient, workdir: Path, read: str, seconds: int 
         box.start()
         assert follower.wait(timeout=seconds * 10) == 0
         with sqlite3.connect(state / "state.sqlite") as db:
-            rows = db.execute("SELECT created, payload FROM alerts").fetchall()
-        delays = sorted(created - _event_seconds(orjson.loads(payload)["event"]) for created, payload in rows)
+            stored = db.execute("SELECT created, payload FROM alerts").fetchall()
+        # the line's own notification: its incident's `resolved` is sent when the incident closes (at the end)
+        rows = [
+            (created, alert) for created, payload in stored if (alert := orjson.loads(payload))["status"] == "firing"
+        ]
+        delays = sorted(created - _event_seconds(alert["event"]) for created, alert in rows)
         rate = len(rows) / seconds
+        p50, p99 = statistics.median(delays) * 1000, delays[int(len(delays) * 0.99)] * 1000
         print(
             f"latency (--read {read}): {len(rows):,} alerts at ~{rate:,.0f} lines/s, "
-            "Docker timestamp -> alert in the outbox: "
-            f"p50 {statistics.median(delays) * 1000:.1f} ms, p99 {delays[int(len(delays) * 0.99)] * 1000:.1f} ms, "
+            f"Docker timestamp -> alert in the outbox: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
             f"max {delays[-1] * 1000:.0f} ms"
         )
+        return p50, p99
     finally:
         box.remove(force=True)
 

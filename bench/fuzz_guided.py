@@ -76,28 +76,14 @@ def seed_corpus(target: str, directory: Path) -> None:
         (directory / f"seed-{number}").write_bytes(seed)
 
 
-class SourceOnly:
-    """Import logpipe from its .py files even where a mypyc build left compiled modules beside them: compiled code
-    cannot be instrumented, so the fuzzer would be blind in the hot path (the frame decoder, the parsers)."""
-
-    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        from importlib.machinery import SOURCE_SUFFIXES, FileFinder, SourceFileLoader
-
-        if name != "logpipe" and not name.startswith("logpipe."):
-            return None
-        for entry in path if path is not None else sys.path:
-            spec = FileFinder(entry or ".", (SourceFileLoader, SOURCE_SUFFIXES)).find_spec(name)
-            if spec is not None:
-                return spec
-        return None
-
-
 def child(target: str, runs: int) -> None:
     """Run one target under libFuzzer (this process exits when it is done)."""
     import atheris
 
     sys.path.insert(0, str(ROOT))
-    sys.meta_path.insert(0, SourceOnly())
+    from tests.source_only import install
+
+    install()  # compiled code cannot be instrumented: the fuzzer would be blind in the hot path
     callback = one_input(target)
     work = OUT / f"guided-{target}"
     corpus = work / "corpus"

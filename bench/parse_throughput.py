@@ -115,11 +115,12 @@ FORMATS: dict[str, Callable[[random.Random, int], list[str]]] = {
 }
 
 
-def corpus(name: str, lines: int) -> Path:
-    path = OUT / f"{name}-{lines}.log"
+def corpus(name: str, lines: int, directory: Path = OUT) -> Path:
+    """`lines` lines of format `name` in `directory` (generated once, the same every time: a fixed seed)."""
+    path = directory / f"{name}-{lines}.log"
     if path.exists():
         return path
-    OUT.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     rng, written = random.Random(7), 0
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as out:

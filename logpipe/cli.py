@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -15,7 +15,7 @@ from click._termui_impl import ProgressBar
 from logpipe.config import Config, load_config
 from logpipe.engine import Engine, RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError, LogpipeError
-from logpipe.event import Origin
+from logpipe.event import Event, Origin
 from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
 from logpipe.outputs import build_dispatcher, renderer_for, router_for, unknown_actions
@@ -155,6 +155,21 @@ class _PrivateAppendFile(click.ParamType[BinaryIO]):
             self.fail(f"cannot open {value}: {error.strerror}", param, ctx)
 
 
+def events_out_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--events-out",
+        type=_PrivateAppendFile(),
+        help="Also append every parsed event (redacted) as JSON lines (a new file is created 0600).",
+    )(function)
+
+
+def _written(events: Iterable[Event], out: BinaryIO, redactor: Redactor) -> Iterator[Event]:
+    """Each event on its way to the rules, appended to `out` as `logpipe follow --events-out` writes it."""
+    for event in events:
+        out.write(redactor.event_json(event) + b"\n")
+        yield event
+
+
 def config_or_fail(path: Path | None) -> Config:
     try:
         return load_config(path)
@@ -183,6 +198,7 @@ def config_or_fail(path: Path | None) -> Config:
     help="Seconds to wait at the end for deliveries; what is left stays in the outbox.",
 )
 @source_name_option
+@events_out_option
 def replay(
     source: BinaryIO,
     rule_paths: tuple[Path, ...],
@@ -191,6 +207,7 @@ def replay(
     no_redact: bool,
     wait: float,
     source_name: str | None,
+    events_out: BinaryIO | None,
 ) -> None:
     """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
     through the parsers and rules, print the alerts it fires on event time, and send them to the configured
@@ -210,11 +227,12 @@ def replay(
     if dispatcher is not None:
         dispatcher.start()
     sent = silenced = 0
+    events = parse_lines(read_lines(source, source_origin(source, source_name)))
+    if events_out is not None:
+        events = _written(events, events_out, Redactor())
     settle_heap()
     try:
-        for notification in run_incidents(
-            parse_lines(read_lines(source, source_origin(source, source_name))), engine, book
-        ):
+        for notification in run_incidents(events, engine, book):
             if notification.silenced:
                 silenced += 1  # recorded in the incident (`logpipe incidents`), not sent
                 continue
@@ -224,6 +242,8 @@ def replay(
             if dispatcher is not None:
                 dispatcher.enqueue(notification)
     finally:
+        if events_out is not None:
+            events_out.flush()
         if dispatcher is not None:
             dispatcher.drain(wait)
             dispatcher.stop()
@@ -269,11 +289,7 @@ def replay(
     show_default=True,
     help="How alerts are printed.",
 )
-@click.option(
-    "--events-out",
-    type=_PrivateAppendFile(),
-    help="Also append every parsed event (redacted) as JSON lines (a new file is created 0600).",
-)
+@events_out_option
 @click.option("--until-exit", is_flag=True, help="Stop once every followed container has exited and been read.")
 @click.option(
     "--metrics-address", metavar="HOST:PORT", help="Serve Prometheus /metrics and /health there (e.g. 127.0.0.1:9108)."

@@ -77,22 +77,29 @@ class RuleSet:
     `rules test/explain` inspect. Also the log-derived metrics' definitions (their values live in a MetricSet)."""
 
     def __init__(
-        self, rules: Sequence[LoadedRule], extractors: Sequence[Extractor], metrics: Sequence[Metric] = ()
+        self,
+        rules: Sequence[LoadedRule],
+        extractors: Sequence[Extractor],
+        metrics: Sequence[Metric] = (),
+        exhaustive: bool = False,
     ) -> None:
+        """`exhaustive`: no prefilter, every event tried against everything and every regex run; the reference
+        that shows the prefilter changes nothing (tests/unit/engine/test_prefilter_exact.py)."""
         self.loaded = tuple(rules)
         self.rules = tuple(loaded.rule for loaded in rules)
         self.extractors = tuple(extractors)
         self.metrics = tuple(metrics)
         # one prefilter for all: extractors are clients 0..k-1 (so they run first), rules k.. after them, metrics
         # after the rules
-        self.prefilter = Prefilter(
-            [
-                *(self._extractor_need(e) for e in self.extractors),
-                *(requirement_of(rule) for rule in self.rules),
-                *(need_of(branch, captured_names(branch)) for _, branch in metric_clients(self.metrics)),
-            ],
-            gated=self._gated_patterns(),
-        )
+        requirements = [
+            *(self._extractor_need(e) for e in self.extractors),
+            *(requirement_of(rule) for rule in self.rules),
+            *(need_of(branch, captured_names(branch)) for _, branch in metric_clients(self.metrics)),
+        ]
+        if exhaustive:
+            self.prefilter = Prefilter([None] * len(requirements))
+        else:
+            self.prefilter = Prefilter(requirements, gated=self._gated_patterns())
         self._first_rule = len(self.extractors)
         self._first_metric = self._first_rule + len(self.rules)  # the metrics' clients: see metric_clients
         # per extractor: the rules and metrics that need a field under a key it fills (http-access-nest fills

@@ -84,3 +84,16 @@ def test_alert_ids_do_not_depend_on_how_the_path_is_spelled(tmp_path: Path, monk
     assert ids("./app.log") == expected
     assert ids(str(log)) == expected
     assert ids("--source-name", str(log), "-", stdin=log.read_bytes()) == expected
+
+
+def test_replay_events_out_holds_what_parse_prints(tmp_path: Path) -> None:
+    """`replay --events-out` writes every parsed event as `logpipe parse` prints it (redacted), alerts unchanged."""
+    example = EXAMPLES / "clipforge-api-json.log"
+    events = tmp_path / "events.jsonl"
+    replayed = CliRunner().invoke(main, ["replay", "--format", "jsonl", "--events-out", str(events), str(example)])
+    plain = CliRunner().invoke(main, ["replay", "--format", "jsonl", str(example)])
+    parsed = CliRunner().invoke(main, ["parse", "--format", "jsonl", str(example)])
+    assert replayed.exit_code == 0, replayed.output
+    assert events.read_text() == parsed.stdout
+    assert replayed.stdout == plain.stdout
+    assert events.stat().st_mode & 0o777 == 0o600

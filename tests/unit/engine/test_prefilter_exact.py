@@ -6,14 +6,13 @@ counts and data) and the metrics' series."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from logpipe.engine import Engine, RuleSet, load_rules
-from logpipe.engine.metrics import MetricSet, metric_clients
-from logpipe.event import Event, Origin
+from logpipe.engine.metrics import MetricSet
+from logpipe.event import Origin
 from logpipe.incidents.book import IncidentBook
 from logpipe.pipeline import parse_lines, run_incidents
 from logpipe.sources.file import read_lines
@@ -22,15 +21,8 @@ from tests.realworld import load_corpus
 
 
 def unfiltered(ruleset: RuleSet) -> RuleSet:
-    """The rule set with a prefilter that lets everything through and tells conditions nothing (every regex runs)."""
-    prefilter = ruleset.prefilter
-    everyone = tuple(range(len(ruleset.extractors) + len(ruleset.rules) + len(metric_clients(ruleset.metrics))))
-
-    def scan(event: Event, text: str) -> tuple[Sequence[int], None]:
-        return everyone, None
-
-    prefilter.scan = scan  # type: ignore[method-assign]
-    return ruleset
+    """The same rules with no prefilter: every event tried against every rule and metric, every regex run."""
+    return RuleSet(ruleset.loaded, ruleset.extractors, ruleset.metrics, exhaustive=True)
 
 
 def outcome(ruleset: RuleSet, log: bytes) -> tuple[list[dict[str, object]], list[dict[tuple[str, ...], object]]]:
