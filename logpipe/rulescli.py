@@ -151,7 +151,7 @@ def _explain_line(ruleset: RuleSet, rule: RuleKind, line: str) -> list[str]:
 def _explain_event(ruleset: RuleSet, rule: RuleKind, event: Event, values: dict[str, object]) -> list[str]:
     lines = []
     if ruleset.index[rule.info.id] not in ruleset.candidates(event):
-        lines.append("skipped by the prefilter: none of its text patterns or attribute values fits this event")
+        lines.append("skipped by the prefilter: none of its text patterns, attribute values or fields is in this event")
     for name, condition in rule.conditions.items():
         scratch = dict(values)
         ok, tree = condition.explain(event, scratch)
