@@ -86,6 +86,22 @@ def database_error(path: Path, error: sqlite3.Error) -> StateError:
     return StateError(f"the state file {path}: {error}")
 
 
+def open_side_database(path: Path, schema: str) -> sqlite3.Connection:
+    """A private SQLite file beside the state (probe readings, report trends): WAL, autocommit, shared by the
+    threads, and synchronous=NORMAL since a power cut may lose its last rows, which are hints, not state.
+    Errors come out as database_error's StateError."""
+    make_private_dir(path.parent)
+    try:
+        create_private_file(path)
+        database = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+        database.execute("PRAGMA journal_mode=WAL")
+        database.execute("PRAGMA synchronous=NORMAL")
+        database.executescript(schema)
+    except sqlite3.Error as error:
+        raise database_error(path, error) from None
+    return database
+
+
 def _fix(error: OSError) -> str:
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "give logpipe's user write access there, or set state_dir to a writable directory"

@@ -16,7 +16,6 @@ counts of the last few seconds before it are missing from the digest.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ import structlog
 from logpipe.engine.metrics import MetricSet
 from logpipe.errors import StateError
 from logpipe.report.attachment import write_report
+from logpipe.report.background import BackgroundJob
 from logpipe.report.collect import Report
 from logpipe.report.digest import Digest, from_samples, incident_lines
 from logpipe.report.schedule import Occurrence, ReportConfig
@@ -59,7 +59,9 @@ class PeriodTally:
         self.carried, self.base = {}, dict(current)
 
 
-class DigestScheduler:
+class DigestScheduler(BackgroundJob):
+    thread_name = "digest"
+
     def __init__(
         self,
         config: ReportConfig,
@@ -72,6 +74,7 @@ class DigestScheduler:
         reports_dir: Path | None = None,
     ) -> None:
         """`report`: the HTML report of a period (since, until), attached to the email from `reports_dir`."""
+        super().__init__()
         self.config, self.dispatcher, self.store = config, dispatcher, dispatcher.store
         self.report, self.reports_dir = report, reports_dir
         self.schedule = config.schedule()
@@ -86,8 +89,6 @@ class DigestScheduler:
         self.state = saved
         self._metric_set: MetricSet | None = None
         self.tally = PeriodTally(saved.get("counts", {}), self._counted())
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._saved_at = 0.0
         self._missed_logged = ""
         upcoming = self.schedule.next_after(now)
@@ -100,15 +101,8 @@ class DigestScheduler:
             channels=list(config.channels),
         )
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="digest", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread and save what this process counted (the next process carries it on)."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+    def _on_stop(self) -> None:
+        """Save what this process counted (the next process carries it on)."""
         try:
             self._save(self._counted())
         except StateError as error:

@@ -28,7 +28,8 @@ import structlog
 from logpipe.engine.metricexport import samples
 from logpipe.engine.metrics import MetricSet
 from logpipe.errors import StateError
-from logpipe.statedir import create_private_file, database_error, make_private_dir
+from logpipe.report.background import BackgroundJob
+from logpipe.statedir import database_error, open_side_database
 
 log = structlog.get_logger("logpipe.trends")
 TRENDS_FILE = "trends.sqlite"  # in the state directory
@@ -74,18 +75,13 @@ class TrendStore:
         self.path = path
         self._lock = threading.Lock()
         self._ids: dict[str, int] = {}  # series name -> id, as stored
-        try:
-            if read_only:
+        if read_only:
+            try:
                 self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=10)
-            else:
-                make_private_dir(path.parent)
-                create_private_file(path)
-                self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last rows: they are trends
-                self._db.executescript(_SCHEMA)
-        except sqlite3.Error as error:
-            raise database_error(path, error) from None
+            except sqlite3.Error as error:
+                raise database_error(path, error) from None
+        else:
+            self._db = open_side_database(path, _SCHEMA)
 
     def add(self, minute: int, increases: Mapping[str, float], memory: Mapping[str, float]) -> None:
         """Add the increases to the minute's rows, and set its memory readings, in one transaction."""
@@ -176,8 +172,10 @@ def counted(metric_set: MetricSet | None) -> dict[str, float]:
     }
 
 
-class TrendRecorder:
+class TrendRecorder(BackgroundJob):
     """Snapshots the follower's metrics into a TrendStore every FLUSH_EVERY seconds, on its own thread."""
+
+    thread_name = "trends"
 
     def __init__(
         self,
@@ -190,6 +188,7 @@ class TrendRecorder:
     ) -> None:
         """`keep`: ns of rows kept; `events`: the follower's count of parsed events; `readings`: readings.sqlite,
         where the resource thread keeps the `docker stats` readings (absent when nothing reads stats)."""
+        super().__init__()
         self.store, self.metrics, self.keep, self.events = store, metrics, keep, events
         self.readings, self.clock = readings, clock
         self._metric_set: MetricSet | None = None
@@ -197,20 +196,11 @@ class TrendRecorder:
         self._memory_since = clock() - MINUTE
         self._readings_db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._pruned_at = 0.0
         self.failing = False
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="trends", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread and flush what was counted since the last flush."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+    def _on_stop(self) -> None:
+        """Flush what was counted since the last flush."""
         try:
             self.flush()
         except StateError as error:

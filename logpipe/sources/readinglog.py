@@ -22,7 +22,7 @@ import orjson
 
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event, Origin
-from logpipe.statedir import create_private_file, database_error, make_private_dir
+from logpipe.statedir import database_error, open_side_database
 
 READINGS_FILE = "readings.sqlite"  # in the state directory
 MAX_RETENTION = 7 * 86_400_000_000_000  # a week of probe readings at most, whatever the windows say
@@ -67,15 +67,7 @@ class ReadingLog:
         self._lock = threading.Lock()
         self._pruned_at = 0.0
         self._failing = False
-        make_private_dir(path.parent)
-        try:
-            create_private_file(path)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last readings: they are hints
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as error:
-            raise database_error(path, error) from None
+        self._db = open_side_database(path, _SCHEMA)
 
     def add(self, event: Event) -> None:
         """Keep a reading (one whose logger has no retention is not kept). A failed write is counted and reported
