@@ -13,9 +13,9 @@ become `other` and the overflow is counted (`logpipe_metric_overflow_total`).
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -214,6 +214,8 @@ class MetricSet:
     def __init__(self, metrics: Sequence[Metric]) -> None:
         self.metrics = tuple(metrics)
         self.clients = metric_clients(self.metrics)  # what the engine's `picked` indexes
+        # per client, what observe needs of it, in one tuple: (metric index, branch, metric, branch captures)
+        self._plan = tuple((index, branch, self.metrics[index], branch.captures) for index, branch in self.clients)
         self._off = [False] * len(self.metrics)
         # per metric: label values -> a float (counter, gauge) or a Histogram
         self.series: list[dict[tuple[str, ...], Any]] = [{} for _ in self.metrics]
@@ -236,17 +238,17 @@ class MetricSet:
     def observe(self, event: Event, values: Values, picked: Sequence[int]) -> None:
         """Count or measure the event, once, in each metric one of whose picked branches holds. `picked` indexes
         `clients`, in order (a metric's branches are next to each other)."""
-        clients, off = self.clients, self._off
+        plan, off = self._plan, self._off
         counted = -1
         for client in picked:
-            index, branch = clients[client]
+            index, branch, metric, captures = plan[client]
             if index == counted or off[index]:
                 continue
-            scratch = dict(values) if branch.captures else values
+            scratch = dict(values) if captures else values
             try:
                 if branch.test(event, scratch):
                     counted = index
-                    self._record(index, self.metrics[index], event, scratch)
+                    self._record(index, metric, event, scratch)
             except Exception as error:  # the per-metric catch boundary, as the engine has per rule
                 self._disable(index, error)
 
@@ -286,11 +288,11 @@ class MetricSet:
             series[key] = amount
         elif current is None:
             histogram = Histogram(len(metric.buckets) + 1)
-            histogram.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+            histogram.counts[bisect_left(metric.buckets, amount)] += 1
             histogram.total += amount
             series[key] = histogram  # published complete
         else:
-            current.counts[bisect.bisect_left(metric.buckets, amount)] += 1
+            current.counts[bisect_left(metric.buckets, amount)] += 1
             current.total += amount
 
 
