@@ -43,15 +43,16 @@ def docker_client() -> Any:
 
 @pytest.fixture
 def container(docker_client: Any) -> Iterator[Callable[..., Any]]:
-    """Run a busybox container with a shell script (no network); removed after the test, by id."""
+    """Run a busybox container with a shell script (no network unless `network=` names one); removed after the
+    test, by id."""
     made: list[Any] = []
 
     def run(script: str, **options: Any) -> Any:
         name = options.pop("name", f"lp-test-{uuid.uuid4().hex[:8]}")
+        if "network" not in options:
+            options["network_mode"] = "none"
         made.append(
-            docker_client.containers.run(
-                "busybox:local", ["sh", "-c", script], name=name, detach=True, network_mode="none", **options
-            )
+            docker_client.containers.run("busybox:local", ["sh", "-c", script], name=name, detach=True, **options)
         )
         return made[-1]
 

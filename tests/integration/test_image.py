@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ import yaml
 from logpipe.scaffold import COMPOSE_FILE, CONFIG_FILE, Running, write_starter_files
 from tests.conftest import ROOT, unavailable
 from tests.integration.receivers import HttpReceiver, free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -95,17 +95,6 @@ def compose(command: list[str], *arguments: str, timeout: float = 180) -> str:
     return done.stdout
 
 
-def wait_until(what: str, probe: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not after {timeout} s")
-        time.sleep(0.2)
-
-
 @pytest.mark.parametrize("json_file", [False, True], ids=["engine-api", "json-file"])
 def test_the_image_as_the_compose_service_follows_a_sibling_as_non_root_and_alerts(
     image: str,
@@ -148,13 +137,13 @@ def test_the_image_as_the_compose_service_follows_a_sibling_as_non_root_and_aler
 
     compose(command, "up", "--detach")
     agent = compose(command, "ps", "--quiet").strip()
-    alert = wait_until("the outage's notification at the webhook", lambda: http_receiver.requests, 60)[0].json()
+    alert = wait_until(lambda: http_receiver.requests, 60, "the outage's notification at the webhook")[0].json()
     health = wait_until(
-        "the HEALTHCHECK's healthy",
         lambda: (
             docker("inspect", "--format", "{{json .State.Health}}", agent).strip().startswith('{"Status":"healthy"')
         ),
         60,
+        "the HEALTHCHECK's healthy",
     )
     inspected = json.loads(docker("inspect", agent))[0]
     logs = subprocess.run(["docker", "logs", agent], capture_output=True, text=True, timeout=60, check=True)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -158,8 +159,6 @@ CLIPFORGE_HEALTH = (
 def bridge_network(docker_client: Any) -> Iterator[Any]:
     """A user-defined bridge network: the test daemon runs with --bridge=none, but a network created on it still
     gets a bridge whose gateway address is the host's, so the host reaches its containers at their addresses."""
-    import uuid
-
     import docker.errors
 
     try:
@@ -184,29 +183,8 @@ def bridge_network(docker_client: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def web_container(docker_client: Any, bridge_network: Any) -> Iterator[Callable[[], Any]]:
+def web_container(container: Callable[..., Any], bridge_network: Any) -> Callable[[], Any]:
     """A busybox httpd on port 3000 of the bridge network, serving ClipForge's health JSON at /health (written at
     each start of the container, so it serves again after a restart); removed after the test, by id."""
-    import uuid
-
-    made: list[Any] = []
-
-    def run() -> Any:
-        script = f"mkdir -p /www && echo '{CLIPFORGE_HEALTH}' > /www/health && exec httpd -f -p 3000 -h /www"
-        made.append(
-            docker_client.containers.run(
-                "busybox:local",
-                ["sh", "-c", script],
-                name=f"lp-web-{uuid.uuid4().hex[:8]}",
-                detach=True,
-                network=bridge_network.name,
-            )
-        )
-        return made[-1]
-
-    yield run
-    for item in made:
-        try:
-            item.remove(force=True)
-        except Exception:
-            continue
+    script = f"mkdir -p /www && echo '{CLIPFORGE_HEALTH}' > /www/health && exec httpd -f -p 3000 -h /www"
+    return lambda: container(script, name=f"lp-web-{uuid.uuid4().hex[:8]}", network=bridge_network.name)
