@@ -19,13 +19,10 @@ from dataclasses import dataclass
 from logpipe.engine.conditions import (
     Condition,
     Getter,
-    Need,
     SpecError,
     Values,
     _typed,
-    captured_names,
     field_getter,
-    need_of,
 )
 from logpipe.engine.linear import LinearRegex, RegexRefused
 from logpipe.engine.schema import ExtractModel
@@ -40,7 +37,6 @@ class Extractor:
     regex: LinearRegex | None
     targets: tuple[tuple[int, str], ...]  # (index in match.groups(), field it fills) per named group
     copies: tuple[tuple[str, str], ...]
-    requirement: frozenset[Need] | None  # when it can run at all (RuleSet gives the prefilter its own view)
     heads: frozenset[str]  # the first keys of the fields it fills (`http` for http.status)
 
     def apply(self, event: Event, values: Values) -> bool:
@@ -83,13 +79,10 @@ def compile_extractor(model: ExtractModel, when: Condition | None) -> Extractor:
     for target in [*(prefix + name for name in (regex.groupindex if regex else ())), *model.copy_fields]:
         if target.split(".", 1)[0] in _RESERVED:
             raise SpecError(("prefix",), f"{target!r} would shadow the event attribute of that name")
-    # only `when` feeds the prefilter: an extractor's own (anchored, cheap) regex would make hyperscan call back
-    # into Python on every line it fits, which costs more than running the regex here
-    requirement = need_of(when, captured_names(when)) if when is not None else None
     targets = tuple((number - 1, prefix + name) for name, number in regex.groupindex.items()) if regex else ()
     copies = tuple(model.copy_fields.items())
     heads = frozenset(target.split(".", 1)[0] for target in [*(t for _, t in targets), *(t for t, _ in copies)])
-    return Extractor(model.id, when, field_getter(model.source), regex, targets, copies, requirement, heads)
+    return Extractor(model.id, when, field_getter(model.source), regex, targets, copies, heads)
 
 
 _DIGITS = "0123456789"

@@ -112,7 +112,9 @@ class RuleSet:
         self.index = {rule.info.id: position for position, rule in enumerate(self.rules)}
 
     def _extractor_need(self, extractor: Extractor) -> frozenset[Need] | None:
-        """An extractor's `when` may read what an earlier extractor fills: no presence need on those keys."""
+        """What the prefilter needs to see for an extractor: its `when`'s needs (not its own regex: anchored and
+        cheap, it would make hyperscan call back into Python on every line it fits, which costs more than running
+        it). `when` may read what an earlier extractor fills: no presence need on those keys."""
         if extractor.when is None:
             return None
         filled = frozenset().union(*(e.heads for e in self.extractors))
