@@ -163,7 +163,8 @@ class FieldTest:
     """One operator on one field, e.g. `level: {gte: error}`."""
 
     __slots__ = (
-        "_check", "_gate_key", "captured", "captures", "costly", "description", "field", "gate", "get", "requirement",
+        "_check", "_gate_key", "captured", "captures", "costly", "description", "field", "gate", "get", "presence",
+        "requirement",
     )  # fmt: skip
 
     def __init__(
@@ -175,8 +176,11 @@ class FieldTest:
         captured: frozenset[str] = frozenset(),
         gate: Pattern | None = None,
         costly: bool = False,
+        presence: bool = False,
     ) -> None:
         self.field, self.get, self._check = field, field_getter(field), check
+        #: `exists: true` on a field extractors may fill: a metric reads it from `values` without the check's call
+        self.presence = presence and field_head(field) is not None
         self.description, self.requirement = description, requirement
         self.captured, self.captures = captured, bool(captured)  # the names its regex's groups capture
         self.costly = costly  # a regex search, not a comparison: `all:` tries it after the cheap tests
@@ -419,7 +423,7 @@ def _compile_test(field: str, op: str, expected: Any, ignore_case: bool, path: t
     if op == "exists":
         if not isinstance(expected, bool):
             raise SpecError(path, "`exists` takes true or false")
-        return FieldTest(field, lambda v, _: (v is not None) is expected, description, None)
+        return FieldTest(field, lambda v, _: (v is not None) is expected, description, None, presence=expected is True)
     if op in _ORDER_OPS:
         return _compile_order(field, op, expected, is_level, description, path)
     if not isinstance(expected, str) or not expected:

@@ -15,20 +15,21 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
 from logpipe.engine.conditions import (
     Any_,
     Condition,
+    FieldTest,
     Getter,
     SpecError,
     Values,
     field_getter,
+    field_head,
 )
 from logpipe.engine.linear import backtracking_construct
 from logpipe.engine.metricschema import LabelModel, MetricModel
@@ -37,6 +38,7 @@ from logpipe.event import Event
 
 log = structlog.get_logger("logpipe.metrics")
 OTHER = "other"
+_MISSING: Any = object()
 Routers = dict[tuple[tuple[str, str], ...], RouteNormaliser]  # placeholders -> their normaliser
 MAX_LABEL_LENGTH = 200
 _RESERVED_PREFIX = "logpipe_"  # logpipe's own metrics
@@ -46,7 +48,9 @@ class Label:
     """Reads one label's value from an event: a field, then regex / cases / route / status class, then the
     allowed set."""
 
-    __slots__ = ("allowed", "cases", "first", "getters", "missing", "name", "plain", "regex", "router", "status_class")
+    __slots__ = (
+        "allowed", "cases", "direct", "first", "getters", "missing", "name", "plain", "regex", "router", "status_class",
+    )  # fmt: skip
 
     def __init__(self, name: str, model: LabelModel, routers: Routers) -> None:
         self.name, self.missing = name, model.missing
@@ -65,13 +69,20 @@ class Label:
         self.status_class = model.status_class
         self.allowed = frozenset(model.values) if model.values is not None else None
         self.first = self.getters[0] if len(self.getters) == 1 else None
+        # one field that extractors may fill (not an event attribute): read from `values` without calling its
+        # getter, which would look there first too (the getter still answers when extractors did not fill it)
+        self.direct = fields[0] if len(fields) == 1 and field_head(fields[0]) is not None else ""
         # a label that only reads a string field, maybe normalised as a route or checked against `values`, is
         # read without value()'s chain of checks: the pack's method and route labels, on every access line
         self.plain = self.regex is None and not self.cases and not self.status_class
 
     def read(self, event: Event, values: Values) -> str:
         first = self.first
-        if first is not None:
+        if self.direct:
+            raw = values.get(self.direct, _MISSING)
+            if raw is _MISSING and first is not None:
+                raw = first(event, values)
+        elif first is not None:
             raw = first(event, values)
         else:
             raw = None
@@ -144,6 +155,7 @@ class Metric:
     max_series: int
     model: MetricModel
     source: str  # file:line
+    value_field: str = ""  # `value` when extractors may fill it: read from `values` first, as its getter would
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -191,7 +203,7 @@ def compile_metric(
     condition = branches[0] if len(branches) == 1 else Any_(branches)
     return Metric(
         name, model.type, model.help, condition, tuple(branches), tuple(labels), value, model.scale, buckets,
-        model.max_series, model, source,
+        model.max_series, model, source, model.value if model.value is not None and field_head(model.value) else "",
     )  # fmt: skip
 
 
@@ -214,8 +226,11 @@ class MetricSet:
     def __init__(self, metrics: Sequence[Metric]) -> None:
         self.metrics = tuple(metrics)
         self.clients = metric_clients(self.metrics)  # what the engine's `picked` indexes
-        # per client, what observe needs of it, in one tuple: (metric index, branch, metric, branch captures)
-        self._plan = tuple((index, branch, self.metrics[index], branch.captures) for index, branch in self.clients)
+        # per client, what observe needs of it, in one tuple: (metric index, branch, metric, branch captures, and
+        # for an `exists: true` branch the field it tests and its getter, else "" and the branch's test)
+        self._plan = tuple(
+            (index, branch, self.metrics[index], branch.captures, *_presence(branch)) for index, branch in self.clients
+        )
         self._off = [False] * len(self.metrics)
         # per metric: label values -> a float (counter, gauge) or a Histogram
         self.series: list[dict[tuple[str, ...], Any]] = [{} for _ in self.metrics]
@@ -241,8 +256,19 @@ class MetricSet:
         plan, off = self._plan, self._off
         counted = -1
         for client in picked:
-            index, branch, metric, captures = plan[client]
+            index, branch, metric, captures, present, get = plan[client]
             if index == counted or off[index]:
+                continue
+            if present:  # `exists: true` on a field: the pack's access metrics, on every access line
+                raw = values.get(present, _MISSING)
+                if raw is _MISSING:
+                    raw = get(event, values)
+                if raw is not None:
+                    counted = index
+                    try:
+                        self._record(index, metric, event, values)
+                    except Exception as error:
+                        self._disable(index, error)
                 continue
             scratch = dict(values) if captures else values
             try:
@@ -262,7 +288,9 @@ class MetricSet:
     def _record(self, index: int, metric: Metric, event: Event, values: Values) -> None:
         amount = 1.0
         if metric.value is not None:
-            raw = metric.value(event, values)
+            raw = values.get(metric.value_field, _MISSING) if metric.value_field else _MISSING
+            if raw is _MISSING:
+                raw = metric.value(event, values)
             number = float(raw) if type(raw) is int else _number(raw)  # access logs' durations are ints
             if number is None:
                 if metric.type != "counter":
@@ -271,8 +299,14 @@ class MetricSet:
             else:
                 amount = number * metric.scale
         labels = metric.labels
-        if len(labels) == 1:
+        count = len(labels)
+        # a tuple built in place, not through a list: the pack's metrics have one to three labels
+        if count == 1:
             key: tuple[str, ...] = (labels[0].read(event, values),)
+        elif count == 2:
+            key = (labels[0].read(event, values), labels[1].read(event, values))
+        elif count == 3:
+            key = (labels[0].read(event, values), labels[1].read(event, values), labels[2].read(event, values))
         else:
             key = tuple([label.read(event, values) for label in labels])
         series = self.series[index]
@@ -288,12 +322,35 @@ class MetricSet:
             series[key] = amount
         elif current is None:
             histogram = Histogram(len(metric.buckets) + 1)
-            histogram.counts[bisect_left(metric.buckets, amount)] += 1
+            histogram.counts[_bucket(metric.buckets, amount)] += 1
             histogram.total += amount
             series[key] = histogram  # published complete
         else:
-            current.counts[bisect_left(metric.buckets, amount)] += 1
-            current.total += amount
+            histogram = cast(Histogram, current)  # compiled, a native attribute access, not a lookup by name
+            histogram.counts[_bucket(metric.buckets, amount)] += 1
+            histogram.total += amount
+
+
+def _bucket(bounds: tuple[float, ...], amount: float) -> int:
+    """bisect_left as a loop: most durations fall in the first few buckets, and compiled it needs no call."""
+    index = 0
+    for bound in bounds:
+        if amount <= bound:
+            return index
+        index += 1
+    return index
+
+
+def _presence(branch: Condition) -> tuple[str, Getter]:
+    """The field an `exists: true` branch tests, which observe reads straight from `values`, and its getter (for
+    a field no extractor filled); "" for other branches."""
+    if isinstance(branch, FieldTest) and branch.presence and not branch.captures:
+        return branch.field, branch.get
+    return "", _no_getter
+
+
+def _no_getter(event: Event, values: Values) -> Any:
+    return None
 
 
 def _status_class(raw: Any) -> str:
