@@ -21,7 +21,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from logpipe.engine.linear import LinearRegex, RegexRefused
 from logpipe.event import LEVEL_RANK, Event, lookup
@@ -102,7 +102,15 @@ INDEXED_ATTRIBUTES = ("level", "logger", "stream", "parser")
 _ATTRIBUTE_ALIASES = {"context": "logger"}
 
 
-class Condition(Protocol):
+class Condition:
+    """What a rule's `match` compiles to: a tree of All / Any_ / Not over FieldTests.
+
+    A base class, not a Protocol: compiled, a call to `test` through it is a direct call through the class's
+    method table, where a Protocol's was a method looked up by name on every call (each condition of every rule,
+    on every event)."""
+
+    __slots__ = ("captures", "requirement")
+
     #: any one of these must hold of an event (a pattern in its scan text, an attribute value) for the condition
     #: to hold; None: no such need
     requirement: frozenset[Need] | None
@@ -110,9 +118,11 @@ class Condition(Protocol):
     #: whether testing may add regex captures to `values` (the engine copies `values` only for such rules)
     captures: bool
 
-    def test(self, event: Event, values: Values) -> bool: ...
+    def test(self, event: Event, values: Values) -> bool:
+        raise NotImplementedError
 
-    def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]: ...
+    def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
+        raise NotImplementedError
 
 
 Getter = Callable[[Event, Values], Any]
@@ -159,13 +169,10 @@ _ATTRIBUTE_READERS: dict[str, Getter] = {
 }
 
 
-class FieldTest:
+class FieldTest(Condition):
     """One operator on one field, e.g. `level: {gte: error}`."""
 
-    __slots__ = (
-        "_check", "_gate_key", "captured", "captures", "costly", "description", "field", "gate", "get", "presence",
-        "requirement",
-    )  # fmt: skip
+    __slots__ = ("_check", "_gate_key", "captured", "costly", "description", "field", "gate", "get", "presence")
 
     def __init__(
         self,
@@ -205,9 +212,8 @@ class FieldTest:
         return ok, [f"{'✓' if ok else '✗'} {self.description}  ({self.field} is {shown})"]
 
 
-class All:
-    __slots__ = ("_order", "captures", "children", "requirement")
-    requirement: frozenset[Need] | None
+class All(Condition):
+    __slots__ = ("_order", "children")
 
     def __init__(self, children: Sequence[Condition]) -> None:
         self.children = tuple(children)  # as written: what `explain` shows
@@ -227,9 +233,8 @@ class All:
         return _explain_group("all of", self.children, event, values, all)
 
 
-class Any_:
-    __slots__ = ("captures", "children", "requirement")
-    requirement: frozenset[Need] | None
+class Any_(Condition):
+    __slots__ = ("children",)
 
     def __init__(self, children: Sequence[Condition]) -> None:
         self.children = tuple(children)
@@ -247,9 +252,8 @@ class Any_:
         return _explain_group("any of", self.children, event, values, any)
 
 
-class Not:
-    __slots__ = ("captures", "child", "requirement")
-    requirement: frozenset[Need] | None
+class Not(Condition):
+    __slots__ = ("child",)
 
     def __init__(self, child: Condition) -> None:
         self.child, self.requirement, self.captures = child, None, child.captures

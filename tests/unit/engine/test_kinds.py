@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from logpipe.engine import Engine
+from logpipe.engine.conditions import FieldTest
 from logpipe.engine.engine import DISABLED_RULE
 from logpipe.incidents.book import IncidentBook
 from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, notify, ruleset, run
@@ -247,15 +248,12 @@ def test_a_rule_that_raises_is_disabled_and_reported_and_others_go_on(tmp_path: 
     rules = ruleset(tmp_path, EVERY + THRESHOLD.replace("rules:\n", ""))
     engine = Engine(rules)
 
-    class Broken:
-        requirement = None
-
-        def test(self, *_: object) -> bool:
-            raise ZeroDivisionError("boom")
+    def broken(value: object, values: object) -> bool:
+        raise ZeroDivisionError("boom")
 
     live = engine.rule("db-down")
     assert live is not None
-    live.match = Broken()  # type: ignore[assignment]
+    live.match = FieldTest("message", broken, "a check that raises", None)
     alerts = [a for s in (0, 1, 2) for a in engine.process(event(s, "ECONNREFUSED 1.2.3.4:5432 Retrying"))]
     assert [(a.rule, a.status) for a in alerts] == [(DISABLED_RULE, "firing"), ("burst", "firing")]
     assert engine.disabled == {"db-down": "ZeroDivisionError: boom"}
