@@ -20,7 +20,7 @@ from logpipe.logconfig import configure_logging
 from logpipe.output import event_line
 from logpipe.outputs import build_dispatcher, renderer_for, router_for, unknown_actions
 from logpipe.parsers import Assembler, Limits
-from logpipe.pipeline import parse_lines, run_incidents, settle_heap
+from logpipe.pipeline import parse_lines, read_ahead, run_incidents, settle_heap
 from logpipe.redact import Redactor
 from logpipe.sinks.console import ConsoleSink
 from logpipe.sinks.jsonl import JsonLinesSink
@@ -232,7 +232,7 @@ def replay(
         events = _written(events, events_out, Redactor())
     settle_heap()
     try:
-        for notification in run_incidents(events, engine, book):
+        for notification in run_incidents(read_ahead(events, engine), engine, book):
             if notification.silenced:
                 silenced += 1  # recorded in the incident (`logpipe incidents`), not sent
                 continue

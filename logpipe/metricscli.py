@@ -12,7 +12,7 @@ from logpipe.cli import config_option, config_or_fail, load_or_fail, rules_optio
 from logpipe.engine import Engine
 from logpipe.engine.metricexport import exposition
 from logpipe.engine.metrics import MetricSet
-from logpipe.pipeline import parse_lines, run_rules, settle_heap
+from logpipe.pipeline import parse_lines, read_ahead, run_rules, settle_heap
 from logpipe.sources.file import read_lines
 
 
@@ -30,7 +30,7 @@ def metrics(source: BinaryIO, rule_paths: tuple[Path, ...], config_path: Path | 
     metric_set = MetricSet(ruleset.metrics)
     engine = Engine(ruleset, metrics=metric_set)
     settle_heap()
-    for _ in run_rules(parse_lines(read_lines(source, source_origin(source))), engine):
+    for _ in run_rules(read_ahead(parse_lines(read_lines(source, source_origin(source))), engine), engine):
         pass  # alerts are `logpipe replay`'s business; here only what the events counted matters
     sys.stdout.buffer.write(exposition(metric_set))
     summary = f"{engine.events} events, {len(ruleset.metrics)} metrics"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from logpipe.event import Event, RawLine
@@ -26,6 +27,23 @@ def parse_lines(lines: Iterable[RawLine], assembler: Assembler | None = None) ->
     for raw in lines:
         yield from feed(raw)
     yield from assembler.flush()
+
+
+READ_AHEAD = 256  # events a replay reads ahead, so the prefilter scans their texts in one call (Engine.prescan)
+
+
+def read_ahead(events: Iterable[Event], engine: Engine) -> Iterator[Event]:
+    """The events of a saved input, read `READ_AHEAD` at a time and handed to `engine.prescan` before they are
+    processed, in the same order: one hyperscan call per batch, not per line. For saved input only (replay,
+    `logpipe metrics`, reports): whatever the caller does between events then runs up to a batch early, and a
+    follower handles each line as it comes."""
+    iterator = iter(events)
+    while True:
+        batch = list(islice(iterator, READ_AHEAD))
+        if not batch:
+            return
+        engine.prescan(batch)
+        yield from batch
 
 
 def run_rules(events: Iterable[Event], engine: Engine) -> Iterator[Alert]:

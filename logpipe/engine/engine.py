@@ -8,6 +8,8 @@ own, and the pipeline goes on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from logpipe.alert import Alert, alert_id
 from logpipe.engine.kinds import RuleKind
 from logpipe.engine.metrics import MetricSet
@@ -27,6 +29,11 @@ class Engine:
         self.watermark: int | None = None
         self._next_tick: int | None = None
         self.events = 0
+        # `prescan`'s batch: the events, their scan texts and patterns found, and how many process() has used
+        self._ahead: Sequence[Event] = ()
+        self._ahead_texts: list[str] = []
+        self._ahead_found: list[Sequence[int]] = []
+        self._ahead_at = 0
 
     def reload(self, ruleset: RuleSet) -> None:
         """Run a new rule set from here on: a rule whose definition did not change keeps its live instance (its
@@ -46,6 +53,17 @@ class Engine:
         """This engine's live instance of a rule (with its window state), None once disabled."""
         return self.active[self.ruleset.index[rule_id]]
 
+    def prescan(self, events: Sequence[Event]) -> None:
+        """Scan the next events' texts for the prefilter's patterns in one call; `process` then uses each result
+        when given that event, in order. A replay's batches: one scan per batch, not per line, is 0.8 us a line
+        less. An event process() is given out of turn is scanned on its own, so a batch is never wrong, at worst
+        unused."""
+        prescanned = self.ruleset.prescan(events)
+        if prescanned is None:
+            self._ahead = ()
+            return
+        self._ahead, (self._ahead_texts, self._ahead_found), self._ahead_at = events, prescanned, 0
+
     def process(self, event: Event) -> list[Alert]:
         """The alerts this event completes: first those of windows the watermark closes, then its own."""
         self.events += 1
@@ -54,7 +72,12 @@ class Engine:
         if self.watermark is None or event.time > self.watermark:
             self.watermark = event.time
         active = self.active
-        values, candidates, measured = self.ruleset.select_all(event)
+        at = self._ahead_at
+        if at < len(self._ahead) and self._ahead[at] is event:
+            self._ahead_at = at + 1
+            values, candidates, measured = self.ruleset.select_all(event, self._ahead_texts[at], self._ahead_found[at])
+        else:
+            values, candidates, measured = self.ruleset.select_all(event)
         for index in candidates:
             rule = active[index]
             if rule is None:

@@ -17,6 +17,7 @@ lookups. A client whose conditions need neither is a candidate for every event.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -103,12 +104,20 @@ class Prefilter:
         """The clients to try on an event whose scan text (message and stack) is `text`, in client order."""
         return self.scan(event, text)[0]
 
-    def scan(self, event: Event, text: str) -> tuple[Sequence[int], tuple[frozenset[str], frozenset[str]] | None]:
-        """`candidates`, and what the scan saw for conditions (the value of conditions.SCANNED; None: no scan)."""
+    def scan_texts(self, texts: Sequence[str]) -> list[Sequence[int]] | None:
+        """The patterns found in each text, for `scan(..., found=)`, in one scan of them all; None: no scanner."""
+        return self._scanner.scan_many(texts) if self._scanner is not None else None
+
+    def scan(
+        self, event: Event, text: str, found: Sequence[int] | None = None
+    ) -> tuple[Sequence[int], tuple[frozenset[str], frozenset[str]] | None]:
+        """`candidates`, and what the scan saw for conditions (the value of conditions.SCANNED; None: no scan).
+        `found`: the patterns `scan_texts` found in `text`, when it was scanned with others ahead of time."""
         hits: list[int] = []
         seen: tuple[frozenset[str], frozenset[str]] | None = None
         if self._scanner is not None:
-            found = self._scanner.scan(text.encode("utf-8", "surrogatepass"))
+            if found is None:
+                found = self._scanner.scan(text.encode("utf-8", "surrogatepass"))
             if found:
                 owners, keys = self._owners, self._keys
                 for pattern in found:
@@ -172,13 +181,11 @@ class HyperscanPatterns:
 
     @staticmethod
     def _flags(pattern: Pattern) -> int:
+        # every match is reported (no SINGLEMATCH), so one scan over many texts finds a pattern in each text it is
+        # in; a pattern that can match the empty string is refused (it would match at every byte) and its clients
+        # are then tried on every line, as a pattern found everywhere would be
         flags = (
-            hyperscan.HS_FLAG_PREFILTER
-            | hyperscan.HS_FLAG_SINGLEMATCH
-            | hyperscan.HS_FLAG_MULTILINE
-            | hyperscan.HS_FLAG_UTF8
-            | hyperscan.HS_FLAG_UCP
-            | hyperscan.HS_FLAG_ALLOWEMPTY
+            hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
         )
         return int(flags | (hyperscan.HS_FLAG_CASELESS if pattern.ignore_case else 0))
 
@@ -192,6 +199,42 @@ class HyperscanPatterns:
 
     def _on_match(self, pattern: int, start: int, end: int, flags: int, context: object) -> None:
         self._found.add(pattern)
+
+    def scan_many(self, texts: Sequence[str]) -> list[Sequence[int]]:
+        """`scan` of each text, from one scan of them all joined by newlines: hyperscan's per-call cost (0.8 us
+        of the 0.9 a NestJS access line paid) is paid once per batch. A match is given to the text its last byte
+        is in (a newline joining two texts to the text before it). The patterns are multi-line, so `^` and `$`
+        hold at the joins as at a text's ends; a match spanning a join can only add a pattern to a text, never
+        take one away, and the prefilter only ever over-reports."""
+        if self._database is None or not texts:
+            return [() for _ in texts]
+        joined = "\n".join(texts)
+        data = joined.encode("utf-8", "surrogatepass")
+        joins: list[int] = []  # the byte offset of the newline after each text (the last: one past the end)
+        at = -1
+        if len(data) == len(joined):  # ASCII (most log lines): byte and character offsets agree
+            for text in texts:
+                at += len(text) + 1
+                joins.append(at)
+        else:
+            for text in texts:
+                at += len(text.encode("utf-8", "surrogatepass")) + 1
+                joins.append(at)
+        found: dict[int, set[int]] = {}
+
+        def on_match(pattern: int, start: int, end: int, flags: int, context: object) -> None:
+            index = bisect_left(joins, end - 1)
+            patterns = found.get(index)
+            if patterns is None:
+                found[index] = {pattern}
+            else:
+                patterns.add(pattern)
+
+        self._database.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        result: list[Sequence[int]] = [()] * len(texts)
+        for index, patterns in found.items():
+            result[index] = list(patterns)
+        return result
 
 
 class Re2Patterns:
@@ -223,3 +266,7 @@ class Re2Patterns:
             return ()
         indexes = self._indexes
         return [indexes[number] for number in found]
+
+    def scan_many(self, texts: Sequence[str]) -> list[Sequence[int]]:
+        """`scan` of each text: an RE2 set has no per-call cost worth batching."""
+        return [self.scan(text.encode("utf-8", "surrogatepass")) for text in texts]

@@ -149,11 +149,14 @@ class RuleSet:
         values, rules, _ = self.select_all(event)
         return values, rules
 
-    def select_all(self, event: Event) -> tuple[Values, Sequence[int], Sequence[int]]:
-        """`select`, and which metrics could count the event (indexes of `metric_clients(self.metrics)`)."""
-        stack = stack_of(event.fields)
-        text = f"{event.message}\n{stack}" if stack else event.message
-        clients, scanned = self.prefilter.scan(event, text)
+    def select_all(
+        self, event: Event, text: str | None = None, found: Sequence[int] | None = None
+    ) -> tuple[Values, Sequence[int], Sequence[int]]:
+        """`select`, and which metrics could count the event (indexes of `metric_clients(self.metrics)`).
+        `text` and `found`: the event's scan text and the patterns in it, when `prescan` scanned it ahead."""
+        if text is None:
+            text = scan_text(event)
+        clients, scanned = self.prefilter.scan(event, text, found)
         values: Values = {"text": text, SCANNED: scanned} if scanned is not None else {"text": text}
         first_rule, first_metric = self._first_rule, self._first_metric
         if not first_rule and not self.metrics:
@@ -177,6 +180,13 @@ class RuleSet:
                 metrics.append(client - first_metric)
         return values, rules, metrics
 
+    def prescan(self, events: Sequence[Event]) -> tuple[list[str], list[Sequence[int]]] | None:
+        """The scan texts of `events` and the patterns in each, from one prefilter scan of them all (None: the
+        prefilter has no patterns), for `select_all(event, text, found)`."""
+        texts = [scan_text(event) for event in events]
+        found = self.prefilter.scan_texts(texts)
+        return (texts, found) if found is not None else None
+
     def values_for(self, event: Event) -> Values:
         return self.select(event)[0]
 
@@ -185,6 +195,12 @@ class RuleSet:
 
     def rule(self, rule_id: str) -> RuleKind:
         return self.rules[self.index[rule_id]]
+
+
+def scan_text(event: Event) -> str:
+    """What the prefilter scans and `text` conditions read: the message, and the stack trace under it."""
+    stack = stack_of(event.fields)
+    return f"{event.message}\n{stack}" if stack else event.message
 
 
 def requirement_of(rule: RuleKind) -> frozenset[Need] | None:

@@ -20,7 +20,7 @@ from logpipe.engine.metrics import Metric
 from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.pipeline import run_incidents
+from logpipe.pipeline import read_ahead, run_incidents
 
 MINUTE = 60_000_000_000
 PAYMENT_METRIC = "clipforge_payment_webhook_failures_total"
@@ -110,7 +110,8 @@ def build_report(events: Iterable[Event], ruleset: RuleSet, source: str) -> Repo
     """Run the events through a fresh engine and incident book (the notifications `logpipe replay` prints) and
     gather the report's figures from the same events on the way."""
     report = Report(source)
-    every = run_incidents(_tap(events, ruleset, report), Engine(ruleset), IncidentBook(ruleset))
+    engine = Engine(ruleset)
+    every = run_incidents(read_ahead(_tap(events, ruleset, report), engine), engine, IncidentBook(ruleset))
     report.notifications = [item for item in every if item.folded_into is None and not item.silenced]
     report.incidents = len({item.incident for item in report.notifications})
     report.timeline = timeline_from_notifications(report.notifications)

@@ -6,15 +6,16 @@ counts and data) and the metrics' series."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from logpipe.engine import Engine, RuleSet, load_rules
 from logpipe.engine.metrics import MetricSet
-from logpipe.event import Origin
+from logpipe.event import Event, Origin
 from logpipe.incidents.book import IncidentBook
-from logpipe.pipeline import parse_lines, run_incidents
+from logpipe.pipeline import parse_lines, read_ahead, run_incidents
 from logpipe.sources.file import read_lines
 from tests.conftest import EXAMPLES
 from tests.realworld import load_corpus
@@ -25,10 +26,16 @@ def unfiltered(ruleset: RuleSet) -> RuleSet:
     return RuleSet(ruleset.loaded, ruleset.extractors, ruleset.metrics, exhaustive=True)
 
 
-def outcome(ruleset: RuleSet, log: bytes) -> tuple[list[dict[str, object]], list[dict[tuple[str, ...], object]]]:
+def outcome(
+    ruleset: RuleSet, log: bytes, batched: bool = False
+) -> tuple[list[dict[str, object]], list[dict[tuple[str, ...], object]]]:
+    """What the log makes: notifications and metric series. `batched`: the events scanned a batch at a time, as a
+    replay does (pipeline.read_ahead), not one by one, as a follower does."""
     metrics = MetricSet(ruleset.metrics)
     engine = Engine(ruleset, metrics=metrics)
-    events = parse_lines(read_lines(io.BytesIO(log), Origin("file", "corpus.log")))
+    events: Iterable[Event] = parse_lines(read_lines(io.BytesIO(log), Origin("file", "corpus.log")))
+    if batched:
+        events = read_ahead(events, engine)
     notifications = [item.to_dict() for item in run_incidents(events, engine, IncidentBook(ruleset))]
     series = [
         {key: (value if isinstance(value, float) else (list(value.counts), value.total)) for key, value in s.items()}
@@ -56,6 +63,31 @@ def test_the_prefilter_changes_no_notification_and_no_metric(name: str, log: byt
     assert len(filtered[0]) >= 5
     assert any(filtered[1])
     assert filtered == everything
+    # one scan over a batch of texts (a match across two joined texts) finds what one scan per text finds
+    assert outcome(load_rules(), log, batched=True) == everything
+
+
+def test_a_batch_scan_finds_each_pattern_in_the_texts_it_is_in() -> None:
+    """The joined scan finds in each text what its own scan finds: at a text's start and end (`^`, `$`), at the
+    join of two texts, in a stack trace's lines, and in non-ASCII texts, whose byte offsets differ."""
+    ruleset = load_rules()
+    texts = [
+        "GET /api/v1/clips 200 3ms",
+        "connect ECONNREFUSED 10.0.0.3:5432",
+        "",
+        "Error: boom\n    at Object.<anonymous> (/app/dist/main.js:1:1)",
+        "Zahlung fehlgeschlagen für usr_ä: ECONNREFUSED 10.0.0.3:6379",
+        "ECONNREFUSED",
+        "Unhandled rejection",
+    ]
+    scanner = ruleset.prefilter._scanner
+    assert scanner is not None
+    alone = [sorted(scanner.scan(text.encode())) for text in texts]
+    together = ruleset.prefilter.scan_texts(texts)
+    assert together is not None
+    # never fewer (a miss would skip a rule); more only where a match spans a join (a wider prefilter, still exact)
+    assert all(set(mine) <= set(found) for mine, found in zip(alone, together, strict=True))
+    assert any(alone)  # the texts hold patterns: not a comparison of nothings
 
 
 def test_a_skipped_regex_still_runs_where_its_pattern_is(tmp_path: Path) -> None:
