@@ -128,6 +128,9 @@ class Follower:
         self._saved: dict[tuple[str, str], Checkpoint] = {}
         self._pending_alerts: list[Notification] = []
         self._warm: set[Origin] = set()
+        # while a reader's batch of lines is handled: its events (and the held ones released between them), in
+        # order, for the engine at the batch's end, so the prefilter scans them in one call (Engine.prescan)
+        self._deferred: list[tuple[Event, bool]] | None = None
         self._origin_of: dict[tuple[str, str], Origin] = {}  # the current container's origin per (name, stream)
         self._last_origin: Origin | None = None
         self._last_key = ("", "")  # (name, stream) of _last_origin
@@ -240,8 +243,7 @@ class Follower:
                     kind = ""
                 if kind == "lines":
                     self._last_arrival, self._arrived = time.monotonic(), True
-                    for raw, warm in payload:
-                        self._line(name, raw, warm)
+                    self._handle_lines(name, payload)
                 elif kind == "events":
                     self._last_arrival = time.monotonic()
                     self._hold_docker_events(payload)
@@ -285,6 +287,30 @@ class Follower:
                 reader.join(timeout=5)
         return self.counters
 
+    def _handle_lines(self, name: str, payload: Sequence[tuple[RawLine, bool]]) -> None:
+        """A reader's batch of lines. The engine sees their events at the batch's end, in the order they came,
+        scanned for the prefilter's patterns in one call: hyperscan's cost per call was most of the prefilter's
+        per line. Nothing between reads depends on the engine's answers (checkpoints are saved, and alerts
+        committed, only between batches), so the deferral changes no outcome."""
+        deferred: list[tuple[Event, bool]] = []
+        self._deferred = deferred
+        try:
+            for raw, warm in payload:
+                self._line(name, raw, warm)
+        finally:
+            self._deferred = None
+        if not deferred:
+            return
+        self.engine.prescan([event for event, _ in deferred])
+        process = self.engine.process
+        for event, warm in deferred:
+            if warm:
+                self._rebuild([event])
+                continue
+            alerts = process(event)
+            if alerts:
+                self._observe(alerts)
+
     def _line(self, name: str, raw: RawLine, warm: bool = False) -> None:
         if self._held and self._held[0][0] <= (raw.docker_time or 0):
             self._release_until(raw.docker_time or 0)  # the events and readings older than this line go first
@@ -318,27 +344,38 @@ class Follower:
             self._safe[key] = previous  # only this line is held: everything before it is handled
 
     def _events(self, events: Sequence[Event], warm: bool = False) -> None:
-        if warm:
-            # log-derived metrics counted these before the restart: off while they only rebuild rule state
-            metrics, self.engine.metrics = self.engine.metrics, None
+        if not warm:
             for event in events:
-                # rebuilds windows; what it saw was counted before the restart. A rule that raises now is
-                # disabled now, and that is news: reported like any other time
-                disabled = [a for a in self.engine.process(event) if a.rule == DISABLED_RULE]
-                if disabled:
-                    self._observe(disabled)
-            self.engine.metrics = metrics
+                self.counters.events += 1
+                self._parsed[(event.parser,)] += 1
+                for flag in event.flags:
+                    self._flags[(flag,)] += 1
+                if self.events_out is not None:
+                    self.events_out.write(self._redactor.event_json(event) + b"\n")
+        deferred = self._deferred
+        if deferred is not None:  # inside a batch of lines: to the engine at its end (_handle_lines)
+            for event in events:
+                deferred.append((event, warm))
+            return
+        if warm:
+            self._rebuild(events)
             return
         for event in events:
-            self.counters.events += 1
-            self._parsed[(event.parser,)] += 1
-            for flag in event.flags:
-                self._flags[(flag,)] += 1
-            if self.events_out is not None:
-                self.events_out.write(self._redactor.event_json(event) + b"\n")
             alerts = self.engine.process(event)
             if alerts:
                 self._observe(alerts)
+
+    def _rebuild(self, events: Sequence[Event]) -> None:
+        """Warm events, handled before a restart: they rebuild windows and throttles and output nothing."""
+        # log-derived metrics counted these before the restart: off while they only rebuild rule state
+        metrics, self.engine.metrics = self.engine.metrics, None
+        for event in events:
+            # what it saw was counted before the restart. A rule that raises now is disabled now, and that is
+            # news: reported like any other time
+            disabled = [a for a in self.engine.process(event) if a.rule == DISABLED_RULE]
+            if disabled:
+                self._observe(disabled)
+        self.engine.metrics = metrics
 
     def _observe(self, alerts: list[Alert]) -> None:
         for notification in self.book.observe_all(alerts):
@@ -413,8 +450,7 @@ class Follower:
             except queue.Empty:
                 return
             if kind == "lines":
-                for raw, warm in payload:
-                    self._line(name, raw, warm)
+                self._handle_lines(name, payload)
             elif kind == "events":
                 self._hold_docker_events(payload)
             elif kind == "readings":
