@@ -1,9 +1,11 @@
 """The json-file reader alone: a container's json-file log read to its end by `json_file_lines` (read, split,
-decode the envelope, FileLine tuples), nothing after it. CPU per line, best and median of several runs, each in a
-fresh process.
+decode the envelope, FileLine tuples), nothing after it; with --forward, also the container reader's hand-over
+(ContainerReader._forward: the skip-what-was-handled logic, RawLines, batches). CPU per line, best and median of
+several runs, each in a fresh process.
 
     python bench/jsonfile_decode.py                 # 1,000,000 NestJS JSON access lines, 5 runs
     python bench/jsonfile_decode.py --python        # the same with the Python decoder, on a compiled install too
+    python bench/jsonfile_decode.py --forward       # and the container reader's hand-over (skip logic, RawLines)
 
 The decoder in use is printed: "C" where setup.py built logpipe/sources/_jsonfile.c (LOGPIPE_COMPILE=1),
 "Python" on a pure install or with --python.
@@ -22,13 +24,22 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from follow_path import write_json_file_log
 
 
-def measure(log: Path, python: bool) -> dict[str, float | str]:
+class _Discard:  # the reader's queue: batches counted and dropped
+    lines = 0
+
+    def put(self, item: tuple[str, str, list[Any]]) -> None:
+        self.lines += len(item[2])
+
+
+def measure(log: Path, python: bool, forward: bool) -> dict[str, float | str]:
     from logpipe.sources import jsonfile
+    from logpipe.sources.docker import ContainerReader
 
     decoder = getattr(jsonfile, "decode_buffer", None)
     if python and decoder is not None:
@@ -37,8 +48,15 @@ def measure(log: Path, python: bool) -> dict[str, float | str]:
     if decoder is None:
         name = "Python (before the C decoder)"
     stopping = threading.Event()
+    read = jsonfile.json_file_lines(str(log), 0, False, lambda: False, stopping)
     started = time.process_time()
-    lines = sum(1 for _ in jsonfile.json_file_lines(str(log), 0, False, lambda: False, stopping))
+    if forward:
+        out = _Discard()
+        reader = ContainerReader(None, "api", out, stopping, {}, 0, True)  # type: ignore[arg-type]
+        reader._forward("0" * 64, read)
+        lines = out.lines
+    else:
+        lines = sum(1 for _ in read)
     return {"cpu": time.process_time() - started, "lines": lines, "decoder": name}
 
 
@@ -47,10 +65,11 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--python", action="store_true", help="the Python decoder even where the C one is built")
+    parser.add_argument("--forward", action="store_true", help="through the container reader's hand-over too")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.python)))
+        print(json.dumps(measure(args.child, args.python, args.forward)))
         return
     per_line: list[float] = []
     decoder = ""
@@ -59,7 +78,8 @@ def main() -> None:
         write_json_file_log(log, args.lines)
         size = log.stat().st_size
         for _ in range(args.repeat):
-            command = [sys.executable, __file__, "--child", str(log), *(["--python"] if args.python else [])]
+            options = [*(["--python"] if args.python else []), *(["--forward"] if args.forward else [])]
+            command = [sys.executable, __file__, "--child", str(log), *options]
             run = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
             # every line, and one END per read
             assert run["lines"] >= args.lines, run
@@ -68,7 +88,8 @@ def main() -> None:
     best, median = min(per_line), statistics.median(per_line)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
-        f"json-file reader alone, {args.lines:,} NestJS JSON access lines ({size / 2**20:.0f} MiB), "
+        f"json-file reader{' and hand-over' if args.forward else ' alone'}, {args.lines:,} NestJS JSON access lines "
+        f"({size / 2**20:.0f} MiB), "
         f"decoder: {decoder}, {args.repeat} runs, CPU per line:"
     )
     print(
