@@ -331,10 +331,31 @@ error:
     return NULL;
 }
 
+/* One record (a trailing newline ignored), for the saved-log reader (logpipe/sources/file.py), which reads line
+   by line: its FileLine, or None when it is not in dockerd's own shape (the caller decodes it itself). */
+static PyObject *decode_line(PyObject *Py_UNUSED(module), PyObject *line) {
+    if (!PyBytes_Check(line)) {
+        PyErr_SetString(PyExc_TypeError, "decode_line takes bytes");
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(line);
+    Py_ssize_t size = PyBytes_GET_SIZE(line);
+    if (size > 0 && p[size - 1] == '\n') size--;
+    unsigned char on_stack[4096];
+    unsigned char *scratch = size <= (Py_ssize_t)sizeof(on_stack) ? on_stack : PyMem_Malloc((size_t)size);
+    if (scratch == NULL) return PyErr_NoMemory();
+    PyObject *decoded = decode_record(p, p + size, INT64_MIN, scratch);
+    if (scratch != on_stack) PyMem_Free(scratch);
+    if (decoded == NULL && !PyErr_Occurred()) Py_RETURN_NONE;
+    return decoded; /* never Py_None from decode_record: no time is before INT64_MIN */
+}
+
 static PyMethodDef methods[] = {
     {"decode_buffer", decode_buffer, METH_VARARGS,
      "decode_buffer(chunk, end, since, fallback) -> list of (stream id, time ns, text, partial?) for the json-file "
      "records of chunk[:end]; fallback(line, since) decodes a record not in dockerd's own shape."},
+    {"decode_line", decode_line, METH_O,
+     "decode_line(line) -> (stream id, time ns, text, partial?) of one record in dockerd's own shape, else None."},
     {NULL, NULL, 0, NULL},
 };
 

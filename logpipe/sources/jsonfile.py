@@ -82,6 +82,17 @@ def _fastest_decoder() -> BufferDecoder:
 decode_buffer = _fastest_decoder()
 
 
+def compiled_line_decoder() -> Callable[[bytes], FileLine | None] | None:
+    """The C decoder of one record (a trailing newline ignored) for a reader that goes line by line (a saved
+    log: sources/file.py): its FileLine when it is in dockerd's own shape, else None (decode it in Python). None
+    itself on a pure install."""
+    try:
+        from logpipe.sources._jsonfile import decode_line
+    except ImportError:
+        return None
+    return decode_line
+
+
 class _Source(Protocol):  # a plain or a gzip file
     def tell(self) -> int: ...
 

@@ -295,3 +295,28 @@ def test_the_json_file_corpora_decode_the_same(
     decoded = both(compiled, data)
     assert len(decoded) == data.count(b"\n")
     assert TORN not in decoded
+
+
+# ---- one record at a time (the saved-log reader, sources/file.py) -----------------------------------------------
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records(), st.booleans())
+def test_a_record_decoded_alone_is_what_the_python_decoder_makes_of_it_or_left_to_it(
+    compiled: Callable[..., list[FileLine]], line: bytes, newline: bool
+) -> None:
+    decoded = _compiled_module().decode_line(line + (b"\n" if newline else b""))
+    if decoded is not None:  # dockerd's own shape: every record the buffer decoder takes, at any `since`
+        assert decoded == decode_record(line, -(2**63))
+        assert compiled(line, len(line), -(2**63), lambda _line, _since: None) == [decoded]
+
+
+def test_a_record_not_in_dockerds_shape_is_left_to_the_caller() -> None:
+    decode_line = _compiled_module().decode_line
+    assert decode_line(record(rb"a\n")) == (1, BASE + 1, b"a", False)
+    assert decode_line(record(rb"a\n").rstrip(b"\n")) == (1, BASE + 1, b"a", False)
+    assert decode_line(b'{"stream":"stdout","log":"a\\n","time":"' + STAMP.encode() + b'"}\n') is None
+    assert decode_line(record(rb"\ud800")) is None
+    assert decode_line(b"") is None
+    long = b"x" * 10_000  # past the decoder's stack buffer
+    assert decode_line(record(long)) == (1, BASE + 1, long, True)
