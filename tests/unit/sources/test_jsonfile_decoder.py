@@ -62,7 +62,11 @@ def stamp(ns: int, digits: int = 9) -> str:
 
 # ---- drawn records ----------------------------------------------------------------------------------------------
 
-dockerd_times = st.builds(stamp, st.integers(BASE - 10**12, BASE + 10**12), st.integers(0, 9))  # zeros dropped
+dockerd_times = st.builds(  # near BASE (around `since`), or any time of the years the C decoder reads itself
+    stamp,
+    st.integers(BASE - 10**12, BASE + 10**12) | st.integers(-2_208_988_800 * 10**9, 7_289_654_399 * 10**9),
+    st.integers(0, 9),  # RFC3339Nano drops the fraction's trailing zeros
+)
 odd_times = st.one_of(
     st.sampled_from(
         [
@@ -220,6 +224,22 @@ def test_a_time_is_read_as_parse_docker_time_reads_it(
 ) -> None:
     got = both(compiled, record(rb"x\n", time=time), since=0)
     assert [line[1] for line in got] == ([] if expected_ns is None else [expected_ns])
+
+
+def test_every_day_that_starts_a_month_or_ends_one_from_1900_to_2200_reads_as_in_python(
+    compiled: Callable[..., list[FileLine]],
+) -> None:
+    """Leap years (1900 and 2100 are none, 2000 is one), month lengths, and days past a month's end (Feb 30: as
+    calendar.timegm counts them), to the nanosecond."""
+    times = [
+        f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:59:59.999999999Z"
+        for year in range(1900, 2201)
+        for month in range(1, 13)
+        for day, hour in ((1, 0), (28, 23), (29, 12), (30, 1), (31, 23))
+    ]
+    buffer = b"".join(record(rb"x\n", time=time) for time in times)
+    decoded = both(compiled, buffer, since=-(2**63))
+    assert len(decoded) == len(times)
 
 
 def test_since_keeps_a_record_of_that_very_nanosecond_and_drops_the_one_before(
