@@ -7,9 +7,11 @@
 
        {"log":"<JSON string>","stream":"stdout|stderr","time":"YYYY-MM-DDTHH:MM:SS[.1-9 digits]Z"}
 
+   (with `,"attrs":{"<key>":"<value>",...}` before the time where log-opts labels or env add it)
+
    is decoded here: the string unescaped as orjson does (every JSON escape, surrogate pairs; strict UTF-8), the time
    read as logpipe.times.parse_docker_time reads it, the record dropped when its time is before `since`. Anything
-   else (another key order, attrs, a lone surrogate, invalid UTF-8, a control character, an odd time, a torn
+   else (another key order, a lone surrogate, invalid UTF-8, a control character, an odd time, a torn
    record) is handed to fallback(line, since), the Python decoder, whose FileLine (or None: dropped) is taken as it
    is. So the output is the Python loop's, record for record; this file only makes the common case cheap. */
 
@@ -211,6 +213,21 @@ static int starts_with(const unsigned char *p, const unsigned char *limit, const
     return (size_t)(limit - p) >= size && memcmp(p, text, size) == 0;
 }
 
+/* Past the body of dockerd's `attrs` object (after its `{`): string keys to string values, which the decoder
+   validates (into spare, past the decoded log: together no longer than the line); NULL for anything else. */
+static const unsigned char *skip_attrs(const unsigned char *p, const unsigned char *limit, unsigned char *spare) {
+    if (p < limit && *p == '}') return p + 1;
+    for (;;) {
+        for (int part = 0; part < 2; part++) { /* the key, then its value */
+            if (p >= limit || *p != '"' || decode_string(p + 1, limit, spare, &p) < 0) return NULL;
+            if (part == 0 && (p >= limit || *p++ != ':')) return NULL;
+        }
+        if (p >= limit) return NULL;
+        if (*p == '}') return p + 1;
+        if (*p++ != ',') return NULL;
+    }
+}
+
 /* The FileLine of a record in dockerd's own shape, Py_None when its time is before `since`, NULL (no error set)
    when the record is not in that shape, NULL with an error set on a memory error. */
 static PyObject *decode_record(const unsigned char *p, const unsigned char *limit, int64_t since, unsigned char *scratch) {
@@ -231,6 +248,10 @@ static PyObject *decode_record(const unsigned char *p, const unsigned char *limi
         return NULL;
     }
     p += 4;
+    if (starts_with(p, limit, LITERAL(",\"attrs\":{"))) { /* log-opt labels/env: read past, as orjson does */
+        p = skip_attrs(p + 10, limit, scratch + size);
+        if (p == NULL) return NULL;
+    }
     if (!starts_with(p, limit, LITERAL(",\"time\":\""))) return NULL;
     p += 9;
     if (limit - p < 2 || limit[-1] != '}' || limit[-2] != '"') return NULL;

@@ -251,6 +251,27 @@ def test_since_keeps_a_record_of_that_very_nanosecond_and_drops_the_one_before(
     assert both(compiled, buffer, since=BASE + 1) == [(1, BASE + 1, b"at", True), (2, BASE + 2, b"after", True)]
 
 
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        b'{"com.example.team":"api","env":"prod"}',
+        b"{}",
+        b'{"k\\u00e9\\"y":"v\\n\\ud83d\\ude00"}',
+        b'{"k":"v","k":"w"}',
+        b'{"k":5}',  # not dockerd's: left to Python, which reads past it too
+        b'{"k":{"nested":"v"}}',
+        b'{"k":"v",}',  # not JSON: torn
+        b'{"k" :"v"}',
+        b'{"k":"\\ud800"}',
+    ],
+)
+def test_attrs_from_log_opts_are_read_past(compiled: Callable[..., list[FileLine]], attrs: bytes) -> None:
+    line = b'{"log":"a\\n","stream":"stderr","attrs":' + attrs + b',"time":"' + STAMP.encode() + b'"}\n'
+    decoded = both(compiled, line)
+    assert decoded in ([(2, BASE + 1, b"a", False)], [TORN])
+    assert _compiled_module().decode_line(line) in (None, *decoded)
+
+
 def test_a_torn_record_is_torn_and_the_records_around_it_are_read(compiled: Callable[..., list[FileLine]]) -> None:
     buffer = record(rb"kept\n") + b'{"log":"torn by a cra\n\n' + record(rb"after\n")
     assert both(compiled, buffer) == [(1, BASE + 1, b"kept", False), TORN, TORN, (1, BASE + 1, b"after", False)]
