@@ -12,7 +12,7 @@ install: $(INSTALLED)
 # setup.py compiles the hot path in place (mypyc): a changed source means a rebuild, or the stale .so would run.
 # LOGPIPE_PURE_PYTHON=1 make install skips compiling (fast edit loop); a plain pip install never compiles.
 COMPILE := $(if $(filter 1,$(LOGPIPE_PURE_PYTHON)),0,1)
-$(INSTALLED): pyproject.toml setup.py $(shell find logpipe -name '*.py')
+$(INSTALLED): pyproject.toml setup.py $(shell find logpipe -name '*.py' -o -name '*.c')
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	LOGPIPE_COMPILE=$(COMPILE) $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'

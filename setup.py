@@ -10,7 +10,7 @@ Metadata and the rest of the build configuration live in pyproject.toml.
 
 import os
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 # per-line code only (the follower's loop and Docker reader included): what runs once per start (rule
 # loading, CLI, sinks) gains nothing from compiling
@@ -45,6 +45,12 @@ COMPILED = [
     "logpipe/follow.py",
 ]
 
+# hand-written C (CPython API, no build dependency beyond the compiler mypyc needs too): the json-file reader's
+# per-buffer decoder, with the Python decoder of the same module as its reference and fallback
+C_EXTENSIONS = [
+    Extension("logpipe.sources._jsonfile", ["logpipe/sources/_jsonfile.c"], extra_compile_args=["-O2"]),
+]
+
 
 def compiling() -> bool:
     return os.environ.get("LOGPIPE_COMPILE") == "1" and os.environ.get("LOGPIPE_PURE_PYTHON") != "1"
@@ -58,7 +64,8 @@ def extensions() -> list:  # type: ignore[type-arg]
     # its own mypy options, not pyproject's: the build environment has mypy but not the runtime packages (their
     # types are Any to the compiler, which costs nothing: the hot code calls them through their C APIs anyway)
     options = ["--config-file", "", "--ignore-missing-imports", "--no-site-packages", "--python-version", "3.11"]
-    return mypycify([*options, *COMPILED], opt_level="3", group_name="logpipe_native")  # type: ignore[no-any-return]
+    compiled = mypycify([*options, *COMPILED], opt_level="3", group_name="logpipe_native")
+    return [*compiled, *C_EXTENSIONS]
 
 
 setup(ext_modules=extensions())

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from importlib.machinery import SOURCE_SUFFIXES, FileFinder, ModuleSpec, SourceFileLoader
+from importlib.machinery import (
+    SOURCE_SUFFIXES,
+    ExtensionFileLoader,
+    FileFinder,
+    ModuleSpec,
+    PathFinder,
+    SourceFileLoader,
+)
 from types import ModuleType
 
 
@@ -27,7 +34,12 @@ class SourceOnly:
             spec = FileFinder(entry or ".", (SourceFileLoader, SOURCE_SUFFIXES)).find_spec(name)
             if spec is not None:
                 return spec
-        return None
+        # an extension module with no source (logpipe/sources/_jsonfile.c's): not found, as on a pure install,
+        # where the code importing it falls back to its Python twin; the usual finders would load it
+        compiled = PathFinder.find_spec(name, path)
+        if compiled is not None and isinstance(compiled.loader, ExtensionFileLoader):
+            raise ModuleNotFoundError(f"No module named {name!r} (source only: extensions are not loaded)", name=name)
+        return None  # not logpipe's own code (logpipe.defaultrules: the rules, found by the editable install's finder)
 
 
 def install() -> None:

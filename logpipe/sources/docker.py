@@ -255,8 +255,10 @@ class ContainerReader(threading.Thread):
         batch: list[tuple[RawLine, bool]] = []  # (line, warm-up?)
         warmup = self.lookback > 0
         self.lookback = 0  # warm-up happens once, on the first read after a start
+        stopping, at_times, positions = self.stopping.is_set, self._at_time, self.positions
+        streams: dict[int, tuple[str, Origin]] = {}  # stream id -> (name, origin), looked up once per call
         for stream_id, docker_time, text, partial in lines:
-            if self.stopping.is_set():
+            if stopping():
                 return
             if stream_id <= 0:
                 if stream_id == SKIPPED:  # an input that is not a line to pass on: counted, by reason
@@ -265,18 +267,23 @@ class ContainerReader(threading.Thread):
                     self.out.put(("lines", self.container, batch))
                     batch = []
                 continue
-            stream = STREAMS.get(stream_id, "stdout")
+            known = streams.get(stream_id)
+            if known is None:
+                name = STREAMS.get(stream_id, "stdout")
+                known = streams[stream_id] = (name, self._origin(container_id, name))
+            stream, origin = known
             # skip what was handled: before the resume point, or among the first `seen` lines at its timestamp
-            at_time = self._at_time.get(stream)
+            at_time = at_times.get(stream)
             count = at_time[1] + 1 if at_time is not None and at_time[0] == docker_time else 1
-            self._at_time[stream] = (docker_time, count)
-            resume = self.positions.get(stream)
+            at_times[stream] = (docker_time, count)
+            resume = positions.get(stream)
             handled = resume is not None and (
                 docker_time < resume.time or (docker_time == resume.time and count <= resume.seen)
             )
             if handled and not warmup:
                 continue
-            batch.append((RawLine(text, self._origin(container_id, stream), docker_time, partial), handled))
+            # tuple.__new__: a NamedTuple's own __new__ is Python code (namedtuple's), twice the cost per line
+            batch.append((tuple.__new__(RawLine, (text, origin, docker_time, partial)), handled))
             if len(batch) >= 2048:
                 self.out.put(("lines", self.container, batch))
                 batch = []

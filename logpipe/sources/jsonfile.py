@@ -6,6 +6,10 @@ It yields what the Engine API read yields, in the same order: the lines with a D
 read. The reader's skip-what-was-handled logic runs on it unchanged, so checkpoints and the exactly-once
 guarantee are the same; only the transport differs (no HTTP, no framing, no daemon CPU per line).
 
+Each read (up to 1 MiB) is decoded in one call: by the C decoder (_jsonfile.c) where setup.py built it, which
+takes the records in dockerd's own shape and hands every other one to `decode_record`, the Python decoder, so
+both give the same lines; `decode_buffer_python` is the reference, and the decoder of a pure install.
+
 Following: at the end of the file it polls (every 50 ms; the container's state every half second). A rotation
 (the file renamed and a new one created) is noticed by the inode: the old file is read to its end first, then
 the new one from its start. A file cut back to zero (json-file with max-file 1) is read again from its start.
@@ -33,6 +37,60 @@ SKIPPED = -1  # a stream id that is no stream: an input not passed on, its reaso
 TORN = (SKIPPED, 0, b"torn json-file record", False)
 _STREAM_IDS = {"stdout": 1, "stderr": 2}
 FileLine = tuple[int, int, bytes, bool]
+RecordDecoder = Callable[[bytes, int], FileLine | None]
+BufferDecoder = Callable[[bytes, int, int, RecordDecoder], list[FileLine]]
+
+
+def decode_record(line: bytes, since: int) -> FileLine | None:
+    """One json-file record as a FileLine; None when its time is before `since` (or not a time at all), TORN when
+    it is not a json-file entry (a torn write after a crash: Docker's own reader skips it too)."""
+    try:
+        entry = orjson.loads(line)  # orjson.JSONDecodeError is a ValueError, as is a year 0 in the time
+        time_ns = parse_docker_time(entry["time"])
+        text = entry["log"]
+        stream = _STREAM_IDS.get(entry.get("stream", ""), 1)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return TORN
+    if not isinstance(text, str):
+        return TORN
+    if time_ns is None or time_ns < since:
+        return None
+    partial = not text.endswith("\n")
+    return (stream, time_ns, (text if partial else text[:-1]).encode(), partial)
+
+
+def decode_buffer_python(chunk: bytes, end: int, since: int, fallback: RecordDecoder = decode_record) -> list[FileLine]:
+    """The records of chunk[:end] (lines split on \\n), decoded by `fallback` one by one: the reference the C
+    decoder is held to, with its signature."""
+    decoded: list[FileLine] = []
+    for line in chunk[:end].split(b"\n"):
+        item = fallback(line, since)
+        if item is not None:
+            decoded.append(item)
+    return decoded
+
+
+def _fastest_decoder() -> BufferDecoder:
+    try:  # built with the mypyc modules (setup.py, LOGPIPE_COMPILE=1); a pure install has only the Python decoder
+        from logpipe.sources._jsonfile import decode_buffer as compiled
+    except ImportError:
+        return decode_buffer_python
+    return compiled
+
+
+#: what _read_to_end decodes each read with
+decode_buffer = _fastest_decoder()
+
+
+def compiled_line_decoder() -> Callable[[bytes], FileLine | None] | None:
+    """The C decoder of one record (a trailing newline ignored) for a reader that goes line by line (a saved
+    log: sources/file.py): its FileLine when it is in dockerd's own shape, else None (decode it in Python). None
+    itself on a pure install."""
+    try:
+        from logpipe.sources._jsonfile import decode_line
+    except ImportError:
+        return None
+    return decode_line
 
 
 class _Source(Protocol):  # a plain or a gzip file
@@ -127,7 +185,6 @@ def _has_more(current: IO[bytes]) -> bool:
 def _read_to_end(source: _Source, since: int, stopping: threading.Event) -> Iterator[FileLine]:
     """Whole lines until the end of what is written; a line still being written waits (the file position is
     put back to its start, so the next read gets it whole)."""
-    stream_ids = _STREAM_IDS
     while not stopping.is_set():
         start = source.tell()
         chunk = source.read(READ_SIZE)
@@ -145,21 +202,5 @@ def _read_to_end(source: _Source, since: int, stopping: threading.Event) -> Iter
                 return
         elif end + 1 < len(chunk):
             source.seek(start + end + 1)
-        for line in chunk[:end].split(b"\n"):
-            try:
-                entry = orjson.loads(line)
-                time_ns = parse_docker_time(entry["time"])
-                text: str = entry["log"]
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                yield TORN  # not a json-file entry (a torn write after a crash): Docker's own reader skips it too
-                continue
-            if time_ns is None or time_ns < since:
-                continue
-            partial = not text.endswith("\n")
-            yield (
-                stream_ids.get(entry.get("stream", ""), 1),
-                time_ns,
-                (text if partial else text[:-1]).encode(),
-                partial,
-            )
+        yield from decode_buffer(chunk, end, since, decode_record)
         yield END

@@ -2,8 +2,9 @@
 paths, which must print the same alerts, incidents, metrics and events, line for line.
 
 - reference: pure Python from the .py files (tests/source_only.py);
-- fast: logpipe as `make install` builds it (the hot path compiled by mypyc). A batch fast lane, when one is
-  built, belongs to this path and must keep this test green; there is none yet.
+- fast: logpipe as `make install` builds it (the hot path compiled by mypyc, and the hand-written C json-file
+  decoder, logpipe/sources/_jsonfile.c, which the json-file corpora go through). A batch fast lane, when one is
+  built, belongs to this path and must keep this test green.
 
 Each path is a real `logpipe replay --format jsonl --events-out FILE CORPUS` and `logpipe metrics CORPUS` process.
 On a pure install (LOGPIPE_PURE_PYTHON=1) both run the same source; whether the fast path really runs compiled
