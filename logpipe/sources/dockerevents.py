@@ -25,7 +25,7 @@ _EVENT_ACTIONS = {"start", "die", "oom", "restart", "kill", "stop", "health_stat
 _EVENT_LEVELS = {"die": "error", "oom": "critical", "kill": "warning", "health_status": "warning"}
 
 
-class EventWatcher(threading.Thread):
+class EventWatcher:
     """Docker events of the followed containers, as log events (logger "docker", fields docker.*).
 
     Each connection first replays what the daemon kept since the checkpoint, then compares each followed
@@ -46,7 +46,10 @@ class EventWatcher(threading.Thread):
         labels: Sequence[str] = (),
         on_discovery: Callable[[str], None] = lambda name: None,
     ) -> None:
-        super().__init__(name="docker-events", daemon=True)
+        # a thread it owns, not one it is: a compiled (mypyc) class deriving from Thread does not clear the weak
+        # references `threading` keeps to its threads when it is freed, and the next Thread() could then crash
+        # (mypyc/mypyc#1102; reproduced with 20,000 readers made and dropped)
+        self._runner = threading.Thread(target=self.run, name="docker-events", daemon=True)
         self.on_start = on_start  # told the followed name of each container start, as it is read
         # `--label` selectors: a container carrying them that shows up (created, started) is followed from then
         # on: its name joins `names` here, at once, so its own events are not missed, and on_discovery is told
@@ -62,6 +65,15 @@ class EventWatcher(threading.Thread):
         self.problem: str | None = None  # why events are not followed (the daemon unreachable), for /health
         self.caught_up = threading.Event()  # set once the first replay and reconciliation are handed over
         self.lifecycle = Lifecycle()  # tells a deploy (Docker stopped it) from a crash, across the events
+
+    def start(self) -> None:
+        self._runner.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._runner.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._runner.is_alive()
 
     def run(self) -> None:
         backoff = 1.0
