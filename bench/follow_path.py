@@ -62,8 +62,7 @@ def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = 
         class Handover:  # the reader's queue, handed straight to the follower (one thread: CPU per line)
             def put(self, item: tuple[str, str, Any]) -> None:
                 _, name, payload = item
-                for raw, warm in payload:
-                    follower._line(name, raw, warm)
+                follower._handle_lines(name, payload)  # what Follower.run does with a reader's batch
 
         stop = threading.Event()
         reader = ContainerReader(None, "api", Handover(), stop, {}, 0, True)  # type: ignore[arg-type]
