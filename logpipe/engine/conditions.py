@@ -172,7 +172,9 @@ _ATTRIBUTE_READERS: dict[str, Getter] = {
 class FieldTest(Condition):
     """One operator on one field, e.g. `level: {gte: error}`."""
 
-    __slots__ = ("_check", "_gate_key", "captured", "costly", "description", "field", "gate", "get", "presence")
+    __slots__ = (
+        "_check", "_gate_key", "captured", "costly", "description", "direct", "field", "gate", "get", "presence",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -186,6 +188,10 @@ class FieldTest(Condition):
         presence: bool = False,
     ) -> None:
         self.field, self.get, self._check = field, field_getter(field), check
+        # a field extractors may fill (not an event attribute, not `text`): looked up in `values` in place, not
+        # through the getter's call, which would look there first too (http.status, http.duration_ms: every
+        # access line's rules)
+        self.direct = field if field_head(field) is not None else ""
         #: `exists: true` on a field extractors may fill: a metric reads it from `values` without the check's call
         self.presence = presence and field_head(field) is not None
         self.description, self.requirement = description, requirement
@@ -203,13 +209,54 @@ class FieldTest(Condition):
                 key = self._gate_key
                 if key in searched and key not in present:
                     return False
-        return self._check(self.get(event, values), values)
+        return self._check(self.read(event, values), values)
+
+    def read(self, event: Event, values: Values) -> Any:
+        """The field's value (None when the event has none)."""
+        direct = self.direct
+        if direct:
+            value = values.get(direct, _MISSING)
+            if value is not _MISSING:
+                return value
+        return self.get(event, values)
 
     def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
         value = self.get(event, values)
         ok = self._check(value, values)
         shown = repr(value) if not isinstance(value, str) or len(value) < 80 else repr(value[:77] + "...")
         return ok, [f"{'✓' if ok else '✗'} {self.description}  ({self.field} is {shown})"]
+
+
+class OrderTest(FieldTest):
+    """A numeric comparison (`http.status: {gte: 500}`), made in place: the general test calls a check that
+    calls a number conversion and an operator, three calls where one comparison does."""
+
+    __slots__ = ("_expected", "_op")
+
+    def __init__(self, field: str, op: str, expected: float, description: str, check: Callable[[Any, Values], bool]):
+        super().__init__(field, check, description, None)
+        self._op = _ORDER_CODES[op]
+        self._expected = expected
+
+    def test(self, event: Event, values: Values) -> bool:
+        value: Any = self.read(event, values)
+        kind = type(value)
+        if kind is not int and kind is not float:  # bool is neither: _number refuses it
+            value = _number(value)
+            if value is None:
+                return False
+        expected: Any = self._expected
+        op = self._op
+        if op == 0:
+            return bool(value > expected)
+        if op == 1:
+            return bool(value >= expected)
+        if op == 2:
+            return bool(value < expected)
+        return bool(value <= expected)
+
+
+_ORDER_CODES = {"gt": 0, "gte": 1, "lt": 2, "lte": 3}
 
 
 class All(Condition):
@@ -473,11 +520,11 @@ def _compile_order(
         raise SpecError(path, f"`{op}` compares numbers; got {expected!r}")
     description = f"{field} {_ORDER_OPS[op]} {expected}"
 
-    def check(value: Any, _: Values) -> bool:
+    def check(value: Any, _: Values) -> bool:  # what `explain` shows; OrderTest.test compares in place
         number = _number(value)
         return number is not None and compare(number, expected)
 
-    return FieldTest(field, check, description, None)
+    return OrderTest(field, op, expected, description, check)
 
 
 def _compile_regex(
