@@ -319,9 +319,36 @@ def _cheap_first(children: tuple[Condition, ...]) -> tuple[Condition, ...]:
     its `status >= 500` after it). A comparison reading a name some sibling's regex captures keeps its place,
     after that regex; the rest keep their written order. The result is the same: the children have no effects
     but captures."""
-    captured = {name for child in children for name in captured_names(child)}
-    cheap = [c for c in children if isinstance(c, FieldTest) and not c.costly and c.field not in captured]
+    cheap = _cheap(children)
     return (*cheap, *(c for c in children if not any(c is other for other in cheap)))
+
+
+def _cheap(children: tuple[Condition, ...]) -> list[Condition]:
+    """The comparisons among an `all:`'s children that may be tried before its regexes (none reads a name a
+    sibling captures)."""
+    captured = {name for child in children for name in captured_names(child)}
+    return [c for c in children if isinstance(c, FieldTest) and not c.costly and c.field not in captured]
+
+
+def cheap_part(condition: Condition) -> Condition | None:
+    """A test that is false whenever `condition` is and writes nothing into the values: what of it runs the same
+    before its regexes capture (no capturing regex, no read of a captured name). A capturing rule is tried on it
+    first, on the shared values, and gets its own copy of them only when it passes. None: nothing to try first."""
+    return _before_captures(condition, captured_names(condition))
+
+
+def _before_captures(condition: Condition, captured: frozenset[str]) -> Condition | None:
+    if isinstance(condition, FieldTest):
+        return None if condition.captures or condition.field in captured else condition
+    if isinstance(condition, All):  # false when any part is
+        parts = [p for p in (_before_captures(child, captured) for child in condition.children) if p is not None]
+        return None if not parts else parts[0] if len(parts) == 1 else All(parts)
+    if isinstance(condition, Any_):  # false only when every branch is: each needs a part of its own
+        branches = [_before_captures(child, captured) for child in condition.children]
+        if any(branch is None for branch in branches):
+            return None
+        return Any_([branch for branch in branches if branch is not None])
+    return None  # Not: its child's part says nothing of it
 
 
 def need_of(condition: Condition, captured: frozenset[str]) -> frozenset[Need] | None:

@@ -83,8 +83,13 @@ class Engine:
             if rule is None:
                 continue
             try:
-                # a rule whose regexes capture writes into values: give it its own copy
-                found = rule.observe(event, dict(values) if rule.captures else values)
+                if rule.captures:  # its regexes write into values: its own copy, once its comparisons pass
+                    pretest = rule.pretest
+                    if pretest is not None and not pretest.test(event, values):
+                        continue
+                    found = rule.observe(event, dict(values))
+                else:
+                    found = rule.observe(event, values)
             except Exception as error:
                 alerts.append(self._disable(index, error, event))
                 continue

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from logpipe.alert import Alert, alert_id
-from logpipe.engine.conditions import PRIVATE_KEYS, Condition, Values, field_getter
+from logpipe.engine.conditions import PRIVATE_KEYS, Condition, Values, cheap_part, field_getter
 from logpipe.engine.durations import format_duration
 from logpipe.engine.schema import (
     AbsenceModel,
@@ -56,12 +56,18 @@ class RuleKind:
     """Shared plumbing; subclasses implement observe and tick."""
 
     kind = "every"
+    #: an event its match does not hold for changes nothing (observe returns [] first thing), so the engine may
+    #: skip the rule when `pretest` fails, before copying the values a capturing rule needs
+    ignores_unmatched = True
 
     def __init__(self, info: RuleInfo, match: Condition) -> None:
         self.info, self.match = info, match
         self._group_getters = tuple((name, field_getter(name)) for name in info.group_by)
         self.conditions: dict[str, Condition] = {"match": match}
         self.captures = match.captures
+        # payment-webhook-5xx captures the provider from the path: its `status >= 500` decides most access lines
+        # on the shared values, without the copy (0.16 us) and the rule's call (0.2 us)
+        self.pretest = cheap_part(match) if self.captures and self.ignores_unmatched else None
         self.overflowed = 0  # matches of new groups refused past MAX_GROUPS (exported as a metric)
 
     def observe(self, event: Event, values: Values) -> list[Alert]:
@@ -344,6 +350,7 @@ class RatioRule(WindowedRule):
     """`match` events among `base` events within the window: 5xx responses among all responses."""
 
     kind = "ratio"
+    ignores_unmatched = False  # every base event counts
 
     def __init__(
         self,
@@ -561,6 +568,7 @@ class SequenceRule(RuleKind):
     """`match` not followed by `then` with the same key within `within`: a payment accepted, no credits granted."""
 
     kind = "sequence"
+    ignores_unmatched = False  # two conditions, each with its own copy of the values
 
     def __init__(self, info: RuleInfo, match: Condition, then: Condition, key: tuple[str, ...], within: int) -> None:
         super().__init__(info, match)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from logpipe.engine import Engine
+from logpipe.engine.conditions import Any_, FieldTest, cheap_part, compile_condition
 from tests.unit.engine.helpers import event, ruleset
 
 RULES = """
@@ -41,3 +42,22 @@ def test_a_capturing_rule_fires_with_its_capture_and_keeps_it_to_itself(tmp_path
     assert by_rule["webhook-5xx"].group == (("provider", "razorpay"),)
     assert by_rule["webhook-5xx"].data["provider"] == "razorpay"
     assert "provider" not in by_rule["any-request"].data  # the capture went to the capturing rule's copy only
+
+
+def test_what_is_tried_before_a_capturing_rule_copies_the_values() -> None:
+    """`cheap_part`: false whenever the condition is, and the same before the regexes capture: no capturing
+    regex, no read of a captured name; an `any:` only when each branch has such a part."""
+    condition = compile_condition(
+        {"all": [{"http.path": {"regex": "(?P<provider>stripe)"}}, {"http.status": {"gte": 500}}, {"provider": "x"}]},
+        ("match",),
+    )
+    part = cheap_part(condition)
+    assert isinstance(part, FieldTest)
+    assert part.field == "http.status"  # `provider` has its value only after the regex
+    webhook = compile_condition(
+        {"any": [{"all": [{"http.path": {"regex": "(?P<p>stripe)"}}, {"http.status": {"gte": 500}}]}, {"text": "x"}]},
+        ("match",),
+    )
+    assert isinstance(cheap_part(webhook), Any_)
+    assert cheap_part(compile_condition({"any": [{"text": {"regex": "(?P<x>y)"}}, {"a": 1}]}, ("m",))) is None
+    assert cheap_part(compile_condition({"not": {"a": 1}}, ("m",))) is None
