@@ -42,6 +42,7 @@ COMPILED = [
     "logpipe/sources/file.py",
     "logpipe/sources/frames.py",
     "logpipe/sources/jsonfile.py",
+    "logpipe/sources/ownthread.py",  # a compiled class can only derive from a compiled one
     "logpipe/follow.py",
 ]
 

@@ -23,6 +23,7 @@ import structlog
 from logpipe.event import Origin, RawLine
 from logpipe.sources.frames import DAEMON_ERROR, STREAMS, body_reader, frames, timestamped_lines
 from logpipe.sources.jsonfile import SKIPPED, json_file_lines, readable_log_file
+from logpipe.sources.ownthread import OwnThread
 from logpipe.state import Checkpoint
 from logpipe.times import parse_docker_time
 
@@ -69,7 +70,7 @@ def has_labels(attributes: dict[str, str], labels: Iterable[str]) -> bool:
     return True
 
 
-class ContainerReader:
+class ContainerReader(OwnThread):
     """Reads one followed name's log, container after container, into the queue."""
 
     def __init__(
@@ -85,10 +86,7 @@ class ContainerReader:
         lookback: int = 0,
         direct: bool = True,
     ) -> None:
-        # a thread it owns, not one it is: a compiled (mypyc) class deriving from Thread does not clear the weak
-        # references `threading` keeps to its threads when it is freed, and the next Thread() could then crash
-        # (mypyc/mypyc#1102; reproduced with 20,000 readers made and dropped)
-        self._runner = threading.Thread(target=self.run, name=f"docker-{name}", daemon=True)
+        super().__init__(f"docker-{name}")
         # read the json-file log directly when it is readable here (else, and with direct=False: the Engine API)
         self.direct = direct
         self.transport = ""  # "json-file" or "api": how the current read gets its lines
@@ -110,15 +108,6 @@ class ContainerReader:
         # set by the events watcher when a container of this name starts: a short-lived container (a crash loop,
         # a recreation) is attached at once rather than at the next poll, which could come after its removal
         self.wake = threading.Event()
-
-    def start(self) -> None:
-        self._runner.start()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._runner.join(timeout)
-
-    def is_alive(self) -> bool:
-        return self._runner.is_alive()
 
     def run(self) -> None:
         backoff = 0.25

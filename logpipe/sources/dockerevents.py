@@ -16,6 +16,7 @@ import structlog
 
 from logpipe.event import Event, Origin
 from logpipe.sources.docker import COMPOSE_SERVICE, Item, find_container, has_labels, labelled_containers
+from logpipe.sources.ownthread import OwnThread
 from logpipe.state import Checkpoint
 from logpipe.times import parse_iso8601
 
@@ -25,7 +26,7 @@ _EVENT_ACTIONS = {"start", "die", "oom", "restart", "kill", "stop", "health_stat
 _EVENT_LEVELS = {"die": "error", "oom": "critical", "kill": "warning", "health_status": "warning"}
 
 
-class EventWatcher:
+class EventWatcher(OwnThread):
     """Docker events of the followed containers, as log events (logger "docker", fields docker.*).
 
     Each connection first replays what the daemon kept since the checkpoint, then compares each followed
@@ -46,10 +47,7 @@ class EventWatcher:
         labels: Sequence[str] = (),
         on_discovery: Callable[[str], None] = lambda name: None,
     ) -> None:
-        # a thread it owns, not one it is: a compiled (mypyc) class deriving from Thread does not clear the weak
-        # references `threading` keeps to its threads when it is freed, and the next Thread() could then crash
-        # (mypyc/mypyc#1102; reproduced with 20,000 readers made and dropped)
-        self._runner = threading.Thread(target=self.run, name="docker-events", daemon=True)
+        super().__init__("docker-events")
         self.on_start = on_start  # told the followed name of each container start, as it is read
         # `--label` selectors: a container carrying them that shows up (created, started) is followed from then
         # on: its name joins `names` here, at once, so its own events are not missed, and on_discovery is told
@@ -65,15 +63,6 @@ class EventWatcher:
         self.problem: str | None = None  # why events are not followed (the daemon unreachable), for /health
         self.caught_up = threading.Event()  # set once the first replay and reconciliation are handed over
         self.lifecycle = Lifecycle()  # tells a deploy (Docker stopped it) from a crash, across the events
-
-    def start(self) -> None:
-        self._runner.start()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._runner.join(timeout)
-
-    def is_alive(self) -> bool:
-        return self._runner.is_alive()
 
     def run(self) -> None:
         backoff = 1.0

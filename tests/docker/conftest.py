@@ -12,18 +12,24 @@ from typing import Any
 
 import pytest
 
+from tests.docker.daemon import stop_dockerd, suite_dockerd_pid
+
 HERE = Path(__file__).parent
 IN_CI = os.environ.get("CI") == "true"
 
 
 @pytest.fixture(scope="session")
-def docker_client() -> Any:
+def docker_client() -> Iterator[Any]:
+    """A client of the running daemon; when none answers, one started by docker-up.sh and stopped (by the pid
+    docker-up.sh wrote, which a test that restarts it rewrites) when the session ends."""
     import docker
 
+    started_here = False
     try:
         client = docker.from_env(timeout=30)
         client.ping()
     except Exception:
+        started_here = True
         started = subprocess.run(
             ["bash", str(HERE / "docker-up.sh")], capture_output=True, text=True, timeout=600, check=False
         )
@@ -38,7 +44,11 @@ def docker_client() -> Any:
     except Exception as error:
         subprocess.run(["bash", str(HERE / "docker-up.sh")], check=True, capture_output=True, timeout=600)
         client.images.get("busybox:local") if not error else None
-    return client
+    yield client
+    client.close()
+    pid = suite_dockerd_pid() if started_here else None
+    if pid is not None and not stop_dockerd(pid):
+        pytest.fail(f"the Docker daemon the suite started (pid {pid}) did not stop within 60 s")
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.docker.daemon import STARTED_BY_SUITE, stop_dockerd, suite_dockerd_pid
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -490,33 +492,12 @@ def test_window_and_throttle_state_survive_a_restart(tmp_path: Path, container: 
     assert {n["incident"] for n in after if n["rule"] == "db-error"} == {before[0]["incident"]}
 
 
-STARTED_BY_SUITE = Path("/tmp/logpipe-dockerd.pid")  # written by docker-up.sh when it starts dockerd
-
-
-def _suite_dockerd_pid() -> int | None:
-    """The pid of the running dockerd if tests/docker/docker-up.sh started it; None for anyone else's daemon
-    (a developer's own, or one the machine started), which the tests must never stop."""
-    try:
-        pid = int(STARTED_BY_SUITE.read_text())
-    except (OSError, ValueError):
-        return None
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-    except OSError:
-        return None
-    return pid if command.endswith(b"dockerd") else None
-
-
 def _restart_dockerd(port: int) -> None:
     """Stop the daemon the suite started (its containers stop with it), by its pid, and start it again as
     docker-up.sh does."""
-    pid = _suite_dockerd_pid()
+    pid = suite_dockerd_pid()
     assert pid is not None
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + 60
-    while time.time() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.2)
-    assert not Path(f"/proc/{pid}").exists(), "dockerd did not stop"
+    assert stop_dockerd(pid), "dockerd did not stop"
     # logpipe must see the daemon gone before it comes back
     deadline = time.time() + 30
     while _health(port).get("status") != "degraded":
@@ -547,7 +528,7 @@ def test_dockerd_restarted_under_load_logpipe_degrades_and_resumes_exactly_once(
     always): logpipe stays up, reports degraded meanwhile, and ends with exactly the lines the daemon kept."""
     from tests.integration.receivers import free_port
 
-    if _suite_dockerd_pid() is None:
+    if suite_dockerd_pid() is None:
         pytest.skip(
             "the running Docker daemon was not started by tests/docker/docker-up.sh (no matching "
             f"{STARTED_BY_SUITE}): the suite stops only a daemon it started itself"
