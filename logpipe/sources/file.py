@@ -90,6 +90,8 @@ def _json_file_lines(lines: Iterable[bytes], origin: Origin) -> Iterator[RawLine
             try:
                 record = orjson.loads(line)
                 text, stream_name, stamp = record["log"], record.get("stream", ""), record.get("time", "")
+                if not (isinstance(text, str) and isinstance(stream_name, str) and isinstance(stamp, str)):
+                    raise TypeError("not a json-file record's types")
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 yield RawLine(_chomp(line), origin)  # not a json-file record: the parsers will mark it
                 continue

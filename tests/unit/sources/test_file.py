@@ -96,3 +96,18 @@ def test_parse_of_an_endless_line_runs_in_constant_memory() -> None:
     peak_kib, output_bytes = map(int, result.stdout.split())
     assert output_bytes > 2048  # the cut line was printed
     assert peak_kib < 150_000
+
+
+def test_a_json_file_record_with_values_of_the_wrong_type_is_kept_as_a_line() -> None:
+    """`log`, `stream` or `time` that is not a string (a hand-edited or foreign log): the line is passed on as
+    it is, for the parsers to mark, not a traceback that ends the replay."""
+    records = [
+        b'{"log":"ok\\n","stream":"stdout","time":"2026-11-27T09:00:00.000000001Z"}',
+        b'{"log":5,"stream":"stdout","time":"2026-11-27T09:00:01Z"}',
+        b'{"log":"x\\n","stream":["stdout"],"time":"2026-11-27T09:00:02Z"}',
+        b'{"log":"y\\n","stream":"stderr","time":7}',
+        b"[1, 2]",
+    ]
+    lines = list(read_lines(io.BytesIO(b"\n".join(records) + b"\n"), Origin("file", "x.log")))
+    assert [line.data for line in lines] == [b"ok", *records[1:]]
+    assert lines[0].docker_time == 1_795_770_000_000_000_001
