@@ -160,6 +160,16 @@ def field_getter(path: str) -> Getter:
     return getter
 
 
+def read_field(direct: str, get: Getter, event: Event, values: Values) -> Any:
+    """A field's value: looked up in `values` in place when `direct` names a field extractors may fill (the
+    getter would look there first, through a call), else, or when no extractor filled it, by its getter."""
+    if direct:
+        value = values.get(direct, _MISSING)
+        if value is not _MISSING:
+            return value
+    return get(event, values)
+
+
 _ATTRIBUTE_READERS: dict[str, Getter] = {
     "level": lambda event, values: event.level,
     "logger": lambda event, values: event.logger,
@@ -213,12 +223,7 @@ class FieldTest(Condition):
 
     def read(self, event: Event, values: Values) -> Any:
         """The field's value (None when the event has none)."""
-        direct = self.direct
-        if direct:
-            value = values.get(direct, _MISSING)
-            if value is not _MISSING:
-                return value
-        return self.get(event, values)
+        return read_field(self.direct, self.get, event, values)
 
     def explain(self, event: Event, values: Values) -> tuple[bool, list[str]]:
         value = self.get(event, values)

@@ -30,6 +30,7 @@ from logpipe.engine.conditions import (
     Values,
     field_getter,
     field_head,
+    read_field,
 )
 from logpipe.engine.linear import backtracking_construct
 from logpipe.engine.metricschema import LabelModel, MetricModel
@@ -38,7 +39,6 @@ from logpipe.event import Event
 
 log = structlog.get_logger("logpipe.metrics")
 OTHER = "other"
-_MISSING: Any = object()
 Routers = dict[tuple[tuple[str, str], ...], RouteNormaliser]  # placeholders -> their normaliser
 MAX_LABEL_LENGTH = 200
 _RESERVED_PREFIX = "logpipe_"  # logpipe's own metrics
@@ -78,12 +78,8 @@ class Label:
 
     def read(self, event: Event, values: Values) -> str:
         first = self.first
-        if self.direct:
-            raw = values.get(self.direct, _MISSING)
-            if raw is _MISSING and first is not None:
-                raw = first(event, values)
-        elif first is not None:
-            raw = first(event, values)
+        if first is not None:
+            raw = read_field(self.direct, first, event, values)
         else:
             raw = None
             for get in self.getters:
@@ -226,10 +222,10 @@ class MetricSet:
     def __init__(self, metrics: Sequence[Metric]) -> None:
         self.metrics = tuple(metrics)
         self.clients = metric_clients(self.metrics)  # what the engine's `picked` indexes
-        # per client, what observe needs of it, in one tuple: (metric index, branch, metric, branch captures, and
-        # for an `exists: true` branch the field it tests and its getter, else "" and the branch's test)
+        # per client, what observe needs of it, in one tuple: (metric index, branch, metric, branch captures, the
+        # branch itself when it is an `exists: true` test, else None)
         self._plan = tuple(
-            (index, branch, self.metrics[index], branch.captures, *_presence(branch)) for index, branch in self.clients
+            (index, branch, self.metrics[index], branch.captures, _presence(branch)) for index, branch in self.clients
         )
         self._off = [False] * len(self.metrics)
         # per metric: label values -> a float (counter, gauge) or a Histogram
@@ -256,14 +252,11 @@ class MetricSet:
         plan, off = self._plan, self._off
         counted = -1
         for client in picked:
-            index, branch, metric, captures, present, get = plan[client]
+            index, branch, metric, captures, presence = plan[client]
             if index == counted or off[index]:
                 continue
-            if present:  # `exists: true` on a field: the pack's access metrics, on every access line
-                raw = values.get(present, _MISSING)
-                if raw is _MISSING:
-                    raw = get(event, values)
-                if raw is not None:
+            if presence is not None:  # `exists: true` on a field: the pack's access metrics, on every access line
+                if presence.read(event, values) is not None:
                     counted = index
                     try:
                         self._record(index, metric, event, values)
@@ -288,9 +281,7 @@ class MetricSet:
     def _record(self, index: int, metric: Metric, event: Event, values: Values) -> None:
         amount = 1.0
         if metric.value is not None:
-            raw = values.get(metric.value_field, _MISSING) if metric.value_field else _MISSING
-            if raw is _MISSING:
-                raw = metric.value(event, values)
+            raw = read_field(metric.value_field, metric.value, event, values)
             number = float(raw) if type(raw) is int else _number(raw)  # access logs' durations are ints
             if number is None:
                 if metric.type != "counter":
@@ -341,16 +332,10 @@ def _bucket(bounds: tuple[float, ...], amount: float) -> int:
     return index
 
 
-def _presence(branch: Condition) -> tuple[str, Getter]:
-    """The field an `exists: true` branch tests, which observe reads straight from `values`, and its getter (for
-    a field no extractor filled); "" for other branches."""
-    if isinstance(branch, FieldTest) and branch.presence and not branch.captures:
-        return branch.field, branch.get
-    return "", _no_getter
-
-
-def _no_getter(event: Event, values: Values) -> Any:
-    return None
+def _presence(branch: Condition) -> FieldTest | None:
+    """The branch when it is an `exists: true` test, which observe answers by reading the field, without the
+    test's check call; None for other branches."""
+    return branch if isinstance(branch, FieldTest) and branch.presence and not branch.captures else None
 
 
 def _status_class(raw: Any) -> str:
