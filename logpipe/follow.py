@@ -39,19 +39,18 @@ from typing import Any, BinaryIO
 import orjson
 import structlog
 
+from logpipe.agent.reload import Reloaded
 from logpipe.alert import Alert
-from logpipe.config import Config
-from logpipe.engine import Engine, RuleSet
+from logpipe.engine import Engine
 from logpipe.engine.engine import DISABLED_RULE
 from logpipe.event import Event, Origin, RawLine
 from logpipe.fleet.sync import FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.liveview import ContainerRow, Snapshot
 from logpipe.parsers import Assembler
 from logpipe.redact import Redactor
-from logpipe.sinks.outbox import Dispatcher, Router
+from logpipe.sinks.outbox import Dispatcher
 from logpipe.sources.docker import ContainerReader, Item, find_container
 from logpipe.sources.dockerevents import EVENTS, EventWatcher
 from logpipe.state import Checkpoint, StateStore
@@ -65,17 +64,6 @@ SAVE_EVERY = 0.5
 STARTUP_GRACE = 30.0  # seconds: with nothing read yet, how long before the clock may move time anyway (silence)
 MAX_HELD = 10_000  # events and readings held while a backlog is read (minutes of them); past this they go through
 SILENCES_EVERY = 1.0  # how often the silences are re-read from the store (`logpipe silence add` elsewhere)
-
-
-@dataclass(frozen=True, slots=True)
-class Reloaded:
-    """What a reload (SIGHUP, `logpipe reload`) brings: the rules, the config's maintenance windows and routes,
-    and the config itself (its probes are applied by cli.py's loader: sources/monitors.py)."""
-
-    ruleset: RuleSet
-    maintenance: Sequence[MaintenanceWindow]
-    route: Router
-    config: Config | None = None
 
 
 @dataclass
@@ -172,6 +160,11 @@ class Follower:
             on_discovery=lambda name: self.queue.put(("discovered", name, None)),
         )
         self._output = _committed_output(events_out, store)
+
+    def read_lag(self) -> float:
+        """Seconds from the Docker time of the last line read to now, of the container furthest behind (0 before
+        any line): the fleet's heartbeat shows it."""
+        return max((time.time_ns() - t for t in self._last_time.values()), default=0) / 1e9
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
@@ -597,16 +590,6 @@ def _committed_output(events_out: BinaryIO | None, store: StateStore) -> str | N
     return path
 
 
-def parse_since(text: str) -> int:
-    """`now`, `beginning`, or a duration back from now (`5m`), as ns since the epoch."""
-    from logpipe.engine.durations import parse_duration
-
-    if text == "now":
-        return time.time_ns()
-    if text == "beginning":
-        return 0
-    return time.time_ns() - parse_duration(text)
-
-
-def dump_counters(counters: Counters) -> bytes:
-    return orjson.dumps({"lines": counters.lines, "events": counters.events, "alerts": counters.alerts})
+def dump_counters(counters: Counters) -> str:
+    """What `logpipe follow` prints when it stops."""
+    return orjson.dumps({"lines": counters.lines, "events": counters.events, "alerts": counters.alerts}).decode()
