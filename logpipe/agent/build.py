@@ -20,15 +20,19 @@ from typing import Any, BinaryIO
 import docker
 import structlog
 
+from logpipe.agent.checkpoints import Checkpointer, EventOutput
+from logpipe.agent.follower import Follower
 from logpipe.agent.monitors import Monitors
+from logpipe.agent.outlet import Alone, Outlet, Shared
+from logpipe.agent.readers import Readers
 from logpipe.agent.reload import Reloader
+from logpipe.agent.stats import Counters, FollowStats
 from logpipe.config import Config
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.metricexport import MetricSetCollector
 from logpipe.engine.metrics import MetricSet
 from logpipe.errors import ListenError
 from logpipe.fleet.sync import FleetSync
-from logpipe.follow import Counters, Follower
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
 from logpipe.liveview import Snapshot
@@ -38,6 +42,7 @@ from logpipe.redact import Redactor
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.report.trends import TrendRecorder
 from logpipe.sinks.outbox import Dispatcher
+from logpipe.sources.docker import ReadOptions
 from logpipe.state import STATE_FILE, StateStore
 from logpipe.statedir import PID_FILE
 from logpipe.telemetry import Telemetry
@@ -105,30 +110,25 @@ class Agent:
         telemetry.incidents = lambda: store.incidents(100)
         book = IncidentBook(ruleset, silences_for(config, store))
         fleet = _fleet_sync(config, engine, book, store, telemetry, say)
-        follower = Follower(
-            client,
-            request.names,
-            store,
-            engine,
-            show,
-            dispatcher,
-            request.initial_since,
-            request.until_exit,
-            request.events_out,
-            telemetry=telemetry,
-            view=None if view is None else monitors.view(view),
-            direct=request.direct,
-            labels=request.labels,
-            book=book,
-            reload_rules=Reloader(request.config_path, request.rule_paths, monitors),
-            fleet=fleet,
+        book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
+        options = ReadOptions(
+            request.initial_since, request.until_exit, direct=request.direct, labels=tuple(request.labels)
         )
+        readers = Readers(client, request.names, options, store.checkpoints, engine_memory(engine))
+        output = EventOutput(request.events_out, store) if request.events_out is not None else None
+        checkpoints = Checkpointer(store, output)
+        telemetry.checkpoint_age.set_function(checkpoints.age)
+        stats = FollowStats(telemetry, None if view is None else monitors.view(view))
+        shared: Shared = fleet if fleet is not None else Alone(store)
+        outlet = Outlet(show, dispatcher, shared)
+        reload = Reloader(request.config_path, request.rule_paths, monitors)
+        follower = Follower(readers, engine, book, checkpoints, stats, outlet, shared, reload)
         if fleet is not None:
             fleet.heartbeat = lambda: {
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
-                "containers": list(follower.names),
-                "lag": follower.read_lag(),
+                "containers": list(readers.names),
+                "lag": stats.read_lag(),
                 "at": time.time(),
             }
         pid_file = config.state_dir / PID_FILE
@@ -136,7 +136,7 @@ class Agent:
         trends = _trend_recorder(config, engine, telemetry)
         digests = _digest_scheduler(config, dispatcher, engine, trends)
         # probes and resource readings, on their own threads, into the follower's queue
-        monitors.start(follower.queue, follower.stopping, follower.names, telemetry, ruleset)
+        monitors.start(readers.queue, readers.stopping, readers.names, telemetry, ruleset)
         teardown = contextlib.ExitStack()  # run last-in first-out: the digest and trends save, then the outbox
         teardown.callback(pid_file.unlink, missing_ok=True)
         teardown.callback(telemetry.close)
@@ -156,6 +156,15 @@ class Agent:
         settle_heap()
         with self.teardown:
             return self.follower.run()
+
+
+def engine_memory(engine: Engine) -> Callable[[], int]:
+    """How far back the engine's rules look now (a reload may change it)."""
+
+    def memory() -> int:
+        return engine.ruleset.memory()
+
+    return memory
 
 
 def _serve(telemetry: Telemetry, address: str) -> tuple[str, int]:

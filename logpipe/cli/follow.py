@@ -26,7 +26,6 @@ from logpipe.cli.options import (
 from logpipe.cli.root import version
 from logpipe.engine.durations import parse_duration
 from logpipe.errors import ListenError
-from logpipe.follow import dump_counters
 from logpipe.logconfig import configure_logging
 from logpipe.outputs import alert_printer
 from logpipe.redact import Redactor
@@ -126,7 +125,7 @@ def follow(
         except ListenError as error:
             raise click.BadParameter(str(error), param_hint="--metrics-address") from None
         counters = agent.run()
-    click.echo(dump_counters(counters), err=True)  # after the view is gone
+    click.echo(counters.to_json(), err=True)  # after the view is gone
 
 
 def parse_since(text: str) -> int:
