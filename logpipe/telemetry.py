@@ -7,6 +7,7 @@ following a busy container pays no metric-library call per line.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -59,7 +60,20 @@ class Telemetry:
         self.queue_depth = Gauge(
             "logpipe_queue_depth", "Batches waiting between the readers and the engine", registry=r
         )
+        # as Prometheus's own prometheus_config_last_reload_*: the rules loaded at start count as a success
+        self.reload_success = Gauge(
+            "logpipe_reload_success", "1 when the last reload (SIGHUP, logpipe reload) was taken, 0 when refused",
+            registry=r,
+        )  # fmt: skip
+        self.reload_last_success = Gauge(
+            "logpipe_reload_last_success_timestamp_seconds",
+            "When the running rules and config were loaded (at start, or by the last reload taken)",
+            registry=r,
+        )
+        self.reload_success.set(1)
+        self.reload_last_success.set(time.time())
         self.incidents: Callable[[], list[dict[str, Any]]] = list  # /incidents: open and recent incidents
+        self._last_reload: dict[str, object] | None = None  # /health's last_reload: None until the first
         self._problems: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -76,9 +90,27 @@ class Telemetry:
         with self._lock:
             return dict(self._problems)
 
+    def reloaded(self, taken: bool, at_ns: int, problems: list[str]) -> None:
+        """A reload's outcome: the gauges, and /health's last_reload. A refused one degrades /health until a reload
+        is taken: what runs is no longer what the files say, and a restart would refuse them too."""
+        self.reload_success.set(1 if taken else 0)
+        if taken:
+            self.reload_last_success.set(at_ns / 1e9)
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at_ns / 1e9))
+        with self._lock:
+            self._last_reload = {"outcome": "taken" if taken else "refused", "at": when, "problems": problems}
+        reason = None
+        if not taken:
+            first = problems[0] if problems else "no reason given"
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            reason = f"reload refused at {when}, the rules loaded before still run: {first}{more}"
+        self.degraded("reload", reason)
+
     def health(self) -> dict[str, object]:
         problems = self.problems()
-        return {"status": "degraded" if problems else "ok", "problems": problems}
+        with self._lock:
+            last_reload = self._last_reload
+        return {"status": "degraded" if problems else "ok", "problems": problems, "last_reload": last_reload}
 
     def add(self, counter: Counter, counts: Mapping[Any, int]) -> None:
         for labels, count in counts.items():

@@ -20,7 +20,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -29,7 +29,7 @@ from logpipe.agent.checkpoints import Checkpointer
 from logpipe.agent.held import HeldEvents
 from logpipe.agent.outlet import Outlet, Shared
 from logpipe.agent.readers import LATENESS, Readers
-from logpipe.agent.reload import Reloaded
+from logpipe.agent.reload import Reload
 from logpipe.agent.stats import Counters, FollowStats
 from logpipe.alert import Alert
 from logpipe.engine import Engine
@@ -56,7 +56,7 @@ class Follower:
         stats: FollowStats,
         outlet: Outlet,
         shared: Shared,
-        reload: Callable[[], Reloaded | None] | None = None,
+        reload: Reload | None = None,
     ) -> None:
         """`shared`: the fleet's sync, or Alone; `reload`: SIGHUP's loader (the new rules, or None when they have
         errors: logged, and the running set stays)."""
@@ -280,14 +280,16 @@ class Follower:
 
     def _reload(self) -> None:
         self._reload_asked.clear()
-        reloaded = self.reload() if self.reload is not None else None
-        if reloaded is None:
+        reload = self.reload
+        reloaded = reload() if reload is not None else None
+        if reload is None or reloaded is None:
             return  # refused (the loader logged each problem with file:line): the old rules keep running
         self.engine.reload(reloaded.ruleset)
         self.book.load(reloaded.ruleset)
         self.book.silences.windows = list(reloaded.maintenance)
         self.outlet.reroute(reloaded.route)
         log.info("rules reloaded", rules=len(reloaded.ruleset.rules), maintenance_windows=len(reloaded.maintenance))
+        reload.taken(reloaded)
 
     def _caught_up_and_idle(self) -> bool:
         """No line for LATENESS, and the readers past their start: a reader slow to start (the Engine API under

@@ -1,22 +1,29 @@
 """A reload (SIGHUP, `logpipe reload`): the config and the rules read again and the config's probes applied, or,
 when anything in them is wrong, the whole reload refused with each problem logged at its file:line (the running
-set stays)."""
+set stays). Either way the outcome is told: to `logpipe reload`, which waits for it (reloadanswer.py), to
+Prometheus (logpipe_reload_success and logpipe_reload_last_success_timestamp_seconds, as Prometheus's own
+config reload gauges) and to /health."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 
 from logpipe.agent.monitors import Monitors
+from logpipe.agent.reloadanswer import ReloadAnswer, write_answer
 from logpipe.config import Config, load_config
 from logpipe.engine import RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
 from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.outputs import router_for
 from logpipe.sinks.outbox import Router
+from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.reload")
 
@@ -30,26 +37,67 @@ class Reloaded:
     maintenance: Sequence[MaintenanceWindow]
     route: Router
     config: Config | None = None
+    began: int = 0  # CLOCK_MONOTONIC (ns) when the files were read
+
+
+class Reload(Protocol):
+    """What the follower calls on SIGHUP: the new set (None when refused), and `taken` once it runs."""
+
+    def __call__(self) -> Reloaded | None: ...
+
+    def taken(self, reloaded: Reloaded) -> None: ...
 
 
 class Reloader:
-    """Reads the config and rules again from where `logpipe follow` first read them."""
+    """Reads the config and rules again from where `logpipe follow` first read them, and tells the outcome (to
+    `state_dir`'s answer file and `telemetry`, when given)."""
 
-    def __init__(self, config_path: Path | None, rule_paths: Sequence[Path], monitors: Monitors | None) -> None:
+    def __init__(
+        self,
+        config_path: Path | None,
+        rule_paths: Sequence[Path],
+        monitors: Monitors | None,
+        telemetry: Telemetry | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
         self.config_path, self.rule_paths, self.monitors = config_path, list(rule_paths), monitors
+        self.telemetry, self.state_dir = telemetry, state_dir
 
     def __call__(self) -> Reloaded | None:
+        began = time.monotonic_ns()  # before any file is read: this reload answers every request sent until now
         try:
             fresh = load_config(self.config_path)
             ruleset = load_rules(self.rule_paths or fresh.rules or None)
         except (ConfigError, RuleLoadError) as error:
-            for problem in getattr(error, "errors", [error]):
-                log.error("reload refused; the running rules stay", problem=str(problem))
+            self._refused(began, [str(problem) for problem in getattr(error, "errors", [error])])
             return None
         if self.monitors is not None:
             try:
                 self.monitors.reload(fresh, self.config_path)
             except ConfigError as error:  # a probe host no longer found refuses the reload, as a broken rule does
-                log.error("reload refused; the running rules stay", problem=str(error))
+                self._refused(began, [str(error)])
                 return None
-        return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh), fresh)
+        windows = [window.window() for window in fresh.maintenance]
+        return Reloaded(ruleset, windows, router_for(fresh), fresh, began)
+
+    def taken(self, reloaded: Reloaded) -> None:
+        """The new set runs (the follower swapped it in): say so."""
+        answer = ReloadAnswer(
+            os.getpid(), reloaded.began, time.time_ns(), True, (), len(reloaded.ruleset.rules),
+            len(reloaded.maintenance),
+        )  # fmt: skip
+        self._tell(answer)
+
+    def _refused(self, began: int, problems: list[str]) -> None:
+        for problem in problems:
+            log.error("reload refused; the running rules stay", problem=problem)
+        self._tell(ReloadAnswer(os.getpid(), began, time.time_ns(), False, tuple(problems)))
+
+    def _tell(self, answer: ReloadAnswer) -> None:
+        if self.telemetry is not None:
+            self.telemetry.reloaded(answer.taken, answer.at, list(answer.problems))
+        if self.state_dir is not None:
+            try:
+                write_answer(self.state_dir, answer)
+            except OSError as error:  # the outcome is logged and on /metrics; `logpipe reload` will time out
+                log.error("cannot write the reload's answer", path=str(self.state_dir), error=str(error))

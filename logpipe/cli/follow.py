@@ -24,6 +24,7 @@ from logpipe.cli.options import (
     rules_option,
 )
 from logpipe.cli.root import version
+from logpipe.cli.waiting import Waiting
 from logpipe.engine.durations import parse_duration
 from logpipe.errors import ListenError
 from logpipe.logconfig import configure_logging
@@ -143,11 +144,26 @@ def _say(text: str) -> None:
 
 @click.command()
 @config_option
-def reload(config_path: Path | None) -> None:
-    """Make the running `logpipe follow` re-read its rules, templates and config (as SIGHUP does). A set
-    with errors is refused and logged with file:line; the old set keeps running."""
+@click.option(
+    "--timeout",
+    "timeout_text",
+    default="30s",
+    show_default=True,
+    help="How long to wait for the follower's answer (it reloads between batches of lines).",
+)
+def reload(config_path: Path | None, timeout_text: str) -> None:
+    """Make the running `logpipe follow` re-read its rules, templates and config (as SIGHUP does), and wait for
+    its answer. Exit code 0 when the new set runs; 1 when it was refused (each problem printed with file:line: the
+    old set keeps running), or no follower answered."""
+    from logpipe.agent.reloadanswer import read_answer
+
+    try:
+        timeout = parse_duration(timeout_text) / 1e9
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--timeout") from None
     config = config_or_fail(config_path)
     pid_file = config.state_dir / PID_FILE
+    asked = time.monotonic_ns()  # before the signal: the answer to wait for is of a reload begun after this
     try:
         pid = int(pid_file.read_text().strip())
         os.kill(pid, signal.SIGHUP)
@@ -155,4 +171,31 @@ def reload(config_path: Path | None) -> None:
         raise click.ClickException(f"no running follower: {pid_file} does not exist") from None
     except (ValueError, ProcessLookupError):
         raise click.ClickException(f"no running follower: {pid_file} names no live process") from None
-    click.echo(f"asked logpipe follow (pid {pid}) to reload")
+    deadline = time.monotonic() + timeout
+    with Waiting(f"logpipe follow (pid {pid}) to answer the reload (up to {timeout_text})"):
+        while (answer := read_answer(config.state_dir)) is None or not answer.answers(pid, asked):
+            if not _alive(pid):
+                raise click.ClickException(f"logpipe follow (pid {pid}) exited before answering the reload")
+            if time.monotonic() > deadline:
+                raise click.ClickException(
+                    f"logpipe follow (pid {pid}) did not answer the reload within {timeout_text}; its log says "
+                    "whether it reloaded"
+                )
+            time.sleep(0.05)
+    if not answer.taken:
+        problems = "\n".join(f"  {problem}" for problem in answer.problems)
+        click.echo(f"reload refused by logpipe follow (pid {pid}); the rules it ran before still run:", err=True)
+        click.echo(problems, err=True)
+        raise SystemExit(1)
+    windows = f", {answer.maintenance_windows} maintenance window(s)" if answer.maintenance_windows else ""
+    click.echo(f"logpipe follow (pid {pid}) reloaded: {answer.rules} rules{windows}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True

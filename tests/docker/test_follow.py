@@ -374,7 +374,7 @@ def test_metrics_and_health_while_following(tmp_path: Path, container: Any) -> N
         assert f'logpipe_lines_read_total{{container="{box.name}",stream="stdout"}} 300.0' in metrics
         assert 'logpipe_events_total{parser="plain"} 300.0' in metrics
         health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read())
-        assert health == {"status": "ok", "problems": {}}
+        assert health == {"status": "ok", "problems": {}, "last_reload": None}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

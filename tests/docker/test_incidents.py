@@ -279,7 +279,8 @@ def test_reload_refuses_a_broken_rule_file_and_keeps_the_running_rules(tmp_path:
         logged(follower, "reading")
         (rules / "broken.yml").write_text("rules:\n  - id: broken\n    title: x\n    match: {message: {regex: '('}}\n")
         reloaded = cli(tmp_path, "reload")
-        assert reloaded.returncode == 0, reloaded.stderr
+        assert reloaded.returncode == 1, reloaded.stderr  # refused, and the command says so
+        assert f"{rules / 'broken.yml'}:2" in reloaded.stderr
         logged(follower, "reload refused")
         log_text = follower.log.read_text()  # type: ignore[attr-defined]
         assert f"{rules / 'broken.yml'}:2" in log_text  # file:line of the problem

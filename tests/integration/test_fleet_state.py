@@ -195,7 +195,7 @@ def test_with_redis_away_a_host_alerts_on_its_own_and_once_it_is_back_no_host_pa
         server.start()
         time.sleep(RETRY_EVERY + 0.1)  # the next attempt after an outage waits this long
         first.flush(T0 + 4 * SECOND)
-        assert first.telemetry.health() == {"status": "ok", "problems": {}}
+        assert first.telemetry.health() == {"status": "ok", "problems": {}, "last_reload": None}
         for at in range(5, 9):  # now host 1 sees failures of the same incident
             second.feed([event(at, "Payment failed: card_declined")])
             first.feed([event(at, "tick")])

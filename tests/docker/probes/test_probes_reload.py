@@ -40,7 +40,7 @@ def reload(tmp_path: Path, logpipe: Follower, probes: str, outcome: str) -> dict
         [sys.executable, "-m", "logpipe", "reload", "--config", str(tmp_path / "logpipe.yml")],
         capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == (1 if outcome == "reload refused" else 0), done.stderr  # the follower's answer
     wait_until(lambda: logpipe.log.read_text().count(outcome) > before, 30, lambda: logpipe.log.read_text()[-3000:])
     records = [json.loads(line) for line in logpipe.log.read_text().splitlines() if outcome in line]
     return records[-1]  # type: ignore[no-any-return]
