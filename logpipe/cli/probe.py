@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 import orjson
 from pydantic import ValidationError
+from rich.table import Table
+from rich.text import Text
 
 from logpipe.errors import ConfigError
+from logpipe.inert import inert
 from logpipe.sources.probeconfig import ProbeConfig
 from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, pool_for
 
@@ -32,8 +36,11 @@ def probe(
     ca_file: str,
     insecure: bool,
 ) -> None:
-    """Check URL once and print the probe event (JSON). Exit code 0 when the check passed, 1 when it failed.
-    A host named after a container (`http://clipforge-api:3000/health`) is reached through Docker."""
+    """Check URL once and print the result: a table on a terminal, else the probe event `logpipe follow` would
+    match (JSON). Exit code 0 when the endpoint is healthy; 1 when the check failed (no answer, an unexpected
+    status or body) or the health body reports a component down (ClipForge's `database.status`, Terminus's
+    `details`: what the pack's *-down-probe rules read). A host named after a container
+    (`http://clipforge-api:3000/health`) is reached through Docker."""
     conditions = {}
     for item in body:
         path, equals, value = item.partition("=")
@@ -54,10 +61,36 @@ def probe(
         }.get(field)  # fmt: skip
         raise click.BadParameter(problem["msg"], param_hint=hint) from None
     event = check(config, pool_for(config), ProbeMemory(), _resolver(config))
-    sys.stdout.buffer.write(event.to_json() + b"\n")
-    sys.stdout.flush()
-    if not event.fields["probe"]["ok"]:
+    fields = event.fields["probe"]
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(probe_table(fields))
+    else:
+        sys.stdout.buffer.write(event.to_json() + b"\n")
+        sys.stdout.flush()
+    if not fields["ok"] or fields.get("components_down"):
         sys.exit(1)
+
+
+def probe_table(fields: dict[str, Any]) -> Table:
+    """One check as people read it: the verdict, the answer, and each component of the health body."""
+    healthy = fields["ok"] and not fields.get("components_down")
+    # names, URLs and bodies come from outside: Text (no rich markup) and inert (no terminal controls)
+    verdict = Text(inert(f"probe {fields['name']}: {'healthy' if healthy else 'DOWN'}"), "green" if healthy else "red")
+    table = Table(title=verdict, title_justify="left")
+    table.add_column("")
+    table.add_column("")
+    table.add_row("url", Text(inert(fields["url"])))
+    answer = f"HTTP {fields['status']}" if "status" in fields else "no answer"
+    table.add_row("answer", f"{answer} in {fields['duration_ms']:g} ms")
+    if not fields["ok"]:
+        table.add_row("failed", Text(inert(f"{fields['error']}: {fields['detail']}"), "red"))
+    for component, state in sorted(fields.get("components", {}).items()):
+        table.add_row(Text(inert(component)), Text(state, "green" if state == "up" else "bold red"))
+    if "uptime" in fields:
+        table.add_row("uptime", f"{fields['uptime']:,.0f} s")
+    return table
 
 
 def _resolver(config: ProbeConfig) -> Resolver:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import re
 import subprocess
 import sys
 
@@ -47,3 +50,42 @@ def test_probe_as_a_real_process_reports_a_refused_connection() -> None:
     assert done.returncode == 1, done.stderr
     probe = orjson.loads(done.stdout)["fields"]["probe"]
     assert (probe["ok"], probe["error"]) == (False, "refused")
+
+
+def test_probe_exits_1_when_the_body_reports_a_component_down_though_the_status_is_200() -> None:
+    """ClipForge's /health answers 200 with `database.status: error`: the pack's database-down-probe rule calls that
+    down, and so does the exit code (no --body needed)."""
+    with health_server(HealthState(database_up=False)) as base:
+        result = CliRunner().invoke(main, ["probe", f"{base}/health"])
+    probe = orjson.loads(result.output)["fields"]["probe"]
+    assert (probe["status"], probe["components"]["database"]) == (200, "down")
+    assert result.exit_code == 1
+
+
+def test_probe_on_a_terminal_prints_a_table_of_the_components() -> None:
+    controller, terminal = pty.openpty()
+    with health_server(HealthState(database_up=False)) as base:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "logpipe", "probe", f"{base}/health", "--name", "api"],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+        )
+        os.close(terminal)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not chunk:
+                break
+            output += chunk
+        process.wait(timeout=60)
+    os.close(controller)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode())
+    assert process.returncode == 1, screen
+    assert "probe api: DOWN" in screen
+    assert re.search(r"database\s+│?\s*down", screen), screen
+    assert re.search(r"redis\s+│?\s*up", screen), screen
+    assert "HTTP 200" in screen
+    assert not screen.lstrip().startswith("{")  # a table, not the raw event
