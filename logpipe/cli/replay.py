@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 
@@ -20,14 +20,20 @@ from logpipe.cli.options import (
     rules_option,
     source_name_option,
 )
+from logpipe.cli.waiting import Waiting
 from logpipe.engine import Engine
 from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
+from logpipe.incidents.notification import notification_id
 from logpipe.incidents.views import incident_table
 from logpipe.outputs import alert_printer, build_dispatcher
 from logpipe.pipeline import Fanout, parse_lines, read_ahead, run_incidents, settle_heap, silences_for
 from logpipe.redact import Redactor
+from logpipe.sinks.outbox import Dispatcher
 from logpipe.sources.file import origin_of, read_lines
+from logpipe.state import StateStore
+
+UNDELIVERED = 3  # the exit code when notifications are left undelivered at the end (waiting, or dead-lettered)
 
 
 @click.command()
@@ -57,7 +63,10 @@ def replay(
 ) -> None:
     """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
     through the parsers and rules, print the alerts it fires on event time, and send them to the configured
-    receivers through the outbox."""
+    receivers through the outbox.
+
+    Exit code 0 when every notification was delivered (or there is no receiver); 3 when some were not by the end
+    of --wait (a receiver down or refusing): they wait in the outbox, and the summary says how many and where."""
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
@@ -67,6 +76,7 @@ def replay(
     sink = alert_printer(output_format, None if no_redact else Redactor(), config, dirs)
     dispatcher = build_dispatcher(config, Redactor(), dirs)
     book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
+    dead_before = _dead(dispatcher.store.counts()) if dispatcher is not None else {}
     if dispatcher is not None:
         dispatcher.start()
     fanout = Fanout(sink.deliver, dispatcher.enqueue if dispatcher is not None else None)
@@ -81,21 +91,80 @@ def replay(
         if events_out is not None:
             events_out.flush()
         if dispatcher is not None:
-            dispatcher.drain(wait)
+            _drain(dispatcher, wait)
             dispatcher.stop()
     records = book.snapshot()
     if dispatcher is not None:
         dispatcher.store.save_progress({}, {}, records)
+        records = _delivery_outcomes(records, dispatcher.store)
     click.echo(incident_table(records), err=True, nl=False)
     summary = f"{engine.events} events, {len(records)} incidents, {fanout.shown} notifications"
     if fanout.silenced:
         summary += f" ({fanout.silenced} silenced)"
     if engine.disabled:
         summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
+    undelivered = ""
     if dispatcher is not None:
-        summary += "; deliveries: " + _delivery_summary(dispatcher.store.counts())
+        counts = dispatcher.store.counts()
+        summary += "; deliveries: " + _delivery_summary(counts)
+        undelivered = _undelivered(counts, dead_before, dispatcher.store.path, config_path)
         dispatcher.store.close()
     click.echo(summary, err=True)
+    if undelivered:
+        click.echo(undelivered, err=True)
+        raise SystemExit(UNDELIVERED)
+
+
+def _drain(dispatcher: Dispatcher, wait: float) -> None:
+    """Wait up to `wait` seconds for the deliveries, saying what for once it takes more than 2 s."""
+    with Waiting("deliveries", total=None) as waiting:
+        dispatcher.drain(
+            wait, lambda left: waiting.update(f"{left} deliveries to the receivers (up to {wait:g} s: --wait)")
+        )
+
+
+def _dead(counts: dict[tuple[str, str], int]) -> dict[str, int]:
+    return {sink: count for (sink, state), count in counts.items() if state == "dead"}
+
+
+def _undelivered(
+    counts: dict[tuple[str, str], int], dead_before: dict[str, int], store: Path, config_path: Path | None
+) -> str:
+    """What is left undelivered at the end and where it waits ('' when nothing is)."""
+    pending = {sink: count for (sink, state), count in counts.items() if state == "pending" and count}
+    dead = {sink: count - dead_before.get(sink, 0) for sink, count in _dead(counts).items()}
+    dead = {sink: count for sink, count in dead.items() if count > 0}
+    if not pending and not dead:
+        return ""
+    config = f" --config {config_path}" if config_path is not None else ""
+    parts = []
+    if pending:
+        per_sink = ", ".join(f"{count} for {sink}" for sink, count in sorted(pending.items()))
+        parts.append(
+            f"{sum(pending.values())} wait in the outbox ({store}): {per_sink}; they are retried by the next "
+            f"`logpipe replay` or `logpipe follow` on this state directory (`logpipe outbox{config}` lists them)"
+        )
+    if dead:
+        per_sink = ", ".join(f"{count} for {sink}" for sink, count in sorted(dead.items()))
+        parts.append(f"{sum(dead.values())} refused for good: {per_sink} (`logpipe outbox{config} --dead` says why)")
+    total = sum(pending.values()) + sum(dead.values())
+    return f"{total} deliveries not made: " + "; ".join(parts)
+
+
+def _delivery_outcomes(records: list[dict[str, Any]], store: StateStore) -> list[dict[str, Any]]:
+    """The incident table's last notification as delivered, not as made: `queued` while it waits in the outbox,
+    `failed` when dead-lettered (a notification routed to no receiver stays `sent`: printed)."""
+    states: dict[str, set[str]] = {}
+    for row in store.deliveries():
+        states.setdefault(row["alert_id"], set()).add(row["state"])
+    shown = []
+    for record in records:
+        outcome = record["last_outcome"]
+        if outcome == "sent":
+            made = states.get(notification_id(record["id"], record["seq"], record["last_kind"]), set())
+            outcome = "queued" if "pending" in made else ("failed" if "dead" in made else "sent")
+        shown.append({**record, "last_outcome": outcome})
+    return shown
 
 
 def _written(events: Iterable[Event], out: BinaryIO, redactor: Redactor) -> Iterator[Event]:

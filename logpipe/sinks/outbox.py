@@ -222,11 +222,15 @@ class Dispatcher:
         if refresh is not None:
             refresh(time.time())
 
-    def drain(self, timeout: float) -> bool:
-        """Wait until nothing is pending (True), or `timeout` seconds passed (False: the rest stays queued)."""
+    def drain(self, timeout: float, progress: Callable[[int], None] | None = None) -> bool:
+        """Wait until nothing is pending (True), or `timeout` seconds passed (False: the rest stays queued);
+        `progress` hears how many deliveries are still pending at each look."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if not any(state == "pending" for (_, state) in self.store.counts()):
+            pending = sum(count for (_, state), count in self.store.counts().items() if state == "pending")
+            if progress is not None:
+                progress(pending)
+            if not pending:
                 return True
             for event in self._wake.values():
                 event.set()

@@ -192,3 +192,40 @@ def test_killed_between_queueing_and_delivery_then_restarted_delivers_each_alert
         assert len(set(keys)) == 24
     finally:
         receiver.stop()
+
+
+def test_a_replay_with_its_receiver_down_says_what_it_waits_for_how_many_wait_and_where_and_exits_3(
+    tmp_path: Path,
+) -> None:
+    """The receiver's port is closed: the replay says what it waits for while it waits (not 30 s without a word),
+    then how many deliveries were not made and where they wait, shows them `queued` in its table (not `sent`), and
+    exits 3; with the receiver up, the next replay delivers them and exits 0."""
+    port = free_port()
+    config = tmp_path / "logpipe.yml"
+    config.write_text(
+        f"state_dir: state\nchannels:\n  ops: {{url: 'http://127.0.0.1:{port}/alerts', kind: webhook}}\n"
+        "outbox: {initial_backoff: 200ms, max_backoff: 1s, max_attempts: 1000}\n"
+    )
+    command = [sys.executable, "-m", "logpipe", "replay", "--config", str(config), "--format", "jsonl"]
+    log = str(EXAMPLES / "clipforge-api-json.log")
+    down = subprocess.run([*command, "--wait", "3", log], capture_output=True, text=True, timeout=120, check=False)
+    assert down.returncode == 3, down.stderr
+    assert "logpipe: waiting for 24 deliveries to the receivers (up to 3 s: --wait)" in down.stderr
+    state = tmp_path / "state" / "state.sqlite"
+    assert (
+        f"24 deliveries not made: 24 wait in the outbox ({state}): 24 for ops; they are retried by the next "
+        f"`logpipe replay` or `logpipe follow` on this state directory (`logpipe outbox --config {config}` lists them)"
+    ) in down.stderr
+    table = [line for line in down.stderr.splitlines() if line.startswith("postgres-connection-errors-burst")]
+    assert "resolved: queued" in table[0]
+    assert ": sent" not in down.stderr
+
+    receiver = HttpReceiver(port=port)
+    receiver.start()
+    try:
+        up = subprocess.run([*command, "--wait", "60", log], capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        receiver.stop()
+    assert up.returncode == 0, up.stderr
+    assert "deliveries: ops delivered 24" in up.stderr
+    assert "not made" not in up.stderr

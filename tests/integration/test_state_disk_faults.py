@@ -110,9 +110,9 @@ def test_a_full_disk_stops_replay_cleanly_keeping_what_was_committed(tmp_path: P
 
     subprocess.run(["mount", "-o", "remount,size=256m", str(small_disk)], check=True)
     again = replay(tmp_path, state, log)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 3, again.stderr  # finished; the receiver is down, so the alerts wait in the outbox
     # the same as one replay on a disk with room: nothing lost, nothing stored twice
     reference = replay(tmp_path, tmp_path / "reference", log)
-    assert reference.returncode == 0, reference.stderr
+    assert reference.returncode == 3, reference.stderr
     assert stored_ids(state) == stored_ids(tmp_path / "reference")
     assert len(stored_ids(state)) >= total  # every group's alert, at least
