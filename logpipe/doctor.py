@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import ssl
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,9 +20,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from logpipe.config import Config
-from logpipe.engine.rules import RuleLoadError, load_rules
+from logpipe.engine.rules import RuleLoadError, RuleSet, load_rules
 from logpipe.outputs import renderer_for
 from logpipe.render import sample_payload
+from logpipe.sources.probeconfig import ProbeConfig
+from logpipe.statedir import DIR_MODE
 from logpipe.times import parse_docker_time
 
 MIN_FREE_BYTES = 100 * 1024 * 1024  # the outbox and checkpoints stay small; under this a burst could fill it
@@ -37,6 +40,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False  # passes, but something will not work as people expect (nothing pages on critical)
 
 
 def docker_checks(client_factory: Callable[[], Any]) -> Iterator[Check]:
@@ -95,39 +99,56 @@ def clock_skew(daemon_time: str, now: float, limit: float = MAX_CLOCK_SKEW_S) ->
 
 
 def state_dir_check(state_dir: Path, min_free: int = MIN_FREE_BYTES) -> Check:
+    """Writable, with room, and private: created 0700 as every command creates it; one another user can read or
+    enter (its outbox holds every alert, redacted or not) is a warning with the chmod that fixes it."""
     name = "state directory"
     fix = f"create {state_dir} writable by this user (chown), or set state_dir / LOGPIPE_STATE_DIR"
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)  # as the state store creates it
         probe = state_dir / f".doctor-{uuid.uuid4().hex}"
         probe.write_bytes(b"ok")
         probe.unlink()
         free = shutil.disk_usage(state_dir).free
+        mode = stat.S_IMODE(state_dir.stat().st_mode)
     except OSError as error:
         return Check(name, False, f"{state_dir} is not writable: {error.strerror or error}", fix)
     detail = f"{state_dir} writable, {free / 2**20:,.0f} MiB free"
     if free < min_free:
         return Check(name, False, detail + f" (under {min_free / 2**20:,.0f} MiB)", "free space, or move state_dir")
-    return Check(name, True, detail)
+    if mode & 0o077:
+        return Check(
+            name, True, detail + f", but mode {mode:04o}: other users can read it", f"chmod 700 {state_dir}", True
+        )
+    return Check(name, True, detail + f", mode {mode:04o}")
 
 
-def rules_check(config: Config) -> Iterator[Check]:
+def rules_check(config: Config) -> tuple[RuleSet | None, list[Check]]:
+    """The rules loaded (None when they do not load) and the checks of them and of the templates."""
+    checks = []
+    ruleset: RuleSet | None = None
     try:
         ruleset = load_rules(config.rules or None)
     except RuleLoadError as error:
         listed = "; ".join(str(e) for e in error.errors)
-        yield Check("rules", False, f"{len(error.errors)} problem(s): {listed}", "fix them: logpipe rules check")
+        checks.append(
+            Check("rules", False, f"{len(error.errors)} problem(s): {listed}", "fix them: logpipe rules check")
+        )
     else:
         where = ", ".join(str(p) for p in config.rules) or "the shipped ClipForge pack"
         scanner = {"re2": "one RE2 set (hyperscan is not installed)"}.get(ruleset.prefilter.scanner, "hyperscan")
-        yield Check(
-            "rules", True, f"{len(ruleset.rules)} rules from {where}, their templates render; prefilter: {scanner}"
+        checks.append(
+            Check(
+                "rules", True, f"{len(ruleset.rules)} rules from {where}, their templates render; prefilter: {scanner}"
+            )
         )
     problems = renderer_for(config).check(None, sample_payload())
     if problems:
-        yield Check("templates", False, "; ".join(problems), "fix the templates in: " + _dirs(config.templates))
+        checks.append(
+            Check("templates", False, "; ".join(problems), "fix the templates in: " + _dirs(config.templates))
+        )
     else:
-        yield Check("templates", True, "every notification kind renders a sample alert")
+        checks.append(Check("templates", True, "every notification kind renders a sample alert"))
+    return ruleset, checks
 
 
 def _dirs(paths: list[Path]) -> str:
@@ -151,7 +172,10 @@ def channel_check(name: str, url: str) -> Check:
 
 def sentry_check(dsn: str | None) -> Check:
     if not dsn:
-        return Check("Sentry", True, "not configured (no sentry.dsn, no SENTRY_DSN)")
+        return Check(
+            "Sentry", True, "not configured (no sentry.dsn, no SENTRY_DSN): no error reaches Sentry",
+            "set sentry.dsn (or SENTRY_DSN) to the project's DSN", True,
+        )  # fmt: skip
     parts = urlsplit(dsn)
     project = parts.path.rstrip("/").rsplit("/", 1)[-1]
     if parts.scheme not in ("http", "https") or not parts.username or not parts.hostname or not project.isdigit():
@@ -163,6 +187,54 @@ def sentry_check(dsn: str | None) -> Check:
         )
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return _reach("Sentry", parts.hostname, port, parts.scheme == "https", "check the DSN's host and the firewall")
+
+
+def paging_check(config: Config, ruleset: RuleSet | None) -> Check:
+    """Whether a critical notification reaches a channel (a person): by its rule's `actions`, else the config's
+    route for critical. Sentry alone, or the console alone, pages nobody."""
+    name = "who is paged"
+    routed = [channel for channel in config.sinks_for("critical") if channel != "sentry"]
+    critical = [] if ruleset is None else [rule.info for rule in ruleset.rules if rule.info.severity == "critical"]
+    unrouted = sorted(info.id for info in critical if not [a for a in (info.actions or routed) if a != "sentry"])
+    if not config.channels:
+        return Check(
+            name, True, "no channel configured: critical notifications reach the console (and Sentry) only",
+            "add a channel (channels: in logpipe.yml; logpipe init --full writes an example) and route critical to it",
+            True,
+        )  # fmt: skip
+    if unrouted and (not routed or len(unrouted) == len(critical)):
+        return Check(
+            name, True, "no channel routes critical notifications (routes.critical names none)",
+            "routes: {critical: [sentry, CHANNEL]} in logpipe.yml", True,
+        )  # fmt: skip
+    if unrouted:
+        listed = ", ".join(unrouted[:5]) + (f" and {len(unrouted) - 5} more" if len(unrouted) > 5 else "")
+        return Check(
+            name, True, f"{len(unrouted)} critical rule(s) send to no channel (their actions): {listed}",
+            "add a channel to those rules' actions", True,
+        )  # fmt: skip
+    return Check(name, True, "critical notifications go to " + ", ".join(routed or ["each rule's actions"]))
+
+
+def probe_check(index: int, probe: ProbeConfig, config_path: Path | None, client: Any) -> Check:
+    """probes[index] tried once, as `logpipe probe` does (a container host found through `client`, when given)."""
+    from logpipe.errors import ConfigError
+    from logpipe.sources.probes import ProbeMemory, check, healthy, pool_for, redact_url
+    from logpipe.sources.probetargets import resolvers
+
+    name = f"probe {probe.label}"
+    fix = f"logpipe probe {redact_url(probe.url)} shows what it answers; check probes[{index}] in the config"
+    try:
+        (resolve,) = resolvers([probe], client, config_path)
+    except ConfigError as error:
+        return Check(name, False, error.problem, fix)
+    fields = check(probe, pool_for(probe), ProbeMemory(), resolve).fields["probe"]
+    if not fields["ok"]:
+        return Check(name, False, f"{fields['url']}: {fields['error']}: {fields['detail']}", fix)
+    if not healthy(fields):
+        down = sorted(part for part, state in fields["components"].items() if state == "down")
+        return Check(name, False, f"{fields['url']}: HTTP {fields['status']}, down: {', '.join(down)}", fix)
+    return Check(name, True, f"{fields['url']}: HTTP {fields['status']} in {fields['duration_ms']:g} ms")
 
 
 def _reach(name: str, host: str, port: int, tls: bool, fix: str) -> Check:

@@ -8,28 +8,53 @@ from pathlib import Path
 import click
 
 from logpipe.cli.options import config_option, config_or_fail
+from logpipe.cli.waiting import Waiting
 from logpipe.config import Config
-from logpipe.doctor import Check, channel_check, docker_checks, rules_check, sentry_check, state_dir_check
+from logpipe.doctor import (
+    NETWORK_TIMEOUT_S,
+    Check,
+    channel_check,
+    docker_checks,
+    paging_check,
+    probe_check,
+    rules_check,
+    sentry_check,
+    state_dir_check,
+)
+from logpipe.sources.probes import redact_url
 
 
 @click.command()
 @config_option
 @click.option("--send", is_flag=True, help="Also send a test notification through every channel and Sentry.")
 def doctor(config_path: Path | None, send: bool) -> None:
-    """Check what a deployment needs: Docker, container logs, state directory, rules and templates, channels,
-    Sentry, clock. Prints each check, with the fix when it fails; exits 1 when any fails."""
+    """Check what a deployment needs: Docker, container logs, state directory, rules and templates, who a critical
+    notification pages, channels, Sentry, each probe's URL, clock. Prints each check, with the fix when it fails
+    or warns; exits 1 when any fails (a warning alone: 0, and says so)."""
     config = config_or_fail(config_path)
-    failed = 0
-    for check in _checks(config, send):
+    failed = warned = 0
+    checks, doing = _checks(config, config_path, send), "Docker"
+    while True:
+        with Waiting(doing):  # a check that takes more than 2 s (a network timeout) says what it waits on
+            check = next(checks, None)
+        if check is None:
+            break
+        if isinstance(check, str):
+            doing = check
+            continue
         failed += not check.ok
-        mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red", bold=True)
+        warned += check.ok and check.warning
+        if not check.ok:
+            mark = click.style("FAIL", fg="red", bold=True)
+        else:
+            mark = click.style("warn", fg="yellow", bold=True) if check.warning else click.style("ok  ", fg="green")
         click.echo(f"{mark} {check.name}: {check.detail}")
-        if not check.ok and check.fix:
+        if (not check.ok or check.warning) and check.fix:
             click.echo(f"     fix: {check.fix}")
     if failed:
         click.echo(f"{failed} check(s) failed", err=True)
         raise SystemExit(1)
-    click.echo("all checks passed")
+    click.echo(f"no check failed, {warned} warning(s)" if warned else "all checks passed")
 
 
 @click.command()
@@ -65,14 +90,29 @@ def _docker_client() -> object:
     return docker.from_env(timeout=5)
 
 
-def _checks(config: Config, send: bool) -> Iterator[Check]:
+def _checks(config: Config, config_path: Path | None, send: bool) -> Iterator[Check | str]:
+    """Each check in turn; before a slow one, what it will wait on (a string: shown when it takes over 2 s)."""
     yield from docker_checks(_docker_client)
+    yield "the state directory"
     yield state_dir_check(config.state_dir)
-    yield from rules_check(config)
+    yield "the rules and templates to load"
+    ruleset, checks = rules_check(config)
+    yield from checks
+    yield paging_check(config, ruleset)
     for name, channel in config.channels.items():
         for url in channel.urls():
+            yield f"channel {name} to answer (up to {NETWORK_TIMEOUT_S:g} s)"
             yield channel_check(name, url)
+    yield f"Sentry to answer (up to {NETWORK_TIMEOUT_S:g} s)"
     yield sentry_check(config.sentry_dsn())
+    if config.probes:
+        try:
+            client = _docker_client()
+        except Exception:  # the docker SDK raises anything from DockerException to OSError: hosts then resolve only
+            client = None
+        for index, probe in enumerate(config.probes):
+            yield f"probe {probe.label} ({redact_url(probe.url)}, up to {probe.timeout / 1e9:g} s)"
+            yield probe_check(index, probe, config_path, client)
     if send:
         yield from _sends(config)
 

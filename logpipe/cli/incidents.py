@@ -67,7 +67,7 @@ def silence_add(rule: str, matchers: tuple[str, ...], duration: str, reason: str
             raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--match")
         labels[key] = value
     config = config_or_fail(config_path)
-    config.state_dir.mkdir(parents=True, exist_ok=True)
+    # the store creates the state directory private (0700), as every other command does
     store = StateStore(config.state_dir / STATE_FILE, exclusive=False)  # a running follower holds the lock
     now = time.time_ns()
     made = Silence.new(rule, labels, now, now + length, reason, os.environ.get("USER", ""))

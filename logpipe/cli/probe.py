@@ -14,7 +14,7 @@ from rich.text import Text
 from logpipe.errors import ConfigError
 from logpipe.inert import inert
 from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, pool_for
+from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, healthy, pool_for
 
 
 @click.command()
@@ -69,15 +69,15 @@ def probe(
     else:
         sys.stdout.buffer.write(event.to_json() + b"\n")
         sys.stdout.flush()
-    if not fields["ok"] or fields.get("components_down"):
+    if not healthy(fields):
         sys.exit(1)
 
 
 def probe_table(fields: dict[str, Any]) -> Table:
     """One check as people read it: the verdict, the answer, and each component of the health body."""
-    healthy = fields["ok"] and not fields.get("components_down")
+    up = healthy(fields)
     # names, URLs and bodies come from outside: Text (no rich markup) and inert (no terminal controls)
-    verdict = Text(inert(f"probe {fields['name']}: {'healthy' if healthy else 'DOWN'}"), "green" if healthy else "red")
+    verdict = Text(inert(f"probe {fields['name']}: {'healthy' if up else 'DOWN'}"), "green" if up else "red")
     table = Table(title=verdict, title_justify="left")
     table.add_column("")
     table.add_column("")

@@ -243,6 +243,12 @@ def _describe_body(fields: dict[str, Any], body: Any, memory: ProbeMemory) -> No
         memory.uptime = uptime
 
 
+def healthy(fields: Mapping[str, Any]) -> bool:
+    """A check's verdict as `logpipe probe` and `logpipe doctor` give it: answered as expected, and no component
+    of the health body down (what the pack's *-down-probe rules read)."""
+    return bool(fields["ok"]) and not fields.get("components_down")
+
+
 def probe_event(time_ns: int, fields: dict[str, Any]) -> Event:
     """The event of one check, from its fields (name, ok, status or error and detail, duration_ms, ...)."""
     name = fields["name"]

@@ -87,14 +87,85 @@ def lines_of(result: Result, check: str) -> list[str]:
 
 @pytest.mark.usefixtures("docker_client")
 def test_doctor_passes_every_check_on_a_good_config(tmp_path: Path, http_receiver: HttpReceiver) -> None:
-    channels = f"channels:\n  ops-webhook: {{url: '{http_receiver.url}/hook', kind: webhook}}\n"
+    channels = (
+        f"channels:\n  ops-webhook: {{url: '{http_receiver.url}/hook', kind: webhook}}\n"
+        f"sentry: {{dsn: 'http://public@127.0.0.1:{http_receiver.port}/1'}}\n"
+    )
     result = doctor(write_config(tmp_path, channels, pack=True))
     assert result.exit_code == 0, result.output
-    for check in ("Docker reachable", "clock skew", "state directory", "rules", "templates", "channel ops-webhook"):
+    for check in (
+        "Docker reachable", "clock skew", "state directory", "rules", "templates", "who is paged",
+        "channel ops-webhook", "Sentry",
+    ):  # fmt: skip
         assert lines_of(result, check)[0].startswith("ok   "), result.output
+    assert lines_of(result, "who is paged") == ["ok   who is paged: critical notifications go to ops-webhook"]
     assert "FAIL" not in result.output
+    assert "warn" not in result.output
     assert result.output.endswith("all checks passed\n")
     assert http_receiver.requests == []  # a dry run sends nothing
+
+
+@pytest.mark.usefixtures("docker_client")
+def test_a_config_that_pages_nobody_is_not_all_checks_passed(tmp_path: Path) -> None:
+    """No channel and no Sentry DSN: every check passes, yet a critical incident reaches only the console. Each is
+    a warning with its fix, and the last line says so instead of "all checks passed"."""
+    result = doctor(write_config(tmp_path, ""))
+    assert result.exit_code == 0, result.output
+    assert lines_of(result, "who is paged") == [
+        "warn who is paged: no channel configured: critical notifications reach the console (and Sentry) only",
+        "     fix: add a channel (channels: in logpipe.yml; logpipe init --full writes an example) and route "
+        "critical to it",
+    ]
+    assert lines_of(result, "Sentry")[0] == (
+        "warn Sentry: not configured (no sentry.dsn, no SENTRY_DSN): no error reaches Sentry"
+    )
+    assert "all checks passed" not in result.output
+    assert result.output.endswith("no check failed, 2 warning(s)\n")
+
+
+@pytest.mark.usefixtures("docker_client")
+def test_a_channel_that_critical_routes_skip_is_a_warning(tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    text = (
+        f"channels:\n  ops: {{url: '{http_receiver.url}/hook', kind: webhook}}\n"
+        "routes: {critical: [sentry], warning: [ops]}\n"
+    )
+    result = doctor(write_config(tmp_path, text))
+    assert lines_of(result, "who is paged")[0] == (
+        "warn who is paged: no channel routes critical notifications (routes.critical names none)"
+    )
+
+
+@pytest.mark.usefixtures("docker_client")
+def test_each_probe_is_tried_and_a_component_down_or_no_answer_fails(tmp_path: Path) -> None:
+    from tests.healthserver import HealthState, health_server
+
+    closed = free_port()
+    with health_server(HealthState(database_up=False)) as base:
+        probes = (
+            "probes:\n"
+            f"  - {{name: api, url: '{base}/health', interval: 30s}}\n"
+            f"  - {{name: gone, url: 'http://127.0.0.1:{closed}/health', interval: 30s, timeout: 1s}}\n"
+        )
+        result = doctor(write_config(tmp_path, probes))
+    assert result.exit_code == 1
+    assert lines_of(result, "probe api")[0] == f"FAIL probe api: {base}/health: HTTP 200, down: database"
+    assert lines_of(result, "probe gone")[0].startswith(f"FAIL probe gone: http://127.0.0.1:{closed}/health: refused: ")
+    assert lines_of(result, "probe gone")[1] == (
+        f"     fix: logpipe probe http://127.0.0.1:{closed}/health shows what it answers; check probes[1] in the config"
+    )
+
+
+@pytest.mark.usefixtures("docker_client")
+def test_doctor_creates_the_state_directory_private_and_warns_about_one_others_can_read(tmp_path: Path) -> None:
+    result = doctor(write_config(tmp_path, ""))
+    assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
+    assert lines_of(result, "state directory")[0].endswith(", mode 0700")
+    (tmp_path / "state").chmod(0o755)
+    result = doctor(write_config(tmp_path, ""))
+    check, fix = lines_of(result, "state directory")
+    assert check.startswith(f"warn state directory: {tmp_path / 'state'} writable, ")
+    assert check.endswith(" MiB free, but mode 0755: other users can read it")
+    assert fix == f"     fix: chmod 700 {tmp_path / 'state'}"
 
 
 @pytest.mark.usefixtures("docker_client")

@@ -65,3 +65,15 @@ def test_the_metrics_server_serves_the_incidents_as_json() -> None:
     finally:
         telemetry.close()
     assert json.loads(body) == [{"id": "abc", "rule": "api-down", "closed": None}]
+
+
+def test_silence_add_creates_the_state_directory_private(tmp_path: Path) -> None:
+    """The first command to touch the state directory may be `logpipe silence add`: 0700 as every other makes it
+    (the README's promise), not 0755."""
+    config = tmp_path / "logpipe.yml"
+    config.write_text("state_dir: state\n")
+    added = CliRunner().invoke(
+        main, ["silence", "add", "--rule", "boom", "--for", "1h", "--reason", "deploy", "--config", str(config)]
+    )
+    assert added.exit_code == 0, added.output
+    assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
