@@ -12,7 +12,7 @@ from logpipe.engine.rules import RuleSet
 from logpipe.errors import ConfigError, Location
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
-from logpipe.render import Renderer, sample_payload
+from logpipe.render import Renderer
 from logpipe.sinks.base import Sink
 from logpipe.sinks.console import ConsoleSink
 from logpipe.sinks.jsonl import JsonLinesSink
@@ -116,13 +116,36 @@ def router_for(config: Config) -> Callable[[Notification], list[str]]:
     return route
 
 
+TEST_RULE = "logpipe-test"  # the rule name of a test notification: a receiver can route or drop on it
+
+
 def send_test_notification(sink: Sink) -> None:
-    """A sample alert through one sink, now (`notify test`, `doctor --send`); DeliveryError when refused."""
+    """A test notification through one sink, now (`notify test`, `doctor --send`); DeliveryError when refused."""
+    sink.deliver(channel_test_payload())
+
+
+def channel_test_payload(now: int | None = None) -> dict[str, Any]:
+    """A notification no receiver can take for an outage: its rule is `logpipe-test`, its severity info, its
+    title and message say it is a test and from which host, `data.test` is true, and it carries no log event (the
+    template preview's sample, a Postgres connection error, looked like the real one)."""
+    import socket
+    import time
     import uuid
 
-    payload = sample_payload()
-    payload.update(title="logpipe test notification", sentry="event", id=uuid.uuid4().hex)
-    sink.deliver(payload)
+    from logpipe.event import Event, Origin
+
+    host = socket.gethostname()
+    at = time.time_ns() if now is None else now
+    message = f"A test sent by logpipe on {host} to check this channel: nothing is wrong, no action needed."
+    event = Event(at, "info", message, "logpipe", {}, Origin("logpipe", host), message, "logpipe", at, at)
+    notification = Notification(
+        id=uuid.uuid4().hex, incident=uuid.uuid4().hex, kind="firing", rule=TEST_RULE,
+        title=f"TEST from logpipe on {host} (not an incident)", severity="info", time=at, group=(("host", host),),
+        message=message, count=1, total=1, first_seen=at, last_seen=at, event=event, data={"test": True},
+        description="A test notification (logpipe notify test, logpipe doctor --send).",
+        runbook="Nothing to do: this checks that notifications reach this channel.", sentry="event",
+    )  # fmt: skip
+    return notification.to_dict()
 
 
 def _oncall_sink(name: str, channel: ChannelConfig, sent_before: Callable[[str], list[dict[str, Any]]]) -> Sink:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,34 @@ def test_notify_test_sends_a_sample_through_the_named_channel(tmp_path: Path, ht
     result = CliRunner().invoke(main, ["notify", "test", "ops", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert result.output == "sent a test alert to ops\n"
-    assert http_receiver.requests[0].json()["title"] == "logpipe test notification"
+    assert http_receiver.requests[0].json()["title"].startswith("TEST from logpipe on ")
     missing = CliRunner().invoke(main, ["notify", "test", "pager", "--config", str(config)])
     assert missing.exit_code == 1
     assert "no channel 'pager' (channels: ops; sentry is not configured)" in missing.output
+
+
+def test_a_test_notification_cannot_be_taken_for_an_outage(tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    """What `notify test` sends says it is a test, from which host, in every field a receiver routes or reads on:
+    not a Postgres connection error with a stack trace, as the template preview's sample is."""
+    host = socket.gethostname()
+    config = tmp_path / "logpipe.yml"
+    config.write_text(
+        f"state_dir: state\nchannels:\n  ops: {{url: '{http_receiver.url}/x', kind: webhook}}\n"
+        f"  chat: {{url: '{http_receiver.url}/slack', kind: slack}}\n"
+    )
+    for channel in ("ops", "chat"):
+        sent = CliRunner().invoke(main, ["notify", "test", channel, "--config", str(config)])
+        assert sent.exit_code == 0, sent.output
+    webhook, slack = (request.json() for request in http_receiver.requests)
+    assert (webhook["rule"], webhook["severity"], webhook["data"], webhook["group"]) == (
+        "logpipe-test", "info", {"test": True}, {"host": host},
+    )  # fmt: skip
+    assert webhook["title"] == f"TEST from logpipe on {host} (not an incident)"
+    assert "nothing is wrong" in webhook["message"]
+    assert "postgres" not in orjson.dumps(webhook).decode().lower()
+    assert f"TEST from logpipe on {host} (not an incident)" in slack["text"]
+    assert "postgres" not in orjson.dumps(slack).decode().lower()
+    assert "ECONNREFUSED" not in orjson.dumps(slack).decode()
 
 
 def test_render_previews_every_template_of_a_rule() -> None:

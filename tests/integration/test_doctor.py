@@ -258,7 +258,7 @@ def test_doctor_send_delivers_a_test_notification_through_each_channel(
     assert result.exit_code == 0, result.output
     assert lines_of(result, "send to ops-webhook") == ["ok   send to ops-webhook: test notification accepted"]
     (request,) = http_receiver.wait_for(1)
-    assert b"logpipe test notification" in request.body
+    assert b"TEST from logpipe on" in request.body
 
 
 @pytest.mark.usefixtures("docker_client")
