@@ -25,7 +25,7 @@ class ContainerRow:
     state: str  # following | exited, waiting for a start | no such container yet | docker unavailable ...
     lines: int
     lines_per_second: float
-    lag_seconds: float | None  # now minus the Docker time of the last line read
+    lag_seconds: float | None  # how far behind the end of the log in Docker (agent/stats.py FollowStats.lag)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,9 @@ class Telemetry:
         )
         self.alerts = Counter(
             "logpipe_notifications",
-            "Notifications made, by rule and kind (firing, update, resolved...)",
-            ["rule", "status"],
+            "Notifications made, by rule, kind (firing, update, resolved...) and outcome: sent (to the console and "
+            "the outbox), silenced (recorded only), folded (into its cause's incident: a Sentry breadcrumb)",
+            ["rule", "status", "outcome"],
             registry=r,
         )
         self.deliveries = Counter("logpipe_deliveries", "Delivery attempts by outcome", ["sink", "outcome"], registry=r)
@@ -48,7 +49,11 @@ class Telemetry:
             registry=r,
         )
         self.read_lag = Gauge(
-            "logpipe_read_lag_seconds", "Now minus the Docker time of the last line read", ["container"], registry=r
+            "logpipe_read_lag_seconds",
+            "How far the reading is behind the end of the container's log in Docker: 0 when every line Docker has "
+            "was read and handled, else now minus the Docker time of the last line handled",
+            ["container"],
+            registry=r,
         )
         self.group_overflow = Gauge(
             "logpipe_rule_groups_overflow_total",

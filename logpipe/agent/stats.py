@@ -1,7 +1,8 @@
-"""What the follower counts: lines per container and stream, events by parser and flag, notifications by rule and
-kind. Counted in plain dicts on the per-line path and pushed to the Prometheus metrics at each save, with the
-readers' reconnects and skips and the health of each part, so following a busy container pays no metric-library
-call per line; and drawn in the live view on a terminal."""
+"""What the follower counts: lines per container and stream, events by parser and flag, notifications by rule, kind
+and outcome (sent, silenced, folded), and how far each container's reading is behind Docker. Counted in plain dicts
+on the per-line path and pushed to the Prometheus metrics at each save, with the readers' reconnects and skips and
+the health of each part, so following a busy container pays no metric-library call per line; and drawn in the live
+view on a terminal."""
 
 from __future__ import annotations
 
@@ -39,10 +40,11 @@ class FollowStats:
         self.view = view  # the live view on a terminal, shown at each report
         self.counters = Counters()
         self.last_time: dict[str, int] = {}  # per container: the Docker time of the last line read
+        self._lags: dict[str, float] = {}  # per container: the read lag at the last report
         self._lines: collections.Counter[tuple[str, str]] = collections.Counter()
         self._parsed: collections.Counter[tuple[str]] = collections.Counter()
         self._flags: collections.Counter[tuple[str]] = collections.Counter()
-        self._fired: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._fired: collections.Counter[tuple[str, str, str]] = collections.Counter()
         self._pages: collections.Counter[str] = collections.Counter()  # firing notifications shown, by rule
         self._lines_at_report: dict[str, int] = {}
         self._reconnects: dict[tuple[str, str], int] = {}
@@ -62,7 +64,8 @@ class FollowStats:
             self._flags[(flag,)] += 1
 
     def notification(self, notification: Notification) -> None:
-        self._fired[(notification.rule, notification.kind)] += 1
+        outcome = "silenced" if notification.silenced else ("folded" if notification.folded_into else "sent")
+        self._fired[(notification.rule, notification.kind, outcome)] += 1
         if notification.silenced:
             return
         self.counters.notifications += 1
@@ -70,10 +73,21 @@ class FollowStats:
             self._pages[notification.rule] += 1  # the live view's pages, by rule
 
     def read_lag(self) -> float:
-        """Seconds from the Docker time of the last line read to now, of the container furthest behind (0 before
-        any line)."""
-        now = time.time_ns()
-        return max((now - t for t in self.last_time.values()), default=0) / 1e9
+        """The read lag of the container furthest behind, at the last report (0 before any)."""
+        return max(self._lags.values(), default=0.0)
+
+    def lag(self, reader: ContainerReader, now: int) -> float | None:
+        """How far the follower is behind the end of the container's log in Docker, in seconds: 0 when its reader's
+        last read reached the end of what Docker has and every line it handed over was handled (a quiet container
+        that is caught up is not behind, however long ago its last line was); else now minus the Docker time of
+        the last line handled, which the lines not read yet are younger than. None before anything is known."""
+        last = self.last_time.get(reader.container)
+        newest = reader.newest_time
+        if reader.at_end and (newest is None or (last is not None and last >= newest)):
+            return 0.0
+        if last is None:
+            return None
+        return max(0.0, (now - last) / 1e9)
 
     def report(
         self, readers: Sequence[ContainerReader], events_problem: str | None, engine: Engine, queued: int
@@ -88,8 +102,11 @@ class FollowStats:
         for counts in (self._lines, self._parsed, self._flags, self._fired):
             counts.clear()
         now = time.time_ns()
-        for name, last in self.last_time.items():
-            telemetry.read_lag.labels(name).set(max(0.0, (now - last) / 1e9))
+        for reader in readers:
+            lag = self.lag(reader, now)
+            if lag is not None:
+                self._lags[reader.container] = lag
+                telemetry.read_lag.labels(reader.container).set(lag)
         telemetry.queue_depth.set(queued)
         for reader in readers:
             _count_into(telemetry.reconnects, reader.container, reader.reconnects, self._reconnects)
@@ -114,9 +131,7 @@ class FollowStats:
             lines = self.counters.lines.get(name, 0)
             rate = (lines - self._lines_at_report.get(name, 0)) / elapsed
             self._lines_at_report[name] = lines
-            last = self.last_time.get(name)
-            lag = None if last is None else max(0.0, (now - last) / 1e9)
-            rows.append(ContainerRow(name, reader.problem or reader.state, lines, rate, lag))
+            rows.append(ContainerRow(name, reader.problem or reader.state, lines, rate, self._lags.get(name)))
         return Snapshot(rows, collections.Counter(self._pages), self.telemetry.problems())
 
 

@@ -11,6 +11,7 @@ container of that name. Docker events have their own thread (sources/dockerevent
 from __future__ import annotations
 
 import collections
+import functools
 import os
 import queue
 import threading
@@ -22,7 +23,7 @@ from typing import Any
 import structlog
 
 from logpipe.event import Origin, RawLine
-from logpipe.sources.frames import DAEMON_ERROR, STREAMS, body_reader, frames, timestamped_lines
+from logpipe.sources.frames import DAEMON_ERROR, STREAMS, ReadProgress, body_reader, frames, timestamped_lines
 from logpipe.sources.jsonfile import SKIPPED, json_file_lines, readable_log_file
 from logpipe.sources.ownthread import OwnThread
 from logpipe.state import Checkpoint
@@ -112,6 +113,11 @@ class ContainerReader(OwnThread):
         self.idle_reopen = float(os.environ.get("LOGPIPE_IDLE_REOPEN", IDLE_REOPEN))
         self.problem: str | None = None  # why following is degraded (the daemon unreachable), for /health
         self.state = "starting"  # what it is doing, for the live view
+        # the read lag's two ends (agent/stats.py): whether the last read reached the end of what Docker has, and
+        # the Docker time of the newest line handed over (None before any)
+        self.progress = ReadProgress()
+        self.at_end = False
+        self.newest_time: int | None = None
         self._origins: dict[tuple[str, str], Origin] = {}
         self._at_time: dict[str, tuple[int, int]] = {}  # per stream: (timestamp, lines read at it) in this read
         # set by the events watcher when a container of this name starts: a short-lived container (a crash loop,
@@ -210,6 +216,7 @@ class ContainerReader(OwnThread):
         if self.lookback:
             since = max(0, since - self.lookback)
         self._at_time = {}  # `since` is inclusive: count the resume point's timestamp again from zero
+        self.at_end = self.progress.at_end = False  # a new read: how much Docker has is not known yet
         log_file = readable_log_file(info) if self.direct else None
         try:
             self.transport = "json-file" if log_file is not None else "api"
@@ -217,7 +224,8 @@ class ContainerReader(OwnThread):
                 self.state = f"following ({self.transport})"
             log.info("reading", container=self.container, id=container_id[:12], via=self.transport, follow=follow)
             if log_file is not None:
-                lines = json_file_lines(log_file, since, follow, lambda: self._running(container_id), self.stopping)
+                running = functools.partial(self._running, container_id)
+                lines = json_file_lines(log_file, since, follow, running, self.stopping, self.progress)
                 self._forward(container_id, lines)
                 return "dropped"
             params = {
@@ -237,7 +245,7 @@ class ContainerReader(OwnThread):
             try:
                 api._raise_for_status(response)
                 tty = info["Config"].get("Tty", False)
-                stamped = timestamped_lines(frames(body_reader(response), tty))
+                stamped = timestamped_lines(frames(body_reader(response), tty, self.progress))
                 self._forward(container_id, _api_lines(stamped, self.container, _rotates(info)))
             finally:
                 response.close()  # its connection was read past urllib3: never hand it back to the pool
@@ -267,15 +275,20 @@ class ContainerReader(OwnThread):
         self.lookback = 0  # warm-up happens once, on the first read after a start
         stopping, at_times, positions = self.stopping.is_set, self._at_time, self.positions
         streams: dict[int, tuple[str, Origin]] = {}  # stream id -> (name, origin), looked up once per call
+        newest = 0  # the Docker time of the newest line put in a batch (0: none yet in this call)
         for stream_id, docker_time, text, partial in lines:
             if stopping():
                 return
             if stream_id <= 0:
                 if stream_id == SKIPPED:  # an input that is not a line to pass on: counted, by reason
                     self.skipped[text.decode()] += 1
-                elif batch:  # the end of one read: hand over what it held, as one item
+                    continue
+                if batch:  # the end of one read: hand over what it held, as one item
                     self.out.put(("lines", self.container, batch))
                     batch = []
+                if newest:
+                    self.newest_time = newest
+                self.at_end = self.progress.at_end  # after the put: the follower is behind until it handles it
                 continue
             known = streams.get(stream_id)
             if known is None:
@@ -290,8 +303,11 @@ class ContainerReader(OwnThread):
             handled = resume is not None and (
                 docker_time < resume.time or (docker_time == resume.time and count <= resume.seen)
             )
-            if handled and not warmup:
-                continue
+            if handled:
+                if not warmup:
+                    continue
+            else:
+                newest = docker_time
             # tuple.__new__: a NamedTuple's own __new__ is Python code (namedtuple's), twice the cost per line
             batch.append((tuple.__new__(RawLine, (text, origin, docker_time, partial)), handled))
             if len(batch) >= 2048:
@@ -299,6 +315,8 @@ class ContainerReader(OwnThread):
                 batch = []
         if batch:
             self.out.put(("lines", self.container, batch))
+        if newest:
+            self.newest_time = newest
 
     def _origin(self, container_id: str, stream: str) -> Origin:
         origin = self._origins.get((container_id, stream))

@@ -21,6 +21,18 @@ _HEADER = struct.Struct(">BxxxI")
 END_OF_READ = (0, b"")  # yielded after each read's frames: what is buffered so far is complete
 
 
+class ReadProgress:
+    """Whether a source's last read reached the end of what Docker has: a read shorter than asked for found no
+    more waiting (the socket's buffer, or the file, was read to its end). Set by the source before the
+    END_OF_READ of that read, read by the container reader there: it is how the read lag knows a caught-up reader
+    from a quiet one."""
+
+    __slots__ = ("at_end",)
+
+    def __init__(self) -> None:
+        self.at_end = False
+
+
 def body_reader(response: Any) -> Callable[[int], bytes]:
     """`read(n)` over a streamed `requests` response's body that returns all that has arrived (up to n bytes),
     waiting only when nothing has. The daemon sends the log as HTTP chunks, one per frame, so one per line, and
@@ -97,7 +109,9 @@ class ChunkedDecoder:
         return out[0] if len(out) == 1 else b"".join(out)
 
 
-def frames(read: Callable[[int], bytes], tty: bool) -> Iterator[tuple[int, bytes]]:
+def frames(
+    read: Callable[[int], bytes], tty: bool, progress: ReadProgress | None = None
+) -> Iterator[tuple[int, bytes]]:
     """(stream id, payload) per frame, until the stream ends; `read(n)` returns up to n bytes, b"" at the end.
     END_OF_READ follows the frames of each read, so a consumer can pass lines on in batches without waiting."""
     buffer = b""
@@ -105,6 +119,8 @@ def frames(read: Callable[[int], bytes], tty: bool) -> Iterator[tuple[int, bytes
         chunk = read(READ_SIZE)
         if not chunk:
             return
+        if progress is not None:
+            progress.at_end = len(chunk) < READ_SIZE
         if tty:
             yield 1, chunk
             yield END_OF_READ

@@ -27,6 +27,7 @@ from typing import IO, Any, Protocol
 
 import orjson
 
+from logpipe.sources.frames import ReadProgress
 from logpipe.times import parse_docker_time
 
 READ_SIZE = 1 << 20
@@ -125,14 +126,21 @@ def rotated_files(path: str) -> list[str]:
 
 
 def json_file_lines(
-    path: str, since: int, follow: bool, running: Callable[[], bool], stopping: threading.Event
+    path: str,
+    since: int,
+    follow: bool,
+    running: Callable[[], bool],
+    stopping: threading.Event,
+    progress: ReadProgress | None = None,
 ) -> Iterator[FileLine]:
-    """The log's lines from `since` (ns, inclusive, as Docker's own `since`), following while `running()`."""
+    """The log's lines from `since` (ns, inclusive, as Docker's own `since`), following while `running()`;
+    `progress.at_end` says, at each END, whether that read reached the end of the file being followed."""
+    progress = progress if progress is not None else ReadProgress()
     for rotated in rotated_files(path):
         opener = gzip.open if rotated.endswith(".gz") else open
         try:
             with opener(rotated, "rb") as old:
-                yield from _read_to_end(old, since, stopping)
+                yield from _read_to_end(old, since, stopping, None)
         except FileNotFoundError:  # rotated away (deleted past max-file) while we were getting to it
             continue
     try:
@@ -140,12 +148,12 @@ def json_file_lines(
     except FileNotFoundError:
         return
     try:
-        yield from _read_to_end(current, since, stopping)
+        yield from _read_to_end(current, since, stopping, progress)
         checked = time.monotonic()
         while follow and not stopping.is_set():
             replaced = _replaced(path, current)
             if replaced is not None:
-                yield from _read_to_end(current, since, stopping)  # the rotated file's last lines first
+                yield from _read_to_end(current, since, stopping, None)  # the rotated file's last lines first
                 current.close()
                 current = replaced
             elif os.fstat(current.fileno()).st_size < current.tell():
@@ -154,12 +162,12 @@ def json_file_lines(
                 checked = time.monotonic()
                 if not running():
                     stopping.wait(POLL)  # the daemon writes a stopped container's last lines before it says so
-                    yield from _read_to_end(current, since, stopping)
+                    yield from _read_to_end(current, since, stopping, progress)
                     return
             if not _has_more(current):
                 stopping.wait(POLL)
                 continue
-            yield from _read_to_end(current, since, stopping)
+            yield from _read_to_end(current, since, stopping, progress)
     finally:
         current.close()
 
@@ -182,13 +190,19 @@ def _has_more(current: IO[bytes]) -> bool:
     return os.fstat(current.fileno()).st_size > current.tell()
 
 
-def _read_to_end(source: _Source, since: int, stopping: threading.Event) -> Iterator[FileLine]:
+def _read_to_end(
+    source: _Source, since: int, stopping: threading.Event, progress: ReadProgress | None
+) -> Iterator[FileLine]:
     """Whole lines until the end of what is written; a line still being written waits (the file position is
-    put back to its start, so the next read gets it whole)."""
+    put back to its start, so the next read gets it whole). `progress` (None for a rotated file: a newer one
+    follows it) hears whether each read reached the end."""
     while not stopping.is_set():
         start = source.tell()
         chunk = source.read(READ_SIZE)
         if not chunk:
+            if progress is not None and not progress.at_end:  # the last read was a full one, and was the last
+                progress.at_end = True
+                yield END
             return
         end = chunk.rfind(b"\n")
         if end < 0:
@@ -203,4 +217,6 @@ def _read_to_end(source: _Source, since: int, stopping: threading.Event) -> Iter
         elif end + 1 < len(chunk):
             source.seek(start + end + 1)
         yield from decode_buffer(chunk, end, since, decode_record)
+        if progress is not None:
+            progress.at_end = end + 1 == len(chunk) and len(chunk) < READ_SIZE
         yield END

@@ -381,6 +381,37 @@ def test_metrics_and_health_while_following(tmp_path: Path, container: Any) -> N
     assert process.returncode == 0
 
 
+def test_read_lag_is_zero_for_a_quiet_container_read_to_its_end(tmp_path: Path, container: Any) -> None:
+    """The read lag is the distance to the end of the log in Docker: a container that wrote its lines and went
+    quiet, every line read, is 0 behind (it was the time since its last line, growing while nothing was unread)."""
+    import urllib.request
+
+    from tests.integration.receivers import free_port
+    from tests.waiting import wait_until
+
+    port = free_port()
+    box = container('i=0; while [ $i -lt 50 ]; do echo "line $i"; i=$((i+1)); done; sleep 3600')
+    process = follow(tmp_path, box.name, "events.jsonl", "--metrics-address", f"127.0.0.1:{port}", until_exit=False)
+
+    def sample(name: str) -> float | None:
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+        except OSError:
+            return None
+        prefix = f'{name}{{container="{box.name}"'
+        return next((float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)), None)
+
+    try:
+        wait_until(lambda: sample("logpipe_lines_read_total") == 50.0, 30, "the 50 lines read")
+        # the last line is older than the follower's half-second report by now, and older still each time
+        wait_until(
+            lambda: sample("logpipe_read_lag_seconds") == 0.0, 30, lambda: f"lag {sample('logpipe_read_lag_seconds')}"
+        )
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
 def test_recreated_ten_times_under_the_same_name_no_gap_no_duplicate(tmp_path: Path, docker_client: Any) -> None:
     name = f"lp-recreate-{os.getpid()}"
     process = follow(tmp_path, name, until_exit=False)  # containers come and go: follow until stopped

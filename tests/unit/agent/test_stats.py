@@ -58,13 +58,40 @@ def test_counts_reach_the_metrics_at_a_report_and_the_view_sees_the_container(tm
     assert views[0].containers == []  # no reader: no row (rows are the readers')
 
 
-def test_a_silenced_notification_is_counted_as_made_but_not_as_sent(tmp_path: Path) -> None:
+def test_notifications_are_counted_by_outcome_sent_silenced_or_folded(tmp_path: Path) -> None:
     telemetry = Telemetry()
     views: list[Snapshot] = []
     stats = FollowStats(telemetry, views.append)
     stats.notification(notification())
     stats.notification(notification(silenced="deploy window"))
+    stats.notification(dataclasses.replace(notification(), folded_into="f" * 32))
     stats.report([], None, Engine(ruleset(tmp_path, RULES)), queued=0)
-    assert 'logpipe_notifications_total{rule="boom",status="firing"} 2.0' in scraped(telemetry)
-    assert stats.counters.notifications == 1
-    assert views[0].alerts_by_rule == {"boom": 1}
+    text = scraped(telemetry)
+    for outcome in ("sent", "silenced", "folded"):
+        assert f'logpipe_notifications_total{{outcome="{outcome}",rule="boom",status="firing"}} 1.0' in text
+    assert stats.counters.notifications == 2  # made and not silenced (a folded one goes to Sentry's trail)
+    assert views[0].alerts_by_rule == {"boom": 1}  # the pages: not silenced, not folded
+
+
+class StandInReader:
+    """What FollowStats.lag reads of a ContainerReader: whether its last read reached Docker's end of the log,
+    and the newest line it handed over."""
+
+    def __init__(self, at_end: bool, newest_time: int | None) -> None:
+        self.container, self.at_end, self.newest_time = "api", at_end, newest_time
+
+
+def test_read_lag_is_zero_when_caught_up_however_quiet_and_the_age_of_the_last_line_when_behind() -> None:
+    stats = FollowStats(Telemetry())
+    stats.line("api", ("api", "stdout"), T0)
+    minute_later = T0 + 60 * 10**9
+    caught_up = StandInReader(at_end=True, newest_time=T0)
+    assert stats.lag(caught_up, minute_later) == 0.0  # a quiet container, read to its end: not behind
+    still_queued = StandInReader(at_end=True, newest_time=T0 + 5)  # read, not yet handled by the engine
+    assert stats.lag(still_queued, minute_later) == 60.0
+    reading = StandInReader(at_end=False, newest_time=T0)  # its last read did not reach Docker's end
+    assert stats.lag(reading, minute_later) == 60.0
+    assert stats.lag(StandInReader(at_end=False, newest_time=None), minute_later) == 60.0
+    fresh = FollowStats(Telemetry())
+    assert fresh.lag(StandInReader(at_end=False, newest_time=None), minute_later) is None  # nothing known yet
+    assert fresh.lag(StandInReader(at_end=True, newest_time=None), minute_later) == 0.0  # nothing to read
