@@ -18,6 +18,8 @@ from rich.text import Text
 from logpipe.inert import inert
 from logpipe.sources.readings import ProbeRow, ResourceRow
 
+SHOWN_RULES = 5  # the rules named beside "alerts fired" (the most fired); the others are counted as "+N more"
+
 
 @dataclass(frozen=True, slots=True)
 class ContainerRow:
@@ -70,8 +72,10 @@ def render(snapshot: Snapshot) -> Group:
     fired = sum(snapshot.alerts_by_rule.values())
     summary = Text(f"alerts fired: {fired}", style="bold red" if fired else "")
     if fired:
-        top = ", ".join(f"{inert(rule)} {count}" for rule, count in snapshot.alerts_by_rule.most_common(5))
-        summary.append(f"  ({top})", style="")
+        top = ", ".join(f"{inert(rule)} {count}" for rule, count in snapshot.alerts_by_rule.most_common(SHOWN_RULES))
+        hidden = len(snapshot.alerts_by_rule) - SHOWN_RULES
+        more = f", +{hidden} more rule{'s' if hidden > 1 else ''}" if hidden > 0 else ""
+        summary.append(f"  ({top}{more})", style="")
     parts: list[Table | Text] = [table]
     if snapshot.probes or snapshot.resources:
         parts.append(_readings_table(snapshot))

@@ -64,6 +64,7 @@ class FollowRequest:
     config_path: Path | None = None  # what a reload reads again
     rule_paths: Sequence[Path] = ()
     template_dirs: Sequence[Path] = ()
+    wait_for: float = 0.0  # seconds to wait for a name no container has (0: for ever)
 
 
 class Agent:
@@ -114,8 +115,9 @@ class Agent:
         fleet = _fleet_sync(config, engine, book, store, telemetry, say)
         book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
         options = ReadOptions(
-            request.initial_since, request.until_exit, direct=request.direct, labels=tuple(request.labels)
-        )
+            request.initial_since, request.until_exit, direct=request.direct, labels=tuple(request.labels),
+            wait_for=request.wait_for,
+        )  # fmt: skip
         readers = Readers(client, request.names, options, store.checkpoints, engine_memory(engine))
         output = EventOutput(request.events_out, store) if request.events_out is not None else None
         checkpoints = Checkpointer(store, output)

@@ -114,6 +114,9 @@ class Follower:
                     kind, name, payload = "", "", None
                 if kind == "ended":
                     ended.add(name)
+                elif kind == "missing":  # --wait-for passed with no container of that name: stop, and say so
+                    self.stats.counters.missing.append(payload)
+                    stopping.set()
                 elif kind:
                     self.handle(kind, name, payload)
                 if self._reload_asked.is_set():

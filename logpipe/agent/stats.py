@@ -29,6 +29,7 @@ class Counters:
     lines: dict[str, int] = field(default_factory=dict)  # per container
     events: int = 0
     notifications: int = 0  # made and not silenced (folded ones included: they go to Sentry as breadcrumbs)
+    missing: list[str] = field(default_factory=list)  # names no container had within --wait-for, and why
 
     def to_json(self) -> str:
         return orjson.dumps({"lines": self.lines, "events": self.events, "alerts": self.notifications}).decode()

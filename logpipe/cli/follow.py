@@ -69,6 +69,13 @@ from logpipe.statedir import PID_FILE
     "else through the Engine API; api: always the Engine API.",
 )
 @click.option(
+    "--wait-for",
+    "wait_for_text",
+    metavar="DURATION",
+    help="How long to wait for a NAME no container has (a typo, or a service not started yet) before exiting 1; "
+    "default: for ever (a warning says so at once).",
+)
+@click.option(
     "--view/--no-view",
     default=None,
     help="A live view of the followed containers, lines/s and alerts (default: when stdout is a terminal).",
@@ -84,6 +91,7 @@ def follow(
     until_exit: bool,
     metrics_address: str | None,
     read_mode: str,
+    wait_for_text: str | None,
     view: bool | None,
 ) -> None:
     """Follow the Docker logs of containers NAMES (across restarts and recreations), match the rules, and send
@@ -103,11 +111,15 @@ def follow(
         initial_since = parse_since(since_text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
+    try:
+        wait_for = parse_duration(wait_for_text) / 1e9 if wait_for_text else 0.0
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--wait-for") from None
     if view is None:
         view = sys.stdout.isatty() and output_format != "jsonl"
     request = FollowRequest(
         names, labels, initial_since, until_exit, read_mode == "auto", events_out, metrics_address, config_path,
-        rule_paths, rule_dirs(paths),
+        rule_paths, rule_dirs(paths), wait_for,
     )  # fmt: skip
     with contextlib.ExitStack() as stack:
         live = None
@@ -127,6 +139,8 @@ def follow(
             raise click.BadParameter(str(error), param_hint="--metrics-address") from None
         counters = agent.run()
     click.echo(counters.to_json(), err=True)  # after the view is gone
+    if counters.missing:
+        raise click.ClickException("; ".join(counters.missing))
 
 
 def parse_since(text: str) -> int:

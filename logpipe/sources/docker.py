@@ -23,6 +23,7 @@ from typing import Any
 import structlog
 
 from logpipe.event import Origin, RawLine
+from logpipe.sources.dockernames import COMPOSE_SERVICE, missing_container
 from logpipe.sources.frames import DAEMON_ERROR, STREAMS, ReadProgress, body_reader, frames, timestamped_lines
 from logpipe.sources.jsonfile import SKIPPED, json_file_lines, readable_log_file
 from logpipe.sources.ownthread import OwnThread
@@ -30,7 +31,6 @@ from logpipe.state import Checkpoint
 from logpipe.times import parse_docker_time
 
 log = structlog.get_logger("logpipe.docker")
-COMPOSE_SERVICE = "com.docker.compose.service"  # the label `docker compose` puts on a service's containers
 # ("lines", name, [(RawLine, warm-up?)]) | ("events", name, [(Event, warm-up?, position)]) | ("ended", name, None)
 Item = tuple[str, str, Any]
 IDLE_REOPEN = 30.0  # seconds (LOGPIPE_IDLE_REOPEN)
@@ -82,6 +82,7 @@ class ReadOptions:
     lookback: int = 0  # ns re-read before a checkpoint as warm-up, to rebuild the rules' windows (their memory)
     direct: bool = True  # read the json-file log directly when it is readable here (else the Engine API)
     labels: tuple[str, ...] = ()  # --label selectors: containers carrying them are followed too
+    wait_for: float = 0.0  # seconds a name no container ever had is waited for (--wait-for); 0: for ever
 
 
 class ContainerReader(OwnThread):
@@ -106,6 +107,7 @@ class ContainerReader(OwnThread):
         self.client, self.container, self.out, self.stopping = client, name, out, stop
         self.positions = dict(positions)  # stream -> how far it was read (resume point)
         self.initial_since, self.until_exit, self.host = options.initial_since, options.until_exit, options.host
+        self.wait_for = options.wait_for
         self.reconnects: collections.Counter[str] = collections.Counter()  # by reason: dropped, idle, failed
         self.skipped: collections.Counter[str] = collections.Counter()  # inputs not passed on as lines, by reason
         # an Engine API stream silent this long is reopened from the position: a stalled stream (the daemon's
@@ -128,13 +130,20 @@ class ContainerReader(OwnThread):
         backoff = 0.25
         attached: str | None = None
         told_waiting = False
+        started_waiting = time.monotonic()
         while not self.stopping.is_set():
             info = self._inspect()
             if info is None:
-                self.state = "docker unavailable" if self.problem else "no such container yet"
-                if not self.problem and not told_waiting:
-                    log.info("no container of that name yet; waiting for it", container=self.container)
-                    told_waiting = True
+                if self.problem:
+                    self.state = "docker unavailable"
+                elif not told_waiting:  # at once, and where it shows: a typo must not look like a quiet container
+                    self.state = missing_container(self.client, self.container)
+                    log.warning(f"{self.state}; waiting for it", container=self.container)
+                    told_waiting, started_waiting = True, time.monotonic()
+                waited = time.monotonic() - started_waiting
+                if attached is None and self.wait_for and told_waiting and waited >= self.wait_for:
+                    self.out.put(("missing", self.container, f"{self.state} within {self.wait_for:g} s (--wait-for)"))
+                    return
                 self._pause(0.5)  # no container of that name yet: wait for it (or for its start event)
                 continue
             told_waiting = False

@@ -16,13 +16,13 @@ import structlog
 
 from logpipe.event import Event, Origin
 from logpipe.sources.docker import (
-    COMPOSE_SERVICE,
     Item,
     ReadOptions,
     find_container,
     has_labels,
     labelled_containers,
 )
+from logpipe.sources.dockernames import COMPOSE_SERVICE
 from logpipe.sources.ownthread import OwnThread
 from logpipe.state import Checkpoint
 from logpipe.times import parse_iso8601
