@@ -64,10 +64,23 @@ class TimelineEntry:
 
 @dataclass(frozen=True, slots=True)
 class Failures:
-    """Failures of one kind (payment webhooks, credit deductions) by label value, and the users they hit."""
+    """Failures of one kind (payment webhooks, credit deductions) by label value, and the users they hit: all of
+    them, those of each label's failures, and those only an incident named (a paid checkout with no credit grant
+    is no failed webhook: its user is no signature failure's)."""
 
     by_label: dict[str, int]
-    users: dict[str, int]  # user id -> failures
+    users: dict[str, int]  # user id -> failures (or incidents naming them)
+    users_by_label: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> user id -> failures
+    users_by_rule: dict[str, dict[str, int]] = field(default_factory=dict)  # rule -> user id -> its incidents
+
+    def rows(self) -> list[tuple[str, int | None, list[str]]]:
+        """(what, failures, users) per row of a failures table: one per label, then one per rule whose incidents
+        named users no label's failures did (no failure count: those are incidents)."""
+        rows: list[tuple[str, int | None, list[str]]] = [
+            (label, count, sorted(self.users_by_label.get(label, {}))) for label, count in self.by_label.items()
+        ]
+        rows += [(f"rule {rule}", None, sorted(users)) for rule, users in sorted(self.users_by_rule.items())]
+        return rows
 
     @property
     def total(self) -> int:
@@ -115,11 +128,15 @@ def build_report(events: Iterable[Event], ruleset: RuleSet, source: str) -> Repo
     report.notifications = [item for item in every if item.folded_into is None and not item.silenced]
     report.incidents = len({item.incident for item in report.notifications})
     report.timeline = timeline_from_notifications(report.notifications)
+    failed_users = {user for users in report.payments.users_by_label.values() for user in users}
     for item in report.notifications:  # a paid checkout with no credit grant (payment-without-credits) names a user
         if item.rule.startswith("payment") and item.kind == "firing":
             text = " ".join(str(value) for _, value in item.group) + " " + item.message
             for user in sorted(set(USER_ID.findall(text))):
                 report.payments.users[user] = report.payments.users.get(user, 0) + 1
+                if user not in failed_users:
+                    named = report.payments.users_by_rule.setdefault(item.rule, {})
+                    named[user] = named.get(user, 0) + 1
     return report
 
 
@@ -130,8 +147,8 @@ def _tap(events: Iterable[Event], ruleset: RuleSet, report: Report) -> Iterator[
     requests: Counter[int] = Counter()
     errors: Counter[int] = Counter()
     durations: list[float] = []
-    payments: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
-    credits: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+    payments: tuple[Counter[str], dict[str, Counter[str]]] = (Counter(), defaultdict(Counter))
+    credits: tuple[Counter[str], dict[str, Counter[str]]] = (Counter(), defaultdict(Counter))
     probes: dict[str, list[int]] = {}
     for event in events:
         yield event
@@ -160,9 +177,16 @@ def _tap(events: Iterable[Event], ruleset: RuleSet, report: Report) -> Iterator[
     ]
     report.requests, report.server_errors = sum(requests.values()), sum(errors.values())
     report.p95_ms = percentile(durations, 0.95)
-    report.payments = Failures(dict(payments[0].most_common()), dict(payments[1].most_common()))
-    report.credits = Failures(dict(credits[0].most_common()), dict(credits[1].most_common()))
+    report.payments, report.credits = _failures(*payments), _failures(*credits)
     report.probes = {name: (checks.count(1), len(checks)) for name, checks in probes.items()}
+
+
+def _failures(by_label: Counter[str], users: dict[str, Counter[str]]) -> Failures:
+    every: Counter[str] = Counter()
+    for counts in users.values():
+        every.update(counts)
+    by_user = {label: dict(counts.most_common()) for label, counts in users.items()}
+    return Failures(dict(by_label.most_common()), dict(every.most_common()), by_user)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -174,9 +198,14 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def _classify(
-    metric: Metric | None, event: Event, values: Values, by_label: Counter[str], users: Counter[str] | None
+    metric: Metric | None,
+    event: Event,
+    values: Values,
+    by_label: Counter[str],
+    users: dict[str, Counter[str]] | None,
 ) -> None:
-    """Count the event under the metric's first label if one of the metric's branches holds."""
+    """Count the event under the metric's first label if one of the metric's branches holds, and the users its
+    text names under the same label."""
     if metric is None:
         return
     scratch = dict(values)
@@ -186,7 +215,7 @@ def _classify(
     by_label[label] += 1
     if users is not None:
         for user in sorted(set(USER_ID.findall(values.get("text", event.message)))):
-            users[user] += 1
+            users[label][user] += 1
 
 
 def _probe_and_stats(event: Event, probes: dict[str, list[int]], memory: dict[str, list[tuple[int, float]]]) -> None:

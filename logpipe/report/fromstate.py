@@ -128,8 +128,17 @@ def report_from_state(
     report.timeline = _timeline(kept, since, until, titles)
     for record in kept:
         report.error_messages[shape_message(str(record.get("message") or record["rule"]))] += int(record["total"])
-    report.payments = Failures(dict(total.by_label[PAYMENT_METRIC].most_common()), _users(kept, "payment"))
-    report.credits = Failures(dict(total.by_label[CREDIT_METRIC].most_common()), _users(kept, "credit"))
+    # the follower keeps counts per label, not which user each was: users are by the incidents that named them
+    for name, metric in (("payment", PAYMENT_METRIC), ("credit", CREDIT_METRIC)):
+        by_rule = _users_by_rule(kept, name)
+        every: Counter[str] = Counter()
+        for users in by_rule.values():
+            every.update(users)
+        failures = Failures(dict(total.by_label[metric].most_common()), dict(every.most_common()), {}, by_rule)
+        if name == "payment":
+            report.payments = failures
+        else:
+            report.credits = failures
     return report
 
 
@@ -163,13 +172,15 @@ def _timeline(
     return sorted(entries, key=lambda entry: (entry.time, entry.status != "firing"))
 
 
-def _users(records: Iterable[Mapping[str, Any]], prefix: str) -> dict[str, int]:
-    """The users the incidents of `prefix`* rules name: their `summary:` user fields (with counts), else the user
-    ids in their group values and message."""
-    users: Counter[str] = Counter()
+def _users_by_rule(records: Iterable[Mapping[str, Any]], prefix: str) -> dict[str, dict[str, int]]:
+    """The users the incidents of each `prefix`* rule name: their `summary:` user fields (with counts), else the
+    user ids in their group values and message."""
+    by_rule: dict[str, Counter[str]] = defaultdict(Counter)
     for record in records:
-        if not str(record["rule"]).startswith(prefix):
+        rule = str(record["rule"])
+        if not rule.startswith(prefix):
             continue
+        users = by_rule[rule]
         summarised = False
         for name, values in (record.get("summary") or {}).items():
             if "user" in name.lower():
@@ -178,7 +189,7 @@ def _users(records: Iterable[Mapping[str, Any]], prefix: str) -> dict[str, int]:
         if not summarised:
             text = " ".join(str(value) for _, value in record.get("group") or []) + " " + str(record.get("message"))
             users.update(set(USER_ID.findall(text)))
-    return dict(users.most_common())
+    return {rule: dict(users.most_common()) for rule, users in sorted(by_rule.items()) if users}
 
 
 def follower_report(

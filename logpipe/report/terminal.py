@@ -54,9 +54,8 @@ def print_summary(report: Report, console: Console) -> None:
     for column in ("kind", "by", "count", "users affected"):
         failures.add_column(column)
     for kind, group in (("payment webhook", report.payments), ("credit deduction", report.credits)):
-        users = ", ".join(group.users) or "-"
-        for label, count in group.by_label.items():
-            failures.add_row(kind, label, str(count), users)
+        for what, failed, users in group.rows():  # each row's own users, not the whole kind's
+            failures.add_row(kind, what, "-" if failed is None else str(failed), ", ".join(users) or "-")
     console.print(failures)
     if report.probes:
         probes = Table(title="Probe uptime")

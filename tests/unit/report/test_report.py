@@ -90,3 +90,35 @@ def test_probe_and_stats_events_as_the_sources_emit_them_fill_probe_uptime_and_m
     report = build_report(iter(events), load_rules(), "readings")
     assert report.probes == {"api": (1, 2)}
     assert report.memory == {"clipforge-api": [(start, 50.0)]}
+
+
+def test_each_failure_row_names_its_own_users_not_the_whole_kinds(tmp_path: Path) -> None:
+    """The example's credit failures are usr_7f3a91's insufficient balance and usr_c01d22's deadlock; the paid
+    checkout that got no credits is usr_lost's, whose payment webhook did not fail. Each user is on the row that
+    hit them, on the terminal and in the page."""
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", str(EXAMPLES / "clipforge-api-text.log"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    cells = [
+        tuple(cell.strip() for cell in line.strip("│ ").split("│"))
+        for line in result.stdout.splitlines()
+        if line.startswith(("│ payment", "│ credit"))
+    ]
+    rows = {row for row in cells if len(row) == 4}  # the failures table's, not the overview's
+    assert rows == {
+        ("payment webhook", "stripe", "1", "-"),
+        ("payment webhook", "razorpay", "1", "-"),
+        ("payment webhook", "rule payment-without-credits", "-", "usr_lost"),
+        ("credit deduction", "insufficient_balance", "1", "usr_7f3a91"),
+        ("credit deduction", "deadlock", "1", "usr_c01d22"),
+    }
+    html = out.read_text()
+    page_rows = re.findall(
+        r"<tr data-failure=\"[^\"]+\">.*?<code>([a-z_]+)</code>.*?<td data-row-users>(.*?)</td>", html
+    )
+    assert dict(page_rows) == {
+        "stripe": '<span class="muted">\u2013</span>',
+        "razorpay": '<span class="muted">\u2013</span>',
+        "insufficient_balance": "<code>usr_7f3a91</code>",
+        "deadlock": "<code>usr_c01d22</code>",
+    }
