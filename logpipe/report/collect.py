@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.conditions import Values
@@ -28,6 +29,7 @@ CREDIT_METRIC = "clipforge_credit_deduction_failures_total"
 EXCEPTION_METRIC = "clipforge_unhandled_exceptions_total"
 DB_METRIC = "clipforge_db_connection_errors_total"
 REDIS_METRIC = "clipforge_redis_connection_errors_total"
+UNTYPED = "unknown"  # the pack's `missing:` value of EXCEPTION_METRIC's type: an exception the line named no type for
 USER_ID = re.compile(r"\busr_[A-Za-z0-9]+")
 _VARIABLE = re.compile(r"\b(?:usr|clp|order|pay|cus|evt|in)_[A-Za-z0-9]+|\b\d+(?:\.\d+)?\b")
 
@@ -98,6 +100,7 @@ class Report:
     server_errors: int = 0
     p95_ms: float | None = None
     notifications: list[Notification] = field(default_factory=list)  # as replay sends them (no folded symptoms)
+    incident_records: list[dict[str, Any]] = field(default_factory=list)  # the incidents, as a follower stores them
     incidents: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)
     exceptions: Counter[str] = field(default_factory=Counter)
@@ -124,8 +127,10 @@ def build_report(events: Iterable[Event], ruleset: RuleSet, source: str) -> Repo
     gather the report's figures from the same events on the way."""
     report = Report(source)
     engine = Engine(ruleset)
-    every = run_incidents(read_ahead(_tap(events, ruleset, report), engine), engine, IncidentBook(ruleset))
+    book = IncidentBook(ruleset)
+    every = run_incidents(read_ahead(_tap(events, ruleset, report), engine), engine, book)
     report.notifications = [item for item in every if item.folded_into is None and not item.silenced]
+    report.incident_records = book.snapshot()
     report.incidents = len({item.incident for item in report.notifications})
     report.timeline = timeline_from_notifications(report.notifications)
     failed_users = {user for users in report.payments.users_by_label.values() for user in users}
@@ -187,6 +192,11 @@ def _failures(by_label: Counter[str], users: dict[str, Counter[str]]) -> Failure
         every.update(counts)
     by_user = {label: dict(counts.most_common()) for label, counts in users.items()}
     return Failures(dict(by_label.most_common()), dict(every.most_common()), by_user)
+
+
+def exception_label(name: str) -> str:
+    """An exception type as the report shows it: one the line named no type for is not a type called "unknown"."""
+    return "(no exception type in the line)" if name == UNTYPED else name
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from logpipe.engine import RuleSet
+from logpipe.engine.durations import format_duration
 from logpipe.engine.metricexport import parse_sample
 from logpipe.report.collect import (
     CREDIT_METRIC,
@@ -23,6 +24,7 @@ from logpipe.report.collect import (
     EXCEPTION_METRIC,
     PAYMENT_METRIC,
     REDIS_METRIC,
+    UNTYPED,
     Report,
 )
 
@@ -33,6 +35,9 @@ TOP = 5  # rows per table
 DIGEST_RULE = "logpipe.digest"  # what the outbox's log and `logpipe outbox` show as its rule
 
 
+SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentLine:
     rule: str
@@ -40,7 +45,16 @@ class IncidentLine:
     severity: str
     opened: int  # ns
     closed: int | None
-    matches: int
+    matches: int  # counted rules: every match; a windowed rule's is its window's events, not shown
+    counted: bool = True  # every, threshold, sequence; False: ratio, aggregate, absence (a level over a window)
+    last_seen: int | None = None  # ns: its last match (counted rules)
+
+    def duration(self, until: int) -> int:
+        """How long it lasted (ns): a counted rule's incident from its first match to its last (it stays open a
+        while after, waiting for more), a windowed one's while its level held, up to `until` while still open."""
+        if self.counted:
+            return max(0, (self.last_seen or self.opened) - self.opened)
+        return max(0, (self.closed if self.closed is not None else until) - self.opened)
 
 
 @dataclass
@@ -67,13 +81,26 @@ class Digest:
     def opened(self) -> list[IncidentLine]:
         return [item for item in self.incidents if item.opened >= self.since]
 
-    def top_rules(self) -> list[tuple[str, str, int, int]]:
-        """(rule, title, incidents, matches) of the incidents opened in the period, most matches first."""
+    def top_incidents(self) -> list[IncidentLine]:
+        """The incidents opened in the period that mattered most: by severity, then how long they lasted, then
+        their matches (a windowed rule's are its window's events, a measure of traffic, not of harm: 151 slow
+        responses in a window are one warning incident, not 151 of anything)."""
+        return sorted(self.opened(), key=self._rank)[:TOP]
+
+    def top_rules(self) -> list[tuple[str, str, int, int | None]]:
+        """(rule, title, incidents, matches) per rule, in the order of its most serious incident; matches only for
+        counted rules (None for a windowed one)."""
         by_rule: dict[str, list[IncidentLine]] = defaultdict(list)
-        for item in self.opened():
+        for item in sorted(self.opened(), key=self._rank):
             by_rule[item.rule].append(item)
-        rows = [(rule, lines[0].title, len(lines), sum(i.matches for i in lines)) for rule, lines in by_rule.items()]
-        return sorted(rows, key=lambda row: (-row[3], row[0]))[:TOP]
+        return [
+            (rule, lines[0].title, len(lines), sum(i.matches for i in lines) if lines[0].counted else None)
+            for rule, lines in by_rule.items()
+        ][:TOP]
+
+    def _rank(self, item: IncidentLine) -> tuple[int, int, int, int]:
+        matches = item.matches if item.counted else 0
+        return (SEVERITY_RANK.get(item.severity, 3), -item.duration(self.until), -matches, item.opened)
 
     def to_payload(self) -> dict[str, Any]:
         """What the templates render (and the outbox stores, redacted)."""
@@ -102,18 +129,9 @@ class Digest:
                 "resolved": self.resolved,
                 "open": len(still_open),
                 "critical": sum(item.severity == "critical" for item in opened),
-                "items": [
-                    {
-                        "rule": item.rule,
-                        "title": item.title,
-                        "severity": item.severity,
-                        "opened": _local(item.opened, zone),
-                        "closed": _local(item.closed, zone) if item.closed else None,
-                        "matches": item.matches,
-                    }
-                    for item in sorted(self.incidents, key=lambda i: i.opened)[:20]
-                ],
+                "items": [self._item(item, zone) for item in sorted(self.incidents, key=lambda i: i.opened)[:20]],
             },
+            "top_incidents": [self._item(item, zone) for item in self.top_incidents()],
             "top_rules": [
                 {"rule": rule, "title": name, "incidents": count, "matches": matches}
                 for rule, name, count, matches in self.top_rules()
@@ -125,7 +143,9 @@ class Digest:
                 "p95_seconds": self.p95_seconds,
                 "p95_bound": not self.p95_exact,
             },
-            "exceptions": [{"type": name, "count": count} for name, count in self.exceptions[:TOP]],
+            # an exception the log named no type for is no type: counted apart, not listed as "unknown"
+            "exceptions": [{"type": name, "count": count} for name, count in self.exceptions if name != UNTYPED][:TOP],
+            "exceptions_untyped": sum(count for name, count in self.exceptions if name == UNTYPED),
             "payments": [{"provider": name, "count": count} for name, count in self.payments],
             "payment_failures": sum(count for _, count in self.payments),
             "credits": [{"reason": name, "count": count} for name, count in self.credits],
@@ -138,6 +158,19 @@ class Digest:
             ],
         }
 
+    def _item(self, item: IncidentLine, zone: ZoneInfo) -> dict[str, Any]:
+        seconds = item.duration(self.until) // 1_000_000_000
+        return {
+            "rule": item.rule,
+            "title": item.title,
+            "severity": item.severity,
+            "opened": _local(item.opened, zone),
+            "closed": _local(item.closed, zone) if item.closed else None,
+            "duration_seconds": seconds,
+            "duration": format_duration(seconds * 1_000_000_000) if seconds else "0s",
+            "matches": item.matches if item.counted else None,
+        }
+
 
 def rule_title(ruleset: RuleSet, rule: str) -> str:
     """The rule's title, or its id when the rule set has no such rule (any more)."""
@@ -146,7 +179,7 @@ def rule_title(ruleset: RuleSet, rule: str) -> str:
 
 
 def incident_lines(records: Iterable[Mapping[str, Any]], titles: Callable[[str], str]) -> list[IncidentLine]:
-    """The state store's incident records as lines; symptoms folded into a cause are the cause's news, not rows."""
+    """The state store's incident records (or a replay's incident book's) as lines."""
     return [
         IncidentLine(
             str(record["rule"]),
@@ -155,9 +188,12 @@ def incident_lines(records: Iterable[Mapping[str, Any]], titles: Callable[[str],
             int(record["opened"]),
             record["closed"],
             int(record["total"]),
+            bool(record.get("counted", True)),
+            record.get("last_seen"),
         )
         for record in records
-        if not record.get("folded_into")
+        # a symptom folded into a cause is the cause's news; one never notified (pending its `for`) was no incident
+        if not record.get("folded_into") and record.get("started", True)
     ]
 
 
@@ -206,16 +242,7 @@ def from_report(digest: Digest, report: Report, titles: Callable[[str], str]) ->
     digest.payments = list(report.payments.by_label.items())
     digest.credits = list(report.credits.by_label.items())
     digest.probes = [(name, up, checks) for name, (up, checks) in sorted(report.probes.items())]
-    opened: dict[str, IncidentLine] = {}
-    for item in report.notifications:
-        line = opened.get(item.incident)
-        if line is None:
-            line = IncidentLine(item.rule, titles(item.rule), item.severity, item.time, None, 0)
-        closed = item.time if item.kind == "resolved" else line.closed
-        opened[item.incident] = IncidentLine(
-            line.rule, line.title, line.severity, line.opened, closed, max(line.matches, item.total)
-        )
-    digest.incidents = list(opened.values())
+    digest.incidents = incident_lines(report.incident_records, titles)  # as a follower's digest reads its store
     digest.resolved = sum(line.closed is not None for line in digest.incidents)
     return digest
 

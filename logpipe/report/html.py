@@ -13,7 +13,7 @@ import jinja2
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from logpipe.report.collect import Report
+from logpipe.report.collect import Report, exception_label
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("logpipe.report", "templates"),
@@ -49,6 +49,7 @@ def render_html(report: Report) -> str:
         charts=charts,
         plotly_js=get_plotlyjs(),
         iso=_iso,
+        exception_label=exception_label,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from logpipe.report.collect import Report
+from logpipe.report.collect import Report, exception_label
 from logpipe.report.html import _iso
 
 
@@ -45,7 +46,7 @@ def print_summary(report: Report, console: Console) -> None:
     top.add_column("exception type or error message")
     top.add_column("count", justify="right")
     for name, count in report.exceptions.most_common(5):
-        top.add_row(f"[bold]{name}[/bold]", str(count))
+        top.add_row(Text(exception_label(name), style="bold"), str(count))
     for message, count in report.error_messages.most_common(5):
         top.add_row(message, str(count))
     console.print(top)

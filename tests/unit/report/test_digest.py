@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -175,7 +176,36 @@ def test_every_digest_template_renders_the_digest_of_the_examples() -> None:
     text = CliRunner().invoke(main, ["report", str(EXAMPLES / "clipforge-api-text.log"), "--digest"]).output
     assert "Requests: 286, 5xx: 30 (10.49 %), p95 5501 ms" in text
     assert "Payment webhook failures: 2: stripe 1, razorpay 1" in text
-    assert "Incidents: 11 opened (7 critical), 11 resolved, 0 still open" in text
+    # http-error-rate opened as a warning and rose to critical: the incident's severity, not its first page's
+    assert "Incidents: 11 opened (8 critical), 11 resolved, 0 still open" in text
+
+
+def test_the_digest_ranks_incidents_by_severity_then_duration_and_names_no_unknown_exception_type() -> None:
+    """A windowed rule is an incident, not the events in its window: "151 x http-slow-responses" outranked the
+    Postgres outage. Critical incidents come first, the longest first; a windowed rule's incident shows how long
+    it lasted and no match count; an exception the log named no type for is counted as such, not as "unknown"."""
+    text = CliRunner().invoke(main, ["report", str(EXAMPLES / "clipforge-api-text.log"), "--digest"]).output
+    ranked = [line.split(":")[0].split() for line in text.splitlines() if line.startswith("  ") and " x " not in line]
+    assert ranked[:5] == [
+        ["CRITICAL", "http-error-rate"],
+        ["CRITICAL", "api-down"],
+        ["CRITICAL", "payment-without-credits"],
+        ["CRITICAL", "postgres-connection-errors-burst"],
+        ["CRITICAL", "redis-connection-errors-burst"],
+    ]
+    assert "  CRITICAL http-error-rate: High HTTP error rate on clipforge-api (10m19s)\n" in text
+    assert "  CRITICAL postgres-connection-errors-burst: Repeated Postgres connection errors (database unreachable) " \
+        "(14s, 6 matches)\n" in text  # fmt: skip
+    assert "151" not in text
+    assert "unknown" not in text
+    assert "  1 with no exception type in the line\n" in text
+    webhook = orjson.loads(
+        CliRunner().invoke(main, ["report", str(EXAMPLES / "clipforge-api-text.log"), "--digest=webhook"]).output
+    )
+    slow = next(row for row in webhook["incidents"]["items"] if row["rule"] == "http-slow-responses")
+    assert (slow["matches"], slow["severity"]) == (None, "warning")
+    assert webhook["exceptions"] == [{"type": "TypeError", "count": 30}]
+    assert webhook["exceptions_untyped"] == 1
 
 
 def test_the_email_subject_names_the_day_and_the_incidents() -> None:
