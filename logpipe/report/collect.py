@@ -40,6 +40,7 @@ class Minute:
     requests: int
     server_errors: int  # 5xx
     p95_ms: float | None
+    gap: bool = False  # no follower ran in this minute (a report from state): nothing is known, drawn as a gap
 
     @property
     def rate(self) -> float:

@@ -22,6 +22,7 @@ from logpipe.report.collect import (
     CREDIT_METRIC,
     DB_METRIC,
     EXCEPTION_METRIC,
+    MINUTE,
     PAYMENT_METRIC,
     REDIS_METRIC,
     USER_ID,
@@ -106,6 +107,11 @@ def report_from_state(
         report.minutes.append(Minute(minute, one.requests, one.server_errors, one.p95_ms()))
     if report.minutes:
         report.first, report.last = report.minutes[0].start, report.minutes[-1].start
+        # a minute with no row is one no follower ran in: a gap in the charts, not a line through it
+        present = {minute.start for minute in report.minutes}
+        missing = range(report.first, report.last + 1, MINUTE)
+        gaps = [Minute(start, 0, 0, None, gap=True) for start in missing if start not in present]
+        report.minutes = sorted(report.minutes + gaps, key=lambda minute: minute.start)
     report.events, report.requests, report.server_errors = total.events, total.requests, total.server_errors
     report.p95_ms = total.p95_ms()
     report.exceptions = Counter(dict(total.by_label[EXCEPTION_METRIC].most_common()))
@@ -166,9 +172,13 @@ def _timeline(
     for record in records:
         rule, severity = str(record["rule"]), str(record["severity"])
         detail, incident = str(record.get("message") or ""), str(record["id"])
+        # the record keeps its latest message: a windowed rule's, once clear, says "back under the threshold",
+        # which is the resolution's news, not the firing's (what that said is not kept)
+        cleared = not record.get("counted", True) and (record["closed"] is not None or record.get("level") is None)
         for at, status in ((record["opened"], "firing"), (record["closed"], "resolved")):
             if at is not None and since <= int(at) <= until:
-                entries.append(TimelineEntry(int(at), status, severity, rule, titles(rule), detail, incident))
+                said = "" if status == "firing" and cleared else detail
+                entries.append(TimelineEntry(int(at), status, severity, rule, titles(rule), said, incident))
     return sorted(entries, key=lambda entry: (entry.time, entry.status != "firing"))
 
 

@@ -27,16 +27,17 @@ _COLOURS = {"requests": "#2563eb", "errors": "#dc2626", "latency": "#d97706", "m
 
 def render_html(report: Report) -> str:
     minutes = [_iso(minute.start) for minute in report.minutes]
+    # a gap (a minute no follower ran in) is null: plotly leaves it out of the line instead of drawing across it
     charts = {
         "requests": _line(
-            "Request rate", "requests/s", minutes, [m.rate for m in report.minutes], "requests"
+            "Request rate", "requests/s", minutes, [None if m.gap else m.rate for m in report.minutes], "requests"
         ),
         "errors": _line(
             "Error rate (5xx share)", "% of requests", minutes,
-            [round(100 * m.error_rate, 2) for m in report.minutes], "errors",
+            [None if m.gap else round(100 * m.error_rate, 2) for m in report.minutes], "errors",
         ),
         "latency": _line(
-            "p95 latency", "ms", minutes, [m.p95_ms for m in report.minutes], "latency"
+            "p95 latency", "ms", minutes, [None if m.gap else m.p95_ms for m in report.minutes], "latency"
         ),
     }  # fmt: skip
     if report.memory:

@@ -5,6 +5,10 @@ log's report gives; `logpipe report --state-dir` renders it; the digest attaches
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import itertools
+import json
+import re
 import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -128,6 +132,36 @@ def test_report_state_dir_writes_the_same_page_and_summary(
     assert '<b data-figure="postgres-errors">6</b>' in page
     assert "286" in result.stdout
     assert "report written to" in result.output
+
+
+def test_report_state_dir_draws_minutes_no_follower_ran_as_gaps_and_firing_rows_say_no_resolution(
+    follower_state: tuple[Path, int, int], tmp_path: Path
+) -> None:
+    """The follower kept no row for the example's quiet minutes (here its stand-in flushed only minutes with
+    lines, as a follower that was not running keeps none): the charts leave them out (null) instead of drawing
+    a line across them; and a windowed rule's firing row does not carry the resolution's "back under the
+    threshold", which is all its record kept of its message."""
+    state, _, _ = follower_state
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", "--state-dir", str(state), "--hours", "1e12", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    chart = page[page.index('id="chart-requests"') :]
+    data = json.loads(chart[chart.index("[{") : chart.index("}],") + 2])[0]
+    minutes = [dt.datetime.fromisoformat(x.replace("Z", "+00:00")) for x in data["x"]]
+    assert all(later - earlier == dt.timedelta(minutes=1) for earlier, later in itertools.pairwise(minutes))
+    assert None in data["y"]  # the minutes no follower kept, drawn as gaps
+    assert sum(value is not None for value in data["y"]) == len(_kept_minutes(state))
+    firing = re.findall(r'<td class="firing">firing</td>.*?<span class="muted">(.*?)</span>', page, re.S)
+    assert firing
+    assert not [said for said in firing if "back under" in said]
+
+
+def _kept_minutes(state: Path) -> set[int]:
+    import sqlite3
+
+    with sqlite3.connect(state / TRENDS_FILE) as db:
+        return {row[0] for row in db.execute("SELECT DISTINCT minute FROM counts")}
 
 
 def test_report_state_dir_without_a_state_store_says_so_in_one_line(tmp_path: Path) -> None:
