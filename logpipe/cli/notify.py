@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_dirs, rules_option
+from logpipe.cli.waiting import Waiting
 from logpipe.engine.examples import parse_example
 from logpipe.engine.kinds import RuleKind
 from logpipe.engine.rules import RuleSet
@@ -38,7 +39,8 @@ def notify_test(channel: str, config_path: Path | None) -> None:
             f"no channel {channel!r} (channels: {known}; sentry is {mask_dsn(config.sentry_dsn())})"
         )
     try:
-        send_test_notification(sinks[channel])
+        with Waiting(f"{channel} to accept the test notification"):
+            send_test_notification(sinks[channel])
     except DeliveryError as error:
         raise click.ClickException(f"{channel}: {error}") from None
     click.echo(f"sent a test alert to {channel}")

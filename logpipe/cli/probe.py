@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
+from logpipe.cli.waiting import Waiting
 from logpipe.errors import ConfigError
 from logpipe.inert import inert
 from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, healthy, pool_for
+from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, healthy, pool_for, redact_url
 
 
 @click.command()
@@ -60,7 +61,9 @@ def probe(
             "ca_file": "--ca-file",
         }.get(field)  # fmt: skip
         raise click.BadParameter(problem["msg"], param_hint=hint) from None
-    event = check(config, pool_for(config), ProbeMemory(), _resolver(config))
+    resolver = _resolver(config)
+    with Waiting(f"{redact_url(url)} to answer (up to {timeout})"):
+        event = check(config, pool_for(config), ProbeMemory(), resolver)
     fields = event.fields["probe"]
     if sys.stdout.isatty():
         from rich.console import Console

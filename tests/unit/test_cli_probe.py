@@ -89,3 +89,15 @@ def test_probe_on_a_terminal_prints_a_table_of_the_components() -> None:
     assert re.search(r"redis\s+│?\s*up", screen), screen
     assert "HTTP 200" in screen
     assert not screen.lstrip().startswith("{")  # a table, not the raw event
+
+
+def test_a_probe_that_waits_more_than_two_seconds_says_what_for() -> None:
+    """An endpoint that takes 3 s to answer: after 2 s the command says on stderr what it is waiting for."""
+    with health_server(HealthState(delay=3.0)) as base:
+        done = subprocess.run(
+            [sys.executable, "-m", "logpipe", "probe", f"{base}/health", "--timeout", "10s"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"logpipe: waiting for {base}/health to answer (up to 10s)" in done.stderr
+    assert orjson.loads(done.stdout)["fields"]["probe"]["ok"] is True
