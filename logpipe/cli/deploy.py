@@ -117,7 +117,7 @@ def _checks(config: Config, config_path: Path | None, send: bool) -> Iterator[Ch
         yield from _sends(config)
 
 
-def _sends(config: Config) -> Iterator[Check]:
+def _sends(config: Config) -> Iterator[Check | str]:
     from logpipe.outputs import build_sinks, renderer_for, send_test_notification
     from logpipe.sinks.base import DeliveryError
 
@@ -127,6 +127,7 @@ def _sends(config: Config) -> Iterator[Check]:
         yield Check("test notifications", False, str(error), "fix the channel in the config")
         return
     for name, sink in sinks.items():
+        yield f"{name} to accept the test notification"
         try:
             send_test_notification(sink)
         except DeliveryError as error:
