@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from logpipe.engine.durations import DURATION_PATTERN, parse_duration
+from logpipe.engine.durations import DURATION_PATTERN, format_duration, parse_duration
 from logpipe.engine.metricschema import MetricModel
 
 Duration = Annotated[
@@ -291,11 +291,33 @@ _CONDITION_SCHEMA: dict[str, Any] = {
 
 
 def json_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = _link_conditions(RuleFile.model_json_schema(by_alias=True))
+    schema: dict[str, Any] = _durations_as_written(_link_conditions(RuleFile.model_json_schema(by_alias=True)))
     schema.setdefault("$defs", {})["Condition"] = _CONDITION_SCHEMA
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "logpipe rule file"
     return schema
+
+
+def _durations_as_written(node: Any) -> Any:
+    """A duration's default as a rule file writes it ("5m"), not as the nanoseconds it is held in: pydantic gives
+    the field's value, and an editor would offer 300000000000 where the schema asks for a string like 30s."""
+    if isinstance(node, list):
+        return [_durations_as_written(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    fixed = {key: _durations_as_written(value) for key, value in node.items()}
+    default = fixed.get("default")
+    if isinstance(default, int) and not isinstance(default, bool) and _is_duration(fixed):
+        fixed["default"] = format_duration(default)
+    return fixed
+
+
+def _is_duration(node: dict[str, Any]) -> bool:
+    if node.get("pattern") == DURATION_PATTERN:
+        return True
+    return any(
+        isinstance(option, dict) and option.get("pattern") == DURATION_PATTERN for option in node.get("anyOf", [])
+    )
 
 
 def _link_conditions(node: Any) -> Any:

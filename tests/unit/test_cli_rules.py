@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.engine import default_rules_dir
+from logpipe.engine.durations import DURATION_PATTERN
 from tests.conftest import EXAMPLES
 
 
@@ -110,3 +112,30 @@ def test_list_shows_every_rule_with_its_source() -> None:
     result = CliRunner().invoke(main, ["rules", "list"])
     assert "stripe-webhook-signature" in result.output
     assert "payments.yml:" in result.output
+
+
+def test_published_schema_shows_duration_defaults_as_a_rule_file_writes_them() -> None:
+    """Every default of a duration field is a string the schema's own pattern accepts ("5m"), as an editor would
+    offer it, not the nanoseconds it is held in (300000000000, which the schema itself refuses)."""
+    schema = json.loads(CliRunner().invoke(main, ["rules", "schema"]).output)
+    found: list[tuple[str, object]] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            patterns = [node.get("pattern")] + [o.get("pattern") for o in node.get("anyOf", []) if isinstance(o, dict)]
+            if DURATION_PATTERN in patterns and node.get("default") is not None:
+                found.append((where, node["default"]))
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}[{index}]")
+
+    walk(schema, "")
+    assert found  # throttle, repeat_interval, keep_firing_for, ...
+    bad = [
+        (where, value) for where, value in found if not isinstance(value, str) or not re.match(DURATION_PATTERN, value)
+    ]
+    assert bad == []
+    throttle = schema["$defs"]["EveryModel"]["properties"]["throttle"]["default"]
+    assert throttle == "5m"
