@@ -47,18 +47,74 @@ def follow_arguments(running: list[Running]) -> list[str]:
     return sorted({r.service or r.container for r in running}) or ["clipforge-api"]
 
 
-def config_text(running: list[Running]) -> str:
+# `logpipe init --full` adds these sections, commented out. Each is valid YAML as it stands here (with the channels
+# example uncommented, which the digest names): tests/unit/test_scaffold.py loads them uncommented.
+FULL_SECTIONS = {
+    "probes": """\
+# HTTP health checks, each an event the pack's probe rules read (api-health-probe-failing, database-down-probe...);
+# a host named after a container is reached through Docker. `logpipe probe URL` tries one now.
+probes:
+  - name: api
+    url: http://clipforge-api:3000/health          # ClipForge's health JSON: 200 with each component's status
+    interval: 30s
+    timeout: 5s
+  - name: db
+    url: http://clipforge-api:3000/health/db       # NestJS Terminus: 503 with details.database.status down
+    interval: 30s
+    expect_status: [200, 503]                      # the endpoint answered; the body says up or down
+""",
+    "report": """\
+# the daily digest: the day's incidents, failures and figures, with the full HTML report attached to the email
+report:
+  daily_at: "08:00"
+  timezone: Europe/Berlin
+  channels: [oncall-email]                         # channels defined under channels: (not sentry)
+""",
+    "maintenance": """\
+# recurring maintenance windows: notifications of these rules are recorded, not sent, while the window is open
+maintenance:
+  - name: weekly-db-upgrade
+    days: [sun]
+    start: "03:00"
+    duration: 1h
+    timezone: Europe/Berlin
+    rules: [postgres-connection-error, postgres-connection-errors-burst, database-down-probe]
+""",
+}
+EXAMPLE_CHANNELS = """\
+channels:
+  oncall-slack: {url: "${SLACK_WEBHOOK_URL}"}
+  oncall-email: {url: "mailtos://user:${SMTP_PASSWORD}@smtp.example.com?to=oncall@example.com"}
+  ops-webhook: {url: "https://ops.example.com/hooks/logpipe", kind: webhook}
+"""
+
+
+def state_dir_default() -> str:
+    """Where this host keeps the state when LOGPIPE_STATE_DIR does not say (the Compose service sets it): root's
+    /var/lib/logpipe, else the user's own (a user cannot write /var/lib)."""
+    if os.geteuid() == 0:
+        return "/var/lib/logpipe"
+    return str(Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "logpipe")
+
+
+def commented(section: str) -> str:
+    """A section with each line commented out (its own comments kept as they are)."""
+    return "".join(line if line.startswith("#") else f"# {line}" for line in section.splitlines(keepends=True))
+
+
+def config_text(running: list[Running], full: bool = False) -> str:
     seen = "\n".join(
         f"#   {r.container}" + (f" (Compose {r.project}/{r.service})" if r.project else "") for r in running
     )
+    extra = "".join("\n" + commented(FULL_SECTIONS[name]) for name in FULL_SECTIONS) if full else ""
     return f"""\
 # logpipe.yml, written by `logpipe init`. Check it with `logpipe doctor --config logpipe.yml`.
 # Containers running when it was written:
 {seen or "#   (none)"}
 # ${{VAR}} and ${{VAR:-default}} are read from the environment: keep secrets there, not here.
 
-# checkpoints, windows, incidents and the outbox (SQLite); must be writable and survive restarts
-state_dir: /var/lib/logpipe
+# checkpoints, windows, incidents and the outbox (SQLite); must be writable and survive restarts; created 0700
+state_dir: ${{LOGPIPE_STATE_DIR:-{state_dir_default()}}}
 
 # rule files or directories; without this key, the ClipForge pack shipped with logpipe
 # rules: [rules/]
@@ -77,7 +133,7 @@ channels: {{}}                           # where alerts go besides Sentry, e.g.:
 #   critical: [sentry, oncall-slack, oncall-email]
 #   warning: [sentry, oncall-slack]
 #   info: [sentry]
-"""
+{extra}"""
 
 
 def compose_text(running: list[Running], docker_gid: int) -> str:
@@ -97,6 +153,7 @@ services:
     group_add: ["{docker_gid}"]           # the group owning {DOCKER_SOCKET} on this host: the agent is not root
     environment:
       LOGPIPE_CONFIG: /etc/logpipe/logpipe.yml
+      LOGPIPE_STATE_DIR: /var/lib/logpipe   # the state volume (logpipe.yml's state_dir reads it)
       SENTRY_DSN: ${{SENTRY_DSN:-}}       # secrets from the environment (or an .env file), never the image
       SLACK_WEBHOOK_URL: ${{SLACK_WEBHOOK_URL:-}}
     volumes:
@@ -115,15 +172,17 @@ volumes:
 """
 
 
-def write_starter_files(directory: Path, running: list[Running]) -> list[Path]:
-    """Both files, or neither: FileExistsError (with its filename) when one is already there."""
+def write_starter_files(directory: Path, running: list[Running], full: bool = False) -> list[Path]:
+    """Both files, or neither: FileExistsError (with its filename) when one is already there. `full`: with the
+    probes, digest and maintenance window examples, commented out."""
     targets = [directory / CONFIG_FILE, directory / COMPOSE_FILE]
     for target in targets:
         if target.exists():
             raise FileExistsError(0, "exists", str(target))
     directory.mkdir(parents=True, exist_ok=True)
     docker_gid = os.stat(DOCKER_SOCKET).st_gid if os.path.exists(DOCKER_SOCKET) else 0
-    for target, text in zip(targets, [config_text(running), compose_text(running, docker_gid)], strict=True):
+    texts = [config_text(running, full), compose_text(running, docker_gid)]
+    for target, text in zip(targets, texts, strict=True):
         with target.open("x") as out:  # "x": a file created meanwhile is not overwritten either
             out.write(text)
     return targets

@@ -66,9 +66,12 @@ def doctor(config_path: Path | None, send: bool) -> None:
     show_default=True,
     help="Where to write logpipe.yml and compose.logpipe.yml.",
 )
-def init(directory: Path) -> None:
+@click.option(
+    "--full", is_flag=True, help="Also write examples of probes, the daily digest and a maintenance window (commented)."
+)
+def init(directory: Path, full: bool) -> None:
     """Write a commented logpipe.yml and a Compose service for the containers running here. Refuses to
-    overwrite either file."""
+    overwrite either file. Then: logpipe doctor --config logpipe.yml."""
     from logpipe.scaffold import running_services, write_starter_files
 
     try:
@@ -77,11 +80,12 @@ def init(directory: Path) -> None:
         click.echo(f"Docker not reachable ({type(error).__name__}): no containers to list", err=True)
         running = []
     try:
-        written = write_starter_files(directory, running)
+        written = write_starter_files(directory, running, full)
     except FileExistsError as error:
         raise click.ClickException(f"{error.filename} exists; not overwriting it (move it away first)") from None
     for path in written:
         click.echo(f"wrote {path}")
+    click.echo(f"next: logpipe doctor --config {written[0]}")
 
 
 def _docker_client() -> object:

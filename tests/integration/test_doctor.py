@@ -305,3 +305,20 @@ def test_init_writes_a_config_and_a_compose_service_for_what_runs_and_refuses_to
     assert second.exit_code == 1
     assert f"{tmp_path / 'logpipe.yml'} exists; not overwriting it" in second.output
     assert (tmp_path / "logpipe.yml").read_text() == "# mine\n"
+
+
+@pytest.mark.usefixtures("docker_client")
+def test_doctor_passes_what_init_full_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The starter file with every example (probes, the daily digest, a maintenance window; commented out) loads and
+    fails no check: a newcomer's `logpipe init --full` then `logpipe doctor` is green (warnings: no channel yet)."""
+    monkeypatch.setenv("LOGPIPE_STATE_DIR", str(tmp_path / "state"))  # as the Compose service sets it
+    written = CliRunner().invoke(main, ["init", "--full", "--dir", str(tmp_path)])
+    assert written.exit_code == 0, written.output
+    text = (tmp_path / "logpipe.yml").read_text()
+    for section in ("# probes:", "# report:", "# maintenance:"):
+        assert section in text
+    assert f"next: logpipe doctor --config {tmp_path / 'logpipe.yml'}" in written.output
+    result = doctor(tmp_path / "logpipe.yml")
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
