@@ -24,6 +24,7 @@ COMPILED = [
     "logpipe/parsers/detect.py",
     "logpipe/parsers/json.py",
     "logpipe/parsers/nest.py",
+    "logpipe/parsers/nestblock.py",
     "logpipe/parsers/nestlocale.py",
     "logpipe/parsers/record.py",
     "logpipe/parsers/text.py",
