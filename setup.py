@@ -21,6 +21,7 @@ COMPILED = [
     "logpipe/pipeline.py",
     "logpipe/parsers/ansi.py",
     "logpipe/parsers/assemble.py",
+    "logpipe/parsers/crashbanner.py",
     "logpipe/parsers/detect.py",
     "logpipe/parsers/json.py",
     "logpipe/parsers/nest.py",

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from logpipe.event import LEVEL_RANK, Event, Origin, RawLine
 from logpipe.parsers.ansi import strip_ansi
+from logpipe.parsers.crashbanner import CONTINUATION as CRASH_CONTINUATION
+from logpipe.parsers.crashbanner import LOCATED, NONE, banner_step, opens_banner
 from logpipe.parsers.detect import Detector
 from logpipe.parsers.nestblock import BLOCK_WINDOW_NS, block_line, header_prefix, opens_record, split_block
 
@@ -30,22 +32,25 @@ class Limits:
 
 
 # Lines that continue the event above them. Indented lines (stack frames, object bodies) and blank lines are
-# caught before this runs; the rest: chained causes, a bare opening bracket, closing brackets (`} +3ms`), and a
+# caught before this runs; the rest: chained causes, a bare opening bracket, closing brackets (`} +3ms`), a
 # V8 stack frame that lost its indentation (`at Socket.<anonymous> (/app/node_modules/ioredis/...:317:37)`,
-# as log shippers and pastes leave them).
+# as log shippers and pastes leave them), and what Node adds to a crash report (crashbanner).
 _CONTINUATION = re.compile(
     r"(?:Caused by:|During handling of the above|The above exception|Traceback \(most recent call last\)"
     r"|\.\.\. \d+ more|[\]})]|[{\[]\s*$"
-    r"|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$)"
+    r"|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$" + CRASH_CONTINUATION + ")"
 )
 # An exception line: continues only an event that can own one (see _is_continuation).
 _EXCEPTION_LINE = re.compile(r"[\w.$]*(?:Error|Exception|Warning)(?: \[[^\]]*\])?(?::|$)")
 _FRAME_LINE = re.compile(
     r"\s+(?:at |File \"|\^|~)|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$"
+    r"|\^+\s*$"  # a crash banner's caret under top-level code
 )
 _NEST_DELTA = re.compile(r"\s\+\d+ms$")
 _NEST = "nest"
+_PLAIN = "plain"
 _WARNING = LEVEL_RANK["warning"]
+_ERROR = LEVEL_RANK["error"]
 
 
 @dataclass(slots=True)
@@ -57,6 +62,7 @@ class _Stream:
     last_arrival: int = 0
     last_time: int = 0  # the Docker time (else arrival) of the open event's latest line
     prefix: str = ""  # a NestJS header's compose or journald prefix, which its continuation lines carry too
+    banner: int = NONE  # how far into a Node crash banner the open event is (crashbanner)
     chunks: list[bytes] = field(default_factory=list)  # Docker partial chunks of the line being merged
     chunks_bytes: int = 0
     chunks_time: int | None = None  # every chunk carries the first chunk's time; keep the first
@@ -117,6 +123,7 @@ class Assembler:
             stream.head, stream.last_arrival, stream.last_time = event, arrival, when
             prefix = event.fields.get("prefix") if event.parser == _NEST else None
             stream.prefix = header_prefix(event.raw, str(event.fields.get("app", "Nest"))) if prefix else ""
+            stream.banner = LOCATED if event.parser == _PLAIN and opens_banner(event.message) else NONE
             return (closed,) if closed is not None else ()
         return (closed, event) if closed is not None else (event,)
 
@@ -195,6 +202,10 @@ class Assembler:
             ):
                 return True
             line = text  # later than that: the rules of any stack trace, on the line without colours or prefix
+        elif stream.banner != NONE:
+            continues, stream.banner = banner_step(stream.banner, line)
+            if continues is not None:
+                return continues
         first = line[:1]
         if first in (" ", "\t") or not line.strip():
             return True
@@ -225,6 +236,8 @@ class Assembler:
         assert head is not None
         stream.head, stream.continuation, stream.continuation_bytes, stream.dropped_lines = None, [], 0, 0
         if not lines and not dropped:
+            if head.parser == _PLAIN and LEVEL_RANK[head.level] < _ERROR and _FRAME_LINE.match(head.message):
+                return head._replace(level="error")  # a stack frame with no header above it: a crash's
             return head
         if head.parser == _NEST:
             return _join_nest(head, lines, dropped, stream.prefix)

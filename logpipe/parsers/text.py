@@ -56,6 +56,11 @@ _TEXT_HEADER = re.compile(
 )
 
 
+# a second level word after the first: the words are the message's subject (V8's `FATAL ERROR: Reached heap
+# limit ...`), not a level column followed by a message
+_SUBJECT = re.compile(r"(?:" + _LEVEL_WORDS + r")\b")
+
+
 class TextParser:
     """A line that opens with a timestamp, a level word or a [logger] tag, e.g. `[ioredis] Unhandled error`,
     `[webhook] [ERROR] Stripe webhook not configured`."""
@@ -74,10 +79,13 @@ class TextParser:
             return None
         log_time = parse_iso8601(stamp.replace(",", ".")) if stamp else None
         level = LEVEL_NAMES.get(level_word.lower()) if level_word else _stream_level(origin)
+        message = match["message"]
+        if match["ulevel"] is not None and logger is None and _SUBJECT.match(message) is not None:
+            message = line[match.start("ulevel") :]
         return Event(
             docker_time or log_time or arrival,
             level or "info",
-            match["message"],
+            message,
             logger or "",
             {},
             origin,
