@@ -197,9 +197,9 @@ class Assembler:
             text = block_line(line, stream.prefix)
             if text is None:
                 return False  # the next NestJS header, or a line from another source of a prefixed stream
-            if when - stream.last_time <= BLOCK_WINDOW_NS and not opens_record(
-                text, LEVEL_RANK[head.level] >= _WARNING
-            ):
+            if opens_record(text, LEVEL_RANK[head.level] >= _WARNING):
+                return False
+            if when - stream.last_time <= BLOCK_WINDOW_NS:
                 return True
             line = text  # later than that: the rules of any stack trace, on the line without colours or prefix
         elif stream.banner != NONE:

@@ -71,7 +71,7 @@ def opens_record(text: str, has_stack: bool) -> bool:
     """Whether a line (colours off) starts another logger's record rather than continuing a message. An
     exception line does, under a header that prints no stack (LOG, DEBUG: NestJS prints one for ERROR and FATAL;
     a warning may carry one): `console.log(error)` after an ordinary line is an event of its own."""
-    if _RECORD_START.match(text) is not None:
+    if _RECORD_START.match(text.lstrip(" \t")) is not None:  # also a NestJS level column padded with spaces
         return True
     return not has_stack and _EXCEPTION_LINE.match(text) is not None
 

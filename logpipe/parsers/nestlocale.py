@@ -38,6 +38,7 @@ _LEVEL_FREE_ERRORS = frozenset({"ExceptionsHandler", "ExceptionHandler"})
 # a header whose `[Nest] PID  - ` a log forwarder cut (Loki, Grafana's export): a locale's date (`/` or `.` between
 # its numbers: an ISO date is another logger's), the level column, the context
 _STRIPPED = re.compile(
+    r"(?P<prefix>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[.,\d]*Z?\s+)?"  # the forwarder's own time, if it kept one
     r"(?P<stamp>\d{1,4}[./] ?\d{1,2}[./] ?\d{1,4}\.?,? [^\[\n]{4,24}?) +"
     r"(?P<level>LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL) +\[(?P<context>[^\]\n]{1,64})\] ?(?P<message>.*)",
     re.DOTALL,

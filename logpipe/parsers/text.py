@@ -44,6 +44,7 @@ class LogfmtParser:
 
 _LEVEL_WORDS = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE"
 _TEXT_HEADER = re.compile(
+    r"[ \t]*"  # a level column padded like NestJS's (`  ERROR [Context] ...` once a forwarder cut what stood before)
     r"(?:(?P<time>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?\s?(?:Z|[+-]\d\d:?\d\d|UTC)?)\s+)?"
     r"(?:\[(?P<tag>[^\]\s]{1,64})\]\s+(?=\[(?i:" + _LEVEL_WORDS + r")\]))?"  # `[webhook] [ERROR] x`
     r"(?:(?:\[(?P<blevel>(?i:" + _LEVEL_WORDS + r"))\]"  # [error] in any case

@@ -26,8 +26,8 @@ import psycopg
 
 from tests.nestjs.nestapp import NestApp
 
-WEBHOOK_SECRET = "whsec_Lq4vN8rTz2pXk7Wm3Yb6Hd9Fs1Gj5Ac0"
-STRIPE_KEY = "sk_test_51QfXq2Lz8Np3Rt6Vw9Yb2Cd5Fg8Hj1Km4Np7Qs0Tv3Wx6Za9Bc2Df5Gh8"
+WEBHOOK_SECRET = "whsec_FixtureOnly7Kq2Wm9Zx4Cv1Bn6Lp3Tg8Rf5Ds0"  # a test fixture's, not a real one
+STRIPE_KEY = "sk_test_FixtureOnly4f9Qz7Lm2Xc8Vb1Nw6Rt3Yp5Hd0"
 WEBHOOK = "/api/v1/payments/stripe/webhook"
 
 

@@ -175,3 +175,13 @@ def test_a_header_whose_nest_and_pid_a_forwarder_cut_is_still_a_nestjs_line() ->
         ns(2024, 1, 24, 13, 58, 38),
     )
     assert parse_one("2026-11-27 09:00:00 ERROR [worker] render failed").parser == "text"  # an ISO date: not NestJS
+
+
+def test_behind_the_forwarders_own_timestamp_too() -> None:
+    event = parse_one("2024-01-24 14:57:19.113\t01/24/2024, 1:58:38 PM   ERROR [ExceptionsHandler] Request failed")
+    assert (event.parser, event.logger, event.message, event.fields["prefix"]) == (
+        "nest",
+        "ExceptionsHandler",
+        "Request failed",
+        "2024-01-24 14:57:19.113",
+    )

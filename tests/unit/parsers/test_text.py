@@ -69,3 +69,9 @@ def test_a_level_word_followed_by_another_is_the_subject_of_the_message() -> Non
         "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
     )
     assert parse_one("ERROR: connection refused").message == "connection refused"
+
+
+def test_a_level_column_padded_with_spaces_is_still_a_level() -> None:
+    """NestJS pads its level column: what is left once a forwarder cut `[Nest] PID  - <date>`."""
+    event = parse_one("  ERROR [ExceptionsHandler] Request failed with status code 400")
+    assert (event.parser, event.level, event.logger) == ("text", "error", "ExceptionsHandler")

@@ -35,8 +35,10 @@ async function bootstrap() {
     app.use(accessLog());
   }
   app.enableShutdownHooks();
-  // a careless start-up line, as services print them: the DSN with its password (logpipe must redact it)
+  // careless start-up lines, as services print them: the DSN with its password, the Stripe keys (logpipe must
+  // redact them in whatever it outputs)
   new Logger('Bootstrap').log(`Database: ${config.databaseUrl()}`);
+  new Logger('Bootstrap').log(`Stripe: key ${config.stripeSecretKey()}, webhook secret ${config.stripeWebhookSecret()}`);
   await app.listen(config.port, '127.0.0.1');
   new Logger('Bootstrap').log(`clipforge-api listening on http://127.0.0.1:${config.port} (log mode ${mode})`);
 }
