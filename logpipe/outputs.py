@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -10,12 +11,24 @@ from logpipe.engine.rules import RuleSet
 from logpipe.errors import ConfigError, Location
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render import Renderer, sample_payload
 from logpipe.sinks.base import Sink
+from logpipe.sinks.console import ConsoleSink
+from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sinks.notify import channel_for
 from logpipe.sinks.outbox import Dispatcher, RetryPolicy
 from logpipe.sinks.sentry import SentrySink
 from logpipe.state import STATE_FILE, StateStore
+
+
+def alert_printer(
+    output_format: str, redactor: Redactor | None, config: Config, rule_dirs: Sequence[Path]
+) -> ConsoleSink | JsonLinesSink:
+    """Alerts on stdout: through the console template on a terminal (or --format human), else JSON lines."""
+    human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
+    if human:
+        return ConsoleSink(sys.stdout, sys.stdout.isatty(), redactor, renderer_for(config, rule_dirs))
+    return JsonLinesSink(sys.stdout.buffer, redactor)
 
 
 def renderer_for(config: Config, rule_dirs: Sequence[Path] = ()) -> Renderer:
@@ -87,3 +100,12 @@ def router_for(config: Config) -> Callable[[Notification], list[str]]:
         return list(notification.actions) if notification.actions else config.sinks_for(notification.severity)
 
     return route
+
+
+def send_test_notification(sink: Sink) -> None:
+    """A sample alert through one sink, now (`notify test`, `doctor --send`); DeliveryError when refused."""
+    import uuid
+
+    payload = sample_payload()
+    payload.update(title="logpipe test notification", sentry="event", id=uuid.uuid4().hex)
+    sink.deliver(payload)
