@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from logpipe.didyoumean import did_you_mean
+from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.durations import parse_duration
 from logpipe.engine.rulefiles import pack_dir
 from logpipe.engine.schema import Duration, TimeZoneName

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from logpipe.didyoumean import did_you_mean
 from logpipe.engine.conditions import PRIVATE_KEYS, captured_names
+from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.examples import parse_example
 from logpipe.engine.layers import RuleEntry
 from logpipe.engine.rules import RuleSet

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from logpipe.didyoumean import did_you_mean
+from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.problems import problems_of
 from logpipe.engine.rulefiles import DEFAULT_PACK, pack_of, pack_rule_ids, shown_location
 from logpipe.engine.schema import AnyRule, Override, RuleModel

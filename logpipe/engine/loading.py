@@ -11,8 +11,8 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from logpipe.didyoumean import did_you_mean
 from logpipe.engine.conditions import Condition, SpecError, compile_condition
+from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.extract import Extractor, compile_extractor
 from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
 from logpipe.engine.layers import RULE_ADAPTER, Layers, RuleEntry, Written
@@ -39,7 +39,7 @@ class _Shape(BaseModel):
     metrics: list[Any] = []
 
 
-def load(paths: Iterable[Path] | None = None) -> RuleSet:
+def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     """Load and compile every rule file under `paths`, in order (default: the shipped pack); raise RuleLoadError
     listing every problem found."""
     sources = list(paths) if paths is not None else [default_rules_dir()]
@@ -287,4 +287,4 @@ def _compile_metric(model: MetricModel, source: str, routers: Routers) -> Metric
     return metric
 
 
-__all__ = ["RuleFile", "load"]
+__all__ = ["RuleFile", "load_rules"]

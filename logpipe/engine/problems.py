@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from logpipe.didyoumean import did_you_mean
+from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.metricschema import MetricModel
 from logpipe.engine.schema import FIXED_KEYS, KIND_MODELS, Examples, ExtractModel, Override, RuleFile
 from logpipe.engine.yamlfile import dotted, line_of

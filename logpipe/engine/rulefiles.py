@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
-from logpipe.didyoumean import did_you_mean
+from logpipe.engine.didyoumean import did_you_mean
 from logpipe.errors import Location, RuleError
 
 RULE_SUFFIXES = (".yml", ".yaml")

@@ -1,9 +1,9 @@
 """The compiled rule set: rules, extractors and metrics behind one prefilter, immutable, what engines run. Loading
-(files, layers, validation) is loading.py's; `load_rules` is its entry point."""
+(files, layers, validation) is loading.py's: `load_rules`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +29,7 @@ from logpipe.event import Event, stack_of
 if TYPE_CHECKING:
     from logpipe.engine.layers import RuleEntry
 
-__all__ = ["RULE_SUFFIXES", "LoadedRule", "RuleLoadError", "RuleSet", "default_rules_dir", "load_rules", "rule_files"]
+__all__ = ["RULE_SUFFIXES", "LoadedRule", "RuleLoadError", "RuleSet", "default_rules_dir", "rule_files"]
 
 
 class RuleLoadError(RuleError):
@@ -199,11 +199,3 @@ def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
     if any(need is None for need in needs):
         return None
     return frozenset().union(*needs)  # type: ignore[arg-type]
-
-
-def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
-    """Load and compile the rule sources `paths`, in order (default: the shipped pack); raise RuleLoadError listing
-    every problem found (loading.py)."""
-    from logpipe.engine.loading import load
-
-    return load(paths)

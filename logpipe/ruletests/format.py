@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from logpipe.didyoumean import did_you_mean
+from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.durations import parse_duration
 from logpipe.engine.schema import Duration, Severity
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
