@@ -23,10 +23,12 @@ from logpipe.cli.options import (
     rule_dirs,
     rules_option,
 )
+from logpipe.cli.params import complete_container_names
 from logpipe.cli.root import version
 from logpipe.config import Config, load_config
 from logpipe.engine import Engine, RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
+from logpipe.incidents.rulenames import refuse_unknown_names
 from logpipe.logconfig import configure_logging
 from logpipe.outputs import alert_printer, build_dispatcher, router_for
 from logpipe.pipeline import settle_heap, silences_for
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_container_names)
 @click.option(
     "--label",
     "labels",
@@ -130,6 +132,7 @@ def follow(
         try:
             fresh = load_config(config_path)
             ruleset = load_rules(list(rule_paths) or fresh.rules or None)
+            refuse_unknown_names(fresh, config_path, ruleset)  # a maintenance window naming no rule mutes nothing
             return Reloaded(ruleset, [window.window() for window in fresh.maintenance], router_for(fresh), fresh)
         except (ConfigError, RuleLoadError) as error:
             for problem in getattr(error, "errors", [error]):

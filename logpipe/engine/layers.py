@@ -20,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.problems import problems_of
-from logpipe.engine.rulefiles import DEFAULT_PACK, pack_of, pack_rule_ids, shown_location
+from logpipe.engine.rulefiles import DEFAULT_PACK, pack_of, pack_rule_ids
 from logpipe.engine.schema import AnyRule, Override, RuleModel
 from logpipe.engine.yamlfile import dotted, line_of
 from logpipe.errors import Location, RuleError
@@ -68,6 +68,7 @@ class RuleEntry:
     origins: Mapping[str, Location]  # each setting written anywhere (key as in files) -> where, last one wins
     overridden: Mapping[str, Location]  # the settings an override set -> where
     replaced: tuple[Location, ...] = ()  # earlier definitions this one replaced
+    earlier: Mapping[str, tuple[Location, Any]] = field(default_factory=dict)  # what overrides replaced: where, value
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)  # the merged YAML (conditions keep lines)
 
     @property
@@ -153,12 +154,15 @@ class Layers:
         merged: dict[str, Any] = dict(base)
         written_at: dict[str, Written] = dict.fromkeys(base, definition)
         overridden: dict[str, Location] = {}
+        earlier_values: dict[str, tuple[Location, Any]] = {}
         for change in layered.changes:
             for key, value in change.raw.items():
                 if key == "id":
                     continue
                 earlier = merged.get(key)
                 for spelling in SPELLINGS.get(key, (key,)):
+                    if spelling in base and spelling not in earlier_values:
+                        earlier_values[key] = (definition.location(spelling), base[spelling])
                     merged.pop(spelling, None)
                     written_at.pop(spelling, None)
                 if key in EITHER:
@@ -187,6 +191,7 @@ class Layers:
             origins=origins,
             overridden=overridden,
             replaced=tuple(layered.replaced),
+            earlier=earlier_values,
             raw=merged,
         )
 
@@ -206,16 +211,3 @@ def _merged_errors(invalid: ValidationError, written_at: dict[str, Written], def
 
 def override_of(written: Written) -> Override | None:
     return written.model if isinstance(written.model, Override) else None
-
-
-def describe_origin(entry: RuleEntry) -> str:
-    """`pack:clipforge/database.yml:84; count from tuning.yml:4` (for `rules list`)."""
-    text = shown_location(entry.defined)
-    if entry.replaced:
-        text += " (replaces " + ", ".join(shown_location(where) for where in entry.replaced) + ")"
-    if entry.overridden:
-        by_place: dict[str, list[str]] = {}
-        for key, where in entry.overridden.items():
-            by_place.setdefault(shown_location(where), []).append(key)
-        text += "; " + "; ".join(f"{', '.join(keys)} from {place}" for place, keys in by_place.items())
-    return text

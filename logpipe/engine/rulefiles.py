@@ -39,13 +39,29 @@ def pack_dir(name: str) -> Path:
 @functools.cache
 def pack_rule_ids(name: str) -> frozenset[str]:
     """The ids a pack defines, read without compiling it (to say "load the pack first" for an override)."""
+    return frozenset(rule_ids_in([pack_dir(name)]))
+
+
+def rule_ids_in(sources: Iterable[Path]) -> list[str]:
+    """The rule ids the sources' files define, read as plain YAML (nothing compiled, nothing checked): for
+    completion and hints, where an answer must come at once and a broken file just adds nothing."""
     import yaml
 
-    found: set[str] = set()
-    for file in rule_files([pack_dir(name)]):
-        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        found.update(str(rule.get("id")) for rule in document.get("rules", []) if isinstance(rule, dict))
-    return frozenset(found)
+    found: dict[str, None] = {}
+    try:
+        files = rule_files(sources)
+    except RuleError:
+        return []
+    for file in files:
+        try:
+            document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        rules = document.get("rules") if isinstance(document, dict) else None
+        for rule in rules if isinstance(rules, list) else []:
+            if isinstance(rule, dict) and isinstance(rule.get("id"), str):
+                found[rule["id"]] = None
+    return list(found)
 
 
 def rule_source(text: str) -> Path:
