@@ -253,3 +253,33 @@ def test_durations_take_units_and_bare_numbers_keep_their_meaning(tmp_path: Path
         "expected a duration like 30s, 5m or 2h, got '30'"
         in run("silence", "add", "--rule", "*", "--for", "30", "--reason", "x").output
     )
+
+
+def complete(words: str) -> list[str]:
+    """What the shell's completion offers after `words` (bash's protocol, as `eval "$(_LOGPIPE_COMPLETE=bash_source
+    logpipe)"` wires it), through the console script."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "_LOGPIPE_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    script = str(Path(sys.executable).parent / "logpipe")
+    done = subprocess.run([script], env=env, capture_output=True, text=True, timeout=60, check=False)
+    return done.stdout.splitlines()
+
+
+def test_the_shell_completes_rule_ids_and_rule_sources(tmp_path: Path) -> None:
+    assert complete("logpipe rules show api-") == [
+        "plain,api-down",
+        "plain,api-health-probe-failing",
+        "plain,api-process-restarted",
+        "plain,api-uptime-below-99",
+    ]
+    config = config_with(tmp_path, user_rules(tmp_path, REFUND_RULE))
+    assert complete(f"logpipe silence add --config {config} --rule refund") == ["plain,refund-failed-burst"]
+    assert "plain,pack:clipforge" in complete("logpipe replay --rules pack")
