@@ -31,6 +31,8 @@ from logpipe.times import parse_iso8601
 
 DEFAULT_START = "2026-01-01T00:00:00Z"
 _ZERO = re.compile(r"0+(?:\.0+)?(?:ms|s|m|h|d)?")
+_PART = re.compile(r"\d+(?:\.\d+)?(?:ms|s|m|h|d)")
+_OFFSET = re.compile(rf"(?:{_PART.pattern})+")
 DEFAULT_CONTAINER = "app"
 Status = Literal["firing", "update", "resolved", "flapping", "reminder"]
 
@@ -73,6 +75,7 @@ class TestModel(_Strict):
 
 
 class TestFileModel(_Strict):
+    lines: dict[str, str] = Field({}, description="lines used often, under anchors: `ok: &ok '...'`, `line: *ok`")
     tests: list[TestModel] = Field(min_length=1)
 
 
@@ -196,11 +199,10 @@ def _time(value: Time, start: int) -> int | None:
         rest = value[1:]
         if _ZERO.fullmatch(rest):
             offset = 0
+        elif _OFFSET.fullmatch(rest):  # `5m50s`, as failures print offsets: the parts add up
+            offset = sum(parse_duration(part) for part in _PART.findall(rest))
         else:
-            try:
-                offset = parse_duration(rest)
-            except ValueError:
-                return None
+            return None
         return start + offset if value.startswith("+") else start - offset
     return _absolute(value)
 
