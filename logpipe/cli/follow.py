@@ -223,6 +223,10 @@ def _follow(
     )
     if dispatcher is not None:
         dispatcher.start()
+    from logpipe.telemetry import HealthCollector
+
+    sink_names = list(dispatcher.sinks) if dispatcher is not None else []
+    telemetry.registry.register(HealthCollector(store.counts, sink_names, lambda: engine.disabled))
     telemetry.incidents = lambda: store.incidents(100)
     book = IncidentBook(ruleset, silences_for(config, store))
     fleet = _fleet_sync(config, engine, book, store, telemetry)
