@@ -163,8 +163,9 @@ class Layers:
                 for spelling in SPELLINGS.get(key, (key,)):
                     if spelling in base and spelling not in earlier_values:
                         earlier_values[key] = (definition.location(spelling), base[spelling])
-                    merged.pop(spelling, None)
-                    written_at.pop(spelling, None)
+                    if spelling != key:  # the same setting spelled otherwise (`pending` for `for`): this one wins
+                        merged.pop(spelling, None)
+                        written_at.pop(spelling, None)
                 if key in EITHER:
                     merged.pop(EITHER[key], None)
                     written_at.pop(EITHER[key], None)
