@@ -283,3 +283,14 @@ def test_the_shell_completes_rule_ids_and_rule_sources(tmp_path: Path) -> None:
     config = config_with(tmp_path, user_rules(tmp_path, REFUND_RULE))
     assert complete(f"logpipe silence add --config {config} --rule refund") == ["plain,refund-failed-burst"]
     assert "plain,pack:clipforge" in complete("logpipe replay --rules pack")
+
+
+def test_an_override_s_routes_are_checked_against_the_config_s_channels_at_its_line(tmp_path: Path) -> None:
+    folder = user_rules(tmp_path, "overrides:\n  - id: stripe-webhook-signature\n    routes: [oncall-slak]\n")
+    config = config_with(tmp_path, folder, "channels:\n  oncall-slack: {url: 'https://hooks.slack.com/x'}\n")
+    result = run("rules", "check", "--config", str(config))
+    assert result.exit_code == 1
+    assert (
+        f"{folder / 'mine.yml'}:3: rules[stripe-webhook-signature].actions: unknown channel 'oncall-slak'; "
+        "the config defines: oncall-slack, sentry"
+    ) in result.output
