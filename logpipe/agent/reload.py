@@ -20,6 +20,7 @@ from logpipe.agent.reloadanswer import ReloadAnswer, write_answer
 from logpipe.config import Config, load_config
 from logpipe.engine import RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
+from logpipe.incidents.rulenames import refuse_unknown_names
 from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.outputs import router_for
 from logpipe.sinks.outbox import Router
@@ -68,6 +69,7 @@ class Reloader:
         try:
             fresh = load_config(self.config_path)
             ruleset = load_rules(self.rule_paths or fresh.rules or None)
+            refuse_unknown_names(fresh, self.config_path, ruleset)  # a maintenance window naming no rule mutes nothing
         except (ConfigError, RuleLoadError) as error:
             self._refused(began, [str(problem) for problem in getattr(error, "errors", [error])])
             return None

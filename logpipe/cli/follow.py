@@ -23,6 +23,7 @@ from logpipe.cli.options import (
     rule_dirs,
     rules_option,
 )
+from logpipe.cli.params import DurationParam, complete_container_names
 from logpipe.cli.root import version
 from logpipe.cli.waiting import Waiting
 from logpipe.engine.durations import parse_duration
@@ -34,7 +35,7 @@ from logpipe.statedir import PID_FILE
 
 
 @click.command()
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_container_names)
 @click.option(
     "--label",
     "labels",
@@ -70,7 +71,8 @@ from logpipe.statedir import PID_FILE
 )
 @click.option(
     "--wait-for",
-    "wait_for_text",
+    type=DurationParam("s"),
+    default=0.0,
     metavar="DURATION",
     help="How long to wait for a NAME no container has (a typo, or a service not started yet) before exiting 1; "
     "default: for ever (a warning says so at once).",
@@ -91,7 +93,7 @@ def follow(
     until_exit: bool,
     metrics_address: str | None,
     read_mode: str,
-    wait_for_text: str | None,
+    wait_for: float,
     view: bool | None,
 ) -> None:
     """Follow the Docker logs of containers NAMES (across restarts and recreations), match the rules, and send
@@ -111,10 +113,6 @@ def follow(
         initial_since = parse_since(since_text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
-    try:
-        wait_for = parse_duration(wait_for_text) / 1e9 if wait_for_text else 0.0
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--wait-for") from None
     if view is None:
         view = sys.stdout.isatty() and output_format != "jsonl"
     request = FollowRequest(
@@ -160,21 +158,17 @@ def _say(text: str) -> None:
 @config_option
 @click.option(
     "--timeout",
-    "timeout_text",
+    type=DurationParam("s"),
     default="30s",
     show_default=True,
     help="How long to wait for the follower's answer (it reloads between batches of lines).",
 )
-def reload(config_path: Path | None, timeout_text: str) -> None:
+def reload(config_path: Path | None, timeout: float) -> None:
     """Make the running `logpipe follow` re-read its rules, templates and config (as SIGHUP does), and wait for
     its answer. Exit code 0 when the new set runs; 1 when it was refused (each problem printed with file:line: the
     old set keeps running), or no follower answered."""
     from logpipe.agent.reloadanswer import read_answer
 
-    try:
-        timeout = parse_duration(timeout_text) / 1e9
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--timeout") from None
     config = config_or_fail(config_path)
     pid_file = config.state_dir / PID_FILE
     asked = time.monotonic_ns()  # before the signal: the answer to wait for is of a reload begun after this
@@ -186,13 +180,13 @@ def reload(config_path: Path | None, timeout_text: str) -> None:
     except (ValueError, ProcessLookupError):
         raise click.ClickException(f"no running follower: {pid_file} names no live process") from None
     deadline = time.monotonic() + timeout
-    with Waiting(f"logpipe follow (pid {pid}) to answer the reload (up to {timeout_text})"):
+    with Waiting(f"logpipe follow (pid {pid}) to answer the reload (up to {timeout:g} s)"):
         while (answer := read_answer(config.state_dir)) is None or not answer.answers(pid, asked):
             if not _alive(pid):
                 raise click.ClickException(f"logpipe follow (pid {pid}) exited before answering the reload")
             if time.monotonic() > deadline:
                 raise click.ClickException(
-                    f"logpipe follow (pid {pid}) did not answer the reload within {timeout_text}; its log says "
+                    f"logpipe follow (pid {pid}) did not answer the reload within {timeout:g} s; its log says "
                     "whether it reloaded"
                 )
             time.sleep(0.05)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.docker.test_follow import follow, logged
+from tests.docker.test_prometheus import prometheus  # noqa: F401 - the fixture
 from tests.integration.receivers import free_port
 from tests.waiting import wait_until
 
@@ -133,5 +136,68 @@ def test_reload_says_what_it_waits_for_and_fails_when_no_answer_comes(tmp_path: 
         deaf.wait(timeout=10)
     assert waited.returncode == 1
     assert f"waiting for logpipe follow (pid {deaf.pid}) to answer the reload" in waited.stderr
-    assert f"logpipe follow (pid {deaf.pid}) did not answer the reload within 3s" in waited.stderr
+    assert f"logpipe follow (pid {deaf.pid}) did not answer the reload within 3 s" in waited.stderr
     wait_until(lambda: deaf.poll() is not None, 10, "the stand-in follower gone")
+
+
+def test_a_refused_reload_fires_logpipes_own_alert_in_a_real_prometheus(
+    tmp_path: Path,
+    docker_client: Any,
+    prometheus: str,  # noqa: F811
+) -> None:
+    """deploy/prometheus/logpipe-rules.yml's LogpipeReloadFailed (`logpipe_reload_success == 0`) in Debian's
+    Prometheus scraping the follower: firing after a refused reload, gone after one taken."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "boom.yml").write_text(RULE.format(id="boom"))
+    (tmp_path / "logpipe.yml").write_text("state_dir: state\nrules: [rules]\n")
+    metrics_port, prometheus_port = free_port(), free_port()
+    follower = follow(
+        tmp_path, f"lp-reload-{uuid.uuid4().hex[:8]}", "events.jsonl", "--metrics-address",
+        f"127.0.0.1:{metrics_port}", until_exit=False,
+    )  # fmt: skip
+    (tmp_path / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: ['{ROOT / 'deploy' / 'prometheus' / 'logpipe-rules.yml'}']\n"
+        f"scrape_configs:\n  - job_name: logpipe\n    static_configs: [{{targets: ['127.0.0.1:{metrics_port}']}}]\n"
+    )
+    server = subprocess.Popen(
+        [prometheus, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{prometheus_port}"],
+        stdout=(tmp_path / "prometheus.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+    def firing() -> list[str]:
+        assert server.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
+        try:
+            answer = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{prometheus_port}/api/v1/alerts").read())
+        except OSError:
+            return []
+        return [a["labels"]["alertname"] for a in answer["data"]["alerts"] if a["state"] == "firing"]
+
+    def scraped_success() -> float | None:
+        query = urllib.parse.urlencode({"query": "logpipe_reload_success"})
+        try:
+            answer = json.loads(
+                urllib.request.urlopen(f"http://127.0.0.1:{prometheus_port}/api/v1/query?{query}").read()
+            )
+        except OSError:
+            return None
+        result = answer["data"]["result"]
+        return float(result[0]["value"][1]) if result else None
+
+    try:
+        logged(follower, "metrics and health on")
+        wait_until(lambda: scraped_success() == 1.0, 60, "Prometheus scraping logpipe_reload_success 1")
+        assert "LogpipeReloadFailed" not in firing()
+        (rules / "broken.yml").write_text("rules:\n  - id: broken\n    title: x\n    match: {message: {regex: '('}}\n")
+        assert reload(tmp_path).returncode == 1
+        wait_until(lambda: "LogpipeReloadFailed" in firing(), 60, lambda: f"firing: {firing()}")
+        (rules / "broken.yml").unlink()
+        assert reload(tmp_path).returncode == 0
+        wait_until(lambda: "LogpipeReloadFailed" not in firing(), 60, lambda: f"firing: {firing()}")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        os.killpg(follower.pid, signal.SIGTERM)
+        follower.wait(timeout=30)
