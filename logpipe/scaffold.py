@@ -118,7 +118,7 @@ state_dir: ${{LOGPIPE_STATE_DIR:-{state_dir_default()}}}
 
 # rule sources, in order; without this key, the ClipForge pack shipped with logpipe alone. Your rules and your
 # overrides of the pack's settings (enabled: false, count, window, thresholds...) go in files of a directory on
-# top of the pack (README: Write your own rule):
+# top of the pack (docs/rules.md: Write your own rule):
 # rules:
 #   - pack: clipforge
 #   - rules.d/

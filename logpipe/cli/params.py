@@ -1,6 +1,6 @@
 """Parameter types the commands share, each one way everywhere: a rule source (`pack:clipforge` or a path), a
 duration (`30s`, `5m`, `2h`; a bare number keeps the option's old unit), and what the shell completes (rule ids,
-container names). Completion is click's: `eval "$(_LOGPIPE_COMPLETE=bash_source logpipe)"` (README, Usage)."""
+container names). Completion is click's: `eval "$(_LOGPIPE_COMPLETE=bash_source logpipe)"` (docs/parsing.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What a user with Alertmanager sees after adding the README's three lines to logpipe.yml: the bundled outage
-(examples/clipforge-api-json.log, its times moved to end now) waiting in a container's log, followed by a real
+"""What a user with Alertmanager sees after adding docs/sending.md's three lines to logpipe.yml: the bundled
+outage (examples/clipforge-api-json.log, its times moved to end now) waiting in a container's log, followed by a real
 `logpipe follow` with the default pack, its incidents posted to a real Alertmanager (Debian's
 prometheus-alertmanager, clustering off) whose webhook receiver points at a test server. The Postgres outage is one
 alert and one group notification (its symptoms folded in by logpipe), a silence made in Alertmanager holds the
@@ -39,8 +39,8 @@ def read_path() -> str:
 
 
 def readme_lines() -> str:
-    """The README's logpipe.yml block for Alertmanager, as a user copies it."""
-    blocks: list[str] = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    """docs/sending.md's logpipe.yml block for Alertmanager, as a user copies it."""
+    blocks: list[str] = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "sending.md").read_text(), re.DOTALL)
     (block,) = [block for block in blocks if "kind: alertmanager" in block]
     assert len(block.strip().splitlines()) == 3, block
     return block

@@ -1,4 +1,4 @@
-"""The agent's image, built and run as the README's Compose service runs it: the Dockerfile on a Debian base made
+"""The agent's image, built and run as docs/deployment.md's Compose service runs: the Dockerfile on a Debian base made
 on this machine (deploy/make-base-image.sh: debootstrap and `docker import`, since no registry is reachable), then
 `docker-compose up` of the service `logpipe init` writes (non-root, read-only root file system, the Docker socket
 and json-file directory mounted read-only, state in a named volume, the config mounted, the webhook URL from the

@@ -54,7 +54,7 @@ def run(*command: str | Path, timeout: float = 120) -> str:
 @pytest.fixture(scope="module")
 def venvs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The service side in a fresh venv (pip, resolving within pyproject's ranges, as a service does), and the agent
-    as the README says: pipx, itself a fresh venv, held to the lock's versions; plain venv + pip from the hashed
+    as docs/deployment.md says: pipx, itself a fresh venv, held to the lock's versions; plain venv + pip from the hashed
     lock where pipx is missing, except in CI, which installs it. The service installs while the agent does."""
     base = tmp_path_factory.mktemp("venvs")
     run(sys.executable, "-m", "venv", base / "service")

@@ -1,5 +1,5 @@
 """deploy/logpipe.service: systemd accepts it (`systemd-analyze verify`, every warning counted as a failure) and it
-keeps the hardening and the reload the README promises."""
+keeps the hardening and the reload docs/deployment.md promises."""
 
 from __future__ import annotations
 

@@ -130,7 +130,9 @@ def test_each_failure_of_the_nestjs_app_is_counted_once_and_pages_once_without_l
             follower.kill()
     assert follower.returncode == 0, (tmp_path / "stderr.log").read_text()[-3000:]
     app.save_log(tmp_path / f"nestjs-{app.mode}.log")  # what the app printed, to read when this fails
-    capture = os.environ.get("LOGPIPE_NESTJS_CAPTURE")  # examples/nestjs-*.log are made so (README, Examples)
+    capture = os.environ.get(
+        "LOGPIPE_NESTJS_CAPTURE"
+    )  # examples/nestjs-*.log are made so (docs/development.md, Examples)
     if capture:
         shutil.copyfile(tmp_path / f"nestjs-{app.mode}.log", Path(capture) / f"nestjs-{app.mode}.log")
         shutil.copyfile(tmp_path / "expected.json", Path(capture) / "nestjs-expected.json")

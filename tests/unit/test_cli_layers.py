@@ -79,7 +79,7 @@ def test_a_user_file_adds_a_rule_beside_the_pack(tmp_path: Path) -> None:
 
 
 def test_enabled_false_turns_off_signups_low(tmp_path: Path) -> None:
-    # a day and an hour without a signup: the pack's signups-low fires (README: until the API logs them)
+    # a day and an hour without a signup: the pack's signups-low fires (docs/rules.md: until the API logs them)
     log = docker_log([(0, "[Nest] 1  - 11/27/2026, 9:00:00 AM     LOG [NestApplication] Nest application started"),
                       (25 * 3600, "[Nest] 1  - 11/28/2026, 10:00:00 AM     LOG [AppService] still here")])  # fmt: skip
     assert ("signups-low", "firing") in notified(run("replay", "-o", "json", "-", stdin=log))

@@ -69,7 +69,7 @@ def test_the_metrics_server_serves_the_incidents_as_json() -> None:
 
 def test_silence_add_creates_the_state_directory_private(tmp_path: Path) -> None:
     """The first command to touch the state directory may be `logpipe silence add`: 0700 as every other makes it
-    (the README's promise), not 0755."""
+    (docs/guarantees.md's promise), not 0755."""
     config = tmp_path / "logpipe.yml"
     config.write_text("state_dir: state\n")
     added = CliRunner().invoke(
