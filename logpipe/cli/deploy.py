@@ -75,7 +75,8 @@ def init(directory: Path, full: bool) -> None:
     from logpipe.scaffold import running_services, write_starter_files
 
     try:
-        running = running_services(_docker_client())
+        with Waiting("Docker to list the running containers"):
+            running = running_services(_docker_client())
     except Exception as error:  # the docker SDK raises anything from DockerException to OSError
         click.echo(f"Docker not reachable ({type(error).__name__}): no containers to list", err=True)
         running = []
