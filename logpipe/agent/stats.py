@@ -78,17 +78,8 @@ class FollowStats:
         return max(self._lags.values(), default=0.0)
 
     def lag(self, reader: ContainerReader, now: int) -> float | None:
-        """How far the follower is behind the end of the container's log in Docker, in seconds: 0 when its reader's
-        last read reached the end of what Docker has and every line it handed over was handled (a quiet container
-        that is caught up is not behind, however long ago its last line was); else now minus the Docker time of
-        the last line handled, which the lines not read yet are younger than. None before anything is known."""
-        last = self.last_time.get(reader.container)
-        newest = reader.newest_time
-        if reader.at_end and (newest is None or (last is not None and last >= newest)):
-            return 0.0
-        if last is None:
-            return None
-        return max(0.0, (now - last) / 1e9)
+        """The container's read lag now (read_lag)."""
+        return read_lag(self.last_time.get(reader.container), reader.at_end, reader.newest_time, now)
 
     def report(
         self, readers: Sequence[ContainerReader], events_problem: str | None, engine: Engine, queued: int
@@ -134,6 +125,19 @@ class FollowStats:
             self._lines_at_report[name] = lines
             rows.append(ContainerRow(name, reader.problem or reader.state, lines, rate, self._lags.get(name)))
         return Snapshot(rows, collections.Counter(self._pages), self.telemetry.problems())
+
+
+def read_lag(last: int | None, at_end: bool, newest: int | None, now: int) -> float | None:
+    """How far the follower is behind the end of a container's log in Docker, in seconds: 0 when its reader's last
+    read reached the end of what Docker has (`at_end`) and every line it handed over was handled (`last`, the
+    Docker time of the last line handled, at least `newest`, that of the newest handed over): a quiet container
+    that is caught up is not behind, however long ago its last line was. Else now minus `last`, which the lines
+    not read yet are younger than. None before anything is known."""
+    if at_end and (newest is None or (last is not None and last >= newest)):
+        return 0.0
+    if last is None:
+        return None
+    return max(0.0, (now - last) / 1e9)
 
 
 def _count_into(

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.docker.daemon import STARTED_BY_SUITE, stop_dockerd, suite_dockerd_pid
+from tests.terminal import on_a_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -648,11 +649,7 @@ def test_a_death_the_daemon_no_longer_remembers_is_made_up_from_the_container_st
 
 
 def test_on_a_terminal_follow_keeps_a_live_view_of_containers_lines_and_alerts(tmp_path: Path, container: Any) -> None:
-    import fcntl
-    import pty
     import re
-    import struct
-    import termios
 
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "boom.yml").write_text(
@@ -662,30 +659,11 @@ def test_on_a_terminal_follow_keeps_a_live_view_of_containers_lines_and_alerts(t
     (tmp_path / "logpipe.yml").write_text("state_dir: state\nrules: [rules]\n")
     box = container('i=0; while [ $i -lt 200 ]; do echo "line $i"; i=$((i+1)); done; echo boom; sleep 2')
     until_end = ["--since", "beginning", "--until-exit"]
-    controller, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-    process = subprocess.Popen(
+    code, screen = on_a_terminal(
         [sys.executable, "-m", "logpipe", "follow", box.name, "--config", str(tmp_path / "logpipe.yml"), *until_end],
-        stdin=terminal,
-        stdout=terminal,
-        stderr=terminal,
-        start_new_session=True,
-        cwd=tmp_path,
+        tmp_path,
     )
-    os.close(terminal)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: the terminal's other end closed
-            break
-        if not chunk:
-            break
-        output += chunk
-    process.wait(timeout=60)
-    os.close(controller)
-    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
-    assert process.returncode == 0, screen[-2000:]
+    assert code == 0, screen[-2000:]
     assert re.search(rf"{box.name}\s*│\s*\S.*│\s*201\s*│", screen), screen[-3000:]
     assert "alerts fired: 1" in screen
     assert "something went boom" in screen  # the alert itself, printed above the view

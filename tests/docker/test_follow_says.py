@@ -4,15 +4,11 @@ live view counts the rules it has no room to name ("+N more")."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.docker.test_follow import logged
+from tests.terminal import on_a_terminal
 
 pytestmark = pytest.mark.integration
 
@@ -31,28 +28,10 @@ def read_path(monkeypatch: pytest.MonkeyPatch) -> str:
     return "json-file"
 
 
-def on_a_terminal(tmp_path: Path, *arguments: str) -> tuple[int, str]:
-    """Run `logpipe follow ARGUMENTS` on a pseudo-terminal (140 columns) to its end: its exit code and the screen
-    it drew, colours and cursor moves taken out."""
-    controller, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "logpipe", "follow", *arguments, "--config", str(tmp_path / "logpipe.yml")],
-        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True, cwd=tmp_path,
-    )  # fmt: skip
-    os.close(terminal)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: the terminal's other end closed
-            break
-        if not chunk:
-            break
-        output += chunk
-    process.wait(timeout=60)
-    os.close(controller)
-    return process.returncode, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+def follow_on_a_terminal(tmp_path: Path, *arguments: str) -> tuple[int, str]:
+    """`logpipe follow ARGUMENTS` on a pseudo-terminal to its end: its exit code and the screen it drew."""
+    command = [sys.executable, "-m", "logpipe", "follow", *arguments, "--config", str(tmp_path / "logpipe.yml")]
+    return on_a_terminal(command, tmp_path)
 
 
 def test_a_name_no_container_has_is_a_warning_at_once_naming_the_closest(tmp_path: Path, container: Any) -> None:
@@ -82,7 +61,7 @@ def test_a_name_no_container_has_is_a_warning_at_once_naming_the_closest(tmp_pat
 def test_wait_for_bounds_the_wait_and_the_live_view_shows_the_missing_name(tmp_path: Path) -> None:
     (tmp_path / "logpipe.yml").write_text("state_dir: state\n")
     missing = f"lp-nosuch-{uuid.uuid4().hex[:8]}"
-    code, screen = on_a_terminal(tmp_path, missing, "--wait-for", "3s")
+    code, screen = follow_on_a_terminal(tmp_path, missing, "--wait-for", "3s")
     assert code == 1, screen[-2000:]
     assert re.search(rf"{missing}\s*│\s*no container named", screen), screen[-3000:]  # its row says why
     assert f"Error: no container named {missing} within 3 s (--wait-for)" in screen
@@ -98,7 +77,7 @@ def test_the_live_view_counts_the_rules_it_does_not_name(tmp_path: Path, contain
     (tmp_path / "rules.yml").write_text(rules)
     (tmp_path / "logpipe.yml").write_text("state_dir: state\nrules: [rules.yml]\n")
     box = container("; ".join(f"echo 'thing-{n} happened'" for n in range(7)))
-    code, screen = on_a_terminal(tmp_path, box.name, "--since", "beginning", "--until-exit")
+    code, screen = follow_on_a_terminal(tmp_path, box.name, "--since", "beginning", "--until-exit")
     assert code == 0, screen[-2000:]
     assert "alerts fired: 7" in screen
     assert "+2 more" in screen

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pty
 import re
 import subprocess
 import sys
@@ -13,6 +11,7 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from tests.healthserver import HealthState, health_server
+from tests.terminal import on_a_terminal
 
 
 def test_probe_prints_the_event_and_exits_0_when_up() -> None:
@@ -63,27 +62,9 @@ def test_probe_exits_1_when_the_body_reports_a_component_down_though_the_status_
 
 
 def test_probe_on_a_terminal_prints_a_table_of_the_components() -> None:
-    controller, terminal = pty.openpty()
     with health_server(HealthState(database_up=False)) as base:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "logpipe", "probe", f"{base}/health", "--name", "api"],
-            stdout=terminal,
-            stderr=subprocess.PIPE,
-        )
-        os.close(terminal)
-        output = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the process closed its end
-                break
-            if not chunk:
-                break
-            output += chunk
-        process.wait(timeout=60)
-    os.close(controller)
-    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode())
-    assert process.returncode == 1, screen
+        code, screen = on_a_terminal([sys.executable, "-m", "logpipe", "probe", f"{base}/health", "--name", "api"])
+    assert code == 1, screen
     assert "probe api: DOWN" in screen
     assert re.search(r"database\s+│?\s*down", screen), screen
     assert re.search(r"redis\s+│?\s*up", screen), screen

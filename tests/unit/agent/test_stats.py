@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prometheus_client import generate_latest
 
-from logpipe.agent.stats import FollowStats
+from logpipe.agent.stats import FollowStats, read_lag
 from logpipe.alert import Alert, alert_id
 from logpipe.engine import Engine
 from logpipe.event import Event, Origin
@@ -73,25 +73,12 @@ def test_notifications_are_counted_by_outcome_sent_silenced_or_folded(tmp_path: 
     assert views[0].alerts_by_rule == {"boom": 1}  # the pages: not silenced, not folded
 
 
-class StandInReader:
-    """What FollowStats.lag reads of a ContainerReader: whether its last read reached Docker's end of the log,
-    and the newest line it handed over."""
-
-    def __init__(self, at_end: bool, newest_time: int | None) -> None:
-        self.container, self.at_end, self.newest_time = "api", at_end, newest_time
-
-
 def test_read_lag_is_zero_when_caught_up_however_quiet_and_the_age_of_the_last_line_when_behind() -> None:
-    stats = FollowStats(Telemetry())
-    stats.line("api", ("api", "stdout"), T0)
     minute_later = T0 + 60 * 10**9
-    caught_up = StandInReader(at_end=True, newest_time=T0)
-    assert stats.lag(caught_up, minute_later) == 0.0  # a quiet container, read to its end: not behind
-    still_queued = StandInReader(at_end=True, newest_time=T0 + 5)  # read, not yet handled by the engine
-    assert stats.lag(still_queued, minute_later) == 60.0
-    reading = StandInReader(at_end=False, newest_time=T0)  # its last read did not reach Docker's end
-    assert stats.lag(reading, minute_later) == 60.0
-    assert stats.lag(StandInReader(at_end=False, newest_time=None), minute_later) == 60.0
-    fresh = FollowStats(Telemetry())
-    assert fresh.lag(StandInReader(at_end=False, newest_time=None), minute_later) is None  # nothing known yet
-    assert fresh.lag(StandInReader(at_end=True, newest_time=None), minute_later) == 0.0  # nothing to read
+    # (last line handled, the reader's last read reached Docker's end, newest line it handed over)
+    assert read_lag(T0, True, T0, minute_later) == 0.0  # a quiet container, read to its end: not behind
+    assert read_lag(T0, True, T0 + 5, minute_later) == 60.0  # read, not yet handled by the engine
+    assert read_lag(T0, False, T0, minute_later) == 60.0  # its last read did not reach Docker's end
+    assert read_lag(T0, False, None, minute_later) == 60.0
+    assert read_lag(None, False, None, minute_later) is None  # nothing known yet
+    assert read_lag(None, True, None, minute_later) == 0.0  # nothing to read
