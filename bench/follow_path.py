@@ -64,7 +64,7 @@ def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = 
         ruleset = load_rules([rules] if rules is not None else None)
         engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics) if metrics else None)
         alone = Alone(store)
-        readers = Readers(None, ["api"], ReadOptions(), store.checkpoints)  # never started: no Docker here
+        readers = Readers(None, ["api"], ReadOptions(), store.progress.checkpoints)  # never started: no Docker here
         stats = FollowStats(Telemetry())
         outlet = Outlet(lambda notification: None, None, alone)
         follower = Follower(readers, engine, IncidentBook(ruleset), Checkpointer(store), stats, outlet, alone)

@@ -14,11 +14,12 @@ from logpipe.redact import Redactor
 from logpipe.render import Renderer, sample_payload
 from logpipe.sinks.base import Sink
 from logpipe.sinks.console import ConsoleSink
+from logpipe.sinks.dispatcher import Dispatcher, RetryPolicy
 from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sinks.notify import channel_for
-from logpipe.sinks.outbox import Dispatcher, RetryPolicy
 from logpipe.sinks.sentry import SentrySink
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 
 
 def alert_printer(
@@ -58,7 +59,7 @@ def build_sinks(config: Config, renderer: Renderer, store: StateStore | None = N
         problem = dsn_problem(dsn)
         if problem:
             raise ConfigError(Location("sentry.dsn" if config.sentry.dsn else "SENTRY_DSN (environment)"), problem)
-        trail = store.recent_payloads("sentry", config.sentry.max_breadcrumbs) if store is not None else []
+        trail = store.outbox.recent_payloads("sentry", config.sentry.max_breadcrumbs) if store is not None else []
         sinks["sentry"] = SentrySink(
             dsn, renderer, config.sentry.environment, config.sentry.release, config.sentry.max_breadcrumbs, trail=trail
         )
@@ -82,7 +83,7 @@ def build_dispatcher(
     if not config.sentry_dsn() and not config.channels:
         return None
     store = StateStore(config.state_dir / STATE_FILE, config.outbox.max_pending)
-    store.prune(config.outbox.retention / 1e9)
+    store.outbox.prune(config.outbox.retention / 1e9)
     sinks = build_sinks(config, renderer_for(config, rule_dirs), store)
     policy = RetryPolicy(
         initial=config.outbox.initial_backoff / 1e9,

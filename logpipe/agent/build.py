@@ -41,10 +41,10 @@ from logpipe.pipeline import settle_heap, silences_for
 from logpipe.redact import Redactor
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.report.trends import TrendRecorder
-from logpipe.sinks.outbox import Dispatcher
+from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sources.docker import ReadOptions
-from logpipe.state import STATE_FILE, StateStore
-from logpipe.statedir import PID_FILE
+from logpipe.state.directory import PID_FILE, STATE_FILE
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.follow")
@@ -107,14 +107,14 @@ class Agent:
         )
         if dispatcher is not None:
             dispatcher.start()
-        telemetry.incidents = lambda: store.incidents(100)
+        telemetry.incidents = lambda: store.progress.incidents(100)
         book = IncidentBook(ruleset, silences_for(config, store))
         fleet = _fleet_sync(config, engine, book, store, telemetry, say)
-        book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
+        book.restore(store.progress.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
         options = ReadOptions(
             request.initial_since, request.until_exit, direct=request.direct, labels=tuple(request.labels)
         )
-        readers = Readers(client, request.names, options, store.checkpoints, engine_memory(engine))
+        readers = Readers(client, request.names, options, store.progress.checkpoints, engine_memory(engine))
         output = EventOutput(request.events_out, store) if request.events_out is not None else None
         checkpoints = Checkpointer(store, output)
         telemetry.checkpoint_age.set_function(checkpoints.age)

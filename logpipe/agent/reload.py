@@ -16,7 +16,7 @@ from logpipe.engine import RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
 from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.outputs import router_for
-from logpipe.sinks.outbox import Router
+from logpipe.sinks.dispatcher import Router
 
 log = structlog.get_logger("logpipe.reload")
 

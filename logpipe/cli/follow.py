@@ -29,7 +29,7 @@ from logpipe.errors import ListenError
 from logpipe.logconfig import configure_logging
 from logpipe.outputs import alert_printer
 from logpipe.redact import Redactor
-from logpipe.statedir import PID_FILE
+from logpipe.state.directory import PID_FILE
 
 
 @click.command()

@@ -17,7 +17,8 @@ from logpipe.redact import Redactor
 from logpipe.render import KINDS, TemplateProblem
 from logpipe.sinks.base import DeliveryError
 from logpipe.sinks.sentry import mask_dsn
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 
 
 @click.group()
@@ -79,18 +80,17 @@ def render(
 def outbox(config_path: Path | None, dead: bool, prune: bool) -> None:
     """Deliveries in the outbox, per sink and state."""
     config = config_or_fail(config_path)
-    path = config.state_dir / STATE_FILE
-    if not path.exists():
-        click.echo(f"no outbox yet at {path}")
+    store = StateStore.find_beside(config.state_dir)
+    if store is None:
+        click.echo(f"no outbox yet at {config.state_dir / STATE_FILE}")
         return
-    store = StateStore(path, exclusive=False)  # a follower may be running on it: read beside it
     if prune:
-        deleted = store.prune(config.outbox.retention / 1e9)
+        deleted = store.outbox.prune(config.outbox.retention / 1e9)
         click.echo(f"pruned {deleted} delivered rows older than {config.outbox.retention / 1e9:g} s")
-    for (sink, state), count in sorted(store.counts().items()):
+    for (sink, state), count in sorted(store.outbox.counts().items()):
         click.echo(f"{sink:<20} {state:<10} {count}")
     if dead:
-        for row in store.deliveries("dead"):
+        for row in store.outbox.deliveries("dead"):
             click.echo(
                 f"dead: {row['alert_id']} -> {row['sink']} after {row['attempts']} attempts: {row['last_error']}"
             )

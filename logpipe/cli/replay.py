@@ -85,7 +85,7 @@ def replay(
             dispatcher.stop()
     records = book.snapshot()
     if dispatcher is not None:
-        dispatcher.store.save_progress({}, {}, records)
+        dispatcher.store.progress.save({}, {}, records)
     click.echo(incident_table(records), err=True, nl=False)
     summary = f"{engine.events} events, {len(records)} incidents, {fanout.shown} notifications"
     if fanout.silenced:
@@ -93,7 +93,7 @@ def replay(
     if engine.disabled:
         summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
     if dispatcher is not None:
-        summary += "; deliveries: " + _delivery_summary(dispatcher.store.counts())
+        summary += "; deliveries: " + _delivery_summary(dispatcher.store.outbox.counts())
         dispatcher.store.close()
     click.echo(summary, err=True)
 

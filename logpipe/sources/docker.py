@@ -25,7 +25,7 @@ from logpipe.event import Origin, RawLine
 from logpipe.sources.frames import DAEMON_ERROR, STREAMS, body_reader, frames, timestamped_lines
 from logpipe.sources.jsonfile import SKIPPED, json_file_lines, readable_log_file
 from logpipe.sources.ownthread import OwnThread
-from logpipe.state import Checkpoint
+from logpipe.state.progress import Checkpoint
 from logpipe.times import parse_docker_time
 
 log = structlog.get_logger("logpipe.docker")

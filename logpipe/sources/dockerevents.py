@@ -24,7 +24,7 @@ from logpipe.sources.docker import (
     labelled_containers,
 )
 from logpipe.sources.ownthread import OwnThread
-from logpipe.state import Checkpoint
+from logpipe.state.progress import Checkpoint
 from logpipe.times import parse_iso8601
 
 log = structlog.get_logger("logpipe.docker")

@@ -22,7 +22,7 @@ import orjson
 
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event, Origin
-from logpipe.statedir import database_error, open_side_database
+from logpipe.state.directory import database_error, open_side_database
 
 READINGS_FILE = "readings.sqlite"  # in the state directory
 MAX_RETENTION = 7 * 86_400_000_000_000  # a week of probe readings at most, whatever the windows say

@@ -78,13 +78,13 @@ class Instance:
         self.pending.extend(self.book.advance(now))
         self.sync.tick(force=True)
         sent = self.sync.settle([n for n in self.pending if not n.silenced])
-        self.store.put_many([(n.id, {"id": n.id}, ["oncall"]) for n in sent])  # the outbox, not delivered yet
+        self.store.outbox.put_many([(n.id, {"id": n.id}, ["oncall"]) for n in sent])  # the outbox, not delivered yet
         self.sent.extend(sent)
         self.pending.clear()
 
     def deliver(self) -> None:
-        for delivery in self.store.deliveries("pending"):
-            self.store.delivered(delivery["alert_id"], "oncall")
+        for delivery in self.store.outbox.deliveries("pending"):
+            self.store.outbox.delivered(delivery["alert_id"], "oncall")
 
 
 @pytest.fixture

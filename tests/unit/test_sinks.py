@@ -16,8 +16,8 @@ from logpipe.alert import Alert, alert_id
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.sinks.base import DeliveryError, http_failure, parse_retry_after
+from logpipe.sinks.dispatcher import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
 from logpipe.sinks.jsonl import JsonLinesSink
-from logpipe.sinks.outbox import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
 from logpipe.state import StateStore
 
 T0 = 1_795_770_000_000_000_000
@@ -112,7 +112,7 @@ def test_a_permanent_error_or_too_many_attempts_dead_letters_and_is_counted(tmp_
     made.enqueue(notification())
     made.deliver_due("email")
     assert outcomes == [("email", "dead")]
-    assert made.store.counts() == {("email", "dead"): 1}
+    assert made.store.outbox.counts() == {("email", "dead"): 1}
 
 
 def test_retry_policy_backs_off_honours_retry_after_and_gives_up() -> None:

@@ -23,7 +23,7 @@ from logpipe.render import Renderer
 from logpipe.report.digest import Digest, from_samples, rule_title
 from logpipe.report.schedule import ReportConfig
 from logpipe.report.scheduler import DigestScheduler
-from logpipe.sinks.outbox import Dispatcher
+from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sources.file import read_lines
 from logpipe.state import STATE_FILE, StateStore
 from tests.conftest import EXAMPLES
@@ -139,7 +139,7 @@ def test_a_digest_is_committed_once_at_its_time_across_restarts_with_the_counts_
     (digest,) = [p for p in recorder.payloads if p["date"] == "2026-12-01"]
     assert digest["requests"]["total"] == 0  # counted since the previous digest: nothing
     store = StateStore(tmp_path / STATE_FILE)
-    ids = [row["alert_id"] for row in store.deliveries()]
+    ids = [row["alert_id"] for row in store.outbox.deliveries()]
     store.close()
     assert ids == ["digest-2026-11-30", "digest-2026-12-01"]
 
