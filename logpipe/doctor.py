@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from logpipe.config import Config
+from logpipe.config import Config, dsn_problem
 from logpipe.engine.rules import RuleLoadError, load_rules
 from logpipe.outputs import renderer_for
 from logpipe.render import sample_payload
@@ -152,17 +152,18 @@ def channel_check(name: str, url: str) -> Check:
 def sentry_check(dsn: str | None) -> Check:
     if not dsn:
         return Check("Sentry", True, "not configured (no sentry.dsn, no SENTRY_DSN)")
-    parts = urlsplit(dsn)
-    project = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    if parts.scheme not in ("http", "https") or not parts.username or not parts.hostname or not project.isdigit():
+    if dsn_problem(dsn) is not None:  # the rule the config's loader and the Sentry sink apply
         return Check(
             "Sentry",
             False,
             "the DSN is not https://KEY@HOST/PROJECT_ID",
             "copy the DSN from the project's Client Keys page into sentry.dsn or SENTRY_DSN",
         )
+    parts = urlsplit(dsn)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    return _reach("Sentry", parts.hostname, port, parts.scheme == "https", "check the DSN's host and the firewall")
+    return _reach(
+        "Sentry", parts.hostname or "", port, parts.scheme == "https", "check the DSN's host and the firewall"
+    )
 
 
 def _reach(name: str, host: str, port: int, tls: bool, fix: str) -> Check:

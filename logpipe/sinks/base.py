@@ -1,10 +1,14 @@
-"""What a sink is: something that delivers one stored alert payload, or says why it could not and whether a retry
-is worth it (Alertmanager's notifiers do the same)."""
+"""What a sink is: something that delivers one stored notification payload, or says why it could not and whether a
+retry is worth it (Alertmanager's notifiers do the same); and the one HTTP POST the HTTP sinks make, whose answer
+decides which."""
 
 from __future__ import annotations
 
 import email.utils
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 
@@ -23,7 +27,30 @@ class Sink(Protocol):
     name: str
 
     def deliver(self, payload: dict[str, Any]) -> None:
-        """Deliver one alert payload (Alert.to_dict, redacted); raise DeliveryError on failure."""
+        """Deliver one notification payload (Notification.to_dict, redacted); raise DeliveryError on failure."""
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    receiver: str,
+    shown: Callable[[str], str] = str,
+) -> str:
+    """POST `body`; the start of the answer (2 KiB). A refusal is a DeliveryError from its status (http_failure),
+    and no answer at all (refused, unreachable, timed out) one that says `receiver` is down; `shown` redacts what
+    the error says (a URL may carry credentials)."""
+    request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return str(response.read(2048).decode("utf-8", "replace"))
+    except urllib.error.HTTPError as error:
+        raise http_failure(
+            error.code, error.read(512).decode("utf-8", "replace"), error.headers.get("Retry-After")
+        ) from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+        raise DeliveryError(f"cannot reach {receiver}: {shown(str(error))}", receiver_down=True) from None
 
 
 def http_failure(status: int, body: str, retry_after_header: str | None) -> DeliveryError:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import base64
 import functools
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ import structlog
 
 from logpipe.redact import Redactor
 from logpipe.render import Renderer, TemplateProblem
-from logpipe.sinks.base import DeliveryError, http_failure
+from logpipe.sinks.base import DeliveryError, post
 
 USER_AGENT = "logpipe/0.1"
 
@@ -71,16 +69,7 @@ class WebhookChannel:
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "Idempotency-Key": payload["id"]}
         if self._authorization is not None:
             headers["Authorization"] = self._authorization
-        request = urllib.request.Request(self.url, data=body, method="POST", headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                answer = response.read(2048).decode("utf-8", "replace")
-        except urllib.error.HTTPError as error:
-            raise http_failure(
-                error.code, error.read(512).decode("utf-8", "replace"), error.headers.get("Retry-After")
-            ) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-            raise DeliveryError(f"cannot reach {self.name}: {shown_url(str(error))}", receiver_down=True) from None
+        answer = post(self.url, body, headers, self.timeout, self.name, shown_url)
         if self.kind == "slack" and answer.strip() not in ("ok", ""):
             raise DeliveryError(f"Slack answered {answer[:200]!r}", retryable=False)
 
