@@ -15,6 +15,7 @@ Exception
 ├── BackendUnreachable (fleet.backend)           the fleet's Redis cannot be reached now: local state, degraded
 ├── ContainerAddressError (sources.probes)       a probe's host is a container logpipe cannot reach
 ├── DeliveryError (sinks.base)                   a sink could not deliver; says whether a retry is worth it
+│   └── HttpStatusError (sinks.base)             ... the receiver answered with this HTTP status
 ├── OutboxFull (state.outbox)                    the outbox holds its maximum of pending deliveries
 ├── SpecError (engine.conditions)                a rule's condition spec is wrong at a path (located by the loader)
 └── TemplateProblem (render)                     a notification template is missing, invalid or renders too much

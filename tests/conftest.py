@@ -1,6 +1,6 @@
 """Shared fixtures: global logging state is reset around every test (structlog and the root logger); real
-receivers (HTTP, SMTP, Bugsink) and a headless Chromium. In CI (CI=true) a receiver that cannot start fails the
-run; elsewhere its tests are skipped with the reason."""
+receivers (HTTP, SMTP, Bugsink, Alertmanager, PagerDuty's Events API) and a headless Chromium. In CI (CI=true) a
+receiver that cannot start fails the run; elsewhere its tests are skipped with the reason."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import structlog
 
+from tests.integration.alertmanager import Alertmanager, alertmanager_binary
+from tests.integration.pagerduty import EventsApi
 from tests.integration.receivers import Bugsink, HttpReceiver, SmtpReceiver, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +73,29 @@ def http_receiver() -> Iterator[HttpReceiver]:
     receiver = HttpReceiver().start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path, http_receiver: HttpReceiver) -> Iterator[Alertmanager]:
+    """A real Alertmanager (Debian's prometheus-alertmanager) whose webhook receiver posts to `http_receiver`."""
+    if alertmanager_binary() is None:
+        unavailable("Debian's prometheus-alertmanager is not installed (.ci/run installs it)")
+    server = Alertmanager(tmp_path / "am", http_receiver.url + "/alertmanager")
+    try:
+        server.start()
+    except RuntimeError as error:
+        server.stop()
+        unavailable(str(error))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def events_api() -> Iterator[EventsApi]:
+    """A local server implementing PagerDuty's Events API v2 contract (PagerDuty itself cannot run here)."""
+    api = EventsApi().start()
+    yield api
+    api.stop()
 
 
 @pytest.fixture

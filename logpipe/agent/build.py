@@ -45,7 +45,7 @@ from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sources.docker import ReadOptions
 from logpipe.state.directory import PID_FILE, STATE_FILE
 from logpipe.state.store import StateStore
-from logpipe.telemetry import Telemetry
+from logpipe.telemetry import HealthCollector, Telemetry
 
 log = structlog.get_logger("logpipe.follow")
 
@@ -107,6 +107,8 @@ class Agent:
         )
         if dispatcher is not None:
             dispatcher.start()
+        sink_names = list(dispatcher.sinks) if dispatcher is not None else []
+        telemetry.registry.register(HealthCollector(store.outbox.counts, sink_names, lambda: engine.disabled))
         telemetry.incidents = lambda: store.progress.incidents(100)
         book = IncidentBook(ruleset, silences_for(config, store))
         fleet = _fleet_sync(config, engine, book, store, telemetry, say)

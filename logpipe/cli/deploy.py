@@ -70,7 +70,8 @@ def _checks(config: Config, send: bool) -> Iterator[Check]:
     yield state_dir_check(config.state_dir)
     yield from rules_check(config)
     for name, channel in config.channels.items():
-        yield channel_check(name, channel.url)
+        for url in channel.urls():
+            yield channel_check(name, url)
     yield sentry_check(config.sentry_dsn())
     if send:
         yield from _sends(config)

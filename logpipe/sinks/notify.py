@@ -26,8 +26,6 @@ from logpipe.redact import Redactor
 from logpipe.render import Renderer, TemplateProblem
 from logpipe.sinks.base import DeliveryError, post
 
-USER_AGENT = "logpipe/0.1"
-
 
 def split_credentials(url: str) -> tuple[str, str | None]:
     """The URL without its userinfo, and the Authorization header that carries it instead (None without)."""
@@ -66,10 +64,12 @@ class WebhookChannel:
             body = self.renderer.render_json(self.kind, payload, payload.get("template"))
         except TemplateProblem as problem:
             raise DeliveryError(str(problem), retryable=False) from None
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "Idempotency-Key": payload["id"]}
+        headers = {"Content-Type": "application/json", "Idempotency-Key": payload["id"]}
         if self._authorization is not None:
             headers["Authorization"] = self._authorization
-        answer = post(self.url, body, headers, self.timeout, self.name, shown_url)
+        answer = post(self.url, body, headers, timeout=self.timeout, receiver=self.name, shown=shown_url).decode(
+            "utf-8", "replace"
+        )
         if self.kind == "slack" and answer.strip() not in ("ok", ""):
             raise DeliveryError(f"Slack answered {answer[:200]!r}", retryable=False)
 

@@ -172,7 +172,7 @@ class SentrySink:
 
     def _post(self, envelope: Envelope) -> None:
         headers = {"Content-Type": "application/x-sentry-envelope", "X-Sentry-Auth": self._auth}
-        post(self._url, envelope.serialize(), headers, self.timeout, "Sentry")
+        post(self._url, envelope.serialize(), headers, timeout=self.timeout, receiver="Sentry")
 
 
 def _breadcrumb(payload: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def test_silenced_go_nowhere_folded_only_to_the_outbox_the_rest_to_both() -> Non
     shown: list[str] = []
     committed: list[str] = []
     fanout = Fanout(lambda n: shown.append(n.rule), lambda n: committed.append(n.rule))
-    fanout.send(notification("quiet", silenced=True))
+    fanout.send(notification("quiet", silenced="deploy window"))
     fanout.send(notification("symptom", folded_into="cause-incident"))
     fanout.send(notification("cause"))
     assert (shown, committed) == (["cause"], ["symptom", "cause"])

@@ -28,7 +28,7 @@ rules:
 """
 
 
-def notification(silenced: bool = False) -> Notification:
+def notification(silenced: str | None = None) -> Notification:
     alert = Alert(
         rule="boom", title="Boom", severity="critical", status="firing", time=T0, group=(), message="boom",
         runbook="", id=alert_id("boom", (), "firing", T0, None),
@@ -63,7 +63,7 @@ def test_a_silenced_notification_is_counted_as_made_but_not_as_sent(tmp_path: Pa
     views: list[Snapshot] = []
     stats = FollowStats(telemetry, views.append)
     stats.notification(notification())
-    stats.notification(notification(silenced=True))
+    stats.notification(notification(silenced="deploy window"))
     stats.report([], None, Engine(ruleset(tmp_path, RULES)), queued=0)
     assert 'logpipe_notifications_total{rule="boom",status="firing"} 2.0' in scraped(telemetry)
     assert stats.counters.notifications == 1
