@@ -14,9 +14,9 @@ from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.render import Renderer, sample_payload
 from logpipe.sinks.base import Sink
-from logpipe.sinks.console import ConsoleSink
+from logpipe.sinks.console import ConsolePrinter
 from logpipe.sinks.dispatcher import Dispatcher, RetryPolicy
-from logpipe.sinks.jsonl import JsonLinesSink
+from logpipe.sinks.jsonl import JsonLinesPrinter
 from logpipe.sinks.notify import channel_for
 from logpipe.sinks.sentry import SentrySink
 from logpipe.state.directory import STATE_FILE
@@ -25,12 +25,12 @@ from logpipe.state.store import StateStore
 
 def alert_printer(
     output_format: str, redactor: Redactor | None, config: Config, rule_dirs: Sequence[Path]
-) -> ConsoleSink | JsonLinesSink:
+) -> ConsolePrinter | JsonLinesPrinter:
     """Alerts on stdout: through the console template on a terminal (or --format human), else JSON lines."""
     human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
     if human:
-        return ConsoleSink(sys.stdout, sys.stdout.isatty(), redactor, renderer_for(config, rule_dirs))
-    return JsonLinesSink(sys.stdout.buffer, redactor)
+        return ConsolePrinter(sys.stdout, sys.stdout.isatty(), redactor, renderer_for(config, rule_dirs))
+    return JsonLinesPrinter(sys.stdout.buffer, redactor)
 
 
 def renderer_for(config: Config, rule_dirs: Sequence[Path] = ()) -> Renderer:

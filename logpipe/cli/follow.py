@@ -119,9 +119,7 @@ def follow(
             configure_logging("logpipe", version=version(), level=level, stream=sys.stderr)
         printer = alert_printer(output_format, Redactor(), config, request.template_dirs)
         try:
-            agent = Agent.from_config(
-                config, ruleset, request, printer.deliver, None if live is None else live.show, _say
-            )
+            agent = Agent.from_config(config, ruleset, request, printer.show, None if live is None else live.show, _say)
         except ListenError as error:
             raise click.BadParameter(str(error), param_hint="--metrics-address") from None
         counters = agent.run()

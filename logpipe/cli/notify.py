@@ -10,7 +10,7 @@ import click
 
 from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_dirs, rules_option
 from logpipe.engine.examples import parse_example
-from logpipe.engine.kinds import RuleKind
+from logpipe.engine.kinds import CompiledRule
 from logpipe.engine.rules import RuleSet
 from logpipe.outputs import build_sinks, renderer_for, send_test_notification
 from logpipe.redact import Redactor
@@ -97,7 +97,7 @@ def outbox(config_path: Path | None, dead: bool, prune: bool) -> None:
     store.close()
 
 
-def _preview_payloads(ruleset: RuleSet, rule: RuleKind, event: object) -> list[dict[str, Any]]:
+def _preview_payloads(ruleset: RuleSet, rule: CompiledRule, event: object) -> list[dict[str, Any]]:
     """The rule's first notification and its resolution, from one matching line (as an incident would make
     them), redacted as they would be sent."""
     from logpipe.event import Event

@@ -64,12 +64,12 @@ def replay(
     check_actions_or_fail(config, config_path, ruleset)
     engine = Engine(ruleset)
     dirs = rule_dirs(paths)
-    sink = alert_printer(output_format, None if no_redact else Redactor(), config, dirs)
+    printer = alert_printer(output_format, None if no_redact else Redactor(), config, dirs)
     dispatcher = build_dispatcher(config, Redactor(), dirs)
     book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
     if dispatcher is not None:
         dispatcher.start()
-    fanout = Fanout(sink.deliver, dispatcher.enqueue if dispatcher is not None else None)
+    fanout = Fanout(printer.show, dispatcher.enqueue if dispatcher is not None else None)
     events = parse_lines(read_lines(source, origin_of(source, source_name)))
     if events_out is not None:
         events = _written(events, events_out, Redactor())

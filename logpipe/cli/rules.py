@@ -19,7 +19,7 @@ from logpipe.cli.options import (
 from logpipe.engine import Engine
 from logpipe.engine.conditions import PRIVATE_KEYS
 from logpipe.engine.examples import ExampleResult, holds, parse_example, run_examples
-from logpipe.engine.kinds import RuleKind
+from logpipe.engine.kinds import CompiledRule
 from logpipe.engine.metricexamples import MetricExampleResult, run_metric_examples
 from logpipe.engine.rules import RuleSet
 from logpipe.engine.schema import json_schema
@@ -142,7 +142,7 @@ def explain(line: str | None, log_file: BinaryIO | None, rule_id: str | None, ru
                     click.echo("      " + inert(text))
 
 
-def _explain_line(ruleset: RuleSet, rule: RuleKind, line: str) -> list[str]:
+def _explain_line(ruleset: RuleSet, rule: CompiledRule, line: str) -> list[str]:
     return [
         text
         for event in parse_example(line)
@@ -150,7 +150,7 @@ def _explain_line(ruleset: RuleSet, rule: RuleKind, line: str) -> list[str]:
     ]
 
 
-def _explain_event(ruleset: RuleSet, rule: RuleKind, event: Event, values: dict[str, object]) -> list[str]:
+def _explain_event(ruleset: RuleSet, rule: CompiledRule, event: Event, values: dict[str, object]) -> list[str]:
     lines = []
     if ruleset.index[rule.info.id] not in ruleset.candidates(event):
         lines.append("skipped by the prefilter: none of its text patterns, attribute values or fields is in this event")
@@ -165,7 +165,7 @@ def _explain_event(ruleset: RuleSet, rule: RuleKind, event: Event, values: dict[
     return lines
 
 
-def _explain_file(ruleset: RuleSet, chosen: list[RuleKind], log_file: BinaryIO, origin: object) -> None:
+def _explain_file(ruleset: RuleSet, chosen: list[CompiledRule], log_file: BinaryIO, origin: object) -> None:
     engine = Engine(ruleset)
     wanted = {rule.info.id for rule in chosen}
     matches = dict.fromkeys(wanted, 0)

@@ -52,7 +52,7 @@ class RuleInfo:
     model: AnyRule = field(repr=False, compare=False)
 
 
-class RuleKind:
+class CompiledRule:
     """Shared plumbing; subclasses implement observe and tick."""
 
     kind = "every"
@@ -153,7 +153,7 @@ def _public(values: Values) -> Values:
 
 
 # --- every match -------------------------------------------------------------------------------------------------
-class EveryRule(RuleKind):
+class EveryRule(CompiledRule):
     """Each match, reported once; the incident book throttles what people are told."""
 
     kind = "every"
@@ -174,7 +174,7 @@ class EveryRule(RuleKind):
 
 
 # --- count threshold ---------------------------------------------------------------------------------------------
-class ThresholdRule(RuleKind):
+class ThresholdRule(CompiledRule):
     """`count` matches within `window`: once reached, the matches in the window are reported (each once), and
     every further match while the count holds."""
 
@@ -249,7 +249,7 @@ class _Firing:
     since: int
 
 
-class WindowedRule(RuleKind):
+class WindowedRule(CompiledRule):
     """Evaluates each group every `evaluate_every` of event time; fires on crossing, escalates from warning to
     critical, and resolves when the value is back under the lowest level."""
 
@@ -477,7 +477,7 @@ class AggregateRule(WindowedRule):
                 del self.values[group]
 
 
-class AbsenceRule(RuleKind):
+class AbsenceRule(CompiledRule):
     """Fewer than `min_count` matching events within the window: the API stopped logging requests.
     Counting starts at the first watermark, so a replay does not fire before it has seen a whole window."""
 
@@ -564,7 +564,7 @@ class AbsenceRule(RuleKind):
 
 
 # --- sequence ----------------------------------------------------------------------------------------------------
-class SequenceRule(RuleKind):
+class SequenceRule(CompiledRule):
     """`match` not followed by `then` with the same key within `within`: a payment accepted, no credits granted."""
 
     kind = "sequence"
@@ -637,7 +637,7 @@ def _group_text(group: Group) -> str:
 # --- building ----------------------------------------------------------------------------------------------------
 def build_kind(
     info: RuleInfo, model: AnyRule, match: Condition, base: Condition | None, then: Condition | None
-) -> RuleKind:
+) -> CompiledRule:
     """The kind object for a validated rule (the schema has checked each kind's settings: one model per kind)."""
     if isinstance(model, EveryModel):
         return EveryRule(info, match)
@@ -667,3 +667,12 @@ def _levels(model: RatioModel | AggregateModel) -> tuple[tuple[float, str], ...]
         for name, limit in (("critical", model.thresholds.critical), ("warning", model.thresholds.warning))
         if limit is not None
     )
+
+
+def __getattr__(name: str) -> object:
+    if name == "RuleKind":  # its name until the redesign (issue 26)
+        import warnings
+
+        warnings.warn("RuleKind is CompiledRule now", DeprecationWarning, stacklevel=2)
+        return CompiledRule
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

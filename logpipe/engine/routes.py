@@ -1,6 +1,6 @@
-"""URL paths to routes for metric labels: `/api/v1/clips/clp_8f2k/metadata?x=1` -> `/api/v1/clips/:id/metadata`,
-so a label keyed by path stays a bounded set. Which segments are ids is configured per label, as a placeholder and
-the regex a whole segment must match."""
+"""URL paths to path templates for metric labels (a label's `route:`): `/api/v1/clips/clp_8f2k/metadata?x=1` ->
+`/api/v1/clips/:id/metadata`, so a label keyed by path stays a bounded set. Which segments are ids is configured per
+label, as a placeholder and the regex a whole segment must match."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class _SpansSegments(Exception):
     """A placeholder's regex matched across a slash: that path is normalised segment by segment."""
 
 
-class RouteNormaliser:
+class PathNormaliser:
     """Whole segments matching a placeholder's regex (the first placeholder whose regex matches the whole segment)
     become the placeholder.
 

@@ -25,8 +25,8 @@ from logpipe.engine.conditions import (
     need_of,
 )
 from logpipe.engine.extract import Extractor, compile_extractor
-from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
-from logpipe.engine.metrics import Metric, Routers, compile_metric, metric_clients
+from logpipe.engine.kinds import CompiledRule, RuleInfo, build_kind
+from logpipe.engine.metrics import Metric, PathNormalisers, compile_metric, metric_clients
 from logpipe.engine.metricschema import MetricModel
 from logpipe.engine.prefilter import Prefilter
 from logpipe.engine.schema import KIND_MODELS, AnyRule, ExtractModel, RatioModel, RuleFile, SequenceModel
@@ -66,10 +66,10 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
 
 @dataclass(frozen=True, slots=True)
 class LoadedRule:
-    rule: RuleKind  # a prototype: its conditions and info are shared; its window state is never used
+    rule: CompiledRule  # a prototype: its conditions and info are shared; its window state is never used
     file: Path
     line: int | None
-    new_state: Callable[[], RuleKind]  # a fresh instance, with empty windows, for each engine
+    new_state: Callable[[], CompiledRule]  # a fresh instance, with empty windows, for each engine
 
 
 class RuleSet:
@@ -139,7 +139,7 @@ class RuleSet:
         ]
         return min(max(spans, default=0), 3_600_000_000_000)
 
-    def new_states(self) -> list[RuleKind]:
+    def new_states(self) -> list[CompiledRule]:
         """Rule instances with empty windows, in rule order: one set per engine."""
         return [loaded.new_state() for loaded in self.loaded]
 
@@ -193,7 +193,7 @@ class RuleSet:
     def candidates(self, event: Event) -> Sequence[int]:
         return self.select(event)[1]
 
-    def rule(self, rule_id: str) -> RuleKind:
+    def rule(self, rule_id: str) -> CompiledRule:
         return self.rules[self.index[rule_id]]
 
 
@@ -203,7 +203,7 @@ def scan_text(event: Event) -> str:
     return f"{event.message}\n{stack}" if stack else event.message
 
 
-def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
+def requirement_of(rule: CompiledRule) -> frozenset[Need] | None:
     """The text patterns an event needs for this rule to care about it (None: any event may matter)."""
     conditions = rule.conditions
     # a name its regexes capture is in `values` without being a field: no presence need on it
@@ -232,7 +232,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     metrics: list[Metric] = []
     seen: dict[str, Location] = {}
     metric_names: dict[str, Location] = {}
-    routers: Routers = {}
+    normalisers: PathNormalisers = {}
     for file in files:
         try:
             document = load_yaml(file)
@@ -272,7 +272,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
                 continue
             metric_names[metric_model.name] = here
             try:
-                metrics.append(_metric(metric_model, f"{file}:{line_of(document, path)}", routers))
+                metrics.append(_metric(metric_model, f"{file}:{line_of(document, path)}", normalisers))
             except SpecError as error:
                 errors.append(_located(error, file, document, path))
     errors.extend(_unknown_inhibitions(rules))
@@ -321,7 +321,7 @@ def _condition(spec: Any, name: str) -> Condition:
     return compile_condition(spec, (name,))
 
 
-def _rule_factory(model: AnyRule, source: str) -> Callable[[], RuleKind]:
+def _rule_factory(model: AnyRule, source: str) -> Callable[[], CompiledRule]:
     """Compile the rule's conditions once (they are stateless); each call builds a kind with fresh state."""
     info = RuleInfo(
         id=model.id,
@@ -362,7 +362,7 @@ def _extractor(model: ExtractModel) -> Extractor:
     return compile_extractor(model, _condition(model.when, "when") if model.when is not None else None)
 
 
-def _metric(model: MetricModel, source: str, routers: Routers) -> Metric:
+def _metric(model: MetricModel, source: str, normalisers: PathNormalisers) -> Metric:
     from logpipe.engine.metricexport import parse_sample
 
     spec = model.match
@@ -370,7 +370,7 @@ def _metric(model: MetricModel, source: str, routers: Routers) -> Metric:
         branches = [compile_condition(item, ("match", "any", index)) for index, item in enumerate(spec["any"])]
     else:
         branches = [_condition(spec, "match")]
-    metric = compile_metric(model, branches, source, routers)
+    metric = compile_metric(model, branches, source, normalisers)
     for number, example in enumerate(model.examples):
         for sample in example.samples:
             try:

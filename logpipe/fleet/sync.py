@@ -28,8 +28,8 @@ from logpipe.fleet.backend import (
     ClaimAnswer,
     ClaimRequest,
     Exchange,
+    FleetBackend,
     Group,
-    StateBackend,
     WindowShare,
 )
 from logpipe.fleet.backend import BucketValues as Values
@@ -50,7 +50,7 @@ Windowed = RatioRule | AggregateRule
 class FleetSync:
     def __init__(
         self,
-        backend: StateBackend,
+        backend: FleetBackend,
         engine: Engine,
         book: IncidentBook,
         store: StateStore,

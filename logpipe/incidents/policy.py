@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logpipe.engine.conditions import Condition, Getter, Values, compile_condition, field_getter
-from logpipe.engine.kinds import RuleKind
+from logpipe.engine.kinds import CompiledRule
 from logpipe.engine.rules import RuleSet
 from logpipe.engine.schema import SequenceModel, _Counted, _Leveled, _Windowed
 from logpipe.event import Event
@@ -40,7 +40,7 @@ class Policy:
     group_wait: int
 
 
-def policy_of(rule: RuleKind) -> Policy:
+def policy_of(rule: CompiledRule) -> Policy:
     model = rule.info.model
     summary = [*model.summary] or ([*model.key] if isinstance(model, SequenceModel) else [])
     getters = tuple((name.split("|", 1)[0], first_present(name)) for name in summary)
@@ -91,7 +91,7 @@ def first_present(spec: str) -> Getter:
     return get
 
 
-def inhibitions_of(rules: tuple[RuleKind, ...]) -> dict[str, list[Inhibition]]:
+def inhibitions_of(rules: tuple[CompiledRule, ...]) -> dict[str, list[Inhibition]]:
     """target rule id -> the inhibitions that may fold it (validated at load: targets exist)."""
     found: dict[str, list[Inhibition]] = {}
     for rule in rules:

@@ -163,12 +163,12 @@ class Dispatcher:
             self._failed(sink, delivery, DeliveryError(f"{type(error).__name__}: {error}"))
             return None
         else:
-            self.outbox.delivered(delivery.alert_id, sink.name)
+            self.outbox.delivered(delivery.id, sink.name)
             self.on_outcome(sink.name, "delivered")
             log.info(
                 "delivered",
                 sink=sink.name,
-                alert=delivery.alert_id,
+                alert=delivery.id,
                 rule=delivery.payload.get("rule"),
                 attempt=delivery.attempts + 1,
             )
@@ -177,15 +177,15 @@ class Dispatcher:
     def _failed(self, sink: Sink, delivery: Delivery, error: DeliveryError) -> float | None:
         attempts = delivery.attempts + 1
         retry_at = self.policy.retry_at(attempts, error, time.time())
-        self.outbox.failed(delivery.alert_id, sink.name, str(error), retry_at)
+        self.outbox.failed(delivery.id, sink.name, str(error), retry_at)
         self.on_outcome(sink.name, "dead" if retry_at is None else "retry")
         if retry_at is None:
-            log.error("dead-lettered", sink=sink.name, alert=delivery.alert_id, attempts=attempts, error=str(error))
+            log.error("dead-lettered", sink=sink.name, alert=delivery.id, attempts=attempts, error=str(error))
         else:
             log.warning(
                 "delivery failed, will retry",
                 sink=sink.name,
-                alert=delivery.alert_id,
+                alert=delivery.id,
                 attempts=attempts,
                 error=str(error),
                 retry_in=round(retry_at - time.time(), 2),

@@ -10,14 +10,14 @@ from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 
 
-class JsonLinesSink:
+class JsonLinesPrinter:
     name = "jsonl"
 
     def __init__(self, out: BinaryIO, redactor: Redactor | None) -> None:
         self.out, self.redactor = out, redactor
 
-    def deliver(self, alert: Notification) -> None:
-        payload = alert.to_dict()
+    def show(self, notification: Notification) -> None:
+        payload = notification.to_dict()
         if self.redactor is not None:  # None only for --no-redact: the output stays on this host
             payload = self.redactor.payload(payload)  # the final dict, redacted whole
         self.out.write(orjson.dumps(payload, default=str) + b"\n")

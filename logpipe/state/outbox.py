@@ -48,7 +48,7 @@ Entry = tuple[str, dict[str, Any], list[str]]
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    alert_id: str  # the notification's (or digest's) id
+    id: str  # the notification's (or digest's) id
     sink: str
     attempts: int
     payload: dict[str, Any]

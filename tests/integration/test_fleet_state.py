@@ -14,7 +14,7 @@ import pytest
 
 from logpipe.engine import Engine
 from logpipe.event import Event
-from logpipe.fleet.backend import BackendUnreachable, ClaimRequest, Exchange, LocalBackend, StateBackend
+from logpipe.fleet.backend import BackendUnreachable, ClaimRequest, Exchange, FleetBackend, LocalBackend
 from logpipe.fleet.redisbackend import RETRY_EVERY, RedisBackend
 from logpipe.fleet.sync import HEALTH_KEY, FleetSync
 from logpipe.incidents.book import IncidentBook
@@ -88,10 +88,10 @@ class Instance:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], StateBackend]], list[Instance]]]:
+def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], FleetBackend]], list[Instance]]]:
     made: list[Instance] = []
 
-    def build(rules: str, backend: Callable[[str], StateBackend]) -> list[Instance]:
+    def build(rules: str, backend: Callable[[str], FleetBackend]) -> list[Instance]:
         for index in range(3):
             engine = Engine(ruleset(tmp_path, rules))
             book = IncidentBook(engine.ruleset)
@@ -108,7 +108,7 @@ def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], StateBacken
         instance.store.close()
 
 
-def redis_backend(server: RedisServer) -> Callable[[str], StateBackend]:
+def redis_backend(server: RedisServer) -> Callable[[str], FleetBackend]:
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     return lambda name: RedisBackend(server.url, prefix, name, 3600_000)
 

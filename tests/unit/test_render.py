@@ -106,13 +106,13 @@ def test_a_broken_console_template_prints_the_notification_plainly_and_goes_on(t
 
     from logpipe.alert import Alert
     from logpipe.incidents.notification import Notification
-    from logpipe.sinks.console import ConsoleSink
+    from logpipe.sinks.console import ConsolePrinter
 
     (tmp_path / "oops.console.txt.j2").write_text("{{ 1 / 0 }}")
     out = io.StringIO()
-    sink = ConsoleSink(out, False, None, Renderer([tmp_path]))
+    sink = ConsolePrinter(out, False, None, Renderer([tmp_path]))
     alert = Alert(
         rule="r", title="T", severity="critical", status="firing", time=0, group=(), message="m", template="oops"
     )
-    sink.deliver(Notification.standalone(alert))
+    sink.show(Notification.standalone(alert))
     assert out.getvalue() == "FIRING critical r: T (console template failed)\n"

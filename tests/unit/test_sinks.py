@@ -17,7 +17,7 @@ from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.sinks.base import DeliveryError, http_failure, parse_retry_after
 from logpipe.sinks.dispatcher import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
-from logpipe.sinks.jsonl import JsonLinesSink
+from logpipe.sinks.jsonl import JsonLinesPrinter
 from logpipe.state import StateStore
 
 T0 = 1_795_770_000_000_000_000
@@ -162,8 +162,8 @@ def test_a_full_outbox_says_so_once_and_drops_nothing_silently(tmp_path: Path) -
 def test_json_lines_are_redacted_unless_asked_not_to() -> None:
     secret = notification(message="token sk_live_51Habcdefghijklmnopqrstu")
     out = io.BytesIO()
-    JsonLinesSink(out, Redactor()).deliver(secret)
+    JsonLinesPrinter(out, Redactor()).show(secret)
     assert b"sk_live_51H" not in out.getvalue()
     raw = io.BytesIO()
-    JsonLinesSink(raw, None).deliver(secret)  # --no-redact: the output stays on this host
+    JsonLinesPrinter(raw, None).show(secret)  # --no-redact: the output stays on this host
     assert b"sk_live_51H" in raw.getvalue()
