@@ -51,11 +51,11 @@ def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = 
     from logpipe.agent.readers import Readers
     from logpipe.agent.stats import FollowStats
     from logpipe.engine import Engine, load_rules
-    from logpipe.engine.metrics import MetricSet
+    from logpipe.engine.metrics.model import MetricSet
     from logpipe.incidents.book import IncidentBook
     from logpipe.pipeline import settle_heap
-    from logpipe.sources.docker import ContainerReader, ReadOptions
-    from logpipe.sources.jsonfile import json_file_lines
+    from logpipe.sources.docker.jsonfile import json_file_lines
+    from logpipe.sources.docker.reader import ContainerReader, ReadOptions
     from logpipe.state import StateStore
     from logpipe.telemetry import Telemetry
 

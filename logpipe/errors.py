@@ -13,18 +13,18 @@ Exception
 │   └── StateError                               the state directory cannot be used: read-only, full, corrupt, or
 │                                                in use by another logpipe
 ├── BackendUnreachable (fleet.backend)           the fleet's Redis cannot be reached now: local state, degraded
-├── ContainerAddressError (sources.probes)       a probe's host is a container logpipe cannot reach
+├── ContainerAddressError (sources.probes.http)  a probe's host is a container logpipe cannot reach
 ├── DeliveryError (sinks.base)                   a sink could not deliver; says whether a retry is worth it
 │   └── HttpStatusError (sinks.base)             ... the receiver answered with this HTTP status
 ├── OutboxFull (state.outbox)                    the outbox holds its maximum of pending deliveries
 ├── SpecError (engine.conditions)                a rule's condition spec is wrong at a path (located by the loader)
-└── TemplateProblem (render)                     a notification template is missing, invalid or renders too much
+└── TemplateProblem (render.renderer)            a notification template is missing, invalid or renders too much
 ValueError
 ├── CatalogueError (redact.catalogue)            a secret-shape catalogue entry cannot be used
 ├── PatternRefused (redact.scanner)              hyperscan cannot compile a catalogue pattern
 └── RegexRefused (engine.linear)                 a rule regex is invalid or needs backtracking
 jinja2.TemplateRuntimeError
-└── TemplateLimitError (sandbox)                 a template crossed a render bound (loops, time, sizes)
+└── TemplateLimitError (render.sandbox)          a template crossed a render bound (loops, time, sizes)
 """
 
 from __future__ import annotations

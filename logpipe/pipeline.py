@@ -17,7 +17,7 @@ from logpipe.parsers import Assembler
 
 if TYPE_CHECKING:  # `logpipe parse` needs neither: no pydantic, hyperscan or ddsketch loaded for it
     from logpipe.alert import Alert
-    from logpipe.config import Config
+    from logpipe.config.settings import Config
     from logpipe.engine import Engine
     from logpipe.incidents.book import IncidentBook
     from logpipe.incidents.notification import Notification

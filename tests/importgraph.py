@@ -29,6 +29,7 @@ class Module:
     path: Path
     lines: int
     shim: bool
+    external: bool = False  # a compiled extension, known by its stub
     imports: set[str] = field(default_factory=set)  # logpipe modules it imports
     constructors: dict[str, int] = field(default_factory=dict)  # class -> parameters of its explicit __init__
 
@@ -47,8 +48,14 @@ def read_modules() -> dict[str, Module]:
         name = module_name(path)
         modules[name] = Module(name, path, len(text.splitlines()), docstring.startswith(SHIM_MARK))
         modules[name].constructors = dict(_constructors(tree))
+    for stub in sorted(PACKAGE.rglob("*.pyi")):  # a C extension (its stub beside its source): a leaf
+        if stub.with_suffix(".py").exists():
+            continue
+        name = module_name(stub)
+        modules[name] = Module(name, stub, 0, False, external=True)
     for module in modules.values():
-        module.imports = set(_imports(module, modules)) - {module.name}
+        if not module.external:
+            module.imports = set(_imports(module, modules)) - {module.name}
     return modules
 
 
@@ -144,7 +151,7 @@ def top_level(modules: dict[str, Module]) -> list[str]:
 
 def main() -> None:
     modules = read_modules()
-    real = {name: m for name, m in modules.items() if not m.shim}
+    real = {name: m for name, m in modules.items() if not m.shim and not m.external}
     longest = max(real.values(), key=lambda m: m.lines)
     params = [(count, f"{m.name}.{cls}") for m in real.values() for cls, count in m.constructors.items()]
     most, widest = max(params)

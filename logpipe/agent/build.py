@@ -27,22 +27,22 @@ from logpipe.agent.outlet import Alone, Outlet, Shared
 from logpipe.agent.readers import Readers
 from logpipe.agent.reload import Reloader
 from logpipe.agent.stats import Counters, FollowStats
-from logpipe.config import Config
+from logpipe.config.settings import Config
+from logpipe.console.liveview import Snapshot
 from logpipe.engine import Engine, RuleSet
-from logpipe.engine.metricexport import MetricSetCollector
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.export import MetricSetCollector
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import ListenError
 from logpipe.fleet.sync import FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.liveview import Snapshot
-from logpipe.outputs import build_dispatcher
 from logpipe.pipeline import settle_heap, silences_for
 from logpipe.redact import Redactor
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.report.trends import TrendRecorder
 from logpipe.sinks.dispatcher import Dispatcher
-from logpipe.sources.docker import ReadOptions
+from logpipe.sinks.wiring import build_dispatcher
+from logpipe.sources.docker.reader import ReadOptions
 from logpipe.state.directory import PID_FILE, STATE_FILE
 from logpipe.state.store import StateStore
 from logpipe.telemetry import HealthCollector, Telemetry
@@ -219,7 +219,7 @@ def _trend_recorder(config: Config, engine: Engine, telemetry: Telemetry) -> Tre
     report (report/trends.py), started."""
     from logpipe.report.schedule import DEFAULT_KEEP
     from logpipe.report.trends import TRENDS_FILE, TrendStore
-    from logpipe.sources.readinglog import READINGS_FILE
+    from logpipe.sources.probes.readinglog import READINGS_FILE
 
     def events_parsed() -> float:
         return sum(s.value for m in telemetry.events.collect() for s in m.samples if s.name.endswith("_total"))

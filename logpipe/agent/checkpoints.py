@@ -21,7 +21,7 @@ import structlog
 
 from logpipe.event import Event, Origin, RawLine
 from logpipe.redact import Redactor
-from logpipe.sources.dockerevents import EVENTS
+from logpipe.sources.docker.events import EVENTS
 from logpipe.state.progress import Checkpoint
 from logpipe.state.store import StateStore
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import structlog
 
-from logpipe.sources.docker import ContainerReader, Item, ReadOptions, find_container
-from logpipe.sources.dockerevents import EVENTS, EventWatcher
+from logpipe.sources.docker.events import EVENTS, EventWatcher
+from logpipe.sources.docker.reader import ContainerReader, Item, ReadOptions, find_container
 from logpipe.state.progress import Checkpoint
 
 log = structlog.get_logger("logpipe.follow")

@@ -11,12 +11,13 @@ from pathlib import Path
 import structlog
 
 from logpipe.agent.monitors import Monitors
-from logpipe.config import Config, load_config
+from logpipe.config.load import load_config
+from logpipe.config.settings import Config
 from logpipe.engine import RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
 from logpipe.incidents.silences import MaintenanceWindow
-from logpipe.outputs import router_for
 from logpipe.sinks.dispatcher import Router
+from logpipe.sinks.wiring import router_for
 
 log = structlog.get_logger("logpipe.reload")
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import orjson
 
+from logpipe.console.liveview import ContainerRow, Snapshot
 from logpipe.engine import Engine
 from logpipe.event import Event
 from logpipe.incidents.notification import Notification
-from logpipe.liveview import ContainerRow, Snapshot
-from logpipe.sources.docker import ContainerReader
+from logpipe.sources.docker.reader import ContainerReader
 from logpipe.telemetry import Telemetry
 
 

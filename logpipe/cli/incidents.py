@@ -11,8 +11,8 @@ import click
 import orjson
 
 from logpipe.cli.options import config_option, config_or_fail
-from logpipe.config import Config
-from logpipe.engine.durations import format_duration, parse_duration
+from logpipe.config.durations import format_duration, parse_duration
+from logpipe.config.settings import Config
 from logpipe.event import format_time
 from logpipe.incidents.silences import Silence
 from logpipe.incidents.views import incident_table

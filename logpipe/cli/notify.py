@@ -10,13 +10,13 @@ import click
 
 from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_dirs, rules_option
 from logpipe.engine.examples import parse_example
-from logpipe.engine.kinds import CompiledRule
+from logpipe.engine.kinds.base import CompiledRule
 from logpipe.engine.rules import RuleSet
-from logpipe.outputs import build_sinks, renderer_for, send_test_notification
 from logpipe.redact import Redactor
-from logpipe.render import KINDS, TemplateProblem
+from logpipe.render.renderer import KINDS, TemplateProblem
 from logpipe.sinks.base import DeliveryError
 from logpipe.sinks.sentry import mask_dsn
+from logpipe.sinks.wiring import build_sinks, renderer_for, send_test_notification
 from logpipe.state.directory import STATE_FILE
 from logpipe.state.store import StateStore
 

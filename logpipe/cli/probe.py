@@ -9,8 +9,8 @@ import orjson
 from pydantic import ValidationError
 
 from logpipe.errors import ConfigError
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, pool_for
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import ProbeMemory, Resolver, check, direct, pool_for
 
 
 @click.command()
@@ -61,7 +61,7 @@ def probe(
 
 
 def _resolver(config: ProbeConfig) -> Resolver:
-    from logpipe.sources.probetargets import resolvers, resolves
+    from logpipe.sources.probes.targets import resolvers, resolves
 
     host = config.url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2].rsplit(":", 1)[0].strip("[]")
     if resolves(host):

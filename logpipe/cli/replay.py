@@ -20,13 +20,14 @@ from logpipe.cli.options import (
     rules_option,
     source_name_option,
 )
+from logpipe.console.printers import printer_for
 from logpipe.engine import Engine
 from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.views import incident_table
-from logpipe.outputs import alert_printer, build_dispatcher
 from logpipe.pipeline import Fanout, parse_lines, read_ahead, run_incidents, settle_heap, silences_for
 from logpipe.redact import Redactor
+from logpipe.sinks.wiring import build_dispatcher, renderer_for
 from logpipe.sources.file import origin_of, read_lines
 
 
@@ -64,7 +65,7 @@ def replay(
     check_actions_or_fail(config, config_path, ruleset)
     engine = Engine(ruleset)
     dirs = rule_dirs(paths)
-    printer = alert_printer(output_format, None if no_redact else Redactor(), config, dirs)
+    printer = printer_for(output_format, None if no_redact else Redactor(), renderer_for(config, dirs))
     dispatcher = build_dispatcher(config, Redactor(), dirs)
     book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
     if dispatcher is not None:

@@ -16,15 +16,15 @@ from logpipe.cli.options import (
     load_or_fail,
     rules_option,
 )
+from logpipe.console.inert import inert
 from logpipe.engine import Engine
 from logpipe.engine.conditions import PRIVATE_KEYS
 from logpipe.engine.examples import ExampleResult, holds, parse_example, run_examples
-from logpipe.engine.kinds import CompiledRule
-from logpipe.engine.metricexamples import MetricExampleResult, run_metric_examples
+from logpipe.engine.kinds.base import CompiledRule
+from logpipe.engine.metrics.examples import MetricExampleResult, run_metric_examples
 from logpipe.engine.rules import RuleSet
 from logpipe.engine.schema import json_schema
 from logpipe.event import Event, format_time
-from logpipe.inert import inert
 from logpipe.pipeline import parse_lines
 from logpipe.sources.file import origin_of, read_lines
 

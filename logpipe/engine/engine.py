@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from logpipe.alert import Alert, alert_id
-from logpipe.engine.kinds import CompiledRule
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.kinds.base import CompiledRule
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
 

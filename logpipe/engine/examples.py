@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from logpipe.engine.conditions import Values
-from logpipe.engine.kinds import CompiledRule
+from logpipe.engine.kinds.base import CompiledRule
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event, Origin, RawLine
 from logpipe.parsers import Assembler

@@ -12,28 +12,19 @@ from typing import Any
 import jinja2
 from pydantic import ValidationError
 
-from logpipe.engine.conditions import (
-    SCANNED,
-    Condition,
-    Need,
-    Pattern,
-    SpecError,
-    Values,
-    captured_names,
-    compile_condition,
-    gated_patterns,
-    need_of,
-)
+from logpipe.config.yamlfile import dotted, line_of, load_yaml
+from logpipe.engine.conditions import SCANNED, Condition, Need, Pattern, SpecError, Values, captured_names
 from logpipe.engine.extract import Extractor, compile_extractor
-from logpipe.engine.kinds import CompiledRule, RuleInfo, build_kind
-from logpipe.engine.metrics import Metric, PathNormalisers, compile_metric, metric_clients
-from logpipe.engine.metricschema import MetricModel
+from logpipe.engine.kinds.base import CompiledRule, RuleInfo
+from logpipe.engine.kinds.make import build_kind
+from logpipe.engine.metrics.model import Metric, PathNormalisers, compile_metric, metric_clients
+from logpipe.engine.metrics.schema import MetricModel
 from logpipe.engine.prefilter import Prefilter
-from logpipe.engine.schema import KIND_MODELS, AnyRule, ExtractModel, RatioModel, RuleFile, SequenceModel
-from logpipe.engine.yamlfile import dotted, line_of, load_yaml
+from logpipe.engine.schema import AnyRule, ExtractModel, RatioModel, RuleFile, SequenceModel, schema_errors
+from logpipe.engine.specs import compile_condition, gated_patterns, need_of
 from logpipe.errors import Location, RuleError
 from logpipe.event import Event, stack_of
-from logpipe.render import Renderer, sample_payload
+from logpipe.render.renderer import Renderer, sample_payload
 
 RULE_SUFFIXES = (".yml", ".yaml")
 
@@ -244,7 +235,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
         try:
             parsed = RuleFile.model_validate(document)
         except ValidationError as invalid:
-            errors.extend(_schema_errors(file, document, invalid))
+            errors.extend(schema_errors(file, document, invalid))
             continue
         for index, model in enumerate(parsed.extract):
             path: tuple[str | int, ...] = ("extract", index)
@@ -363,7 +354,7 @@ def _extractor(model: ExtractModel) -> Extractor:
 
 
 def _metric(model: MetricModel, source: str, normalisers: PathNormalisers) -> Metric:
-    from logpipe.engine.metricexport import parse_sample
+    from logpipe.engine.metrics.export import parse_sample
 
     spec = model.match
     if isinstance(spec, dict) and list(spec) == ["any"] and isinstance(spec["any"], list) and spec["any"]:
@@ -378,48 +369,3 @@ def _metric(model: MetricModel, source: str, normalisers: PathNormalisers) -> Me
             except ValueError as error:
                 raise SpecError(("examples", number, "samples", sample), str(error)) from None
     return metric
-
-
-def _schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[RuleError]:
-    errors = []
-    for problem in invalid.errors():
-        # pydantic's own steps (`function-after[...]`, a union member's name) are not keys in the file; a key that
-        # only looks like one (any text is a YAML key) is kept when nothing else names the place
-        loc = tuple(part for part in problem["loc"] if not _pydantic_step(part)) or tuple(problem["loc"][-1:])
-        kind = "every"
-        if len(loc) > 2 and loc[0] == "rules" and loc[2] in KIND_MODELS:
-            kind, loc = str(loc[2]), loc[:2] + loc[3:]  # the union's tag (the rule's kind) is not a key in the file
-        message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}" + _expected_keys(loc, kind)
-        elif problem["type"] == "missing":
-            message = f"required key {loc[-1]!r} is missing"
-        elif problem["type"] == "union_tag_invalid":
-            loc = (*loc, "kind")
-            message = f"unknown kind; expected one of: {', '.join(KIND_MODELS)}"
-        elif problem["type"].startswith("value_error"):
-            message = message.removeprefix("Value error, ")
-        errors.append(RuleError(Location(str(file), line_of(document, loc), dotted(loc)), message))
-    return errors
-
-
-def _pydantic_step(part: object) -> bool:
-    text = str(part)
-    return not isinstance(part, (str, int)) or ("[" in text and text.endswith("]") and text[:1].isalpha())
-
-
-def _expected_keys(loc: tuple[str | int, ...], kind: str = "every") -> str:
-    sections: dict[str, type[Any]] = {
-        "rules": KIND_MODELS.get(kind, KIND_MODELS["every"]),
-        "extract": ExtractModel,
-        "metrics": MetricModel,
-    }
-    model: type[Any] | None = sections.get(str(loc[0])) if len(loc) > 2 else RuleFile
-    if len(loc) == 4 and loc[2] == "examples":
-        from logpipe.engine.schema import Examples
-
-        model = Examples
-    if model is None:
-        return ""
-    names = [info.alias or name for name, info in model.model_fields.items()]
-    return f"; expected one of: {', '.join(names)}"

@@ -3,40 +3,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
+    ValidationError,
     WithJsonSchema,
     model_validator,
 )
 
-from logpipe.engine.durations import DURATION_PATTERN, parse_duration
-from logpipe.engine.metricschema import MetricModel
+from logpipe.config.durations import parse_duration
+from logpipe.config.fields import Duration
+from logpipe.config.yamlfile import dotted, line_of
+from logpipe.engine.metrics.schema import MetricModel
+from logpipe.errors import Location, RuleError
 
-Duration = Annotated[
-    int,
-    BeforeValidator(parse_duration),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m"]}),
-]
-
-
-def _known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)") from None
-    return value
-
-
-TimeZoneName = Annotated[str, AfterValidator(_known_zone)]  # maintenance windows, the digest's schedule
 _CONDITION_MARK = "x-logpipe-condition"  # replaced by a $ref to the hand-written Condition schema below
 ConditionSpec = Annotated[Any, WithJsonSchema({_CONDITION_MARK: True})]
 Severity = Literal["info", "warning", "critical"]
@@ -306,3 +292,47 @@ def _link_conditions(node: Any) -> Any:
     if isinstance(node, list):
         return [_link_conditions(item) for item in node]
     return node
+
+
+def schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[RuleError]:
+    """Each problem pydantic found in a rule file, located at its file:line and dotted field, said for people."""
+    errors = []
+    for problem in invalid.errors():
+        # pydantic's own steps (`function-after[...]`, a union member's name) are not keys in the file; a key that
+        # only looks like one (any text is a YAML key) is kept when nothing else names the place
+        loc = tuple(part for part in problem["loc"] if not _pydantic_step(part)) or tuple(problem["loc"][-1:])
+        kind = "every"
+        if len(loc) > 2 and loc[0] == "rules" and loc[2] in KIND_MODELS:
+            kind, loc = str(loc[2]), loc[:2] + loc[3:]  # the union's tag (the rule's kind) is not a key in the file
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}" + _expected_keys(loc, kind)
+        elif problem["type"] == "missing":
+            message = f"required key {loc[-1]!r} is missing"
+        elif problem["type"] == "union_tag_invalid":
+            loc = (*loc, "kind")
+            message = f"unknown kind; expected one of: {', '.join(KIND_MODELS)}"
+        elif problem["type"].startswith("value_error"):
+            message = message.removeprefix("Value error, ")
+        errors.append(RuleError(Location(str(file), line_of(document, loc), dotted(loc)), message))
+    return errors
+
+
+def _pydantic_step(part: object) -> bool:
+    text = str(part)
+    return not isinstance(part, (str, int)) or ("[" in text and text.endswith("]") and text[:1].isalpha())
+
+
+def _expected_keys(loc: tuple[str | int, ...], kind: str = "every") -> str:
+    sections: dict[str, type[Any]] = {
+        "rules": KIND_MODELS.get(kind, KIND_MODELS["every"]),
+        "extract": ExtractModel,
+        "metrics": MetricModel,
+    }
+    model: type[Any] | None = sections.get(str(loc[0])) if len(loc) > 2 else RuleFile
+    if len(loc) == 4 and loc[2] == "examples":
+        model = Examples
+    if model is None:
+        return ""
+    names = [info.alias or name for name, info in model.model_fields.items()]
+    return f"; expected one of: {', '.join(names)}"

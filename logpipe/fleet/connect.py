@@ -6,7 +6,7 @@ import hashlib
 import socket
 from pathlib import Path
 
-from logpipe.config import StateConfig
+from logpipe.config.settings import StateConfig
 from logpipe.fleet.backend import FleetBackend, LocalBackend
 
 

@@ -20,7 +20,9 @@ import structlog
 from prometheus_client import Counter
 
 from logpipe.engine.engine import Engine
-from logpipe.engine.kinds import MAX_GROUPS, AggregateRule, RatioRule
+from logpipe.engine.kinds.aggregate import AggregateRule
+from logpipe.engine.kinds.base import MAX_GROUPS
+from logpipe.engine.kinds.ratio import RatioRule
 from logpipe.engine.windows import BucketCounts, BucketValues
 from logpipe.fleet.backend import (
     LEASE_MS,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from logpipe.engine.metricexport import parse_sample
+from logpipe.engine.metrics.export import parse_sample
 from logpipe.report.collect import (
     CREDIT_METRIC,
     DB_METRIC,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import structlog
 
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import StateError
 from logpipe.report.attachment import write_report
 from logpipe.report.background import BackgroundJob

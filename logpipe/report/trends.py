@@ -25,8 +25,8 @@ from pathlib import Path
 import orjson
 import structlog
 
-from logpipe.engine.metricexport import samples
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.export import samples
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import StateError
 from logpipe.report.background import BackgroundJob
 from logpipe.state.directory import connect_read_only, database_error, open_side_database
@@ -42,7 +42,7 @@ EVENTS = "logpipe_events_total"  # the events the follower parsed (logpipe's own
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY,
-    sample TEXT NOT NULL UNIQUE   -- name{label="value",...}, as logpipe/engine/metricexport.py samples() names it
+    sample TEXT NOT NULL UNIQUE   -- name{label="value",...}, as logpipe/engine/metrics/export.py samples() names it
 );
 CREATE TABLE IF NOT EXISTS counts (
     minute INTEGER NOT NULL,      -- wall-clock minute start (ns since the epoch, UTC)

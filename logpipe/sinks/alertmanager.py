@@ -19,7 +19,7 @@ alert is re-sent for 15 minutes (Prometheus' `resolvedRetention`), so an Alertma
 - A notice about logpipe itself (outbox full, a rule disabled) has no incident to resolve it: it is posted once
   and expires after four resend intervals.
 - After a restart the alerts of the incidents still open are taken from what this channel was last sent
-  (outputs.py), and re-posted at once.
+  (sinks/wiring.py), and re-posted at once.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import orjson
 import structlog
 
 from logpipe.sinks.base import DeliveryError, post
-from logpipe.sinks.notify import shown_url, split_credentials
+from logpipe.sinks.webhook import shown_url, split_credentials
 
 log = structlog.get_logger("logpipe.alertmanager")
 

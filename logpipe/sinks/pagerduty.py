@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from logpipe.config import EVENTS_URL
+from logpipe.config.settings import EVENTS_URL
 from logpipe.sinks.base import DeliveryError, HttpStatusError, post
-from logpipe.sinks.notify import shown_url
+from logpipe.sinks.webhook import shown_url
 
 RATE_LIMIT_WAIT = 30.0  # seconds between retries after a 429, as PagerDuty's rate-limit page suggests
 SEVERITIES = {"critical": "critical", "warning": "warning", "info": "info"}  # logpipe's -> PagerDuty's

@@ -22,7 +22,7 @@ from sentry_sdk.scope import Scope, use_isolation_scope
 from sentry_sdk.transport import Transport
 from sentry_sdk.utils import Dsn
 
-from logpipe.render import Renderer
+from logpipe.render.renderer import Renderer
 from logpipe.sinks.base import DeliveryError, post
 
 _LEVELS = {"critical": "error", "warning": "warning", "info": "info"}

@@ -3,7 +3,7 @@ paths, which must print the same alerts, incidents, metrics and events, line for
 
 - reference: pure Python from the .py files (tests/source_only.py);
 - fast: logpipe as `make install` builds it (the hot path compiled by mypyc, and the hand-written C json-file
-  decoder, logpipe/sources/_jsonfile.c, which the json-file corpora go through). A batch fast lane, when one is
+  decoder, logpipe/sources/docker/_jsonfile.c, which the json-file corpora go through). A batch fast lane, when one is
   built, belongs to this path and must keep this test green.
 
 Each path is a real `logpipe replay --format jsonl --events-out FILE CORPUS` and `logpipe metrics CORPUS` process.
@@ -13,6 +13,7 @@ code is its own test, which CI (where `make test` compiles) requires.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -155,9 +156,39 @@ def _compiled_modules() -> list[Path]:
     return sorted((ROOT / "logpipe").rglob("*.so"))
 
 
+def compiled_by_setup() -> list[str]:
+    """The modules setup.py compiles (its COMPILED_PACKAGES and COMPILED_MODULES, read without building)."""
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    lists = {
+        target.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in ("COMPILED_PACKAGES", "COMPILED_MODULES")
+    }
+    files = [
+        module
+        for package, kept in lists["COMPILED_PACKAGES"].items()
+        for module in sorted((ROOT / package).glob("*.py"))
+        if module.name != "__init__.py"
+        and module.name not in kept
+        and not module.read_text().startswith('"""Deprecated import path')
+    ]
+    files += [ROOT / module for module in lists["COMPILED_MODULES"]]
+    return [".".join(file.relative_to(ROOT).with_suffix("").parts) for file in files]
+
+
+def test_setup_compiles_the_hot_path_by_package() -> None:
+    """The per-line modules are among what setup.py compiles (a package's new module is compiled unless kept)."""
+    compiled = set(compiled_by_setup())
+    hot = {"logpipe.engine.engine", "logpipe.engine.kinds.ratio", "logpipe.parsers.json", "logpipe.agent.follower"}
+    assert hot <= compiled
+    assert "logpipe.engine.schema" not in compiled  # pydantic models: not compilable
+
+
 def _module_files(path: CodePath) -> Iterator[tuple[str, str]]:
-    """(module, file) of the hot path's modules as this path imports them."""
-    modules = ["logpipe.engine.engine", "logpipe.parsers.json", "logpipe.pipeline", "logpipe.event"]
+    """(module, file) of every module setup.py compiles, as this path imports them."""
+    modules = compiled_by_setup()
     code = f"{path.prelude}\nimport importlib\n" + "".join(
         f"print({module!r}, importlib.import_module({module!r}).__file__)\n" for module in modules
     )
@@ -185,5 +216,5 @@ def test_the_fast_path_runs_compiled_code_and_the_reference_its_source() -> None
         pytest.skip(message)
     fast = dict(_module_files(FAST))
     reference = dict(_module_files(REFERENCE))
-    assert all(file.endswith(".so") for file in fast.values()), fast
-    assert all(file.endswith(".py") for file in reference.values()), reference
+    assert [module for module, file in fast.items() if not file.endswith(".so")] == []
+    assert [module for module, file in reference.items() if not file.endswith(".py")] == []

@@ -9,10 +9,11 @@ import orjson
 from click.testing import CliRunner
 
 from logpipe.cli import main
-from logpipe.config import Config, load_config
-from logpipe.outputs import build_dispatcher
+from logpipe.config.load import load_config
+from logpipe.config.settings import Config
 from logpipe.redact import Redactor
-from logpipe.render import sample_payload
+from logpipe.render.renderer import sample_payload
+from logpipe.sinks.wiring import build_dispatcher
 from tests.integration.receivers import HttpReceiver
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from logpipe.alert import Alert
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render.renderer import Renderer
 from logpipe.sinks.dispatcher import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
-from logpipe.sinks.notify import WebhookChannel
+from logpipe.sinks.webhook import WebhookChannel
 from logpipe.state import StateStore
 from tests.conftest import EXAMPLES
 from tests.integration.receivers import HttpReceiver, free_port

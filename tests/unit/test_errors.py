@@ -42,7 +42,7 @@ def defined() -> dict[str, tuple[str, str]]:
     """class name -> (its base, its module) of every public exception class in logpipe's modules."""
     found = {}
     for name, module in read_modules().items():
-        if module.shim or name == "logpipe.__main__":  # a shim re-exports; __main__ runs the command
+        if module.shim or module.external or name == "logpipe.__main__":  # shims re-export; __main__ runs
             continue
         for cls_name, cls in inspect.getmembers(importlib.import_module(name), inspect.isclass):
             if issubclass(cls, BaseException) and cls.__module__ == name and not cls_name.startswith("_"):

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from logpipe.engine import RuleLoadError, load_rules
-from logpipe.render import Renderer, TemplateProblem, sample_payload
+from logpipe.render.renderer import Renderer, TemplateProblem, sample_payload
 
 
 def test_every_default_template_renders_the_sample() -> None:
@@ -105,8 +105,8 @@ def test_a_broken_console_template_prints_the_notification_plainly_and_goes_on(t
     import io
 
     from logpipe.alert import Alert
+    from logpipe.console.printers import ConsolePrinter
     from logpipe.incidents.notification import Notification
-    from logpipe.sinks.console import ConsolePrinter
 
     (tmp_path / "oops.console.txt.j2").write_text("{{ 1 / 0 }}")
     out = io.StringIO()

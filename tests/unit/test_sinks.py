@@ -13,11 +13,11 @@ import orjson
 import pytest
 
 from logpipe.alert import Alert, alert_id
+from logpipe.console.printers import JsonLinesPrinter
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.sinks.base import DeliveryError, http_failure, parse_retry_after
 from logpipe.sinks.dispatcher import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
-from logpipe.sinks.jsonl import JsonLinesPrinter
 from logpipe.state import StateStore
 
 T0 = 1_795_770_000_000_000_000

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from logpipe.agent.checkpoints import Checkpointer, EventOutput
 from logpipe.event import Event, Origin, RawLine
-from logpipe.sources.dockerevents import EVENTS
+from logpipe.sources.docker.events import EVENTS
 from logpipe.state import Checkpoint, StateStore
 
 NAME = "api"

@@ -20,8 +20,8 @@ from logpipe.engine import Engine
 from logpipe.event import Event, Origin, RawLine
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.sources.docker import ReadOptions
-from logpipe.sources.dockerevents import EVENTS
+from logpipe.sources.docker.events import EVENTS
+from logpipe.sources.docker.reader import ReadOptions
 from logpipe.state import Checkpoint, StateStore
 from logpipe.telemetry import Telemetry
 from tests.unit.engine.helpers import SECOND, T0, ruleset

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.engine import Engine, RuleLoadError
-from logpipe.engine.metricexport import parse_sample, samples
-from logpipe.engine.metrics import MetricSet
-from logpipe.engine.routes import PathNormaliser
+from logpipe.engine.metrics.export import parse_sample, samples
+from logpipe.engine.metrics.model import MetricSet
+from logpipe.engine.metrics.paths import PathNormaliser
 from tests.conftest import EXAMPLES
 from tests.unit.engine.helpers import HTTP_EXTRACT, event, ruleset
 

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logpipe.engine.routes import PathNormaliser
+from logpipe.engine.metrics.paths import PathNormaliser
 
 PACK = {
     ":id": r"[a-z]{2,8}_[A-Za-z0-9]+|\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from logpipe.cli import main
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from logpipe.engine import Engine, load_rules
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import ConfigError
 from logpipe.event import Origin
 from logpipe.pipeline import parse_lines
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render.renderer import Renderer
 from logpipe.report.digest import Digest, from_samples, rule_title
 from logpipe.report.schedule import ReportConfig
 from logpipe.report.scheduler import DigestScheduler

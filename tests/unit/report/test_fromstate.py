@@ -16,12 +16,12 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.engine import Engine, load_rules
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.event import Event, Origin
 from logpipe.incidents.book import IncidentBook
 from logpipe.pipeline import parse_lines, run_incidents
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render.renderer import Renderer
 from logpipe.report.attachment import REPORTS_DIR, attachment, redacted
 from logpipe.report.collect import Report, build_report
 from logpipe.report.digest import rule_title
@@ -30,8 +30,8 @@ from logpipe.report.html import render_html
 from logpipe.report.schedule import ReportConfig
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.report.trends import MINUTE, TRENDS_FILE, TrendRecorder, TrendStore
+from logpipe.sinks.apprise import AppriseChannel
 from logpipe.sinks.dispatcher import Dispatcher
-from logpipe.sinks.notify import AppriseChannel
 from logpipe.sources.file import read_lines
 from logpipe.state import STATE_FILE, StateStore
 from tests.conftest import EXAMPLES

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from logpipe.engine import load_rules
-from logpipe.sources.probes import probe_event
-from logpipe.sources.readinglog import READINGS_FILE, ReadingLog, retention_for
-from logpipe.sources.stats import disk_event, stats_event
+from logpipe.sources.probes.http import probe_event
+from logpipe.sources.probes.readinglog import READINGS_FILE, ReadingLog, retention_for
+from logpipe.sources.probes.stats import disk_event, stats_event
 from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -3,7 +3,7 @@
 
 The engine hands a MetricSet only the metrics the prefilter picked for an event (metrics are prefilter clients
 after the rules), with the fields extractors derived; label values are plain tuples in dicts, so an observation
-costs a few dict operations and no metric-library call. `metricexport.py` turns the state into Prometheus
+costs a few dict operations and no metric-library call. `export.py` turns the state into Prometheus
 samples when scraped.
 
 Cardinality is bounded twice: each label maps its field to a bounded set (`values`, `cases`, `status_class`,
@@ -33,8 +33,8 @@ from logpipe.engine.conditions import (
     read_field,
 )
 from logpipe.engine.linear import backtracking_construct
-from logpipe.engine.metricschema import LabelModel, MetricModel
-from logpipe.engine.routes import PathNormaliser
+from logpipe.engine.metrics.paths import PathNormaliser
+from logpipe.engine.metrics.schema import LabelModel, MetricModel
 from logpipe.event import Event
 
 log = structlog.get_logger("logpipe.metrics")
