@@ -14,8 +14,8 @@ FACE = ("logpipe.config.settings", "logpipe.config.load")  # the modules whose n
 
 
 def __getattr__(name: str) -> object:
-    """The package's face, imported when first asked for: a module of the package imported alone (by what the face
-    itself needs) must not load the rest."""
+    """The package's face, imported when first asked for: the settings import report/ and sources/probes/, which
+    import config.fields and config.durations, and an eager face would have them import each other half-made."""
     for home in FACE:
         try:
             return getattr(importlib.import_module(home), name)
