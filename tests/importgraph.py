@@ -149,6 +149,28 @@ def top_level(modules: dict[str, Module]) -> list[str]:
     )
 
 
+def compiled_by_setup() -> list[str]:
+    """The modules setup.py compiles (its COMPILED_PACKAGES and COMPILED_MODULES, read without building)."""
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    lists = {
+        target.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in ("COMPILED_PACKAGES", "COMPILED_MODULES")
+    }
+    files = [
+        module
+        for package, kept in lists["COMPILED_PACKAGES"].items()
+        for module in sorted((ROOT / package).glob("*.py"))
+        if module.name != "__init__.py"
+        and module.name not in kept
+        and not module.read_text().startswith('"""Deprecated import path')
+    ]
+    files += [ROOT / module for module in lists["COMPILED_MODULES"]]
+    return [".".join(file.relative_to(ROOT).with_suffix("").parts) for file in files]
+
+
 def main() -> None:
     modules = read_modules()
     real = {name: m for name, m in modules.items() if not m.shim and not m.external}

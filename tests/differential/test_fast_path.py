@@ -13,7 +13,6 @@ code is its own test, which CI (where `make test` compiles) requires.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import subprocess
@@ -27,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.differential import corpora
+from tests.importgraph import compiled_by_setup
 
 ROOT = corpora.ROOT
 IN_CI = os.environ.get("CI") == "true"
@@ -154,28 +154,6 @@ def _excerpt(line: str, start: int) -> str:
 
 def _compiled_modules() -> list[Path]:
     return sorted((ROOT / "logpipe").rglob("*.so"))
-
-
-def compiled_by_setup() -> list[str]:
-    """The modules setup.py compiles (its COMPILED_PACKAGES and COMPILED_MODULES, read without building)."""
-    tree = ast.parse((ROOT / "setup.py").read_text())
-    lists = {
-        target.id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name) and target.id in ("COMPILED_PACKAGES", "COMPILED_MODULES")
-    }
-    files = [
-        module
-        for package, kept in lists["COMPILED_PACKAGES"].items()
-        for module in sorted((ROOT / package).glob("*.py"))
-        if module.name != "__init__.py"
-        and module.name not in kept
-        and not module.read_text().startswith('"""Deprecated import path')
-    ]
-    files += [ROOT / module for module in lists["COMPILED_MODULES"]]
-    return [".".join(file.relative_to(ROOT).with_suffix("").parts) for file in files]
 
 
 def test_setup_compiles_the_hot_path_by_package() -> None:

@@ -6,7 +6,9 @@ OVERSIZE and WIDE list the exceptions (none since the redesign, issue 26): they 
 
 from __future__ import annotations
 
-from tests.importgraph import cycles, read_modules, top_level
+import ast
+
+from tests.importgraph import ROOT, compiled_by_setup, cycles, read_modules, top_level
 
 MAX_LINES = 400
 MAX_PARAMETERS = 8
@@ -37,3 +39,14 @@ def test_no_class_takes_more_than_8_constructor_parameters() -> None:
 
 def test_about_a_dozen_top_level_modules() -> None:
     assert len(top_level(read_modules())) <= MAX_TOP_LEVEL
+
+
+def test_no_compiled_module_defines_a_module_getattr() -> None:
+    """mypyc reads a module's attributes while it initialises the module; a compiled module-level __getattr__ then
+    runs before its globals exist, and the import crashes (a segfault on the compiled build)."""
+    offenders = []
+    for module in compiled_by_setup():
+        tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
+        if any(isinstance(node, ast.FunctionDef) and node.name == "__getattr__" for node in tree.body):
+            offenders.append(module)
+    assert offenders == []

@@ -153,12 +153,3 @@ def sentry_mode(chosen: str | None, severity: str, status: str) -> str:
 
 def group_text(group: Group) -> str:
     return ",".join(f"{k}={v}" for k, v in group) or "(all)"
-
-
-def __getattr__(name: str) -> object:
-    if name == "RuleKind":  # its name until the redesign (issue 26)
-        import warnings
-
-        warnings.warn("RuleKind is CompiledRule now", DeprecationWarning, stacklevel=2)
-        return CompiledRule
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
