@@ -18,7 +18,11 @@ from setuptools import Extension, setup
 # loads compiled in a compiled build.
 COMPILED_PACKAGES = {
     "logpipe/parsers": ("base.py", "levels.py"),
-    "logpipe/engine": ("schema.py", "examples.py"),
+    # the rule files' loading (run once per start) and their pydantic schema
+    "logpipe/engine": (
+        "schema.py", "examples.py", "loading.py", "layers.py", "rulefiles.py", "problems.py", "fieldcheck.py",
+        "didyoumean.py", "showrule.py",
+    ),  # fmt: skip
     "logpipe/engine/kinds": (),
     "logpipe/engine/metrics": ("schema.py", "examples.py", "export.py"),
     "logpipe/sources/docker": (),

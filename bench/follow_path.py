@@ -56,7 +56,7 @@ def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = 
     from logpipe.pipeline import settle_heap
     from logpipe.sources.docker.jsonfile import json_file_lines
     from logpipe.sources.docker.reader import ContainerReader, ReadOptions
-    from logpipe.state import StateStore
+    from logpipe.state.store import StateStore
     from logpipe.telemetry import Telemetry
 
     with tempfile.TemporaryDirectory() as scratch:

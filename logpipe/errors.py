@@ -7,6 +7,7 @@ Exception
 ├── LogpipeError                                 raised on purpose; the CLI shows it as one line
 │   ├── ConfigError                              a configuration or rule file is invalid (file, line, field, what
 │   │   │                                        was expected)
+│   │   ├── ConfigProblems (config.load)         ... several in one configuration file, each with its line
 │   │   └── RuleError                            ... a rule file in particular
 │   │       └── RuleLoadError (engine.rules)     ... every problem of the files loaded at once, each located
 │   ├── ListenError                              --metrics-address cannot be served

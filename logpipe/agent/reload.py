@@ -15,6 +15,7 @@ from logpipe.config.load import load_config
 from logpipe.config.settings import Config
 from logpipe.engine import RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
+from logpipe.incidents.rulenames import refuse_unknown_names
 from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.sinks.dispatcher import Router
 from logpipe.sinks.wiring import router_for
@@ -43,6 +44,7 @@ class Reloader:
         try:
             fresh = load_config(self.config_path)
             ruleset = load_rules(self.rule_paths or fresh.rules or None)
+            refuse_unknown_names(fresh, self.config_path, ruleset)  # a maintenance window naming no rule mutes nothing
         except (ConfigError, RuleLoadError) as error:
             for problem in getattr(error, "errors", [error]):
                 log.error("reload refused; the running rules stay", problem=str(problem))

@@ -23,6 +23,7 @@ from logpipe.cli.options import (
     rule_dirs,
     rules_option,
 )
+from logpipe.cli.params import complete_container_names
 from logpipe.cli.root import version
 from logpipe.config.durations import parse_duration
 from logpipe.console.printers import printer_for
@@ -34,7 +35,7 @@ from logpipe.state.directory import PID_FILE
 
 
 @click.command()
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_container_names)
 @click.option(
     "--label",
     "labels",

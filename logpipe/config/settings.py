@@ -1,7 +1,9 @@
 """logpipe.yml: where state lives, which rules run, and where alerts go. Errors name file, line and field.
 
     state_dir: /var/lib/logpipe
-    rules: [rules/]                       # default: the shipped ClipForge pack
+    rules:                                # rule sources in order; default: the shipped ClipForge pack alone
+      - pack: clipforge                   #   the pack, then the user's files on top of it: new rules,
+      - rules.d/                          #   `overrides:` of the pack's settings, `replace: true` (engine/layers.py)
     templates: [templates/]               # searched before the defaults
     sentry:
       dsn: ${SENTRY_DSN}                  # also read from the SENTRY_DSN environment variable
@@ -15,7 +17,7 @@
       warning: [sentry, oncall-slack]
       info: [sentry]
     outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m, retention: 7d}
-    probes: [...]                         # health checks; resources: container stats, disk (sources/probes/config.py)
+    probes: [...]                         # health checks; resources: container stats, disk (probeconfig.py)
     state: {backend: redis, url: "rediss://logpipe:${REDIS_PASSWORD}@redis.internal:6380/0", prefix: "clipforge:"}
     maintenance:                          # recurring windows: notifications recorded, not sent
       - {name: weekly-db-upgrade, days: [sun], start: "03:00", duration: 1h, timezone: Europe/Berlin,
@@ -171,7 +173,7 @@ class Config(_Strict):
     channels: dict[str, ChannelConfig] = {}
     routes: dict[Literal["info", "warning", "critical"], list[str]] = {}
     outbox: OutboxConfig = OutboxConfig.model_validate({})
-    probes: Probes = []  # HTTP health checks (sources/probes/config.py)
+    probes: Probes = []  # HTTP health checks (sources/probeconfig.py)
     resources: ResourcesConfig = ResourcesConfig.model_validate({})  # container stats and disk usage
     maintenance: list[MaintenanceConfig] = []
     state: StateConfig = StateConfig.model_validate({})

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from logpipe.config.load import dsn_problem
 from logpipe.config.settings import Config
-from logpipe.engine.rules import RuleLoadError, load_rules
+from logpipe.engine.loading import load_rules
+from logpipe.engine.rules import RuleLoadError
 from logpipe.render.renderer import sample_payload
 from logpipe.sinks.wiring import renderer_for
 from logpipe.times import parse_docker_time

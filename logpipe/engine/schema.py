@@ -3,25 +3,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
-    ValidationError,
     WithJsonSchema,
     model_validator,
 )
 
 from logpipe.config.durations import parse_duration
 from logpipe.config.fields import Duration
-from logpipe.config.yamlfile import dotted, line_of
 from logpipe.engine.metrics.schema import MetricModel
-from logpipe.errors import Location, RuleError
 
 _CONDITION_MARK = "x-logpipe-condition"  # replaced by a $ref to the hand-written Condition schema below
 ConditionSpec = Annotated[Any, WithJsonSchema({_CONDITION_MARK: True})]
@@ -69,12 +66,17 @@ class _Rule(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)  # `pending` is `for` in files
 
     id: Identifier
+    enabled: bool = Field(True, description="false: loaded and checked, but not run (a later file may say so)")
+    replace: bool = Field(False, description="this definition replaces an earlier rule with the same id")
     title: str = Field(min_length=1)
     severity: Severity = "warning"
     description: str = ""
     runbook: str = Field(min_length=1, description="what the person on call does first")
     match: ConditionSpec = Field(description="the events this rule is about (for ratio: the numerator)")
     group_by: list[str] = []
+    labels: dict[str, str] = Field(
+        {}, description="fixed labels on every incident (silences and maintenance windows can match them)"
+    )
     throttle: Duration = Field(default=parse_duration("5m"), description="at most one update per incident this often")
     repeat_interval: Duration = Field(
         default=parse_duration("4h"), description="a reminder of an incident still open after this long"
@@ -88,7 +90,9 @@ class _Rule(_Strict):
         description="hold a new incident's first notification this long (a cause arriving meanwhile folds it in)",
     )
     actions: list[str] = Field(
-        [], description="sinks and channels to send to (default: the config's route for the severity)"
+        [],
+        validation_alias=AliasChoices("actions", "routes"),
+        description="sinks and channels to send to (default: the config's route for the severity); `routes` too",
     )
     sentry: Literal["event", "breadcrumb", "off"] | None = Field(
         None, description="default: critical alerts are Sentry events, info and warning are breadcrumbs"
@@ -230,9 +234,53 @@ class ExtractModel(_Strict):
     copy_fields: dict[str, str] = Field({}, alias="copy", description="new field: source field")
 
 
+#: what an override may not change: what a rule matches and how it counts is the rule (write it again, with
+#: `replace: true`, to change those)
+FIXED_KEYS = ("kind", "match", "base", "then", "key", "value", "examples", "replace")
+
+
+class Override(_Strict):
+    """An earlier rule's settings changed by id, field by field: `enabled: false`, a severity, a window, a count,
+    thresholds... Mappings (thresholds, labels, flapping) are merged key by key; lists and values replace."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: Identifier = Field(description="the rule to change, defined in an earlier file or pack")
+    enabled: bool | None = None
+    severity: Severity | None = None
+    title: str | None = Field(None, min_length=1)
+    description: str | None = None
+    runbook: str | None = Field(None, min_length=1)
+    group_by: list[str] | None = None
+    labels: dict[str, str] | None = None
+    throttle: Duration | None = None
+    repeat_interval: Duration | None = None
+    summary: list[str] | None = None
+    inhibits: list[Inhibit] | None = None
+    group_wait: Duration | None = None
+    actions: list[str] | None = Field(None, validation_alias=AliasChoices("actions", "routes"))
+    sentry: Literal["event", "breadcrumb", "off"] | None = None
+    fingerprint: list[str] | None = None
+    template: str | None = None
+    resolve_after: Duration | None = None
+    count: int | None = Field(None, ge=1)
+    window: Duration | None = None
+    within: Duration | None = None
+    pending: Duration | None = Field(None, alias="for")
+    keep_firing_for: Duration | None = None
+    flapping: dict[str, int] | None = None
+    evaluate_every: Duration | None = None
+    above: float | None = None
+    thresholds: dict[str, float] | None = None
+    min_base: int | None = Field(None, ge=1)
+    min_count: int | None = Field(None, ge=1)
+    function: Function | None = None
+
+
 class RuleFile(_Strict):
     extract: list[ExtractModel] = []
     rules: list[RuleModel] = []
+    overrides: list[Override] = Field([], description="settings of rules defined earlier, changed by id")
     metrics: list[MetricModel] = []
 
 
@@ -292,47 +340,3 @@ def _link_conditions(node: Any) -> Any:
     if isinstance(node, list):
         return [_link_conditions(item) for item in node]
     return node
-
-
-def schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[RuleError]:
-    """Each problem pydantic found in a rule file, located at its file:line and dotted field, said for people."""
-    errors = []
-    for problem in invalid.errors():
-        # pydantic's own steps (`function-after[...]`, a union member's name) are not keys in the file; a key that
-        # only looks like one (any text is a YAML key) is kept when nothing else names the place
-        loc = tuple(part for part in problem["loc"] if not _pydantic_step(part)) or tuple(problem["loc"][-1:])
-        kind = "every"
-        if len(loc) > 2 and loc[0] == "rules" and loc[2] in KIND_MODELS:
-            kind, loc = str(loc[2]), loc[:2] + loc[3:]  # the union's tag (the rule's kind) is not a key in the file
-        message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}" + _expected_keys(loc, kind)
-        elif problem["type"] == "missing":
-            message = f"required key {loc[-1]!r} is missing"
-        elif problem["type"] == "union_tag_invalid":
-            loc = (*loc, "kind")
-            message = f"unknown kind; expected one of: {', '.join(KIND_MODELS)}"
-        elif problem["type"].startswith("value_error"):
-            message = message.removeprefix("Value error, ")
-        errors.append(RuleError(Location(str(file), line_of(document, loc), dotted(loc)), message))
-    return errors
-
-
-def _pydantic_step(part: object) -> bool:
-    text = str(part)
-    return not isinstance(part, (str, int)) or ("[" in text and text.endswith("]") and text[:1].isalpha())
-
-
-def _expected_keys(loc: tuple[str | int, ...], kind: str = "every") -> str:
-    sections: dict[str, type[Any]] = {
-        "rules": KIND_MODELS.get(kind, KIND_MODELS["every"]),
-        "extract": ExtractModel,
-        "metrics": MetricModel,
-    }
-    model: type[Any] | None = sections.get(str(loc[0])) if len(loc) > 2 else RuleFile
-    if len(loc) == 4 and loc[2] == "examples":
-        model = Examples
-    if model is None:
-        return ""
-    names = [info.alias or name for name, info in model.model_fields.items()]
-    return f"; expected one of: {', '.join(names)}"

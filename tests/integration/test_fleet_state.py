@@ -19,7 +19,7 @@ from logpipe.fleet.redisbackend import RETRY_EVERY, RedisBackend
 from logpipe.fleet.sync import HEALTH_KEY, FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 from tests.integration.redisserver import RedisServer
 from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, ruleset

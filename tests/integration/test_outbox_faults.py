@@ -17,7 +17,7 @@ from logpipe.redact import Redactor
 from logpipe.render.renderer import Renderer
 from logpipe.sinks.dispatcher import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
 from logpipe.sinks.webhook import WebhookChannel
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from tests.conftest import EXAMPLES
 from tests.integration.receivers import HttpReceiver, free_port
 from tests.waiting import wait_until

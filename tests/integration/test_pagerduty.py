@@ -17,7 +17,7 @@ import pytest
 from logpipe.redact import Redactor
 from logpipe.sinks.dispatcher import Dispatcher, RetryPolicy
 from logpipe.sinks.pagerduty import RATE_LIMIT_WAIT, PagerDutySink
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from tests.conftest import ROOT
 from tests.integration.pagerduty import EventsApi
 from tests.unit.test_sinks import notification

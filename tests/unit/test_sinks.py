@@ -18,7 +18,7 @@ from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.sinks.base import DeliveryError, http_failure, parse_retry_after
 from logpipe.sinks.dispatcher import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 
 T0 = 1_795_770_000_000_000_000
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.errors import StateError
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 
 
 def mode(path: Path) -> str:

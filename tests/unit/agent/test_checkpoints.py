@@ -9,7 +9,8 @@ from pathlib import Path
 from logpipe.agent.checkpoints import Checkpointer, EventOutput
 from logpipe.event import Event, Origin, RawLine
 from logpipe.sources.docker.events import EVENTS
-from logpipe.state import Checkpoint, StateStore
+from logpipe.state.progress import Checkpoint
+from logpipe.state.store import StateStore
 
 NAME = "api"
 ORIGIN = Origin("docker", NAME, "stdout", "c0ffee")

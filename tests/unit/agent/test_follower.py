@@ -22,7 +22,8 @@ from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
 from logpipe.sources.docker.events import EVENTS
 from logpipe.sources.docker.reader import ReadOptions
-from logpipe.state import Checkpoint, StateStore
+from logpipe.state.progress import Checkpoint
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 from tests.unit.engine.helpers import SECOND, T0, ruleset
 

@@ -25,7 +25,8 @@ from logpipe.report.schedule import ReportConfig
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sources.file import read_lines
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 from tests.conftest import EXAMPLES
 
 

@@ -33,7 +33,8 @@ from logpipe.report.trends import MINUTE, TRENDS_FILE, TrendRecorder, TrendStore
 from logpipe.sinks.apprise import AppriseChannel
 from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sources.file import read_lines
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 from tests.conftest import EXAMPLES
 
 LOG = EXAMPLES / "clipforge-api-text.log"

@@ -12,7 +12,7 @@ from typing import Any
 from logpipe.event import Origin
 from logpipe.sources.docker.jsonfile import json_file_lines
 from logpipe.sources.docker.reader import ContainerReader, ReadOptions
-from logpipe.state import Checkpoint
+from logpipe.state.progress import Checkpoint
 from tests.unit.sources.test_jsonfile import BASE, entry
 
 CONTAINER = "c" * 64
