@@ -20,9 +20,16 @@ COMPILED_PACKAGES = {
     "logpipe/parsers": ("base.py", "levels.py"),
     # the rule files' loading (run once per start) and their pydantic schema
     "logpipe/engine": (
-        "schema.py", "examples.py", "loading.py", "layers.py", "rulefiles.py", "problems.py", "fieldcheck.py",
-        "didyoumean.py", "showrule.py",
-    ),  # fmt: skip
+        "schema.py",
+        "examples.py",
+        "loading.py",
+        "layers.py",
+        "rulefiles.py",
+        "problems.py",
+        "fieldcheck.py",
+        "didyoumean.py",
+        "showrule.py",
+    ),
     "logpipe/engine/kinds": (),
     "logpipe/engine/metrics": ("schema.py", "examples.py", "export.py"),
     "logpipe/sources/docker": (),
