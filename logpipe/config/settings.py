@@ -17,7 +17,7 @@
       warning: [sentry, oncall-slack]
       info: [sentry]
     outbox: {max_pending: 100000, max_attempts: 12, initial_backoff: 2s, max_backoff: 5m, retention: 7d}
-    probes: [...]                         # health checks; resources: container stats, disk (probeconfig.py)
+    probes: [...]                         # health checks; resources: container stats, disk (sources/probes/config.py)
     state: {backend: redis, url: "rediss://logpipe:${REDIS_PASSWORD}@redis.internal:6380/0", prefix: "clipforge:"}
     maintenance:                          # recurring windows: notifications recorded, not sent
       - {name: weekly-db-upgrade, days: [sun], start: "03:00", duration: 1h, timezone: Europe/Berlin,
@@ -173,7 +173,7 @@ class Config(_Strict):
     channels: dict[str, ChannelConfig] = {}
     routes: dict[Literal["info", "warning", "critical"], list[str]] = {}
     outbox: OutboxConfig = OutboxConfig.model_validate({})
-    probes: Probes = []  # HTTP health checks (sources/probeconfig.py)
+    probes: Probes = []  # HTTP health checks (sources/probes/config.py)
     resources: ResourcesConfig = ResourcesConfig.model_validate({})  # container stats and disk usage
     maintenance: list[MaintenanceConfig] = []
     state: StateConfig = StateConfig.model_validate({})

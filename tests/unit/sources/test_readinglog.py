@@ -1,4 +1,4 @@
-"""The readings kept across a restart (sources/readinglog.py): each comes back as the event it was, oldest first,
+"""The readings kept across a restart (sources/probes/readinglog.py): each comes back as the event it was, oldest first,
 for as long as the rules look back (probe events: the longest window; stats and disk: the log warm-up's reach),
 and a write that fails (a real full disk) is counted and reported, never raised into the probe thread."""
 
