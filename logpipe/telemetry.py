@@ -28,7 +28,7 @@ class Telemetry:
         self.anomalies = Counter(
             "logpipe_event_flags", "Events flagged (truncated, partial_merged, ...)", ["flag"], registry=r
         )
-        self.alerts = Counter(
+        self.notifications = Counter(
             "logpipe_notifications",
             "Notifications made, by rule, kind (firing, update, resolved...) and outcome: sent (to the console and "
             "the outbox), silenced (recorded only), folded (into its cause's incident: a Sentry breadcrumb)",

@@ -17,13 +17,14 @@ import structlog
 
 from logpipe.agent.monitors import Monitors
 from logpipe.agent.reloadanswer import ReloadAnswer, write_answer
-from logpipe.config import Config, load_config
+from logpipe.config.load import load_config
+from logpipe.config.settings import Config
 from logpipe.engine import RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
 from logpipe.incidents.rulenames import refuse_unknown_names
 from logpipe.incidents.silences import MaintenanceWindow
-from logpipe.outputs import router_for
-from logpipe.sinks.outbox import Router
+from logpipe.sinks.dispatcher import Router
+from logpipe.sinks.wiring import router_for
 from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.reload")

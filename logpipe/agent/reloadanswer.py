@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from logpipe.statedir import FILE_MODE
+from logpipe.state.directory import FILE_MODE
 
 ANSWER_FILE = "reload.json"
 

@@ -9,8 +9,8 @@ import click
 
 from logpipe.cli.options import config_option, config_or_fail
 from logpipe.cli.waiting import Waiting
-from logpipe.config import Config
-from logpipe.doctor import (
+from logpipe.config.settings import Config
+from logpipe.deploy.doctor import (
     NETWORK_TIMEOUT_S,
     Check,
     channel_check,
@@ -21,7 +21,7 @@ from logpipe.doctor import (
     sentry_check,
     state_dir_check,
 )
-from logpipe.sources.probes import redact_url
+from logpipe.sources.probes.http import redact_url
 
 
 @click.command()
@@ -72,7 +72,7 @@ def doctor(config_path: Path | None, send: bool) -> None:
 def init(directory: Path, full: bool) -> None:
     """Write a commented logpipe.yml and a Compose service for the containers running here. Refuses to
     overwrite either file. Then: logpipe doctor --config logpipe.yml."""
-    from logpipe.scaffold import running_services, write_starter_files
+    from logpipe.deploy.scaffold import running_services, write_starter_files
 
     try:
         with Waiting("Docker to list the running containers"):
@@ -123,8 +123,8 @@ def _checks(config: Config, config_path: Path | None, send: bool) -> Iterator[Ch
 
 
 def _sends(config: Config) -> Iterator[Check | str]:
-    from logpipe.outputs import build_sinks, renderer_for, send_test_notification
     from logpipe.sinks.base import DeliveryError
+    from logpipe.sinks.wiring import build_sinks, renderer_for, send_test_notification
 
     try:
         sinks = build_sinks(config, renderer_for(config))

@@ -12,10 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from logpipe.cli.waiting import Waiting
+from logpipe.console.inert import inert
 from logpipe.errors import ConfigError
-from logpipe.inert import inert
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, healthy, pool_for, redact_url
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import ProbeMemory, Resolver, check, direct, healthy, pool_for, redact_url
 
 
 @click.command()
@@ -97,7 +97,7 @@ def probe_table(fields: dict[str, Any]) -> Table:
 
 
 def _resolver(config: ProbeConfig) -> Resolver:
-    from logpipe.sources.probetargets import resolvers, resolves
+    from logpipe.sources.probes.targets import resolvers, resolves
 
     host = config.url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2].rsplit(":", 1)[0].strip("[]")
     if resolves(host):

@@ -22,17 +22,18 @@ from logpipe.cli.options import (
 )
 from logpipe.cli.params import DurationParam
 from logpipe.cli.waiting import Waiting
+from logpipe.console.printers import printer_for
 from logpipe.engine import Engine
 from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import notification_id
 from logpipe.incidents.views import incident_table
-from logpipe.outputs import alert_printer, build_dispatcher
 from logpipe.pipeline import Fanout, parse_lines, read_ahead, run_incidents, settle_heap, silences_for
 from logpipe.redact import Redactor
-from logpipe.sinks.outbox import Dispatcher
+from logpipe.sinks.dispatcher import Dispatcher
+from logpipe.sinks.wiring import build_dispatcher, renderer_for
 from logpipe.sources.file import origin_of, read_lines
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 
 UNDELIVERED = 3  # the exit code when notifications are left undelivered at the end (waiting, or dead-lettered)
 
@@ -74,13 +75,13 @@ def replay(
     check_actions_or_fail(config, config_path, ruleset)
     engine = Engine(ruleset)
     dirs = rule_dirs(paths)
-    sink = alert_printer(output_format, None if no_redact else Redactor(), config, dirs)
+    printer = printer_for(output_format, None if no_redact else Redactor(), renderer_for(config, dirs))
     dispatcher = build_dispatcher(config, Redactor(), dirs)
     book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
-    dead_before = _dead(dispatcher.store.counts()) if dispatcher is not None else {}
+    dead_before = _dead(dispatcher.store.outbox.counts()) if dispatcher is not None else {}
     if dispatcher is not None:
         dispatcher.start()
-    fanout = Fanout(sink.deliver, dispatcher.enqueue if dispatcher is not None else None)
+    fanout = Fanout(printer.show, dispatcher.enqueue if dispatcher is not None else None)
     events = parse_lines(read_lines(source, origin_of(source, source_name)))
     if events_out is not None:
         events = _written(events, events_out, Redactor())
@@ -96,7 +97,7 @@ def replay(
             dispatcher.stop()
     records = book.snapshot()
     if dispatcher is not None:
-        dispatcher.store.save_progress({}, {}, records)
+        dispatcher.store.progress.save({}, {}, records)
         records = _delivery_outcomes(records, dispatcher.store)
     click.echo(incident_table(records), err=True, nl=False)
     summary = f"{engine.events} events, {len(records)} incidents, {fanout.shown} notifications"
@@ -106,7 +107,7 @@ def replay(
         summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
     undelivered = ""
     if dispatcher is not None:
-        counts = dispatcher.store.counts()
+        counts = dispatcher.store.outbox.counts()
         summary += "; deliveries: " + _delivery_summary(counts)
         undelivered = _undelivered(counts, dead_before, dispatcher.store.path, config_path)
         dispatcher.store.close()
@@ -156,7 +157,7 @@ def _delivery_outcomes(records: list[dict[str, Any]], store: StateStore) -> list
     """The incident table's last notification as delivered, not as made: `queued` while it waits in the outbox,
     `failed` when dead-lettered (a notification routed to no receiver stays `sent`: printed)."""
     states: dict[str, set[str]] = {}
-    for row in store.deliveries():
+    for row in store.outbox.deliveries():
         states.setdefault(row["alert_id"], set()).add(row["state"])
     shown = []
     for record in records:

@@ -12,8 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 from logpipe.cli import main
+from logpipe.config.durations import DURATION_PATTERN
 from logpipe.engine import default_rules_dir
-from logpipe.engine.durations import DURATION_PATTERN
 from logpipe.engine.rulefiles import rule_files
 from tests.conftest import EXAMPLES
 

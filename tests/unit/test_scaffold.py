@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from logpipe.config import load_config
+from logpipe.config.load import load_config
+from logpipe.deploy.scaffold import EXAMPLE_CHANNELS, FULL_SECTIONS, Running, commented, config_text
 from logpipe.engine import load_rules
-from logpipe.scaffold import EXAMPLE_CHANNELS, FULL_SECTIONS, Running, commented, config_text
 
 
 def test_the_full_examples_uncommented_are_a_valid_config_naming_the_packs_rules(

@@ -39,8 +39,8 @@ from urllib3.exceptions import (
 
 from logpipe.event import Event, Origin, lookup
 from logpipe.redact import Redactor
-from logpipe.sources import healthbody
-from logpipe.sources.probeconfig import ProbeConfig
+from logpipe.sources.probes import healthbody
+from logpipe.sources.probes.config import ProbeConfig
 
 MAX_BODY = 256 * 1024  # bytes of body read; a health body is small, a runaway one must not fill memory
 READINGS = "readings"  # the follower's queue item kind for probe, stats and disk events
