@@ -8,8 +8,9 @@ A reload (SIGHUP, `logpipe reload`) re-reads `probes:`: a probe whose settings c
 fresh runner; one that is gone is retired; an unchanged one keeps running (and its count of failures in a row).
 `resources:` is read at start only.
 
-The readings are also kept in the state directory (sources/probes/readinglog.py); at start, those of the recent past go to the
-follower first, as warm-up events, and each probe takes up its count of failures in a row and last uptime.
+The readings are also kept in the state directory (sources/probes/readinglog.py); at start, those of the recent
+past go to the follower first, as warm-up events, and each probe takes up its count of failures in a row and last
+uptime.
 """
 
 from __future__ import annotations
