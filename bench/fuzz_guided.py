@@ -69,7 +69,8 @@ def seed_corpus(target: str, directory: Path) -> None:
         ],
         "templates": [p.read_bytes() for p in (ROOT / "logpipe" / "templates").glob("*.j2")]
         + ["".join(TEMPLATE_PIECES).encode()],
-        "rules": [p.read_bytes() for p in (ROOT / "rules").glob("*.yml")] + ["".join(YAML_PIECES).encode()],
+        "rules": [p.read_bytes() for p in (ROOT / "rules").glob("*.yml") if not p.name.endswith(".test.yml")]
+        + ["".join(YAML_PIECES).encode()],
         "config": ["".join(YAML_PIECES).encode(), (ROOT / "examples" / "logpipe.yml").read_bytes()]
         if (ROOT / "examples" / "logpipe.yml").exists()
         else ["".join(YAML_PIECES).encode()],

@@ -1,7 +1,9 @@
 """logpipe.yml: where state lives, which rules run, and where alerts go. Errors name file, line and field.
 
     state_dir: /var/lib/logpipe
-    rules: [rules/]                       # default: the shipped ClipForge pack
+    rules:                                # rule sources in order; default: the shipped ClipForge pack alone
+      - pack: clipforge                   #   the pack, then the user's files on top of it: new rules,
+      - rules.d/                          #   `overrides:` of the pack's settings, `replace: true` (engine/layers.py)
     templates: [templates/]               # searched before the defaults
     sentry:
       dsn: ${SENTRY_DSN}                  # also read from the SENTRY_DSN environment variable
@@ -38,10 +40,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.durations import parse_duration
+from logpipe.engine.rulefiles import pack_dir
 from logpipe.engine.schema import Duration, TimeZoneName
 from logpipe.engine.yamlfile import dotted, line_of, load_yaml
-from logpipe.errors import ConfigError, Location, RuleError
+from logpipe.errors import ConfigError, Location, LogpipeError, RuleError
 from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.report.schedule import ReportConfig
 from logpipe.sources.probeconfig import Probes, ResourcesConfig
@@ -201,7 +205,18 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "logpipe"
 
 
+class ConfigProblems(ConfigError):
+    """Several problems in one configuration file, each with its line: all of them reported in one run."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        LogpipeError.__init__(self, "\n".join(str(error) for error in errors))
+        self.location, self.problem = errors[0].location, errors[0].problem
+
+
 def load_config(path: Path | None) -> Config:
+    """The configuration at `path` (defaults without one); ConfigError naming file and line for one problem,
+    ConfigProblems for several."""
     if path is None:
         return Config()
     try:
@@ -210,22 +225,30 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(error.location, error.problem) from None
     if document is None:
         return Config()
+    problems: list[ConfigError] = []
+    values = _interpolate(document, path, document, ())
+    if isinstance(values, dict) and isinstance(values.get("rules"), list):
+        values["rules"] = _rule_sources(values["rules"], path, document, problems)
     try:
-        config = Config.model_validate(_interpolate(document, path, document, ()))
+        config = Config.model_validate(values)
     except ValidationError as invalid:
-        problem = invalid.errors()[0]
-        loc = tuple(part for part in problem["loc"] if isinstance(part, (str, int)))
-        message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
-        raise ConfigError(Location(str(path), line_of(document, loc), dotted(loc)), message) from None
-    _check_routes(config, path, document)
-    _check_report(config, path, document)
+        for problem in invalid.errors():
+            loc = tuple(part for part in problem["loc"] if isinstance(part, (str, int)))
+            message = problem["msg"]
+            if problem["type"] == "extra_forbidden":
+                message = f"unknown key{did_you_mean(str(loc[-1]), _keys_at(loc))}"
+            problems.append(ConfigError(Location(str(path), line_of(document, loc), dotted(loc)), message))
+        raise _raised(problems) from None
+    problems += _check_routes(config, path, document) + _check_report(config, path, document)
     if config.sentry.dsn:
         bad_dsn = dsn_problem(config.sentry.dsn)
         if bad_dsn:
-            raise ConfigError(Location(str(path), line_of(document, ("sentry", "dsn")), "sentry.dsn"), bad_dsn)
+            problems.append(
+                ConfigError(Location(str(path), line_of(document, ("sentry", "dsn")), "sentry.dsn"), bad_dsn)
+            )
     if config.state.backend == "redis" and not config.state.url:
         where = Location(str(path), line_of(document, ("state", "backend")), "state.url")
-        raise ConfigError(where, "the redis backend needs a url (redis://host:6379/0)")
+        problems.append(ConfigError(where, "the redis backend needs a url (redis://host:6379/0)"))
     base = path.parent
     for index, rules_path in enumerate(config.rules):
         try:
@@ -234,7 +257,9 @@ def load_config(path: Path | None) -> Config:
             missing = error.strerror or type(error).__name__
         if missing:
             where = Location(str(path), line_of(document, ("rules", index)), f"rules[{index}]")
-            raise ConfigError(where, f"{missing}: {base / rules_path}")
+            problems.append(ConfigError(where, f"{missing}: {base / rules_path}"))
+    if problems:
+        raise _raised(problems)
     return config.model_copy(
         update={
             "state_dir": base / config.state_dir if "state_dir" in document else config.state_dir,
@@ -242,6 +267,38 @@ def load_config(path: Path | None) -> Config:
             "templates": [base / p for p in config.templates],
         }
     )
+
+
+def _raised(problems: list[ConfigError]) -> ConfigError:
+    problems.sort(key=lambda error: error.location.line or 0)
+    return problems[0] if len(problems) == 1 else ConfigProblems(problems)
+
+
+def _rule_sources(items: list[Any], path: Path, document: Any, problems: list[ConfigError]) -> list[Any]:
+    """`rules:` items as paths: `{pack: clipforge}` is the shipped pack's directory (an unknown pack a problem)."""
+    sources: list[Any] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and set(item) == {"pack"}:
+            try:
+                sources.append(str(pack_dir(str(item["pack"]))))
+            except ValueError as error:
+                where = Location(str(path), line_of(document, ("rules", index, "pack")), f"rules[{index}].pack")
+                problems.append(ConfigError(where, str(error)))
+            continue
+        sources.append(item)
+    return sources
+
+
+def _keys_at(loc: tuple[str | int, ...]) -> list[str]:
+    """The keys the config allows where `loc` ends (for "did you mean")."""
+    model: Any = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) and hasattr(model, "model_fields") else None
+        annotation = getattr(field, "annotation", None)
+        if annotation is None or not hasattr(annotation, "model_fields"):
+            return []
+        model = annotation
+    return list(model.model_fields)
 
 
 def dsn_problem(dsn: str) -> str | None:
@@ -260,20 +317,24 @@ def destinations(config: Config) -> set[str]:
     return {"sentry", *config.channels}
 
 
-def _check_routes(config: Config, path: Path, document: Any) -> None:
+def _check_routes(config: Config, path: Path, document: Any) -> list[ConfigError]:
     known = destinations(config)
+    problems = []
     for severity, names in config.routes.items():
         for index, name in enumerate(names):
             if name not in known:
                 where = Location(
                     str(path), line_of(document, ("routes", severity, index)), f"routes.{severity}[{index}]"
                 )
-                raise ConfigError(where, f"unknown channel {name!r}; expected one of: {', '.join(sorted(known))}")
+                expected = f"{did_you_mean(name, known)} (expected one of: {', '.join(sorted(known))})"
+                problems.append(ConfigError(where, f"unknown channel {name!r}{expected}"))
+    return problems
 
 
-def _check_report(config: Config, path: Path, document: Any) -> None:
+def _check_report(config: Config, path: Path, document: Any) -> list[ConfigError]:
     if config.report is None:
-        return
+        return []
+    problems = []
     for index, name in enumerate(config.report.channels):
         if name in config.channels and config.channels[name].kind in ("alertmanager", "pagerduty"):
             where = Location(str(path), line_of(document, ("report", "channels", index)), f"report.channels[{index}]")
@@ -281,7 +342,10 @@ def _check_report(config: Config, path: Path, document: Any) -> None:
         if name not in config.channels:
             where = Location(str(path), line_of(document, ("report", "channels", index)), f"report.channels[{index}]")
             known = ", ".join(sorted(config.channels)) or "none (add one under channels:)"
-            raise ConfigError(where, f"unknown channel {name!r}; the digest goes to channels, expected one of: {known}")
+            problems.append(
+                ConfigError(where, f"unknown channel {name!r}; the digest goes to channels, expected one of: {known}")
+            )
+    return problems
 
 
 def _interpolate(value: Any, path: Path, document: Any, at: tuple[str | int, ...]) -> Any:

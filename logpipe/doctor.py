@@ -19,7 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from logpipe.config import Config
-from logpipe.engine.rules import RuleLoadError, load_rules
+from logpipe.engine.loading import load_rules
+from logpipe.engine.rules import RuleLoadError
 from logpipe.outputs import renderer_for
 from logpipe.render import sample_payload
 from logpipe.times import parse_docker_time

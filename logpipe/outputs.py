@@ -42,9 +42,13 @@ def unknown_actions(config: Config, ruleset: RuleSet) -> list[str]:
     known = destinations(config)
     problems = []
     for loaded in ruleset.loaded:
+        entry = ruleset.entries.get(loaded.rule.info.id)
+        origin = (entry.overridden.get("actions") or entry.overridden.get("routes")) if entry is not None else None
         for name in loaded.rule.info.model.actions:
             if name not in known:
                 where = f"{loaded.file}:{loaded.line}" if loaded.line else str(loaded.file)
+                if origin is not None:  # an override's `routes:`: its own file and line
+                    where = f"{origin.file}:{origin.line}"
                 problems.append(
                     f"{where}: rules[{loaded.rule.info.id}].actions: unknown channel {name!r}; "
                     f"the config defines: {', '.join(sorted(known))}"

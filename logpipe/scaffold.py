@@ -60,8 +60,12 @@ def config_text(running: list[Running]) -> str:
 # checkpoints, windows, incidents and the outbox (SQLite); must be writable and survive restarts
 state_dir: /var/lib/logpipe
 
-# rule files or directories; without this key, the ClipForge pack shipped with logpipe
-# rules: [rules/]
+# rule sources, in order; without this key, the ClipForge pack shipped with logpipe alone. Your rules and your
+# overrides of the pack's settings (enabled: false, count, window, thresholds...) go in files of a directory on
+# top of the pack (README: Write your own rule):
+# rules:
+#   - pack: clipforge
+#   - rules.d/
 # templates: [templates/]              # notification templates searched before the defaults
 
 sentry:

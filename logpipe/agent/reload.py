@@ -14,6 +14,7 @@ from logpipe.agent.monitors import Monitors
 from logpipe.config import Config, load_config
 from logpipe.engine import RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
+from logpipe.incidents.rulenames import refuse_unknown_names
 from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.outputs import router_for
 from logpipe.sinks.outbox import Router
@@ -42,6 +43,7 @@ class Reloader:
         try:
             fresh = load_config(self.config_path)
             ruleset = load_rules(self.rule_paths or fresh.rules or None)
+            refuse_unknown_names(fresh, self.config_path, ruleset)  # a maintenance window naming no rule mutes nothing
         except (ConfigError, RuleLoadError) as error:
             for problem in getattr(error, "errors", [error]):
                 log.error("reload refused; the running rules stay", problem=str(problem))

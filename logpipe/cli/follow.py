@@ -23,6 +23,7 @@ from logpipe.cli.options import (
     rule_dirs,
     rules_option,
 )
+from logpipe.cli.params import complete_container_names
 from logpipe.cli.root import version
 from logpipe.engine.durations import parse_duration
 from logpipe.errors import ListenError
@@ -33,7 +34,7 @@ from logpipe.statedir import PID_FILE
 
 
 @click.command()
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_container_names)
 @click.option(
     "--label",
     "labels",

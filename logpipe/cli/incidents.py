@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 import orjson
 
-from logpipe.cli.options import config_option, config_or_fail
+from logpipe.cli.options import config_option, config_or_fail, load_or_fail, output_option, rules_option
+from logpipe.cli.params import DurationParam, complete_rule_ids
 from logpipe.config import Config
-from logpipe.engine.durations import format_duration, parse_duration
+from logpipe.engine.durations import format_duration
 from logpipe.event import format_time
 from logpipe.incidents.silences import Silence
 from logpipe.incidents.views import incident_table
@@ -30,13 +31,14 @@ def _store(config: Config) -> StateStore:
 @click.command()
 @config_option
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per incident.")
-def incidents(config_path: Path | None, limit: int, as_json: bool) -> None:
+@output_option
+@click.option("--json", "as_json", is_flag=True, help="The same as -o json (the older spelling).")
+def incidents(config_path: Path | None, limit: int, output: str, as_json: bool) -> None:
     """Open and recent incidents: rule, group, state, counts, severity, folded or silenced, last notification."""
     store = _store(config_or_fail(config_path))
     records = store.incidents(limit)
     store.close()
-    if as_json:
+    if as_json or output == "json":
         for record in records:
             click.echo(orjson.dumps(Redactor().payload(record)).decode())
         return
@@ -49,17 +51,23 @@ def silence() -> None:
 
 
 @silence.command(name="add")
-@click.option("--rule", required=True, help="A rule id, or '*' for every rule.")
+@click.option("--rule", required=True, help="A rule id, or '*' for every rule.", shell_complete=complete_rule_ids)
 @click.option("--match", "matchers", multiple=True, metavar="FIELD=VALUE", help="Only incidents with this label.")
-@click.option("--for", "duration", required=True, help="How long, e.g. 30m, 2h.")
+@click.option("--for", "duration", required=True, type=DurationParam(None), help="How long, e.g. 30m, 2h.")
 @click.option("--reason", required=True, help="Why: shown wherever the silence is.")
+@click.option("--force", is_flag=True, help="Add it even if it names no loaded rule or no incident could match it.")
+@rules_option
 @config_option
-def silence_add(rule: str, matchers: tuple[str, ...], duration: str, reason: str, config_path: Path | None) -> None:
-    """Silence RULE's notifications (a running follower honours it at once)."""
-    try:
-        length = parse_duration(duration)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--for") from None
+def silence_add(
+    rule: str, matchers: tuple[str, ...], duration: float, reason: str, force: bool, rule_paths: tuple[Path, ...],
+    config_path: Path | None,
+) -> None:  # fmt: skip
+    """Silence RULE's notifications (a running follower honours it at once). RULE must name a rule of the rules
+    loaded (--rules, else the config's, else the pack) and the --match labels ones its incidents can carry: a
+    silence that matches nothing would mute nothing (--force adds it anyway)."""
+    from logpipe.incidents.rulenames import silence_problem
+
+    length = int(duration * 1e9)
     labels = {}
     for item in matchers:
         key, sep, value = item.partition("=")
@@ -67,6 +75,10 @@ def silence_add(rule: str, matchers: tuple[str, ...], duration: str, reason: str
             raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--match")
         labels[key] = value
     config = config_or_fail(config_path)
+    problem = silence_problem(rule, labels, load_or_fail(rule_paths or tuple(config.rules)))
+    if problem and not force:
+        raise click.BadParameter(f"{problem}: this silence would mute nothing (--force to add it anyway)",
+                                 param_hint="--rule" if problem.startswith("no rule") else "--match")  # fmt: skip
     config.state_dir.mkdir(parents=True, exist_ok=True)
     store = StateStore(config.state_dir / STATE_FILE, exclusive=False)  # a running follower holds the lock
     now = time.time_ns()
@@ -79,17 +91,30 @@ def silence_add(rule: str, matchers: tuple[str, ...], duration: str, reason: str
 @silence.command(name="list")
 @config_option
 @click.option("--all", "show_all", is_flag=True, help="Expired silences too.")
-def silence_list(config_path: Path | None, show_all: bool) -> None:
+@output_option
+def silence_list(config_path: Path | None, show_all: bool, output: str) -> None:
     """Silences in force (or all)."""
     store = _store(config_or_fail(config_path))
     now = time.time_ns()
     found = store.silences(None if show_all else now)
     store.close()
-    if not found:
+    if not found and output == "table":
         click.echo("no silences")
         return
     for item in found:
         state = "active" if item.active(now) else ("pending" if item.starts > now else "expired")
+        if output == "json":
+            record = {
+                "id": item.id,
+                "state": state,
+                "rule": item.rule,
+                "match": dict(item.matchers),
+                "starts": format_time(item.starts),
+                "ends": format_time(item.ends),
+                "reason": item.reason,
+            }
+            click.echo(orjson.dumps(record).decode())
+            continue
         left = format_duration(item.ends - now) + " left" if item.ends > now else "ended"
         matched = ",".join(f"{k}={v}" for k, v in item.matchers) or "-"
         click.echo(f"{item.id}  {state:<8} {item.rule:<32} {matched:<24} {left:<12} {item.reason}")

@@ -7,8 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 
-from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_dirs, rules_option
+from logpipe.cli.options import (
+    config_option,
+    config_or_fail,
+    load_or_fail,
+    output_option,
+    rule_dirs,
+    rule_or_fail,
+    rules_option,
+)
+from logpipe.cli.params import complete_rule_ids
 from logpipe.engine.examples import parse_example
 from logpipe.engine.kinds import RuleKind
 from logpipe.engine.rules import RuleSet
@@ -45,7 +55,7 @@ def notify_test(channel: str, config_path: Path | None) -> None:
 
 
 @click.command()
-@click.argument("rule_id")
+@click.argument("rule_id", shell_complete=complete_rule_ids)
 @click.option("--line", help="A log line to build the alert from (default: the rule's first example).")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), multiple=True, help="Only these templates.")
 @rules_option
@@ -57,8 +67,9 @@ def render(
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
+    rule_or_fail(ruleset, rule_id, "RULE_ID")
     if rule_id not in ruleset.index:
-        raise click.BadParameter(f"no rule {rule_id!r}", param_hint="RULE_ID")
+        raise click.BadParameter(f"rule {rule_id!r} is switched off (enabled: false)", param_hint="RULE_ID")
     rule = ruleset.rule(rule_id)
     events = parse_example(line or rule.info.model.examples.match[0], time.time_ns())
     renderer = renderer_for(config, rule_dirs(paths))
@@ -76,21 +87,33 @@ def render(
 @config_option
 @click.option("--dead", is_flag=True, help="List dead-lettered deliveries.")
 @click.option("--prune", is_flag=True, help="Delete delivered rows older than the config's outbox.retention.")
-def outbox(config_path: Path | None, dead: bool, prune: bool) -> None:
-    """Deliveries in the outbox, per sink and state."""
+@output_option
+def outbox(config_path: Path | None, dead: bool, prune: bool, output: str) -> None:
+    """Deliveries in the outbox, per sink and state (-o json: one object per sink and state, and per dead
+    delivery)."""
     config = config_or_fail(config_path)
     path = config.state_dir / STATE_FILE
     if not path.exists():
-        click.echo(f"no outbox yet at {path}")
+        if output == "table":
+            click.echo(f"no outbox yet at {path}")
         return
     store = StateStore(path, exclusive=False)  # a follower may be running on it: read beside it
     if prune:
         deleted = store.prune(config.outbox.retention / 1e9)
-        click.echo(f"pruned {deleted} delivered rows older than {config.outbox.retention / 1e9:g} s")
+        click.echo(
+            f"pruned {deleted} delivered rows older than {config.outbox.retention / 1e9:g} s", err=output == "json"
+        )
     for (sink, state), count in sorted(store.counts().items()):
-        click.echo(f"{sink:<20} {state:<10} {count}")
+        if output == "json":
+            click.echo(orjson.dumps({"sink": sink, "state": state, "count": count}).decode())
+        else:
+            click.echo(f"{sink:<20} {state:<10} {count}")
     if dead:
         for row in store.deliveries("dead"):
+            if output == "json":
+                keys = ("alert_id", "sink", "attempts", "last_error")
+                click.echo(orjson.dumps({"dead": True, **{key: row[key] for key in keys}}).decode())
+                continue
             click.echo(
                 f"dead: {row['alert_id']} -> {row['sink']} after {row['attempts']} attempts: {row['last_error']}"
             )

@@ -20,6 +20,7 @@ from logpipe.cli.options import (
     rules_option,
     source_name_option,
 )
+from logpipe.cli.params import DurationParam
 from logpipe.engine import Engine
 from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
@@ -38,10 +39,10 @@ from logpipe.sources.file import origin_of, read_lines
 @click.option("--no-redact", is_flag=True, help="Show secrets in printed alerts (what is sent is always redacted).")
 @click.option(
     "--wait",
-    type=float,
+    type=DurationParam("s"),
     default=30.0,
     show_default=True,
-    help="Seconds to wait at the end for deliveries; what is left stays in the outbox.",
+    help="How long to wait at the end for deliveries (30s, 2m; a bare number: seconds); the rest stays in the outbox.",
 )
 @source_name_option
 @events_out_option

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_dirs, rules_option
+from logpipe.cli.params import DurationParam
 from logpipe.pipeline import parse_lines
 from logpipe.sources.file import origin_of, read_lines
 
@@ -45,10 +46,11 @@ DIGEST_KINDS = {"text": "console", "email": "email.html", "slack": "slack", "web
 )
 @click.option(
     "--hours",
-    type=click.FloatRange(min=0, min_open=True),
+    type=DurationParam("h"),
     default=24.0,
     show_default=True,
-    help="With --state-dir: the last N hours (the follower keeps report.keep of them, 48h by default).",
+    help="With --state-dir: how far back (90m, 2d; a bare number: hours; the follower keeps report.keep, 48h by "
+    "default).",
 )
 @rules_option
 @config_option
@@ -71,6 +73,8 @@ def report(
     from logpipe.report.html import render_html
     from logpipe.report.terminal import print_summary
 
+    if hours <= 0:
+        raise click.BadParameter("must be more than zero", param_hint="--hours")
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     if state_dir is not None:

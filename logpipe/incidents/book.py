@@ -284,7 +284,7 @@ class IncidentBook:
         if incident is None:
             rule = self.rules[alert.rule]
             opened = alert.first_seen if policy.counted and alert.first_seen is not None else alert.time
-            labels = dict(alert.group)
+            labels = {**rule.info.model.labels, **dict(alert.group)}  # the rule's fixed labels, then its group's
             if alert.event is not None:
                 labels.setdefault("container", alert.event.origin.name)
             own_id = incident_id(alert.rule, alert.group, opened)
@@ -397,6 +397,7 @@ class IncidentBook:
             fingerprint=info.fingerprint,
             template=info.template,
             silenced=silenced,
+            labels=info.model.labels,
         )
         incident.started = True
         incident.last_notified = now

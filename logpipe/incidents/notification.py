@@ -78,6 +78,7 @@ class Notification:
     fingerprint: tuple[str, ...] = ()
     template: str | None = None
     silenced: str | None = None  # the silence (or maintenance window) that holds it back: recorded, not sent
+    labels: Mapping[str, str] = field(default_factory=dict)  # the rule's fixed labels (`labels:`)
 
     @property
     def status(self) -> str:
@@ -134,6 +135,7 @@ class Notification:
             "template": self.template,
             "event": self.event.to_dict() if self.event is not None else None,
             "samples": [sample.to_dict() for sample in self.samples],
+            **({"labels": dict(self.labels)} if self.labels else {}),  # only a rule that has some: as before
         }
 
     @classmethod

@@ -6,8 +6,9 @@ The time is the container's local time without a zone (Intl en-US by default, a 
 AM/PM on recent Node); logpipe reads it as UTC, which is what containers run in unless TZ is set, and the
 Docker timestamp, when there is one, is the event time anyway.
 
-Other locales' dates, NestJS 6/7 headers without a level column, and a header behind a `docker compose logs` or
-journald prefix are read by `nestlocale` when the strict pattern below does not match.
+Other locales' dates, NestJS 6/7 headers without a level column, a header behind a `docker compose logs` or
+journald prefix, and one whose `[Nest] PID  - ` a log forwarder cut are read by `nestlocale` when the strict
+pattern below does not match.
 
 Speed: stripping every colour code from the line with a regex costs more than the rest of the parse, so the header
 pattern steps over the codes at the places NestJS puts them, and only the message is cleaned, from its ends.
@@ -21,7 +22,7 @@ import re
 from logpipe.event import Event, Origin
 from logpipe.parsers.ansi import strip_ansi
 from logpipe.parsers.levels import LEVEL_NAMES
-from logpipe.parsers.nestlocale import lenient_header, level_word_for, locale_time_ns
+from logpipe.parsers.nestlocale import lenient_header, level_word_for, locale_time_ns, stripped_header
 from logpipe.times import NS_PER_SECOND
 
 _SGR = r"(?:\x1b\[[0-9;:]*m)*"  # any run of colour codes (16, 256 and true colour)
@@ -115,7 +116,7 @@ class NestTextParser:
     def _parse_lenient(self, line: str, origin: Origin, docker_time: int | None, arrival: int) -> Event | None:
         """A header in another locale, without a level column, or behind a prefix (rare: off the fast path)."""
         clean = strip_ansi(line) if "\x1b" in line else line
-        header = lenient_header(clean)
+        header = lenient_header(clean) or stripped_header(clean)
         if header is None:
             return None
         log_time = locale_time_ns(header.stamp) if header.stamp else None

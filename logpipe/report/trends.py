@@ -14,7 +14,6 @@ restarted follower reads from its backlog are counted in the minute they are rea
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
@@ -261,11 +260,23 @@ class TrendRecorder(BackgroundJob):
         latest: dict[str, float] = {}
         for at, name, record in rows:
             self._memory_since = max(self._memory_since, at)
-            with contextlib.suppress(orjson.JSONDecodeError, AttributeError, TypeError):
-                used = orjson.loads(record)["stats"]["memory"]["used"]
-                if isinstance(used, (int, float)) and not isinstance(used, bool):
-                    latest[name] = used / 2**20
+            used = _memory_used(record)
+            if used is not None:
+                latest[name] = used / 2**20
         return latest
+
+
+def _memory_used(record: bytes | str) -> float | None:
+    """A stats reading's memory in use, or None: a stopped container's reading has no `used`, and a reading is
+    data from outside, so any other shape is skipped too (the trends go on without that minute's memory)."""
+    try:
+        reading = orjson.loads(record)
+    except orjson.JSONDecodeError:
+        return None
+    stats = reading.get("stats") if isinstance(reading, dict) else None
+    memory = stats.get("memory") if isinstance(stats, dict) else None
+    used = memory.get("used") if isinstance(memory, dict) else None
+    return used if isinstance(used, (int, float)) and not isinstance(used, bool) else None
 
 
 def load_rows(state_dir: Path, since: int, until: int) -> TrendRows:
