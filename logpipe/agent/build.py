@@ -26,6 +26,7 @@ from logpipe.agent.monitors import Monitors
 from logpipe.agent.outlet import Alone, Outlet, Shared
 from logpipe.agent.readers import Readers
 from logpipe.agent.reload import Reloader
+from logpipe.agent.signals import Signals
 from logpipe.agent.stats import Counters, FollowStats
 from logpipe.config import Config
 from logpipe.engine import Engine, RuleSet
@@ -69,8 +70,8 @@ class FollowRequest:
 class Agent:
     """The live agent: its follower, and what stops with it (in order) when the follower returns."""
 
-    def __init__(self, follower: Follower, teardown: contextlib.ExitStack) -> None:
-        self.follower, self.teardown = follower, teardown
+    def __init__(self, follower: Follower, teardown: contextlib.ExitStack, signals: Signals | None = None) -> None:
+        self.follower, self.teardown, self.signals = follower, teardown, signals
 
     @classmethod
     def from_config(
@@ -85,6 +86,7 @@ class Agent:
         """Build every part and start the threads that run beside the follower; `show` prints a notification,
         `view` is the live view on a terminal, `say` tells the user where things are (stderr). Raises ConfigError
         (a probe host not found) and ListenError (--metrics-address unusable)."""
+        taken = Signals()  # before any other thread: SIGTERM and SIGHUP go to its thread only
         telemetry = Telemetry()
         # the rules' log-derived metrics, served beside logpipe's own (also after a reload adds or changes some)
         engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics))
@@ -151,13 +153,13 @@ class Agent:
         teardown.callback(trends.stop)  # the last seconds' trends
         if digests is not None:
             teardown.callback(digests.stop)  # what this process counted towards the next digest
-        return cls(follower, teardown)
+        return cls(follower, teardown, taken)
 
     def run(self) -> Counters:
         """Follow until stopped (SIGTERM, SIGINT, or --until-exit and every container read); the counters."""
         settle_heap()
         with self.teardown:
-            return self.follower.run()
+            return self.follower.run(self.signals)
 
 
 def engine_memory(engine: Engine) -> Callable[[], int]:
