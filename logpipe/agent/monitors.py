@@ -29,8 +29,9 @@ from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
 from logpipe.liveview import Snapshot
 from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, ProbeRunner, Resolver, queue_putter, redact_url
+from logpipe.sources.probes import ProbeMemory, Resolver, redact_url
 from logpipe.sources.probetargets import resolvers
+from logpipe.sources.probewatch import ProbeRunner, queue_putter
 from logpipe.sources.readinglog import READINGS_FILE, ReadingLog, retention_for
 from logpipe.sources.readings import Readings
 from logpipe.sources.stats import ResourceReader, docker_root

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from logpipe.errors import ConfigError
 from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, pool_for
+from logpipe.sources.probes import ProbeMemory, Resolver, direct, pool_for
+from logpipe.sources.probewatch import CheckWatch
 
 
 @click.command()
@@ -53,7 +54,7 @@ def probe(
             "ca_file": "--ca-file",
         }.get(field)  # fmt: skip
         raise click.BadParameter(problem["msg"], param_hint=hint) from None
-    event = check(config, pool_for(config), ProbeMemory(), _resolver(config))
+    event = CheckWatch(config).check(pool_for(config), ProbeMemory(), _resolver(config))
     sys.stdout.buffer.write(event.to_json() + b"\n")
     sys.stdout.flush()
     if not event.fields["probe"]["ok"]:
