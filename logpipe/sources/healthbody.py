@@ -6,6 +6,9 @@
   the components are `details` (else `info` and `error` merged), down when their status is not `up`.
 
 Both come out the same way, so one rule reads either: `probe.components.database` is "up" or "down".
+
+A body comes from outside and is checked before anything reads it (`refused`): nested deeper than MAX_DEPTH it is
+no health body (orjson would refuse to write it, in every event it went into).
 """
 
 from __future__ import annotations
@@ -13,8 +16,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+MAX_DEPTH = 32  # levels of nesting in a health body
 _UP = frozenset({"ok", "up", "healthy", "pass", "connected"})
 _TERMINUS_KEYS = ("details", "info", "error")
+
+
+def refused(body: Any) -> str | None:
+    """Why the body is not taken as a health body (None: it is)."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:  # no recursion: the body decides how deep this goes
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else ()
+        if children and depth >= MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        pending.extend((child, depth + 1) for child in children)
+    return None
 
 
 def components(body: Any) -> dict[str, str]:

@@ -2,9 +2,10 @@
 same rules match as log lines.
 
 Fields, under `probe`: name, url (credentials redacted), method, status, duration_ms, ok, error (timeout, refused,
-dns, tls, connection, status, body, container), consecutive_failures, body (the JSON body), components (each
-"up" or "down", from ClipForge's or Terminus's format: healthbody.py), components_down (how many), uptime and
-restarted (the body's `uptime` went down: the process started again).
+dns, tls, connection, status, body, container, internal), consecutive_failures, body (the JSON body; a body
+nested too deep is not taken: body_refused says why), components (each "up" or "down", from ClipForge's or
+Terminus's format), components_down (how many), uptime and restarted (the body's `uptime` went down: the process
+started again).
 
 One check is `check`; the probe's thread, which gives each check a deadline for the whole of it, is in
 probewatch.py.
@@ -141,6 +142,9 @@ def check(
             response.release_conn()
         fields["status"] = response.status
         body = _json_body(raw)
+        refused = healthbody.refused(body)
+        if refused is not None:  # from outside: taken only in the shape every output can write
+            body, fields["body_refused"] = None, refused
         if (probe.expect_status and response.status not in probe.expect_status) or (
             not probe.expect_status and not 200 <= response.status < 300
         ):

@@ -1,4 +1,5 @@
-"""A probe's thread (ProbeRunner): each check within one deadline for the whole of it.
+"""A probe's thread (ProbeRunner): each check within one deadline for the whole of it, and never an exception out
+of it.
 
 urllib3's timeouts are per socket operation: an endpoint sending a byte every second never trips one, and the
 check (DNS, connect, TLS, headers, body) could run for hours while the probe's gauge stayed at its last value.
@@ -6,6 +7,9 @@ So each check runs on a worker thread and the probe's own thread waits for it un
 that, the check is a timeout, whatever it was doing. A worker still stuck is not joined by another: while it
 waits, each check is a timeout at once (one stuck connection per probe at most). The worker reads the body a
 chunk at a time as it comes, so it notices the deadline too and usually ends soon after.
+
+A check that raises (a bug, or something the endpoint sent that logpipe did not foresee) becomes a failed reading
+(`probe.error` "internal", the exception logged): the probe's thread goes on checking and its gauge says down.
 """
 
 from __future__ import annotations
@@ -82,7 +86,18 @@ def _guarded(
     clock: Callable[[], int],
     answer: list[Event],
 ) -> None:
-    answer.append(check(probe, pool, memory, resolve, clock))
+    started = clock()
+    try:
+        answer.append(check(probe, pool, memory, resolve, clock))
+    except Exception as error:  # a probe's boundary: its thread must not die and leave its gauge frozen at up
+        log.exception("probe check failed inside logpipe; reported as a failed check", probe=probe.label)
+        memory.consecutive_failures += 1
+        fields: dict[str, Any] = {
+            "name": probe.label, "url": redact_url(probe.url), "method": probe.method, "duration_ms": 0.0,
+            "ok": False, "error": "internal", "detail": f"{type(error).__name__} in logpipe (see its log)",
+            "consecutive_failures": memory.consecutive_failures,
+        }  # fmt: skip
+        answer.append(probe_event(started, fields))
 
 
 class ProbeRunner(threading.Thread):
