@@ -32,7 +32,7 @@ from logpipe.sources.probeconfig import ProbeConfig
 from logpipe.sources.probes import ProbeMemory, Resolver, redact_url
 from logpipe.sources.probetargets import resolvers
 from logpipe.sources.probewatch import ProbeRunner, queue_putter
-from logpipe.sources.readinglog import READINGS_FILE, ReadingLog, retention_for
+from logpipe.sources.readinglog import READINGS_FILE, ReadingLog, bodies_read_by, retention_for
 from logpipe.sources.readings import Readings
 from logpipe.sources.stats import ResourceReader, docker_root
 from logpipe.telemetry import Telemetry
@@ -76,6 +76,7 @@ class Monitors:
                 self.config.state_dir / READINGS_FILE,
                 retention_for(ruleset),
                 lambda problem: telemetry.degraded("readings", problem),
+                keep_bodies=bodies_read_by(ruleset),
             )
             memories = self._warm_up(out, self.reading_log.recent(time.time_ns()))
         reading_log = self.reading_log

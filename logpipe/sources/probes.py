@@ -4,8 +4,8 @@ same rules match as log lines.
 Fields, under `probe`: name, url (credentials redacted), method, status, duration_ms, ok, error (timeout, refused,
 dns, tls, connection, status, body, container, internal), consecutive_failures, body (the JSON body; a body
 nested too deep is not taken: body_refused says why), components (each "up" or "down", from ClipForge's or
-Terminus's format), components_down (how many), uptime and restarted (the body's `uptime` went down: the process
-started again).
+Terminus's format, at most healthbody.MAX_COMPONENTS: components_dropped counts the rest), components_down (how
+many), uptime and restarted (the body's `uptime` went down: the process started again).
 
 One check is `check`; the probe's thread, which gives each check a deadline for the whole of it, is in
 probewatch.py.
@@ -238,6 +238,9 @@ def _describe_body(fields: dict[str, Any], body: Any, memory: ProbeMemory) -> No
     if parts:
         fields["components"] = parts
         fields["components_down"] = sum(state == "down" for state in parts.values())
+        dropped = len(healthbody.all_components(body)) - len(parts)
+        if dropped:
+            fields["components_dropped"] = dropped
     state = healthbody.overall(body)
     if state is not None:
         fields["health"] = state
