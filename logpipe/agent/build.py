@@ -36,6 +36,7 @@ from logpipe.errors import ListenError
 from logpipe.fleet.sync import FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
+from logpipe.incidents.views import shown
 from logpipe.liveview import Snapshot
 from logpipe.outputs import build_dispatcher
 from logpipe.pipeline import settle_heap, silences_for
@@ -111,7 +112,7 @@ class Agent:
             dispatcher.start()
         sink_names = list(dispatcher.sinks) if dispatcher is not None else []
         telemetry.registry.register(HealthCollector(store.counts, sink_names, lambda: engine.disabled))
-        telemetry.incidents = lambda: store.incidents(100)
+        telemetry.incidents = lambda: shown(store.incidents(100))  # an exit like any other: redacted
         book = IncidentBook(ruleset, silences_for(config, store))
         fleet = _fleet_sync(config, engine, book, store, telemetry, say)
         book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost

@@ -9,6 +9,7 @@ import orjson
 from pydantic import ValidationError
 
 from logpipe.errors import ConfigError
+from logpipe.redact import Redactor
 from logpipe.sources.probeconfig import ProbeConfig
 from logpipe.sources.probes import ProbeMemory, Resolver, direct, pool_for
 from logpipe.sources.probewatch import CheckWatch
@@ -55,7 +56,7 @@ def probe(
         }.get(field)  # fmt: skip
         raise click.BadParameter(problem["msg"], param_hint=hint) from None
     event = CheckWatch(config).check(pool_for(config), ProbeMemory(), _resolver(config))
-    sys.stdout.buffer.write(event.to_json() + b"\n")
+    sys.stdout.buffer.write(Redactor().event_json(event) + b"\n")  # the body is the endpoint's: redacted
     sys.stdout.flush()
     if not event.fields["probe"]["ok"]:
         sys.exit(1)

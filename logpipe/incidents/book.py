@@ -29,7 +29,7 @@ from typing import Any
 from logpipe.alert import Alert
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
-from logpipe.incidents.incident import Group, Incident
+from logpipe.incidents.incident import Group, Incident, stored_record
 from logpipe.incidents.notification import (
     Notification,
     SummaryField,
@@ -463,7 +463,7 @@ class IncidentBook:
     # --- state ---------------------------------------------------------------------------------------------
     def snapshot(self) -> list[dict[str, Any]]:
         """The incidents changed since the last snapshot, as records: saved with the checkpoints."""
-        records = [incident.to_record() for incident in self.dirty.values()]
+        records = [stored_record(incident.to_record()) for incident in self.dirty.values()]
         self.dirty.clear()
         for incident in [inc for inc in self.by_id.values() if inc.closed is not None]:
             del self.by_id[incident.id]

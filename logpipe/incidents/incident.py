@@ -3,11 +3,13 @@ the record the state store saves of it (everything but the events, which a resta
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from logpipe.event import Event
+from logpipe.redact import Redactor
 
 Group = tuple[tuple[str, str], ...]
 MAX_SAMPLES = 3
@@ -99,3 +101,20 @@ class Incident:
         values["notified_levels"] = set(values["notified_levels"])
         values["summary"] = {name: Counter(counts) for name, counts in values["summary"].items()}
         return cls(**values)
+
+
+#: what a record holds that came from logs and is only ever shown (restored, it is shown again)
+SHOWN_TEXTS = ("message", "data", "summary", "symptoms")
+
+
+@functools.cache
+def _redactor() -> Redactor:
+    return Redactor()
+
+
+def stored_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the state store keeps it: the texts that came from logs redacted (SHOWN_TEXTS). The group and
+    labels stay as they are: they are the incident's identity across a restart and what silences match; wherever
+    a record is shown it is redacted whole (incidents/views.py `shown`)."""
+    redactor = _redactor()
+    return {**record, **{key: redactor.payload(record[key]) for key in SHOWN_TEXTS}}
