@@ -126,7 +126,7 @@ class Agent:
         stats = FollowStats(telemetry, None if view is None else monitors.view(view))
         shared: Shared = fleet if fleet is not None else Alone(store)
         outlet = Outlet(show, dispatcher, shared)
-        reload = Reloader(request.config_path, request.rule_paths, monitors)
+        reload = Reloader(request.config_path, request.rule_paths, monitors, config)
         follower = Follower(readers, engine, book, checkpoints, stats, outlet, shared, reload)
         if fleet is not None:
             fleet.heartbeat = lambda: {
