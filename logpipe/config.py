@@ -234,7 +234,7 @@ def load_config(path: Path | None) -> Config:
     except ValidationError as invalid:
         for problem in invalid.errors():
             loc = tuple(part for part in problem["loc"] if isinstance(part, (str, int)))
-            message = problem["msg"].removeprefix("Value error, ")  # pydantic's word for a validator's refusal
+            message = problem["msg"]
             if problem["type"] == "extra_forbidden":
                 message = f"unknown key{did_you_mean(str(loc[-1]), _keys_at(loc))}"
             problems.append(ConfigError(Location(str(path), line_of(document, loc), dotted(loc)), message))

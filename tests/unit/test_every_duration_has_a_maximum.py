@@ -48,7 +48,8 @@ def test_every_duration_has_a_maximum_the_config_refuses_it_at_its_line(tmp_path
     (tmp_path / "logpipe.yml").write_text("state_dir: state\noutbox:\n  retention: 999999999999d\n")
     result = CliRunner().invoke(main, ["rules", "check", "--config", str(tmp_path / "logpipe.yml")])
     assert result.exit_code == 1, result.output
-    assert f"{tmp_path / 'logpipe.yml'}:3: outbox.retention: a duration may be at most 3650d" in result.output
+    assert f"{tmp_path / 'logpipe.yml'}:3: outbox.retention: " in result.output
+    assert "a duration may be at most 3650d" in result.output
 
 
 def reloader(tmp_path: Path, knowing_the_running_config: bool = False) -> Reloader:
