@@ -17,11 +17,11 @@ from logpipe.parsers import Assembler
 
 if TYPE_CHECKING:  # `logpipe parse` needs neither: no pydantic, hyperscan or ddsketch loaded for it
     from logpipe.alert import Alert
-    from logpipe.config import Config
+    from logpipe.config.settings import Config
     from logpipe.engine import Engine
     from logpipe.incidents.book import IncidentBook
     from logpipe.incidents.notification import Notification
-    from logpipe.state import StateStore
+    from logpipe.state.store import StateStore
 
 TICK = 1_000_000_000  # the incident book's timers run once per second of event time, as the engine's checks do
 
@@ -112,7 +112,7 @@ class Fanout:
 
 def silences_for(config: Config, store: StateStore | None) -> SilenceList:
     """The silences in the store that have not ended, and the config's maintenance windows."""
-    silences = store.silences(time.time_ns()) if store is not None else []
+    silences = store.records.silences(time.time_ns()) if store is not None else []
     return SilenceList(silences, [window.window() for window in config.maintenance])
 
 

@@ -27,7 +27,7 @@ class Telemetry:
         self.anomalies = Counter(
             "logpipe_event_flags", "Events flagged (truncated, partial_merged, ...)", ["flag"], registry=r
         )
-        self.alerts = Counter(
+        self.notifications = Counter(
             "logpipe_notifications",
             "Notifications made, by rule and kind (firing, update, resolved...)",
             ["rule", "status"],

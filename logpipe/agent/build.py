@@ -28,25 +28,25 @@ from logpipe.agent.readers import Readers
 from logpipe.agent.reload import Reloader
 from logpipe.agent.signals import Signals
 from logpipe.agent.stats import Counters, FollowStats
-from logpipe.config import Config
+from logpipe.config.settings import Config
+from logpipe.console.liveview import Snapshot
 from logpipe.engine import Engine, RuleSet
-from logpipe.engine.metricexport import MetricSetCollector
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.export import MetricSetCollector
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import ListenError
 from logpipe.fleet.sync import FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
 from logpipe.incidents.views import shown
-from logpipe.liveview import Snapshot
-from logpipe.outputs import build_dispatcher
 from logpipe.pipeline import settle_heap, silences_for
 from logpipe.redact import Redactor
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.report.trends import TrendRecorder
-from logpipe.sinks.outbox import Dispatcher
-from logpipe.sources.docker import ReadOptions
-from logpipe.state import STATE_FILE, StateStore
-from logpipe.statedir import PID_FILE
+from logpipe.sinks.dispatcher import Dispatcher
+from logpipe.sinks.wiring import build_dispatcher
+from logpipe.sources.docker.reader import ReadOptions
+from logpipe.state.directory import PID_FILE, STATE_FILE
+from logpipe.state.store import StateStore
 from logpipe.telemetry import HealthCollector, Telemetry
 
 log = structlog.get_logger("logpipe.follow")
@@ -111,15 +111,15 @@ class Agent:
         if dispatcher is not None:
             dispatcher.start()
         sink_names = list(dispatcher.sinks) if dispatcher is not None else []
-        telemetry.registry.register(HealthCollector(store.counts, sink_names, lambda: engine.disabled))
-        telemetry.incidents = lambda: shown(store.incidents(100))  # an exit like any other: redacted
+        telemetry.registry.register(HealthCollector(store.outbox.counts, sink_names, lambda: engine.disabled))
+        telemetry.incidents = lambda: shown(store.progress.incidents(100))  # an exit like any other: redacted
         book = IncidentBook(ruleset, silences_for(config, store))
         fleet = _fleet_sync(config, engine, book, store, telemetry, say)
-        book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
+        book.restore(store.progress.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
         options = ReadOptions(
             request.initial_since, request.until_exit, direct=request.direct, labels=tuple(request.labels)
         )
-        readers = Readers(client, request.names, options, store.checkpoints, engine_memory(engine))
+        readers = Readers(client, request.names, options, store.progress.checkpoints, engine_memory(engine))
         output = EventOutput(request.events_out, store) if request.events_out is not None else None
         checkpoints = Checkpointer(store, output)
         telemetry.checkpoint_age.set_function(checkpoints.age)
@@ -222,7 +222,7 @@ def _trend_recorder(config: Config, engine: Engine, telemetry: Telemetry) -> Tre
     report (report/trends.py), started."""
     from logpipe.report.schedule import DEFAULT_KEEP
     from logpipe.report.trends import TRENDS_FILE, TrendStore
-    from logpipe.sources.readinglog import READINGS_FILE
+    from logpipe.sources.probes.readinglog import READINGS_FILE
 
     def events_parsed() -> float:
         return sum(s.value for m in telemetry.events.collect() for s in m.samples if s.name.endswith("_total"))

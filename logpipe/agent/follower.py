@@ -167,7 +167,7 @@ class Follower:
             self.readers.follow(name)
         elif kind == "readings":  # probe, stats and disk events (agent/monitors.py)
             self._hold_readings(payload)
-        elif kind == "warm readings":  # kept from before a restart (sources/readinglog.py): windows only
+        elif kind == "warm readings":  # kept from before a restart (sources/probes/readinglog.py): windows only
             self._hold_readings(payload, warm=True)
 
     def handle_lines(self, name: str, payload: Sequence[tuple[RawLine, bool]]) -> None:

@@ -12,13 +12,14 @@ from pathlib import Path
 import structlog
 
 from logpipe.agent.monitors import Monitors
-from logpipe.config import Config, load_config
+from logpipe.config.load import load_config
+from logpipe.config.settings import Config
 from logpipe.engine import RuleLoadError, RuleSet, load_rules
 from logpipe.errors import ConfigError
 from logpipe.incidents.rulenames import refuse_unknown_names
 from logpipe.incidents.silences import MaintenanceWindow
-from logpipe.outputs import router_for
-from logpipe.sinks.outbox import Router
+from logpipe.sinks.dispatcher import Router
+from logpipe.sinks.wiring import router_for
 
 log = structlog.get_logger("logpipe.reload")
 #: what a reload does not apply (it applies the rules, templates, routes, maintenance windows and probes)

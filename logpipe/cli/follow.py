@@ -25,12 +25,13 @@ from logpipe.cli.options import (
 )
 from logpipe.cli.params import complete_container_names
 from logpipe.cli.root import version
-from logpipe.engine.durations import parse_duration
+from logpipe.config.durations import parse_duration
+from logpipe.console.printers import printer_for
 from logpipe.errors import ListenError
 from logpipe.logconfig import configure_logging
-from logpipe.outputs import alert_printer
 from logpipe.redact import Redactor
-from logpipe.statedir import PID_FILE
+from logpipe.sinks.wiring import renderer_for
+from logpipe.state.directory import PID_FILE
 
 
 @click.command()
@@ -112,17 +113,15 @@ def follow(
     with contextlib.ExitStack() as stack:
         live = None
         if view:
-            from logpipe.liveview import LiveView
+            from logpipe.console.liveview import LiveView
 
             live = stack.enter_context(LiveView(sys.stdout))
             # from here on stdout and stderr print above the view: alerts and logpipe's own log go through it
             level = click.get_current_context().find_root().params["log_level"]
             configure_logging("logpipe", version=version(), level=level, stream=sys.stderr)
-        printer = alert_printer(output_format, Redactor(), config, request.template_dirs)
+        printer = printer_for(output_format, Redactor(), renderer_for(config, request.template_dirs))
         try:
-            agent = Agent.from_config(
-                config, ruleset, request, printer.deliver, None if live is None else live.show, _say
-            )
+            agent = Agent.from_config(config, ruleset, request, printer.show, None if live is None else live.show, _say)
         except ListenError as error:
             raise click.BadParameter(str(error), param_hint="--metrics-address") from None
         counters = agent.run()

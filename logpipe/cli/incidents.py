@@ -12,19 +12,22 @@ import orjson
 
 from logpipe.cli.options import config_option, config_or_fail, load_or_fail, output_option, rules_option
 from logpipe.cli.params import DurationParam, complete_rule_ids
-from logpipe.config import Config
-from logpipe.engine.durations import format_duration
+from logpipe.config.durations import format_duration
+from logpipe.config.settings import Config
 from logpipe.event import format_time
 from logpipe.incidents.silences import Silence
 from logpipe.incidents.views import incident_table, shown
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 
 
 def _store(config: Config) -> StateStore:
-    path = config.state_dir / STATE_FILE
-    if not path.exists():
-        raise click.ClickException(f"no state store at {path}: has logpipe run with this config?")
-    return StateStore(path, exclusive=False)  # beside a running follower, which holds the directory's lock
+    store = StateStore.find_beside(config.state_dir)
+    if store is None:
+        raise click.ClickException(
+            f"no state store at {config.state_dir / STATE_FILE}: has logpipe run with this config?"
+        )
+    return store
 
 
 @click.command()
@@ -35,7 +38,7 @@ def _store(config: Config) -> StateStore:
 def incidents(config_path: Path | None, limit: int, output: str, as_json: bool) -> None:
     """Open and recent incidents: rule, group, state, counts, severity, folded or silenced, last notification."""
     store = _store(config_or_fail(config_path))
-    records = shown(store.incidents(limit))
+    records = shown(store.progress.incidents(limit))
     store.close()
     if as_json or output == "json":
         for record in records:
@@ -78,11 +81,10 @@ def silence_add(
     if problem and not force:
         raise click.BadParameter(f"{problem}: this silence would mute nothing (--force to add it anyway)",
                                  param_hint="--rule" if problem.startswith("no rule") else "--match")  # fmt: skip
-    config.state_dir.mkdir(parents=True, exist_ok=True)
-    store = StateStore(config.state_dir / STATE_FILE, exclusive=False)  # a running follower holds the lock
+    store = StateStore.beside(config.state_dir)
     now = time.time_ns()
     made = Silence.new(rule, labels, now, now + length, reason, os.environ.get("USER", ""))
-    store.add_silence(made)
+    store.records.add_silence(made)
     store.close()
     click.echo(f"{made.id}  silenced {made.describe()} until {format_time(made.ends)[:19]}Z")
 
@@ -95,7 +97,7 @@ def silence_list(config_path: Path | None, show_all: bool, output: str) -> None:
     """Silences in force (or all)."""
     store = _store(config_or_fail(config_path))
     now = time.time_ns()
-    found = store.silences(None if show_all else now)
+    found = store.records.silences(None if show_all else now)
     store.close()
     if not found and output == "table":
         click.echo("no silences")
@@ -125,7 +127,7 @@ def silence_list(config_path: Path | None, show_all: bool, output: str) -> None:
 def silence_expire(silence_id: str, config_path: Path | None) -> None:
     """End a silence now."""
     store = _store(config_or_fail(config_path))
-    ended = store.expire_silence(silence_id, time.time_ns())
+    ended = store.records.expire_silence(silence_id, time.time_ns())
     store.close()
     if not ended:
         raise click.ClickException(f"no silence {silence_id!r} in force (logpipe silence list)")

@@ -20,14 +20,15 @@ from logpipe.cli.options import (
 )
 from logpipe.cli.params import complete_rule_ids
 from logpipe.engine.examples import parse_example
-from logpipe.engine.kinds import RuleKind
+from logpipe.engine.kinds.base import CompiledRule
 from logpipe.engine.rules import RuleSet
-from logpipe.outputs import build_sinks, renderer_for, send_test_notification
 from logpipe.redact import Redactor
-from logpipe.render import KINDS, TemplateProblem
+from logpipe.render.renderer import KINDS, TemplateProblem
 from logpipe.sinks.base import DeliveryError
 from logpipe.sinks.sentry import mask_dsn
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.sinks.wiring import build_sinks, renderer_for, send_test_notification
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 
 
 @click.group()
@@ -92,24 +93,23 @@ def outbox(config_path: Path | None, dead: bool, prune: bool, output: str) -> No
     """Deliveries in the outbox, per sink and state (-o json: one object per sink and state, and per dead
     delivery)."""
     config = config_or_fail(config_path)
-    path = config.state_dir / STATE_FILE
-    if not path.exists():
+    store = StateStore.find_beside(config.state_dir)
+    if store is None:
         if output == "table":
-            click.echo(f"no outbox yet at {path}")
+            click.echo(f"no outbox yet at {config.state_dir / STATE_FILE}")
         return
-    store = StateStore(path, exclusive=False)  # a follower may be running on it: read beside it
     if prune:
-        deleted = store.prune(config.outbox.retention / 1e9)
+        deleted = store.outbox.prune(config.outbox.retention / 1e9)
         click.echo(
             f"pruned {deleted} delivered rows older than {config.outbox.retention / 1e9:g} s", err=output == "json"
         )
-    for (sink, state), count in sorted(store.counts().items()):
+    for (sink, state), count in sorted(store.outbox.counts().items()):
         if output == "json":
             click.echo(orjson.dumps({"sink": sink, "state": state, "count": count}).decode())
         else:
             click.echo(f"{sink:<20} {state:<10} {count}")
     if dead:
-        for row in store.deliveries("dead"):
+        for row in store.outbox.deliveries("dead"):
             if output == "json":
                 keys = ("alert_id", "sink", "attempts", "last_error")
                 click.echo(orjson.dumps({"dead": True, **{key: row[key] for key in keys}}).decode())
@@ -120,7 +120,7 @@ def outbox(config_path: Path | None, dead: bool, prune: bool, output: str) -> No
     store.close()
 
 
-def _preview_payloads(ruleset: RuleSet, rule: RuleKind, event: object) -> list[dict[str, Any]]:
+def _preview_payloads(ruleset: RuleSet, rule: CompiledRule, event: object) -> list[dict[str, Any]]:
     """The rule's first notification and its resolution, from one matching line (as an incident would make
     them), redacted as they would be sent."""
     from logpipe.event import Event

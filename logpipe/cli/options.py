@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 
 if TYPE_CHECKING:  # imported by the loaders when called: `logpipe parse` needs neither the config nor the rules
-    from logpipe.config import Config
+    from logpipe.config.settings import Config
     from logpipe.engine import RuleSet
 
 Command = Callable[..., None]
@@ -137,7 +137,7 @@ def load_or_fail(paths: Sequence[Path]) -> RuleSet:
 
 
 def config_or_fail(path: Path | None) -> Config:
-    from logpipe.config import load_config
+    from logpipe.config.load import load_config
     from logpipe.errors import ConfigError
 
     try:
@@ -159,7 +159,7 @@ def check_actions_or_fail(config: Config, config_path: Path | None, ruleset: Rul
     """With a config, every rule's `actions` must name a channel it defines (else those alerts go nowhere), and
     every maintenance window's `rules:` a loaded rule (else it mutes nothing)."""
     from logpipe.incidents.rulenames import maintenance_problems
-    from logpipe.outputs import unknown_actions
+    from logpipe.sinks.wiring import unknown_actions
 
     if config_path is None:
         return

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from logpipe.engine.durations import MAX_DURATION, MAX_SHOWN, DurationTooLong, parse_duration
+from logpipe.config.durations import MAX_DURATION, MAX_SHOWN, DurationTooLong, parse_duration
 
 _UNIT_NS = {"s": 1_000_000_000, "h": 3_600_000_000_000}
 _ZERO = re.compile(r"0+(?:\.0*)?(?:ms|s|m|h|d)")
@@ -85,7 +85,7 @@ def complete_rule_ids(ctx: click.Context, param: click.Parameter, incomplete: st
 
     sources = list(ctx.params.get("rule_paths") or ())
     if not sources and ctx.params.get("config_path"):
-        from logpipe.config import load_config
+        from logpipe.config.load import load_config
         from logpipe.errors import LogpipeError
 
         try:

@@ -11,7 +11,7 @@ import click
 from click._termui_impl import ProgressBar
 
 from logpipe.cli.options import config_option, config_or_fail, format_option, source_name_option
-from logpipe.output import event_line
+from logpipe.console.events import event_line
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines
 from logpipe.redact import Redactor

@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from logpipe.errors import ConfigError
 from logpipe.redact import Redactor
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Resolver, direct, pool_for
-from logpipe.sources.probewatch import CheckWatch
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import ProbeMemory, Resolver, direct, pool_for
+from logpipe.sources.probes.watch import CheckWatch
 
 
 @click.command()
@@ -63,7 +63,7 @@ def probe(
 
 
 def _resolver(config: ProbeConfig) -> Resolver:
-    from logpipe.sources.probetargets import resolvers, resolves
+    from logpipe.sources.probes.targets import resolvers, resolves
 
     host = config.url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2].rsplit(":", 1)[0].strip("[]")
     if resolves(host):

@@ -130,10 +130,10 @@ def _write(out: Path, page: str) -> None:
 
 def _digest_text(built: Report, ruleset: RuleSet, config: Config, paths: list[Path], kind: str) -> str:
     """The digest of a replayed log, redacted and rendered by the channel templates (the user's first)."""
-    from logpipe.outputs import renderer_for
     from logpipe.redact import Redactor
-    from logpipe.render import TemplateProblem
+    from logpipe.render.renderer import TemplateProblem
     from logpipe.report.digest import Digest, from_report, rule_title
+    from logpipe.sinks.wiring import renderer_for
 
     first, last = built.first or 0, built.last or 0
     settings = config.report
@@ -158,6 +158,6 @@ def _utc_date(ns: int) -> str:
 
 
 if TYPE_CHECKING:
-    from logpipe.config import Config
+    from logpipe.config.settings import Config
     from logpipe.engine import RuleSet
     from logpipe.report.collect import Report

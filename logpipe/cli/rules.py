@@ -22,14 +22,14 @@ from logpipe.cli.options import (
 )
 from logpipe.cli.params import complete_rule_ids
 from logpipe.cli.rulestest import explain_event, test
+from logpipe.console.inert import inert
 from logpipe.engine import Engine
 from logpipe.engine.conditions import PRIVATE_KEYS
 from logpipe.engine.examples import holds, parse_example
-from logpipe.engine.kinds import RuleKind
+from logpipe.engine.kinds.base import CompiledRule
 from logpipe.engine.rules import RuleSet
 from logpipe.engine.schema import json_schema
 from logpipe.event import format_time
-from logpipe.inert import inert
 from logpipe.pipeline import parse_lines
 from logpipe.sources.file import origin_of, read_lines
 
@@ -166,7 +166,7 @@ def explain(
                     click.echo("      " + inert(text))
 
 
-def _explain_file(ruleset: RuleSet, chosen: list[RuleKind], log_file: BinaryIO, origin: object) -> None:
+def _explain_file(ruleset: RuleSet, chosen: list[CompiledRule], log_file: BinaryIO, origin: object) -> None:
     engine = Engine(ruleset)
     wanted = {rule.info.id for rule in chosen}
     matches = dict.fromkeys(wanted, 0)

@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 
 from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_paths_or_deprecated, rules_option
+from logpipe.console.inert import inert
 from logpipe.engine.examples import ExampleResult, parse_example, run_examples
-from logpipe.engine.kinds import RuleKind
-from logpipe.engine.metricexamples import MetricExampleResult, run_metric_examples
+from logpipe.engine.kinds.base import CompiledRule
+from logpipe.engine.metrics.examples import MetricExampleResult, run_metric_examples
 from logpipe.engine.rulefiles import default_rules_dir
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
-from logpipe.inert import inert
 from logpipe.ruletests.report import Case, case_of, outcome_lines, write_junit
 from logpipe.ruletests.run import run_suite
 
@@ -103,13 +103,13 @@ def _metric_examples(ruleset: RuleSet) -> list[Case]:
     return cases
 
 
-def _explain_line(ruleset: RuleSet, rule: RuleKind, line: str) -> list[str]:
+def _explain_line(ruleset: RuleSet, rule: CompiledRule, line: str) -> list[str]:
     return [
         text for event in parse_example(line) for text in explain_event(ruleset, rule, event, ruleset.values_for(event))
     ]
 
 
-def explain_event(ruleset: RuleSet, rule: RuleKind, event: Event, values: dict[str, object]) -> list[str]:
+def explain_event(ruleset: RuleSet, rule: CompiledRule, event: Event, values: dict[str, object]) -> list[str]:
     """Why the rule's conditions hold or not on the event, condition by condition, with what they captured."""
     lines = []
     if ruleset.index[rule.info.id] not in ruleset.candidates(event):

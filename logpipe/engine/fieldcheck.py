@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from logpipe.config.yamlfile import dotted, line_of
 from logpipe.engine.conditions import PRIVATE_KEYS, captured_names
 from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.examples import parse_example
 from logpipe.engine.layers import RuleEntry
 from logpipe.engine.rules import RuleSet
-from logpipe.engine.yamlfile import dotted, line_of
 from logpipe.errors import Location, RuleError
 
 #: what conditions read besides fields (conditions.py's getters and Event.get)

@@ -18,11 +18,11 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from logpipe.config.yamlfile import dotted, line_of
 from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.problems import problems_of
 from logpipe.engine.rulefiles import DEFAULT_PACK, pack_of, pack_rule_ids
 from logpipe.engine.schema import AnyRule, Override, RuleModel
-from logpipe.engine.yamlfile import dotted, line_of
 from logpipe.errors import Location, RuleError
 
 RULE_ADAPTER: TypeAdapter[AnyRule] = TypeAdapter(RuleModel)

@@ -11,20 +11,22 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from logpipe.engine.conditions import Condition, SpecError, compile_condition
+from logpipe.config.yamlfile import dotted, line_of, load_yaml
+from logpipe.engine.conditions import Condition, SpecError
 from logpipe.engine.didyoumean import did_you_mean
 from logpipe.engine.extract import Extractor, compile_extractor
-from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
+from logpipe.engine.kinds.base import CompiledRule, RuleInfo
+from logpipe.engine.kinds.make import build_kind
 from logpipe.engine.layers import RULE_ADAPTER, Layers, RuleEntry, Written
-from logpipe.engine.metrics import Metric, Routers, compile_metric
-from logpipe.engine.metricschema import MetricModel
+from logpipe.engine.metrics.model import Metric, PathNormalisers, compile_metric
+from logpipe.engine.metrics.schema import MetricModel
 from logpipe.engine.problems import misnamed_kind, schema_errors
 from logpipe.engine.rulefiles import default_rules_dir, rule_files
 from logpipe.engine.rules import LoadedRule, RuleLoadError, RuleSet
 from logpipe.engine.schema import AnyRule, ExtractModel, Override, RatioModel, RuleFile, SequenceModel
-from logpipe.engine.yamlfile import dotted, line_of, load_yaml
+from logpipe.engine.specs import compile_condition
 from logpipe.errors import Location, RuleError
-from logpipe.render import Renderer, sample_payload
+from logpipe.render.renderer import Renderer, sample_payload
 
 _SECTIONS = ("extract", "rules", "overrides", "metrics")
 
@@ -74,7 +76,7 @@ class _Loader:
         self.extractor_ids: dict[str, Location] = {}
         self.metrics: list[Metric] = []
         self.metric_names: dict[str, Location] = {}
-        self.routers: Routers = {}
+        self.routers: PathNormalisers = {}
 
     def read(self, file: Path) -> None:
         try:
@@ -228,7 +230,7 @@ def _unknown_inhibitions(entries: Sequence[RuleEntry], known: Sequence[str]) -> 
     return errors
 
 
-def _rule_factory(model: AnyRule, source: str) -> Callable[[], RuleKind]:
+def _rule_factory(model: AnyRule, source: str) -> Callable[[], CompiledRule]:
     """Compile the rule's conditions once (they are stateless); each call builds a kind with fresh state."""
     info = RuleInfo(
         id=model.id,
@@ -269,8 +271,8 @@ def _check_templates(model: AnyRule, renderer: Renderer) -> None:
             raise SpecError(("fingerprint", index), f"template error: {error}") from None
 
 
-def _compile_metric(model: MetricModel, source: str, routers: Routers) -> Metric:
-    from logpipe.engine.metricexport import parse_sample
+def _compile_metric(model: MetricModel, source: str, routers: PathNormalisers) -> Metric:
+    from logpipe.engine.metrics.export import parse_sample
 
     spec = model.match
     if isinstance(spec, dict) and list(spec) == ["any"] and isinstance(spec["any"], list) and spec["any"]:

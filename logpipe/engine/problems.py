@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from logpipe.config.yamlfile import dotted, line_of
 from logpipe.engine.didyoumean import did_you_mean
-from logpipe.engine.metricschema import MetricModel
+from logpipe.engine.metrics.schema import MetricModel
 from logpipe.engine.schema import FIXED_KEYS, KIND_MODELS, Examples, ExtractModel, Override, RuleFile
-from logpipe.engine.yamlfile import dotted, line_of
 from logpipe.errors import Location, RuleError
 
 Path_ = tuple[str | int, ...]

@@ -8,21 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from logpipe.engine.conditions import (
-    SCANNED,
-    Condition,
-    Need,
-    Pattern,
-    Values,
-    captured_names,
-    gated_patterns,
-    need_of,
-)
+from logpipe.engine.conditions import SCANNED, Condition, Need, Pattern, Values, captured_names
 from logpipe.engine.extract import Extractor
-from logpipe.engine.kinds import RuleKind
-from logpipe.engine.metrics import Metric, metric_clients
+from logpipe.engine.kinds.base import CompiledRule
+from logpipe.engine.metrics.model import Metric, metric_clients
 from logpipe.engine.prefilter import Prefilter
 from logpipe.engine.rulefiles import RULE_SUFFIXES, default_rules_dir, rule_files
+from logpipe.engine.specs import gated_patterns, need_of
 from logpipe.errors import RuleError
 from logpipe.event import Event, stack_of
 
@@ -43,10 +35,10 @@ class RuleLoadError(RuleError):
 
 @dataclass(frozen=True, slots=True)
 class LoadedRule:
-    rule: RuleKind  # a prototype: its conditions and info are shared; its window state is never used
+    rule: CompiledRule  # a prototype: its conditions and info are shared; its window state is never used
     file: Path
     line: int | None
-    new_state: Callable[[], RuleKind]  # a fresh instance, with empty windows, for each engine
+    new_state: Callable[[], CompiledRule]  # a fresh instance, with empty windows, for each engine
 
 
 class RuleSet:
@@ -119,7 +111,7 @@ class RuleSet:
         ]
         return min(max(spans, default=0), 3_600_000_000_000)
 
-    def new_states(self) -> list[RuleKind]:
+    def new_states(self) -> list[CompiledRule]:
         """Rule instances with empty windows, in rule order: one set per engine."""
         return [loaded.new_state() for loaded in self.loaded]
 
@@ -173,7 +165,7 @@ class RuleSet:
     def candidates(self, event: Event) -> Sequence[int]:
         return self.select(event)[1]
 
-    def rule(self, rule_id: str) -> RuleKind:
+    def rule(self, rule_id: str) -> CompiledRule:
         return self.rules[self.index[rule_id]]
 
     def known_ids(self) -> list[str]:
@@ -188,7 +180,7 @@ def scan_text(event: Event) -> str:
     return f"{event.message}\n{stack}" if stack else event.message
 
 
-def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
+def requirement_of(rule: CompiledRule) -> frozenset[Need] | None:
     """The text patterns an event needs for this rule to care about it (None: any event may matter)."""
     conditions = rule.conditions
     # a name its regexes capture is in `values` without being a field: no presence need on it

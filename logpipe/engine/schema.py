@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AfterValidator,
     AliasChoices,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -19,25 +16,10 @@ from pydantic import (
     model_validator,
 )
 
-from logpipe.engine.durations import DURATION_PATTERN, parse_duration
-from logpipe.engine.metricschema import MetricModel
+from logpipe.config.durations import parse_duration
+from logpipe.config.fields import Duration
+from logpipe.engine.metrics.schema import MetricModel
 
-Duration = Annotated[
-    int,
-    BeforeValidator(parse_duration),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m"]}),
-]
-
-
-def _known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)") from None
-    return value
-
-
-TimeZoneName = Annotated[str, AfterValidator(_known_zone)]  # maintenance windows, the digest's schedule
 _CONDITION_MARK = "x-logpipe-condition"  # replaced by a $ref to the hand-written Condition schema below
 ConditionSpec = Annotated[Any, WithJsonSchema({_CONDITION_MARK: True})]
 Severity = Literal["info", "warning", "critical"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from logpipe.engine.durations import format_duration
+from logpipe.config.durations import format_duration
 from logpipe.engine.layers import RuleEntry
 from logpipe.engine.rulefiles import shown_location
 from logpipe.engine.schema import KIND_MODELS

@@ -75,7 +75,7 @@ class Shared:
     silences: list[Silence] | None = None
 
 
-class StateBackend(Protocol):
+class FleetBackend(Protocol):
     instance: str
 
     def problem(self) -> str | None:
@@ -143,3 +143,12 @@ class LocalBackend:
 
     def close(self) -> None:
         return None
+
+
+def __getattr__(name: str) -> object:
+    if name == "StateBackend":  # its name until the redesign (issue 26)
+        import warnings
+
+        warnings.warn("StateBackend is FleetBackend now", DeprecationWarning, stacklevel=2)
+        return FleetBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,13 +26,13 @@ from logpipe.fleet.backend import (
     ClaimAnswer,
     ClaimRequest,
     Exchange,
-    StateBackend,
+    FleetBackend,
 )
 from logpipe.fleet.windows import SharedWindows
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification, notification_id
 from logpipe.incidents.silences import Silence
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.fleet")
@@ -45,7 +45,7 @@ HEALTH_KEY = "state"
 class FleetSync:
     def __init__(
         self,
-        backend: StateBackend,
+        backend: FleetBackend,
         engine: Engine,
         book: IncidentBook,
         store: StateStore,
@@ -95,7 +95,7 @@ class FleetSync:
             oldest_bucket=oldest,
             totals=totals,
             open_incidents=[(inc.rule, inc.group) for inc in self.book.open.values()] if renew else (),
-            silences=self.store.silences(time.time_ns()) if publish else None,
+            silences=self.store.records.silences(time.time_ns()) if publish else None,
             heartbeat=self.heartbeat() if renew and self.heartbeat is not None else None,
         )
         try:
@@ -118,7 +118,7 @@ class FleetSync:
 
     def silences(self) -> list[Silence]:
         """The silences in force: the fleet's (this host's among them), or this host's while Redis is away."""
-        local = self.store.silences(time.time_ns())
+        local = self.store.records.silences(time.time_ns())
         if self.backend.problem() is not None:
             return local
         seen = {silence.id for silence in local}
@@ -207,7 +207,7 @@ class FleetSync:
         due = [key for key, (_, _, at) in self._elsewhere.items() if at <= now]
         if not self._mine and not due:
             return
-        pending = {d["alert_id"] for d in self.store.deliveries("pending")} if self._mine else set()
+        pending = {d["alert_id"] for d in self.store.outbox.deliveries("pending")} if self._mine else set()
         done = [key for key, notification_id in self._mine.items() if notification_id not in pending]
         renew = [key for key in self._mine if key not in done]
         try:

@@ -5,7 +5,9 @@ sees the fleet's totals. Part of the sync's tick (sync.py)."""
 from __future__ import annotations
 
 from logpipe.engine.engine import Engine
-from logpipe.engine.kinds import MAX_GROUPS, AggregateRule, RatioRule
+from logpipe.engine.kinds.aggregate import AggregateRule
+from logpipe.engine.kinds.base import MAX_GROUPS
+from logpipe.engine.kinds.ratio import RatioRule
 from logpipe.engine.windows import BucketCounts, BucketValues
 from logpipe.fleet.backend import BucketValues as Values
 from logpipe.fleet.backend import Group, WindowShare

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from logpipe.config.yamlfile import dotted, line_of, load_yaml
 from logpipe.engine.didyoumean import did_you_mean
-from logpipe.engine.yamlfile import dotted, line_of, load_yaml
 from logpipe.errors import Location, RuleError
 
 if TYPE_CHECKING:
-    from logpipe.config import Config
+    from logpipe.config.settings import Config
     from logpipe.engine.rules import RuleSet
 
 ANY_RULE = "*"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from logpipe.console.inert import inert
 from logpipe.event import format_time
-from logpipe.inert import inert
 from logpipe.redact import Redactor
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from logpipe.errors import StateError
 from logpipe.redact import Redactor
 from logpipe.report.collect import Failures, Report
-from logpipe.statedir import FILE_MODE, make_private_dir
+from logpipe.state.directory import FILE_MODE, make_private_dir
 
 REPORTS_DIR = "reports"  # in the state directory
 KEEP_FILES = 7 * 86_400.0  # seconds a written report stays (the outbox may retry its email for a while)

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from logpipe.engine.durations import parse_duration
-from logpipe.engine.schema import Duration, TimeZoneName
+from logpipe.config.durations import parse_duration
+from logpipe.config.fields import Duration, TimeZoneName
 
 DEFAULT_KEEP = parse_duration("48h")  # the trends kept for the report, also without a `report:` section
 

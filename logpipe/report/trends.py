@@ -24,11 +24,11 @@ from pathlib import Path
 import orjson
 import structlog
 
-from logpipe.engine.metricexport import samples
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.export import samples
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import StateError
 from logpipe.report.background import BackgroundJob
-from logpipe.statedir import database_error, open_side_database
+from logpipe.state.directory import connect_read_only, database_error, open_side_database
 
 log = structlog.get_logger("logpipe.trends")
 TRENDS_FILE = "trends.sqlite"  # in the state directory
@@ -41,7 +41,7 @@ EVENTS = "logpipe_events_total"  # the events the follower parsed (logpipe's own
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY,
-    sample TEXT NOT NULL UNIQUE   -- name{label="value",...}, as logpipe/engine/metricexport.py samples() names it
+    sample TEXT NOT NULL UNIQUE   -- name{label="value",...}, as logpipe/engine/metrics/export.py samples() names it
 );
 CREATE TABLE IF NOT EXISTS counts (
     minute INTEGER NOT NULL,      -- wall-clock minute start (ns since the epoch, UTC)
@@ -76,7 +76,7 @@ class TrendStore:
         self._ids: dict[str, int] = {}  # series name -> id, as stored
         if read_only:
             try:
-                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=10)
+                self._db = connect_read_only(path, timeout=10)
             except sqlite3.Error as error:
                 raise database_error(path, error) from None
         else:
@@ -248,8 +248,7 @@ class TrendRecorder(BackgroundJob):
             return {}
         try:
             if self._readings_db is None:
-                uri = f"file:{self.readings}?mode=ro"
-                self._readings_db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5)
+                self._readings_db = connect_read_only(self.readings, timeout=5)
             rows = self._readings_db.execute(
                 "SELECT time, name, record FROM readings WHERE logger = 'stats' AND time > ? ORDER BY time",
                 (self._memory_since,),

@@ -22,10 +22,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from logpipe.config.durations import parse_duration
+from logpipe.config.fields import Duration
+from logpipe.config.yamlfile import dotted, line_of, load_yaml
 from logpipe.engine.didyoumean import did_you_mean
-from logpipe.engine.durations import parse_duration
-from logpipe.engine.schema import Duration, Severity
-from logpipe.engine.yamlfile import dotted, line_of, load_yaml
+from logpipe.engine.schema import Severity
 from logpipe.errors import Location, RuleError
 from logpipe.times import parse_iso8601
 

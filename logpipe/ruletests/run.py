@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logpipe.config.durations import format_duration
 from logpipe.engine import Engine
-from logpipe.engine.durations import format_duration
 from logpipe.engine.rulefiles import shown_location, test_files
 from logpipe.engine.rules import RuleSet
 from logpipe.errors import RuleError

@@ -15,17 +15,16 @@ import orjson
 import sentry_sdk.envelope
 
 from logpipe.agent.checkpoints import EventOutput
+from logpipe.console.events import event_line
+from logpipe.console.printers import ConsolePrinter, JsonLinesPrinter
 from logpipe.engine import Engine, load_rules
 from logpipe.event import Event, Origin
 from logpipe.incidents.book import IncidentBook
-from logpipe.output import event_line
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines, run_incidents
 from logpipe.redact import Redactor
 from logpipe.render import Renderer
 from logpipe.sinks.alertmanager import AlertmanagerSink
-from logpipe.sinks.console import ConsoleSink
-from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sinks.pagerduty import pagerduty_event
 from logpipe.sinks.sentry import SentrySink
 from logpipe.sources.file import read_lines
@@ -48,7 +47,7 @@ rules:
     examples: {match: ['anything']}
 """
 EXITS = (
-    "event json", "events-out", "table line", "outbox", "jsonl sink", "console sink", "slack", "webhook",
+    "event json", "events-out", "table line", "outbox", "jsonl printer", "console printer", "slack", "webhook",
     "email subject", "email text", "email html", "sentry", "alertmanager", "pagerduty",
 )  # fmt: skip
 
@@ -73,7 +72,7 @@ class _Exits:
         (self.scratch / "rules.yml").write_text(CATCH_ALL)
         self.ruleset = load_rules([self.scratch / "rules.yml"])
         self.store = StateStore(self.scratch / "state" / "state.db")
-        self.store._db.execute("PRAGMA synchronous=OFF")  # a fuzz run, not an outbox: no fsync per case
+        self.store.database.connection.execute("PRAGMA synchronous=OFF")  # a fuzz run, not an outbox: no fsync per case
         self.redactor = Redactor()
         self.renderer = Renderer()
         self.sentry = _SentryHere("https://key@127.0.0.1:9/1", self.renderer)
@@ -108,12 +107,12 @@ def events_reach_every_exit(data: bytes) -> Counter[str]:
     alertmanager = _AlertmanagerHere("am", ["http://127.0.0.1:9"])  # it keeps the open alerts: one per case
     for notification in run_incidents(events, engine, IncidentBook(made.ruleset)):
         payload = made.redactor.payload(notification.to_dict())
-        made.store.put(notification.id, payload, ["fuzz"])
+        made.store.outbox.put(notification.id, payload, ["fuzz"])
         reached["outbox"] += 1
-        JsonLinesSink(io.BytesIO(), made.redactor).deliver(notification)
-        reached["jsonl sink"] += 1
-        ConsoleSink(io.StringIO(), True, made.redactor, made.renderer).deliver(notification)
-        reached["console sink"] += 1
+        JsonLinesPrinter(io.BytesIO(), made.redactor).show(notification)
+        reached["jsonl printer"] += 1
+        ConsolePrinter(io.StringIO(), True, made.redactor, made.renderer).show(notification)
+        reached["console printer"] += 1
         for kind in ("slack", "webhook"):
             orjson.loads(made.renderer.render_json(kind, payload))
             reached[kind] += 1

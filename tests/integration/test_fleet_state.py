@@ -14,12 +14,12 @@ import pytest
 
 from logpipe.engine import Engine
 from logpipe.event import Event
-from logpipe.fleet.backend import BackendUnreachable, ClaimRequest, Exchange, LocalBackend, StateBackend
+from logpipe.fleet.backend import BackendUnreachable, ClaimRequest, Exchange, FleetBackend, LocalBackend
 from logpipe.fleet.redisbackend import RETRY_EVERY, RedisBackend
 from logpipe.fleet.sync import HEALTH_KEY, FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 from tests.integration.redisserver import RedisServer
 from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, ruleset
@@ -78,20 +78,20 @@ class Instance:
         self.pending.extend(self.book.advance(now))
         self.sync.tick(force=True)
         sent = self.sync.settle([n for n in self.pending if not n.silenced])
-        self.store.put_many([(n.id, {"id": n.id}, ["oncall"]) for n in sent])  # the outbox, not delivered yet
+        self.store.outbox.put_many([(n.id, {"id": n.id}, ["oncall"]) for n in sent])  # the outbox, not delivered yet
         self.sent.extend(sent)
         self.pending.clear()
 
     def deliver(self) -> None:
-        for delivery in self.store.deliveries("pending"):
-            self.store.delivered(delivery["alert_id"], "oncall")
+        for delivery in self.store.outbox.deliveries("pending"):
+            self.store.outbox.delivered(delivery["alert_id"], "oncall")
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], StateBackend]], list[Instance]]]:
+def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], FleetBackend]], list[Instance]]]:
     made: list[Instance] = []
 
-    def build(rules: str, backend: Callable[[str], StateBackend]) -> list[Instance]:
+    def build(rules: str, backend: Callable[[str], FleetBackend]) -> list[Instance]:
         for index in range(3):
             engine = Engine(ruleset(tmp_path, rules))
             book = IncidentBook(engine.ruleset)
@@ -108,7 +108,7 @@ def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], StateBacken
         instance.store.close()
 
 
-def redis_backend(server: RedisServer) -> Callable[[str], StateBackend]:
+def redis_backend(server: RedisServer) -> Callable[[str], FleetBackend]:
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     return lambda name: RedisBackend(server.url, prefix, name, 3600_000)
 

@@ -9,10 +9,10 @@ import orjson
 import urllib3
 from prometheus_client import CollectorRegistry
 
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, check
-from logpipe.sources.readinglog import ReadingLog
-from logpipe.sources.readings import Readings
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import ProbeMemory, check
+from logpipe.sources.probes.readinglog import ReadingLog
+from logpipe.sources.probes.readings import Readings
 from tests.bodyserver import body_server
 
 SECOND = 1_000_000_000

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from logpipe.cli import main
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from logpipe.errors import ConfigError
 
 RULE = """rules:

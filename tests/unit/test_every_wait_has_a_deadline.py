@@ -11,7 +11,7 @@ import threading
 import orjson
 
 from logpipe.event import Event
-from logpipe.sources.probeconfig import ProbeConfig
+from logpipe.sources.probes.config import ProbeConfig
 from tests.trickle import trickling_server
 from tests.waiting import wait_until
 
@@ -34,9 +34,9 @@ def test_every_wait_has_a_deadline_a_probe_thread_reports_each_check_of_a_trickl
     """The follower's probe thread: a failed reading per interval, within the timeout, however the endpoint
     trickles (one stuck connection at most)."""
     try:
-        from logpipe.sources.probewatch import ProbeRunner
-    except ImportError:  # before the fix, the runner lived in probes.py: this test shows how it hung there
-        from logpipe.sources.probes import ProbeRunner  # type: ignore[attr-defined,no-redef]
+        from logpipe.sources.probes.watch import ProbeRunner
+    except ImportError:  # before the fix, the runner lived in probes/http.py: this test shows how it hung there
+        from logpipe.sources.probes.http import ProbeRunner  # type: ignore[attr-defined,no-redef]
 
     seen: list[Event] = []
     stopping = threading.Event()

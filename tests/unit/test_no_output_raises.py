@@ -108,7 +108,7 @@ def test_no_output_raises_the_follower_pages_a_line_with_an_unholdable_time(tmp_
     made.finish()
     assert len(written(out)) == len(UNHOLDABLE_TIMES) + 1
     assert [n.kind for n in shown][:1] == ["firing"]
-    assert [record["rule"] for record in store.incidents()] == ["payment-failed"]
+    assert [record["rule"] for record in store.progress.incidents()] == ["payment-failed"]
     assert all(orjson.loads(orjson.dumps(n.to_dict()))["time"].startswith("2026-11-27") for n in shown)
 
 

@@ -8,7 +8,7 @@ import threading
 import orjson
 
 from logpipe.event import Event
-from logpipe.sources.probeconfig import ProbeConfig
+from logpipe.sources.probes.config import ProbeConfig
 from tests.bodyserver import body_server
 from tests.waiting import wait_until
 
@@ -16,9 +16,9 @@ from tests.waiting import wait_until
 def test_outside_data_validated_a_health_body_nested_300_deep_is_refused_and_the_probe_checks_on() -> None:
     """Before, orjson refused to write the reading, the probe's thread died, and its gauge stayed frozen at up."""
     try:
-        from logpipe.sources.probewatch import ProbeRunner
-    except ImportError:  # before the fix, the runner lived in probes.py
-        from logpipe.sources.probes import ProbeRunner  # type: ignore[attr-defined,no-redef]
+        from logpipe.sources.probes.watch import ProbeRunner
+    except ImportError:  # before the fix, the runner lived in probes/http.py
+        from logpipe.sources.probes.http import ProbeRunner  # type: ignore[attr-defined,no-redef]
 
     deep = b'{"status":"ok","x":' + b'{"a":' * 300 + b"1" + b"}" * 300 + b"}"
     seen: list[Event] = []

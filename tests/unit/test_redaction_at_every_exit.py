@@ -47,8 +47,8 @@ def test_redaction_at_every_exit_the_state_store_keeps_incidents_redacted_but_th
     for notification in book.observe_all(engine.process(event(1, line))):
         assert notification.kind == "firing"
     store = StateStore(tmp_path / "state" / "state.sqlite")
-    store.save_progress({}, {}, book.snapshot())
-    (record,) = store.open_incidents()
+    store.progress.save({}, {}, book.snapshot())
+    (record,) = store.progress.open_incidents()
     store.close()
     text = orjson.dumps(record).decode()
     assert "payment failed" in text

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from logpipe.engine import Engine, load_rules
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.event import Origin
 from logpipe.pipeline import parse_lines
 from logpipe.report.trends import (
@@ -22,8 +22,8 @@ from logpipe.report.trends import (
     load_rows,
 )
 from logpipe.sources.file import read_lines
-from logpipe.sources.readinglog import READINGS_FILE, ReadingLog
-from logpipe.sources.stats import stats_event
+from logpipe.sources.probes.readinglog import READINGS_FILE, ReadingLog
+from logpipe.sources.probes.stats import stats_event
 
 T0 = 1_795_852_800_000_000_000  # 2026-11-30 08:00:00 UTC, a minute's start
 OK = "[Nest] 1  - 11/30/2026, 8:00:01 AM     LOG [HTTP] GET /api/v1/clips/clp_8f2k/metadata 200 23ms - 120b\n"

@@ -24,10 +24,19 @@ from typing import Any
 import structlog
 import urllib3
 
-from logpipe.engine.durations import format_duration
+from logpipe.config.durations import format_duration
 from logpipe.event import Event
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import READINGS, ProbeMemory, Resolver, check, direct, pool_for, probe_event, redact_url
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import (
+    READINGS,
+    ProbeMemory,
+    Resolver,
+    check,
+    direct,
+    pool_for,
+    probe_event,
+    redact_url,
+)
 
 log = structlog.get_logger("logpipe.probes")
 GRACE = 0.25  # seconds past the timeout before the whole check is given up (urllib3's own timeout says it first)

@@ -5,7 +5,7 @@ that has the name now, asks for its logs since a position (nanoseconds, through 
 `logs(since=datetime)` floors to whole seconds), skips what was already handled (Docker's `since` is inclusive
 and timestamps repeat), and when the stream ends asks the daemon why: running means a dropped connection
 (reconnect from the position, with capped backoff), exited means wait for the next start, gone means wait for a
-container of that name. Docker events have their own thread (sources/dockerevents.py).
+container of that name. Docker events have their own thread (sources/docker/events.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Any
 import structlog
 
 from logpipe.event import Origin, RawLine
-from logpipe.sources.frames import DAEMON_ERROR, STREAMS, body_reader, frames, timestamped_lines
-from logpipe.sources.jsonfile import SKIPPED, json_file_lines, readable_log_file
-from logpipe.sources.ownthread import OwnThread
-from logpipe.state import Checkpoint
+from logpipe.sources.docker.frames import DAEMON_ERROR, STREAMS, body_reader, frames, timestamped_lines
+from logpipe.sources.docker.jsonfile import SKIPPED, json_file_lines, readable_log_file
+from logpipe.sources.docker.ownthread import OwnThread
+from logpipe.state.progress import Checkpoint
 from logpipe.times import parse_docker_time
 
 log = structlog.get_logger("logpipe.docker")

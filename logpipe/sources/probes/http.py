@@ -8,7 +8,7 @@ Terminus's format, at most healthbody.MAX_COMPONENTS: components_dropped counts 
 many), uptime and restarted (the body's `uptime` went down: the process started again).
 
 One check is `check`; the probe's thread, which gives each check a deadline for the whole of it, is in
-probewatch.py.
+watch.py.
 
 The client is urllib3 (already installed with docker-py): explicit connect and read timeouts, no retries and no
 redirects (a probe reports what the endpoint answered), and exception classes that tell a timeout, a refusal, a
@@ -41,8 +41,8 @@ from urllib3.exceptions import (
 
 from logpipe.event import Event, Origin, lookup
 from logpipe.redact import Redactor
-from logpipe.sources import healthbody
-from logpipe.sources.probeconfig import ProbeConfig
+from logpipe.sources.probes import healthbody
+from logpipe.sources.probes.config import ProbeConfig
 
 MAX_BODY = 256 * 1024  # bytes of body read; a health body is small, a runaway one must not fill memory
 READINGS = "readings"  # the follower's queue item kind for probe, stats and disk events

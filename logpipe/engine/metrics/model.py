@@ -3,7 +3,7 @@
 
 The engine hands a MetricSet only the metrics the prefilter picked for an event (metrics are prefilter clients
 after the rules), with the fields extractors derived; label values are plain tuples in dicts, so an observation
-costs a few dict operations and no metric-library call. `metricexport.py` turns the state into Prometheus
+costs a few dict operations and no metric-library call. `export.py` turns the state into Prometheus
 samples when scraped.
 
 Cardinality is bounded twice: each label maps its field to a bounded set (`values`, `cases`, `status_class`,
@@ -33,13 +33,13 @@ from logpipe.engine.conditions import (
     read_field,
 )
 from logpipe.engine.linear import backtracking_construct
-from logpipe.engine.metricschema import LabelModel, MetricModel
-from logpipe.engine.routes import RouteNormaliser
+from logpipe.engine.metrics.paths import PathNormaliser
+from logpipe.engine.metrics.schema import LabelModel, MetricModel
 from logpipe.event import Event
 
 log = structlog.get_logger("logpipe.metrics")
 OTHER = "other"
-Routers = dict[tuple[tuple[str, str], ...], RouteNormaliser]  # placeholders -> their normaliser
+PathNormalisers = dict[tuple[tuple[str, str], ...], PathNormaliser]  # placeholders -> their normaliser
 MAX_LABEL_LENGTH = 200
 _RESERVED_PREFIX = "logpipe_"  # logpipe's own metrics
 
@@ -49,10 +49,20 @@ class Label:
     allowed set."""
 
     __slots__ = (
-        "allowed", "cases", "direct", "first", "getters", "missing", "name", "plain", "regex", "router", "status_class",
+        "allowed",
+        "cases",
+        "direct",
+        "first",
+        "getters",
+        "missing",
+        "name",
+        "paths",
+        "plain",
+        "regex",
+        "status_class",
     )  # fmt: skip
 
-    def __init__(self, name: str, model: LabelModel, routers: Routers) -> None:
+    def __init__(self, name: str, model: LabelModel, normalisers: PathNormalisers) -> None:
         self.name, self.missing = name, model.missing
         fields = [model.field] if isinstance(model.field, str) else model.field
         if not fields:
@@ -63,7 +73,7 @@ class Label:
             raise SpecError(("regex",), "the regex has no group: the label value is its first group (or `value`)")
         self.cases = tuple((value, _compile(regex, ("cases", value))) for value, regex in model.cases.items())
         try:
-            self.router = _router(model.route, routers) if model.route is not None else None
+            self.paths = _normaliser(model.route, normalisers) if model.route is not None else None
         except SpecError as error:
             raise SpecError(("route", *error.path), error.problem) from None
         self.status_class = model.status_class
@@ -91,8 +101,8 @@ class Label:
         if self.status_class:
             return _status_class(raw)
         if self.plain and type(raw) is str:
-            router = self.router
-            text = router.normalise(raw) if router is not None else raw
+            paths = self.paths
+            text = paths.normalise(raw) if paths is not None else raw
             allowed = self.allowed
             if allowed is not None and text not in allowed:
                 return OTHER
@@ -128,8 +138,8 @@ class Label:
                     break
             else:
                 return self.missing
-        if self.router is not None:
-            text = self.router.normalise(text)
+        if self.paths is not None:
+            text = self.paths.normalise(text)
         if self.allowed is not None and text not in self.allowed:
             return OTHER
         return text[:MAX_LABEL_LENGTH]
@@ -164,10 +174,10 @@ def metric_clients(metrics: Sequence[Metric]) -> tuple[tuple[int, Condition], ..
 
 
 def compile_metric(
-    model: MetricModel, branches: Sequence[Condition], source: str, routers: Routers | None = None
+    model: MetricModel, branches: Sequence[Condition], source: str, normalisers: PathNormalisers | None = None
 ) -> Metric:
     """Check what the schema cannot (name conventions, the settings each type needs) and compile the labels.
-    `routers` shares one route normaliser (and its cache) among labels with the same placeholders."""
+    `normalisers` shares one path normaliser (and its cache) among labels with the same placeholders."""
     name = model.name
     if name.startswith(_RESERVED_PREFIX):
         raise SpecError(("name",), f"names starting with {_RESERVED_PREFIX!r} are logpipe's own metrics")
@@ -191,7 +201,7 @@ def compile_metric(
         if label_name.startswith("__") or (model.type == "histogram" and label_name == "le"):
             raise SpecError(("labels", label_name), f"{label_name!r} is reserved by Prometheus")
         try:
-            labels.append(Label(label_name, label_model, routers if routers is not None else {}))
+            labels.append(Label(label_name, label_model, normalisers if normalisers is not None else {}))
         except SpecError as error:
             raise SpecError(("labels", label_name, *error.path), error.problem) from None
     buckets = tuple(float(bound) for bound in model.buckets or ())
@@ -367,12 +377,12 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _router(placeholders: dict[str, str], routers: Routers) -> RouteNormaliser:
+def _normaliser(placeholders: dict[str, str], normalisers: PathNormalisers) -> PathNormaliser:
     key = tuple(placeholders.items())
-    router = routers.get(key)
-    if router is None:
-        router = routers[key] = RouteNormaliser(placeholders)
-    return router
+    normaliser = normalisers.get(key)
+    if normaliser is None:
+        normaliser = normalisers[key] = PathNormaliser(placeholders)
+    return normaliser
 
 
 def _compile(regex: str, path: tuple[str | int, ...]) -> re.Pattern[str]:

@@ -1,6 +1,6 @@
 """Notification templates: Jinja2 in a sandbox, strict about unknown variables, searched in the user's template
-directories first and then in logpipe's defaults (logpipe/templates/). Templates written by rule authors run
-sandboxed, with bounds on loops, time, sizes and recursion (logpipe/sandbox.py); output is size-capped; HTML is
+directories first and then in logpipe's defaults (logpipe/render/templates/). Templates written by rule authors run
+sandboxed, with bounds on loops, time, sizes and recursion (sandbox.py); output is size-capped; HTML is
 autoescaped.
 
 Template names: `<kind>` files are `console.txt.j2`, `slack.json.j2`, `webhook.json.j2`, `email.subject.j2`,
@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 import orjson
 
-from logpipe.sandbox import BoundedSandbox, bounded_filters
+from logpipe.render.sandbox import BoundedSandbox, bounded_filters
 
 KINDS = {
     "console": "console.txt.j2",
@@ -50,7 +50,7 @@ class TemplateProblem(Exception):
 class Renderer:
     def __init__(self, user_dirs: Sequence[Path] = ()) -> None:
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(d) for d in user_dirs if d.is_dir()])]
-        loaders.append(jinja2.PackageLoader("logpipe", "templates"))
+        loaders.append(jinja2.PackageLoader("logpipe.render", "templates"))
         self.env = BoundedSandbox(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,

@@ -382,7 +382,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module_definition = {
     .m_base = PyModuleDef_HEAD_INIT,
-    .m_name = "logpipe.sources._jsonfile",
+    .m_name = "logpipe.sources.docker._jsonfile",
     .m_doc = "Docker's json-file records decoded a read buffer at a time (the twin of jsonfile.decode_buffer_python).",
     .m_size = -1,
     .m_methods = methods,
