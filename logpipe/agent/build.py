@@ -45,7 +45,7 @@ from logpipe.report.trends import TrendRecorder
 from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sinks.wiring import build_dispatcher
 from logpipe.sources.docker.reader import ReadOptions
-from logpipe.state.directory import PID_FILE, STATE_FILE
+from logpipe.state.directory import PID_FILE, STATE_FILE, write_pid_file
 from logpipe.state.store import StateStore
 from logpipe.telemetry import HealthCollector, Telemetry
 
@@ -137,7 +137,7 @@ class Agent:
                 "at": time.time(),
             }
         pid_file = config.state_dir / PID_FILE
-        pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
+        write_pid_file(pid_file)  # for `logpipe reload`: 0600, through no link
         trends = _trend_recorder(config, engine, telemetry)
         digests = _digest_scheduler(config, dispatcher, engine, trends)
         # probes and resource readings, on their own threads, into the follower's queue
