@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -27,11 +26,11 @@ from logpipe.cli.params import complete_container_names
 from logpipe.cli.root import version
 from logpipe.config.durations import parse_duration
 from logpipe.console.printers import printer_for
-from logpipe.errors import ListenError
+from logpipe.errors import ListenError, StateError
 from logpipe.logconfig import configure_logging
 from logpipe.redact import Redactor
 from logpipe.sinks.wiring import renderer_for
-from logpipe.state.directory import PID_FILE
+from logpipe.state.directory import signal_follower
 
 
 @click.command()
@@ -147,12 +146,8 @@ def reload(config_path: Path | None) -> None:
     """Make the running `logpipe follow` re-read its rules, templates and config (as SIGHUP does). A set
     with errors is refused and logged with file:line; the old set keeps running."""
     config = config_or_fail(config_path)
-    pid_file = config.state_dir / PID_FILE
     try:
-        pid = int(pid_file.read_text().strip())
-        os.kill(pid, signal.SIGHUP)
-    except FileNotFoundError:
-        raise click.ClickException(f"no running follower: {pid_file} does not exist") from None
-    except (ValueError, ProcessLookupError):
-        raise click.ClickException(f"no running follower: {pid_file} names no live process") from None
+        pid = signal_follower(config.state_dir, signal.SIGHUP)  # only the follower itself: never a stale pid
+    except StateError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"asked logpipe follow (pid {pid}) to reload")
