@@ -33,7 +33,7 @@ COMPILED_PACKAGES = {
     "logpipe/engine/kinds": (),
     "logpipe/engine/metrics": ("schema.py", "examples.py", "export.py"),
     "logpipe/sources/docker": (),
-    "logpipe/agent": ("build.py", "reload.py", "monitors.py"),
+    "logpipe/agent": ("build.py", "reload.py", "monitors.py", "signals.py"),  # signals: a threading.Thread
 }
 # and single modules of packages that are not (a compiled class can only derive from a compiled one)
 COMPILED_MODULES = (

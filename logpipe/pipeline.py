@@ -103,11 +103,11 @@ class Fanout:
         if notification.silenced:
             self.silenced += 1
             return
+        if self.commit is not None:  # kept for the outbox first: whatever befalls the screen, the page is not lost
+            self.commit(notification)
         if notification.folded_into is None:
             self.show(notification)
             self.shown += 1
-        if self.commit is not None:
-            self.commit(notification)
 
 
 def silences_for(config: Config, store: StateStore | None) -> SilenceList:

@@ -26,6 +26,7 @@ from logpipe.agent.monitors import Monitors
 from logpipe.agent.outlet import Alone, Outlet, Shared
 from logpipe.agent.readers import Readers
 from logpipe.agent.reload import Reloader
+from logpipe.agent.signals import Signals
 from logpipe.agent.stats import Counters, FollowStats
 from logpipe.config.settings import Config
 from logpipe.console.liveview import Snapshot
@@ -36,6 +37,7 @@ from logpipe.errors import ListenError
 from logpipe.fleet.sync import FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
+from logpipe.incidents.views import shown
 from logpipe.pipeline import settle_heap, silences_for
 from logpipe.redact import Redactor
 from logpipe.report.scheduler import DigestScheduler
@@ -43,7 +45,7 @@ from logpipe.report.trends import TrendRecorder
 from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sinks.wiring import build_dispatcher
 from logpipe.sources.docker.reader import ReadOptions
-from logpipe.state.directory import PID_FILE, STATE_FILE
+from logpipe.state.directory import PID_FILE, STATE_FILE, write_pid_file
 from logpipe.state.store import StateStore
 from logpipe.telemetry import HealthCollector, Telemetry
 
@@ -70,8 +72,8 @@ class FollowRequest:
 class Agent:
     """The live agent: its follower, and what stops with it (in order) when the follower returns."""
 
-    def __init__(self, follower: Follower, teardown: contextlib.ExitStack) -> None:
-        self.follower, self.teardown = follower, teardown
+    def __init__(self, follower: Follower, teardown: contextlib.ExitStack, signals: Signals | None = None) -> None:
+        self.follower, self.teardown, self.signals = follower, teardown, signals
 
     @classmethod
     def from_config(
@@ -86,6 +88,7 @@ class Agent:
         """Build every part and start the threads that run beside the follower; `show` prints a notification,
         `view` is the live view on a terminal, `say` tells the user where things are (stderr). Raises ConfigError
         (a probe host not found) and ListenError (--metrics-address unusable)."""
+        taken = Signals()  # before any other thread: SIGTERM and SIGHUP go to its thread only
         telemetry = Telemetry()
         # the rules' log-derived metrics, served beside logpipe's own (also after a reload adds or changes some)
         engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics))
@@ -110,7 +113,7 @@ class Agent:
             dispatcher.start()
         sink_names = list(dispatcher.sinks) if dispatcher is not None else []
         telemetry.registry.register(HealthCollector(store.outbox.counts, sink_names, lambda: engine.disabled))
-        telemetry.incidents = lambda: store.progress.incidents(100)
+        telemetry.incidents = lambda: shown(store.progress.incidents(100))  # an exit like any other: redacted
         book = IncidentBook(ruleset, silences_for(config, store))
         fleet = _fleet_sync(config, engine, book, store, telemetry, say)
         book.restore(store.progress.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
@@ -125,7 +128,7 @@ class Agent:
         stats = FollowStats(telemetry, None if view is None else monitors.view(view))
         shared: Shared = fleet if fleet is not None else Alone(store)
         outlet = Outlet(show, dispatcher, shared)
-        reload = Reloader(request.config_path, request.rule_paths, monitors, telemetry, config.state_dir)
+        reload = Reloader(request.config_path, request.rule_paths, monitors, config, telemetry, config.state_dir)
         follower = Follower(readers, engine, book, checkpoints, stats, outlet, shared, reload)
         if fleet is not None:
             fleet.heartbeat = lambda: {
@@ -136,7 +139,7 @@ class Agent:
                 "at": time.time(),
             }
         pid_file = config.state_dir / PID_FILE
-        pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
+        write_pid_file(pid_file)  # for `logpipe reload`: 0600, through no link
         trends = _trend_recorder(config, engine, telemetry)
         digests = _digest_scheduler(config, dispatcher, engine, trends)
         # probes and resource readings, on their own threads, into the follower's queue
@@ -153,13 +156,13 @@ class Agent:
         teardown.callback(trends.stop)  # the last seconds' trends
         if digests is not None:
             teardown.callback(digests.stop)  # what this process counted towards the next digest
-        return cls(follower, teardown)
+        return cls(follower, teardown, taken)
 
     def run(self) -> Counters:
         """Follow until stopped (SIGTERM, SIGINT, or --until-exit and every container read); the counters."""
         settle_heap()
         with self.teardown:
-            return self.follower.run()
+            return self.follower.run(self.signals)
 
 
 def engine_memory(engine: Engine) -> Callable[[], int]:

@@ -30,11 +30,12 @@ from logpipe.console.liveview import Snapshot
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
 from logpipe.sources.probes.config import ProbeConfig
-from logpipe.sources.probes.http import ProbeMemory, ProbeRunner, Resolver, queue_putter, redact_url
-from logpipe.sources.probes.readinglog import READINGS_FILE, ReadingLog, retention_for
+from logpipe.sources.probes.http import ProbeMemory, Resolver, redact_url
+from logpipe.sources.probes.readinglog import READINGS_FILE, ReadingLog, bodies_read_by, retention_for
 from logpipe.sources.probes.readings import Readings
 from logpipe.sources.probes.stats import ResourceReader, docker_root
 from logpipe.sources.probes.targets import resolvers
+from logpipe.sources.probes.watch import ProbeRunner, queue_putter
 from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.probes")
@@ -76,6 +77,7 @@ class Monitors:
                 self.config.state_dir / READINGS_FILE,
                 retention_for(ruleset),
                 lambda problem: telemetry.degraded("readings", problem),
+                keep_bodies=bodies_read_by(ruleset),
             )
             memories = self._warm_up(out, self.reading_log.recent(time.time_ns()))
         reading_log = self.reading_log

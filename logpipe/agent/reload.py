@@ -2,7 +2,9 @@
 when anything in them is wrong, the whole reload refused with each problem logged at its file:line (the running
 set stays). Either way the outcome is told: to `logpipe reload`, which waits for it (reloadanswer.py), to
 Prometheus (logpipe_reload_success and logpipe_reload_last_success_timestamp_seconds, as Prometheus's own
-config reload gauges) and to /health."""
+config reload gauges) and to /health. The reload is a boundary: whatever it raises refuses it, never stops the
+follower. Settings a reload cannot apply (where the state lives, the channels...) are named in the log as needing a
+restart, not ignored."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from logpipe.sinks.wiring import router_for
 from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.reload")
+#: what a reload does not apply (it applies the rules, templates, routes, maintenance windows and probes)
+RESTART_ONLY = ("state_dir", "state", "channels", "sentry", "outbox", "resources", "report", "templates")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +63,24 @@ class Reloader:
         config_path: Path | None,
         rule_paths: Sequence[Path],
         monitors: Monitors | None,
+        running: Config | None = None,
         telemetry: Telemetry | None = None,
         state_dir: Path | None = None,
     ) -> None:
+        """`running`: the config the follower started with (what a reload cannot change is compared with it)."""
         self.config_path, self.rule_paths, self.monitors = config_path, list(rule_paths), monitors
-        self.telemetry, self.state_dir = telemetry, state_dir
+        self.running, self.telemetry, self.state_dir = running, telemetry, state_dir
 
     def __call__(self) -> Reloaded | None:
         began = time.monotonic_ns()  # before any file is read: this reload answers every request sent until now
+        try:
+            return self._reload(began)
+        except Exception as error:  # the reload's boundary: a running follower is never stopped by what it re-reads
+            log.exception("reload refused (an error logpipe did not foresee: a bug); the running rules stay")
+            self._tell(ReloadAnswer(os.getpid(), began, time.time_ns(), False, (f"internal error (a bug): {error!r}",)))
+            return None
+
+    def _reload(self, began: int) -> Reloaded | None:
         try:
             fresh = load_config(self.config_path)
             ruleset = load_rules(self.rule_paths or fresh.rules or None)
@@ -80,6 +94,11 @@ class Reloader:
             except ConfigError as error:  # a probe host no longer found refuses the reload, as a broken rule does
                 self._refused(began, [str(error)])
                 return None
+        if self.running is not None:
+            restart = [name for name in RESTART_ONLY if getattr(fresh, name) != getattr(self.running, name)]
+            if restart:
+                log.warning("reloaded, but these settings need a restart to take effect; the running follower "
+                            "keeps its own", settings=restart)  # fmt: skip
         windows = [window.window() for window in fresh.maintenance]
         return Reloaded(ruleset, windows, router_for(fresh), fresh, began)
 

@@ -28,11 +28,11 @@ from logpipe.cli.root import version
 from logpipe.cli.waiting import Waiting
 from logpipe.config.durations import parse_duration
 from logpipe.console.printers import printer_for
-from logpipe.errors import ListenError
+from logpipe.errors import ListenError, StateError
 from logpipe.logconfig import configure_logging
 from logpipe.redact import Redactor
 from logpipe.sinks.wiring import renderer_for
-from logpipe.state.directory import PID_FILE
+from logpipe.state.directory import signal_follower
 
 
 @click.command()
@@ -169,15 +169,11 @@ def reload(config_path: Path | None, timeout: float) -> None:
     from logpipe.agent.reloadanswer import read_answer
 
     config = config_or_fail(config_path)
-    pid_file = config.state_dir / PID_FILE
     asked = time.monotonic_ns()  # before the signal: the answer to wait for is of a reload begun after this
     try:
-        pid = int(pid_file.read_text().strip())
-        os.kill(pid, signal.SIGHUP)
-    except FileNotFoundError:
-        raise click.ClickException(f"no running follower: {pid_file} does not exist") from None
-    except (ValueError, ProcessLookupError):
-        raise click.ClickException(f"no running follower: {pid_file} names no live process") from None
+        pid = signal_follower(config.state_dir, signal.SIGHUP)  # only the follower itself: never a stale pid
+    except StateError as error:
+        raise click.ClickException(str(error)) from None
     deadline = time.monotonic() + timeout
     with Waiting(f"logpipe follow (pid {pid}) to answer the reload (up to {timeout:g} s)"):
         while (answer := read_answer(config.state_dir)) is None or not answer.answers(pid, asked):

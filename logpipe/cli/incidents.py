@@ -16,8 +16,7 @@ from logpipe.config.durations import format_duration
 from logpipe.config.settings import Config
 from logpipe.event import format_time
 from logpipe.incidents.silences import Silence
-from logpipe.incidents.views import incident_table
-from logpipe.redact import Redactor
+from logpipe.incidents.views import incident_table, shown
 from logpipe.state.directory import STATE_FILE
 from logpipe.state.store import StateStore
 
@@ -39,11 +38,11 @@ def _store(config: Config) -> StateStore:
 def incidents(config_path: Path | None, limit: int, output: str, as_json: bool) -> None:
     """Open and recent incidents: rule, group, state, counts, severity, folded or silenced, last notification."""
     store = _store(config_or_fail(config_path))
-    records = store.progress.incidents(limit)
+    records = shown(store.progress.incidents(limit))
     store.close()
     if as_json or output == "json":
         for record in records:
-            click.echo(orjson.dumps(Redactor().payload(record)).decode())
+            click.echo(orjson.dumps(record).decode())
         return
     click.echo(incident_table(records), nl=False)
 

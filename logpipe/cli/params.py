@@ -11,7 +11,7 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from logpipe.config.durations import parse_duration
+from logpipe.config.durations import MAX_DURATION, MAX_SHOWN, DurationTooLong, parse_duration
 
 _UNIT_NS = {"s": 1_000_000_000, "h": 3_600_000_000_000}
 _ZERO = re.compile(r"0+(?:\.0*)?(?:ms|s|m|h|d)")
@@ -53,20 +53,29 @@ class DurationParam(click.ParamType[float]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            return self._at_most(float(value), param, ctx)
         text = str(value).strip()
         if self.unit is not None:
             try:
-                return float(text)
+                return self._at_most(float(text), param, ctx)
             except ValueError:
                 pass
         if _ZERO.fullmatch(text):
             return 0.0  # `--wait 0s`: no waiting (a rule's window, unlike an option, is never zero)
         try:
             return parse_duration(text) / _UNIT_NS[self.unit or "s"]
+        except DurationTooLong as error:
+            self.fail(str(error), param, ctx)
         except ValueError:
             bare = {"s": " (or a number of seconds)", "h": " (or a number of hours)"}.get(self.unit or "", "")
             self.fail(f"expected a duration like 30s, 5m or 2h{bare}, got {text!r}", param, ctx)
+
+    def _at_most(self, number: float, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        """A bare number (in `unit`) within MAX_DURATION, as a duration with its unit is (`--wait 1e300`: a wait
+        no clock can hold)."""
+        if not 0 <= number * _UNIT_NS[self.unit or "s"] <= MAX_DURATION:
+            self.fail(f"a duration is from 0 to at most {MAX_SHOWN}, got {number:g}", param, ctx)
+        return number
 
 
 def complete_rule_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:

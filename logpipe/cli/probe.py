@@ -14,8 +14,10 @@ from rich.text import Text
 from logpipe.cli.waiting import Waiting
 from logpipe.console.inert import inert
 from logpipe.errors import ConfigError
+from logpipe.redact import Redactor
 from logpipe.sources.probes.config import ProbeConfig
-from logpipe.sources.probes.http import ProbeMemory, Resolver, check, direct, healthy, pool_for, redact_url
+from logpipe.sources.probes.http import ProbeMemory, Resolver, direct, healthy, pool_for, redact_url
+from logpipe.sources.probes.watch import CheckWatch
 
 
 @click.command()
@@ -63,16 +65,16 @@ def probe(
         raise click.BadParameter(problem["msg"], param_hint=hint) from None
     resolver = _resolver(config)
     with Waiting(f"{redact_url(url)} to answer (up to {timeout})"):
-        event = check(config, pool_for(config), ProbeMemory(), resolver)
-    fields = event.fields["probe"]
+        event = CheckWatch(config).check(pool_for(config), ProbeMemory(), resolver)
+    shown = Redactor().payload(event.to_dict())  # the body is the endpoint's: redacted, on a terminal too
     if sys.stdout.isatty():
         from rich.console import Console
 
-        Console().print(probe_table(fields))
+        Console().print(probe_table(shown["fields"]["probe"]))
     else:
-        sys.stdout.buffer.write(event.to_json() + b"\n")
+        sys.stdout.buffer.write(orjson.dumps(shown) + b"\n")
         sys.stdout.flush()
-    if not healthy(fields):
+    if not healthy(event.fields["probe"]):
         sys.exit(1)
 
 

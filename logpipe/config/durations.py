@@ -1,5 +1,7 @@
 """Durations in rule files: a number with a unit (`500ms`, `30s`, `5m`, `1h`, `2d`), as ns. A bare number is
-refused: "5" could mean seconds or minutes, and a window must never be guessed."""
+refused: "5" could mean seconds or minutes, and a window must never be guessed. So is one past MAX_DURATION (ten
+years): a time plus a duration must stay a time logpipe can hold (times.py), and `999999999999d` passed every
+check, then crashed the follower at its first notification, and again after each restart."""
 
 from __future__ import annotations
 
@@ -8,6 +10,12 @@ import re
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_NS = {"ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
 DURATION_PATTERN = r"^\d+(\.\d+)?(ms|s|m|h|d)$"
+MAX_DURATION = 3650 * _UNIT_NS["d"]
+MAX_SHOWN = "3650d (ten years)"
+
+
+class DurationTooLong(ValueError):
+    """A duration written right, but past MAX_DURATION."""
 
 
 def parse_duration(value: object) -> int:
@@ -17,10 +25,18 @@ def parse_duration(value: object) -> int:
     if match is None:
         hint = " (needs a unit: ms, s, m, h or d)" if isinstance(value, (int, float)) or str(value).isdigit() else ""
         raise ValueError(f"expected a duration like '30s' or '5m', got {value!r}{hint}")
-    nanos = int(float(match.group(1)) * _UNIT_NS[match.group(2)])
+    amount = float(match.group(1)) * _UNIT_NS[match.group(2)]  # inf for 400 digits: refused below, no OverflowError
+    if not amount <= MAX_DURATION:
+        raise DurationTooLong(f"a duration may be at most {MAX_SHOWN}, got {_shown(value)}")
+    nanos = int(amount)
     if nanos <= 0:
         raise ValueError("a duration must be more than zero")
     return nanos
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text) - 2} characters)"
 
 
 def format_duration(nanos: int) -> str:

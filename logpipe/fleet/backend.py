@@ -103,6 +103,9 @@ class FleetBackend(Protocol):
     def release(self, rule: str, group: Group, incident: str) -> None:
         """The incident is resolved fleet-wide: the next one of (rule, group) gets a new id."""
 
+    def take_skipped(self) -> dict[str, int]:
+        """Records read back and refused since the last call (not logpipe's, or garbled), by kind."""
+
     def close(self) -> None: ...
 
 
@@ -134,6 +137,9 @@ class LocalBackend:
 
     def release(self, rule: str, group: Group, incident: str) -> None:
         return None
+
+    def take_skipped(self) -> dict[str, int]:
+        return {}
 
     def close(self) -> None:
         return None

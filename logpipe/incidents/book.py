@@ -28,7 +28,7 @@ from typing import Any
 from logpipe.alert import Alert
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
-from logpipe.incidents.incident import Group, Incident, note_alert
+from logpipe.incidents.incident import Group, Incident, note_alert, stored_record
 from logpipe.incidents.inhibit import Inhibition, find_cause, fold, inhibitions_of, tally
 from logpipe.incidents.notification import (
     Notification,
@@ -378,7 +378,7 @@ class IncidentBook:
     # --- state ---------------------------------------------------------------------------------------------
     def snapshot(self) -> list[dict[str, Any]]:
         """The incidents changed since the last snapshot, as records: saved with the checkpoints."""
-        records = [incident.to_record() for incident in self.dirty.values()]
+        records = [stored_record(incident.to_record()) for incident in self.dirty.values()]
         self.dirty.clear()
         for incident in [inc for inc in self.by_id.values() if inc.closed is not None]:
             del self.by_id[incident.id]

@@ -3,12 +3,14 @@ the record the state store saves of it (everything but the events, which a resta
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from logpipe.event import Event
+from logpipe.redact import Redactor
 
 if TYPE_CHECKING:
     from logpipe.alert import Alert
@@ -140,3 +142,20 @@ def note_alert(
                 counts[text] += alert.count if counted else 1
             else:
                 incident.summary_overflow[name] = incident.summary_overflow.get(name, 0) + 1
+
+
+#: what a record holds that came from logs and is only ever shown (restored, it is shown again)
+SHOWN_TEXTS = ("message", "data", "summary", "symptoms")
+
+
+@functools.cache
+def _redactor() -> Redactor:
+    return Redactor()
+
+
+def stored_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the state store keeps it: the texts that came from logs redacted (SHOWN_TEXTS). The group and
+    labels stay as they are: they are the incident's identity across a restart and what silences match; wherever
+    a record is shown it is redacted whole (incidents/views.py `shown`)."""
+    redactor = _redactor()
+    return {**record, **{key: redactor.payload(record[key]) for key in SHOWN_TEXTS}}

@@ -97,7 +97,7 @@ class NestTextParser:
             return self._parse_lenient(line, origin, docker_time, arrival)
         app, pid, stamp, level, context, message, rest = match.groups()
         log_time = _time_ns(stamp)
-        fields: dict[str, object] = {"pid": int(pid)}
+        fields: dict[str, object] = {"pid": _pid(pid)}
         if app != "Nest":
             fields["app"] = app
         return Event(
@@ -122,7 +122,7 @@ class NestTextParser:
         log_time = locale_time_ns(header.stamp) if header.stamp else None
         fields: dict[str, object] = {}
         if header.pid is not None:
-            fields["pid"] = int(header.pid)
+            fields["pid"] = _pid(header.pid)
         if header.app != "Nest":
             fields["app"] = header.app
         if header.prefix:
@@ -141,3 +141,8 @@ class NestTextParser:
             log_time,
             flags,
         )
+
+
+def _pid(digits: str) -> int | str:
+    """The pid as a number, unless it has more digits than 64 bits hold (no output could write it): then text."""
+    return int(digits) if len(digits) <= 18 else digits

@@ -13,7 +13,7 @@ from logpipe.times import parse_iso8601
 _LOGFMT_PAIR = re.compile(r'([A-Za-z_@][\w.\-@/]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
 _LOGFMT_START = re.compile(r"[A-Za-z_@][\w.\-@/]*=")
 _LOGFMT_MARKERS = frozenset((*MESSAGE_KEYS, *LEVEL_KEYS, "time", "ts"))
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?\d{1,18}(?:\.\d+)?")  # an integer of 19 digits or more may not fit 64 bits: kept as text
 
 
 def _logfmt_value(raw: str) -> Any:

@@ -6,6 +6,9 @@ autoescaped.
 Template names: `<kind>` files are `console.txt.j2`, `slack.json.j2`, `webhook.json.j2`, `email.subject.j2`,
 `email.txt.j2`, `email.html.j2`. A rule's `template: payments` makes `payments.slack.json.j2` (and so on) win over
 the defaults where it exists.
+
+Escaping is per destination: HTML is autoescaped, JSON written with `tojson`, and Slack's mrkdwn text goes through
+the `mrkdwn` filter (its control sequences: mentions, disguised links).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters["tojson"] = _strict_tojson
+        self.env.filters["mrkdwn"] = mrkdwn
         self.env.filters.update(bounded_filters(dict(self.env.filters)))
 
     def template_name(self, kind: str, template_set: str | None = None) -> str:
@@ -122,6 +126,13 @@ def _strict_tojson(eval_ctx: Any, value: Any, indent: int | None = None) -> Any:
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()
     return jinja2.filters.do_tojson(eval_ctx, value, indent)
+
+
+def mrkdwn(value: Any) -> str:
+    """Text for a Slack mrkdwn field, as text: `&`, `<` and `>` are Slack's control characters (`<!channel>` pings
+    everyone, `<https://evil|https://bank>` is a disguised link), so they go as HTML entities, as Slack asks. Every
+    value from a log goes through this in the Slack templates; a runbook (the rule author's) may link on purpose."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _clip(value: Any) -> Any:

@@ -247,7 +247,7 @@ def test_over_tls_as_an_acl_user_confined_to_the_prefix_the_fleet_works_and_a_wr
         (won,) = first.claim([request], {"inc": 2})
         (lost,) = second.claim([request], {"inc": 3})
         assert (won.won, won.count, lost.won, lost.owner, lost.total) == (True, 2, False, "host-0", 5)
-        assert first.incident_id("rule", (), "one") == second.incident_id("rule", (), "two") == "one"
+        assert first.incident_id("rule", (), "1" * 32) == second.incident_id("rule", (), "2" * 32) == "1" * 32
         second.exchange(Exchange(silences=[]))
         assert (first.problem(), second.problem()) == (None, None)
         wrong = RedisBackend(url.replace("s3cretpw", "wr0ngpw"), "deploy-a:", "host-2", 60_000)

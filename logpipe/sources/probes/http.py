@@ -2,9 +2,13 @@
 same rules match as log lines.
 
 Fields, under `probe`: name, url (credentials redacted), method, status, duration_ms, ok, error (timeout, refused,
-dns, tls, connection, status, body, container), consecutive_failures, body (the JSON body), components (each
-"up" or "down", from ClipForge's or Terminus's format: healthbody.py), components_down (how many), uptime and
-restarted (the body's `uptime` went down: the process started again).
+dns, tls, connection, status, body, container, internal), consecutive_failures, body (the JSON body; a body
+nested too deep is not taken: body_refused says why), components (each "up" or "down", from ClipForge's or
+Terminus's format, at most healthbody.MAX_COMPONENTS: components_dropped counts the rest), components_down (how
+many), uptime and restarted (the body's `uptime` went down: the process started again).
+
+One check is `check`; the probe's thread, which gives each check a deadline for the whole of it, is in
+watch.py.
 
 The client is urllib3 (already installed with docker-py): explicit connect and read timeouts, no retries and no
 redirects (a probe reports what the endpoint answered), and exception classes that tell a timeout, a refusal, a
@@ -13,10 +17,8 @@ DNS failure and a TLS failure apart.
 
 from __future__ import annotations
 
-import queue
 import socket
 import ssl
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -140,6 +142,9 @@ def check(
             response.release_conn()
         fields["status"] = response.status
         body = _json_body(raw)
+        refused = healthbody.refused(body)
+        if refused is not None:  # from outside: taken only in the shape every output can write
+            body, fields["body_refused"] = None, refused
         if (probe.expect_status and response.status not in probe.expect_status) or (
             not probe.expect_status and not 200 <= response.status < 300
         ):
@@ -199,7 +204,7 @@ def _read_capped(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while size < MAX_BODY:
-        chunk = response.read(min(65536, MAX_BODY - size))
+        chunk = response.read1(min(65536, MAX_BODY - size))  # what has come: a trickle reaches the check below
         if not chunk:
             break
         chunks.append(chunk)
@@ -233,6 +238,9 @@ def _describe_body(fields: dict[str, Any], body: Any, memory: ProbeMemory) -> No
     if parts:
         fields["components"] = parts
         fields["components_down"] = sum(state == "down" for state in parts.values())
+        dropped = len(healthbody.all_components(body)) - len(parts)
+        if dropped:
+            fields["components_dropped"] = dropped
     state = healthbody.overall(body)
     if state is not None:
         fields["health"] = state
@@ -272,62 +280,3 @@ def probe_event(time_ns: int, fields: dict[str, Any]) -> Event:
         orjson.dumps(record, default=str).decode(),
         "probe",
     )
-
-
-class ProbeRunner(threading.Thread):
-    """Checks one probe every interval and hands each event over; a hung endpoint holds only this thread. A
-    reload that changes or removes the probe retires the runner: it stops at once, or after the check under way,
-    whose reading (of the old probe) it drops."""
-
-    def __init__(
-        self,
-        probe: ProbeConfig,
-        out: Callable[[Event], None],
-        stopping: threading.Event,
-        resolve: Resolver = direct,
-        memory: ProbeMemory | None = None,
-    ) -> None:
-        super().__init__(name=f"probe-{probe.label}", daemon=True)
-        self.probe, self.out, self.stopping, self.resolve = probe, out, stopping, resolve
-        self.memory = memory or ProbeMemory()
-        self.retired = threading.Event()
-        self.pool = pool_for(probe)
-
-    def retire(self) -> None:
-        self.retired.set()
-
-    def run(self) -> None:
-        interval = self.probe.interval / 1e9
-        due = time.monotonic()
-        while not (self.stopping.is_set() or self.retired.is_set()):
-            event = check(self.probe, self.pool, self.memory, self.resolve)
-            if self.retired.is_set():
-                break
-            self.out(event)
-            due += interval
-            # a check that overran its slot starts the next at once rather than piling up missed slots
-            due = max(due, time.monotonic())
-            self._pause_until(due)
-        self.pool.clear()
-
-    def _pause_until(self, due: float) -> None:
-        """Sleep until the next check: a retirement wakes it at once, logpipe's stop within a quarter second."""
-        while not self.stopping.is_set() and (left := due - time.monotonic()) > 0:
-            if self.retired.wait(min(left, 0.25)):
-                return
-
-
-def queue_putter(out: queue.Queue[Any], stopping: threading.Event) -> Callable[[Event], None]:
-    """Hands an event to the follower's queue as a READINGS item, waiting while the queue is full (the engine is
-    busy), giving up when logpipe stops."""
-
-    def put(event: Event) -> None:
-        item = (READINGS, event.origin.name, [event])
-        while not stopping.is_set():
-            try:
-                out.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    return put

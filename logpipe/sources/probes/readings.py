@@ -69,9 +69,13 @@ class Readings:
         components: dict[str, str] = fields.get("components") or {}
         for component, state in components.items():
             self.probe_component_up.labels(name, component).set(1 if state == "up" else 0)
-        if components:
+        if components:  # the series are the last body's components (at most healthbody.MAX_COMPONENTS): a body
+            # naming new ones at each check must not grow them without end
             with self._lock:
-                self._components.setdefault(name, set()).update(components)
+                gone = self._components.get(name, set()) - components.keys()
+                self._components[name] = set(components)
+            for component in gone:
+                self.probe_component_up.remove(name, component)
         down = sorted(part for part, state in components.items() if state == "down")
         state = "up" if fields["ok"] else str(fields.get("error"))
         if down:
