@@ -22,7 +22,7 @@ from logpipe.agent.reloadanswer import ReloadAnswer, write_answer
 from logpipe.config.load import load_config
 from logpipe.config.settings import Config
 from logpipe.engine import RuleLoadError, RuleSet, load_rules
-from logpipe.errors import ConfigError
+from logpipe.errors import ConfigError, StateError
 from logpipe.incidents.rulenames import refuse_unknown_names
 from logpipe.incidents.silences import MaintenanceWindow
 from logpipe.sinks.dispatcher import Router
@@ -121,5 +121,5 @@ class Reloader:
         if self.state_dir is not None:
             try:
                 write_answer(self.state_dir, answer)
-            except OSError as error:  # the outcome is logged and on /metrics; `logpipe reload` will time out
+            except (OSError, StateError) as error:  # the outcome is logged and on /metrics; `logpipe reload` times out
                 log.error("cannot write the reload's answer", path=str(self.state_dir), error=str(error))

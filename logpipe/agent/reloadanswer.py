@@ -14,7 +14,8 @@ from pathlib import Path
 
 import orjson
 
-from logpipe.state.directory import FILE_MODE
+from logpipe.errors import StateError
+from logpipe.state.directory import open_private
 
 ANSWER_FILE = "reload.json"
 
@@ -54,7 +55,7 @@ class ReloadAnswer:
 def write_answer(state_dir: Path, answer: ReloadAnswer) -> None:
     """Replace the answer file at once (a reader sees the old answer or the new one, never half of one)."""
     partial = state_dir / f".{ANSWER_FILE}.{os.getpid()}"
-    descriptor = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
+    descriptor = open_private(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC)  # 0600, never through a link
     with os.fdopen(descriptor, "wb") as out:
         out.write(answer.to_json())
     os.replace(partial, state_dir / ANSWER_FILE)
@@ -63,6 +64,7 @@ def write_answer(state_dir: Path, answer: ReloadAnswer) -> None:
 def read_answer(state_dir: Path) -> ReloadAnswer | None:
     """The last answer written, or None (no reload answered yet, or a file this version cannot read)."""
     try:
-        return ReloadAnswer.from_json((state_dir / ANSWER_FILE).read_bytes())
-    except (OSError, ValueError, KeyError, TypeError):
+        with os.fdopen(open_private(state_dir / ANSWER_FILE, os.O_RDONLY), "rb") as answer:
+            return ReloadAnswer.from_json(answer.read())
+    except (StateError, OSError, ValueError, KeyError, TypeError):
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import time
@@ -175,16 +176,15 @@ def reload(config_path: Path | None, timeout: float) -> None:
     except StateError as error:
         raise click.ClickException(str(error)) from None
     deadline = time.monotonic() + timeout
-    with Waiting(f"logpipe follow (pid {pid}) to answer the reload (up to {timeout:g} s)"):
+    with _Exit(pid) as gone, Waiting(f"logpipe follow (pid {pid}) to answer the reload (up to {timeout:g} s)"):
         while (answer := read_answer(config.state_dir)) is None or not answer.answers(pid, asked):
-            if not _alive(pid):
+            if gone.wait(0.05):
                 raise click.ClickException(f"logpipe follow (pid {pid}) exited before answering the reload")
             if time.monotonic() > deadline:
                 raise click.ClickException(
                     f"logpipe follow (pid {pid}) did not answer the reload within {timeout:g} s; its log says "
                     "whether it reloaded"
                 )
-            time.sleep(0.05)
     if not answer.taken:
         problems = "\n".join(f"  {problem}" for problem in answer.problems)
         click.echo(f"reload refused by logpipe follow (pid {pid}); the rules it ran before still run:", err=True)
@@ -194,11 +194,24 @@ def reload(config_path: Path | None, timeout: float) -> None:
     click.echo(f"logpipe follow (pid {pid}) reloaded: {answer.rules} rules{windows}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
+class _Exit:
+    """The follower's exit, seen through a pidfd: its exit even while it is a zombie (os.kill(pid, 0) still
+    succeeds then), and never another process given its pid since."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self._fd = pid, -1
+
+    def __enter__(self) -> _Exit:
+        with contextlib.suppress(ProcessLookupError):  # gone already: wait() says so
+            self._fd = os.pidfd_open(self.pid)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+
+    def wait(self, seconds: float) -> bool:
+        """True when the follower has exited (after up to `seconds` of waiting for it to)."""
+        if self._fd < 0:
+            return True
+        return bool(select.select([self._fd], [], [], seconds)[0])  # readable once the process has exited

@@ -99,12 +99,16 @@ def test_state_directory_checked_reload_with_a_stale_pid_signals_nothing(
 
 
 def test_state_directory_checked_reload_signals_the_process_holding_the_directory(tmp_path: Path) -> None:
-    """The follower: it holds the lock (its pid in state.lock), wrote follow.pid, runs `follow`."""
+    """The follower: it holds the lock (its pid in state.lock), wrote follow.pid, runs `follow`; on SIGHUP it
+    answers as a follower does (`logpipe reload` waits for that) and exits 7."""
     state = tmp_path / "state"
     code = (
-        "import signal, sys, time; from pathlib import Path; from logpipe.state.directory import DirectoryLock, "
-        "write_pid_file; lock = DirectoryLock(Path(sys.argv[1])); write_pid_file(Path(sys.argv[1]) / 'follow.pid');"
-        " signal.signal(signal.SIGHUP, lambda *_: sys.exit(7)); print('up', flush=True); time.sleep(600)"
+        "import os, signal, sys, time; from pathlib import Path; from logpipe.state.directory import DirectoryLock, "
+        "write_pid_file; from logpipe.agent.reloadanswer import ReloadAnswer, write_answer; "
+        "lock = DirectoryLock(Path(sys.argv[1])); write_pid_file(Path(sys.argv[1]) / 'follow.pid');"
+        " answer = lambda *_: (write_answer(Path(sys.argv[1]), ReloadAnswer(os.getpid(), time.monotonic_ns(), "
+        "time.time_ns(), True, (), 3)), sys.exit(7)); signal.signal(signal.SIGHUP, answer); print('up', flush=True);"
+        " time.sleep(600)"
     )
     state.mkdir(mode=0o700)
     follower = subprocess.Popen([sys.executable, "-c", code, str(state), "follow"], stdout=subprocess.PIPE)
@@ -114,6 +118,7 @@ def test_state_directory_checked_reload_signals_the_process_holding_the_director
         (tmp_path / "logpipe.yml").write_text(f"state_dir: {state}\n")
         result = CliRunner().invoke(main, ["reload", "--config", str(tmp_path / "logpipe.yml")])
         assert result.exit_code == 0, result.output
+        assert f"logpipe follow (pid {follower.pid}) reloaded: 3 rules" in result.output
         assert follower.wait(timeout=30) == 7  # it got the SIGHUP
     finally:
         if follower.poll() is None:

@@ -144,7 +144,7 @@ def test_report_state_dir_draws_minutes_no_follower_ran_as_gaps_and_firing_rows_
     threshold", which is all its record kept of its message."""
     state, _, _ = follower_state
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(main, ["report", "--state-dir", str(state), "--hours", "1e12", "-o", str(out)])
+    result = CliRunner().invoke(main, ["report", "--state-dir", str(state), "--hours", "87600", "-o", str(out)])
     assert result.exit_code == 0, result.output
     page = out.read_text()
     chart = page[page.index('id="chart-requests"') :]
