@@ -117,16 +117,23 @@ def test_a_refused_reload_exits_1_with_its_problems_and_shows_on_metrics_and_hea
 
 
 def test_reload_says_what_it_waits_for_and_fails_when_no_answer_comes(tmp_path: Path) -> None:
-    """A follower that never answers (here a process that ignores SIGHUP, named in the pid file): after 2 s the
-    command says what it is waiting for, and at its timeout it exits 1 saying so."""
+    """A follower that never answers (here a process that ignores SIGHUP, holding the state directory's lock and
+    named in its pid file, as `logpipe reload` asks of a follower): after 2 s the command says what it is waiting
+    for, and at its timeout it exits 1 saying so."""
     (tmp_path / "logpipe.yml").write_text("state_dir: state\n")
-    (tmp_path / "state").mkdir(mode=0o700)
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    code = (
+        "import signal, sys; from pathlib import Path; from logpipe.state.directory import DirectoryLock, "
+        "write_pid_file; lock = DirectoryLock(Path(sys.argv[1])); write_pid_file(Path(sys.argv[1]) / 'follow.pid');"
+        " signal.signal(signal.SIGHUP, signal.SIG_IGN); print('up', flush=True); sys.stdin.read()"
+    )
     deaf = subprocess.Popen(
-        [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGHUP, signal.SIG_IGN); sys.stdin.read()"],
-        stdin=subprocess.PIPE,
+        [sys.executable, "-c", code, str(state), "follow"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     try:
-        (tmp_path / "state" / "follow.pid").write_text(f"{deaf.pid}\n")
+        assert deaf.stdout is not None
+        assert deaf.stdout.readline() == b"up\n"
         waited = subprocess.run(
             [sys.executable, "-m", "logpipe", "reload", "--config", str(tmp_path / "logpipe.yml"), "--timeout", "3s"],
             capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
