@@ -131,12 +131,24 @@ class StateConfig(_Strict):
     prefix: str = Field("logpipe:", min_length=1, description="prepended to every key: one per deployment")
     instance: str | None = Field(None, min_length=1, description="this instance's name (default: host + state dir)")
     claim_ttl: Duration = parse_duration("1d")  # how long a sent notification's claim keeps others from resending
+    # a connect or one read of Redis slower than this is a timeout, a whole call twice as long; a claim that timed
+    # out is asked again for up to 10 s before its notification goes out alone (one page under latency): set it
+    # above Redis's worst latency from this host
+    timeout: Duration = parse_duration("1s")
 
     @field_validator("url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected redis://host:port/db, rediss:// (TLS) or unix:///path.sock")
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: int) -> int:
+        # the follower's loop waits on each call: past a minute, alerting itself would stall on a slow Redis
+        if not parse_duration("10ms") <= value <= parse_duration("1m"):
+            raise ValueError("expected a timeout from 10ms to 1m")
         return value
 
 
