@@ -35,6 +35,7 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -106,11 +107,27 @@ class ChannelConfig(_Strict):
         for url in urls:
             if len(url) < 3:
                 return f"not a URL: {url!r}"
+            if not readable_url(url):
+                return UNREADABLE_URL
             if kind in ONCALL_KINDS and not url.lower().startswith(("http://", "https://")):
                 return f"a {kind} channel's url is http:// or https://, not {url.split('://', 1)[0]}://"
         if kind == "alertmanager" and self.resend is not None and self.resend < 10**9:
             return "resend: at least 1s (Prometheus re-sends every 1m)"
         return None
+
+
+# says nothing of the URL itself: it may carry a password or a webhook's token
+UNREADABLE_URL = "not a URL logpipe can read: its host or port (an IPv6 address goes in [brackets], a port is digits)"
+
+
+def readable_url(url: str) -> bool:
+    """Whether the URL's host and port can be read (urllib raises ValueError where the sinks and the Redis
+    client would, later, with a traceback)."""
+    try:
+        _ = urlsplit(url).port
+    except ValueError:
+        return False
+    return True
 
 
 class OutboxConfig(_Strict):
@@ -141,6 +158,8 @@ class StateConfig(_Strict):
     def _redis_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected redis://host:port/db, rediss:// (TLS) or unix:///path.sock")
+        if value is not None and not readable_url(value):
+            raise ValueError(UNREADABLE_URL)
         return value
 
     @field_validator("timeout")
