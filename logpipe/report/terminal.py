@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from logpipe.report.bounded import TIMELINE_LISTED
 from logpipe.report.collect import Report, exception_label
 from logpipe.report.html import _iso
 
@@ -37,10 +38,12 @@ def print_summary(report: Report, console: Console) -> None:
     timeline = Table(title="Incident timeline")
     for column in ("time (UTC)", "notification", "severity", "rule"):
         timeline.add_column(column)
-    for entry in report.timeline:
+    for entry in report.timeline[:TIMELINE_LISTED]:
         style = "red" if entry.severity == "critical" and entry.status in ("firing", "update") else None
         timeline.add_row(_iso(entry.time), entry.status, entry.severity, entry.key, style=style)
     console.print(timeline)
+    if len(report.timeline) > TIMELINE_LISTED:
+        console.print(f"+{len(report.timeline) - TIMELINE_LISTED:,} more notifications", style="dim")
 
     top = Table(title="Top exceptions and error messages")
     top.add_column("exception type or error message")
@@ -56,7 +59,8 @@ def print_summary(report: Report, console: Console) -> None:
         failures.add_column(column)
     for kind, group in (("payment webhook", report.payments), ("credit deduction", report.credits)):
         for what, failed, users in group.rows():  # each row's own users, not the whole kind's
-            failures.add_row(kind, what, "-" if failed is None else str(failed), ", ".join(users) or "-")
+            more = f" +{len(users) - 5:,} more" if len(users) > 5 else ""
+            failures.add_row(kind, what, "-" if failed is None else str(failed), (", ".join(users[:5]) or "-") + more)
     console.print(failures)
     if report.probes:
         probes = Table(title="Probe uptime")
