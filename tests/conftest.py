@@ -1,12 +1,19 @@
 """Shared fixtures: global logging state is reset around every test (structlog and the root logger); real
-receivers (HTTP, SMTP, Bugsink) and a headless Chromium. In CI (CI=true) a receiver that cannot start fails the
-run; elsewhere its tests are skipped with the reason."""
+receivers (HTTP, SMTP, Bugsink) and a headless Chromium. In CI (CI=true) a service that cannot start fails the
+run; elsewhere its tests are skipped with the reason.
+
+`make test` runs the suite on several processes (pytest-xdist): session fixtures start once per worker, and what
+must be made once per run (a daemon the suite starts, a wheel, Bugsink's venv) is made under a file lock in the
+run's directory (RUN_DIR), which the controlling process removes at the end."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +25,34 @@ from tests.integration.receivers import Bugsink, HttpReceiver, SmtpReceiver, fre
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's directory, made by the controlling process before it starts any worker (they inherit it)."""
+    if not hasattr(config, "workerinput"):
+        os.environ["LOGPIPE_TEST_RUN"] = tempfile.mkdtemp(prefix="logpipe-test-run-")
+
+
+def run_dir() -> Path:
+    """Shared by every worker of this run: what is made once per run lives here."""
+    return Path(os.environ["LOGPIPE_TEST_RUN"])
+
+
+@contextlib.contextmanager
+def run_lock(name: str) -> Iterator[None]:
+    """One worker at a time through this block (the others wait): making what the whole run shares."""
+    with (run_dir() / f"{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or "LOGPIPE_TEST_RUN" not in os.environ:
+        return
+    from tests.docker.daemon import stop_daemon_started_by_run
+
+    stop_daemon_started_by_run(run_dir())  # after every worker is done with it
+    shutil.rmtree(run_dir(), ignore_errors=True)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -61,8 +96,10 @@ IN_CI = os.environ.get("CI") == "true"
 
 
 def unavailable(reason: str) -> None:
+    """A service or tool a test needs is missing: in CI (which installs and starts everything) the test fails;
+    elsewhere it is skipped with the reason."""
     if IN_CI:
-        pytest.fail(f"a receiver the tests need could not start in CI: {reason}")
+        pytest.fail(f"needed in CI, where .ci/run provides it: {reason}")
     pytest.skip(reason)
 
 
@@ -85,6 +122,8 @@ def bugsink() -> Iterator[Bugsink]:
     home = Path(os.environ.get("LOGPIPE_TEST_CACHE", ROOT / ".cache")) / "bugsink"
     server = Bugsink(home, free_port())
     try:
+        with run_lock("bugsink"):  # one worker installs its venv (shared by later runs), the others wait for it
+            server.install()
         server.start()
     except Exception as error:
         server.stop()
@@ -98,10 +137,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A headless Chromium (Debian's chromium and chromium-driver) driven through Selenium, for the HTML reports."""
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if chromium is None or driver_path is None:
-        message = "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

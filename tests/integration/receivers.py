@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.waiting import DEADLINE, wait_until
 
 
 def free_port() -> int:
@@ -86,13 +86,9 @@ class HttpReceiver:
             self._server.server_close()
             self._server = None
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[Request]:
+    def wait_for(self, count: int, timeout: float = DEADLINE) -> list[Request]:
         """The requests once at least `count` arrived; fails the test after `timeout` seconds."""
-        deadline = time.time() + timeout
-        while len(self.requests) < count:
-            if time.time() > deadline:
-                pytest.fail(f"{len(self.requests)} requests after {timeout} s, expected {count}")
-            time.sleep(0.02)
+        wait_until(lambda: len(self.requests) >= count, timeout, lambda: f"{count} requests ({len(self.requests)})")
         return self.requests
 
 
@@ -118,13 +114,9 @@ class SmtpReceiver:
         sender = urllib.parse.quote("logpipe@clipforge.test")
         return f"mailto://127.0.0.1:{self.port}?from={sender}&to={urllib.parse.quote(to)}&smtp=127.0.0.1"
 
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+    def wait_for(self, count: int, timeout: float = DEADLINE) -> list[EmailMessage]:
         """The messages once at least `count` arrived; fails the test after `timeout` seconds."""
-        deadline = time.time() + timeout
-        while len(self.messages) < count:
-            if time.time() > deadline:
-                pytest.fail(f"{len(self.messages)} emails after {timeout} s, expected {count}")
-            time.sleep(0.05)
+        wait_until(lambda: len(self.messages) >= count, timeout, lambda: f"{count} emails ({len(self.messages)})")
         return self.messages
 
     def stop(self) -> None:
