@@ -15,7 +15,8 @@ members. Every key starts with the deployment's prefix.
     {prefix}members              hash  instance -> its heartbeat (host, containers, last seen)
 
 Redis unreachable: each call raises BackendUnreachable at once for RETRY_EVERY seconds (a stopped server must not
-slow the follower down), then one real attempt with short timeouts.
+slow the follower down), then one real attempt with short timeouts. Those seconds are read from an injected
+monotonic clock (`clock`), which a test steps instead of waiting.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -84,8 +85,11 @@ def group_key(group: Group) -> str:
 
 
 class RedisBackend:
-    def __init__(self, url: str, prefix: str, instance: str, claim_ttl_ms: int) -> None:
+    def __init__(
+        self, url: str, prefix: str, instance: str, claim_ttl_ms: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.url, self.prefix, self.instance, self.claim_ttl_ms = url, prefix, instance, claim_ttl_ms
+        self.clock = clock
         self.client = redis.Redis.from_url(
             url,
             socket_timeout=TIMEOUT,
@@ -113,7 +117,7 @@ class RedisBackend:
         return recovered
 
     def _run(self, pipe: Any) -> list[Any]:
-        if self._problem is not None and time.monotonic() < self._next_attempt:
+        if self._problem is not None and self.clock() < self._next_attempt:
             raise BackendUnreachable(self._problem)
         self.commands += len(pipe.command_stack)
         try:
@@ -128,7 +132,7 @@ class RedisBackend:
     def _down(self, error: Exception) -> None:
         # the URL may carry a password; redis-py's messages name the host only, but say nothing unredacted
         self._problem = "state backend unreachable: " + self._redactor.text(f"{type(error).__name__}: {error}")
-        self._next_attempt = time.monotonic() + RETRY_EVERY
+        self._next_attempt = self.clock() + RETRY_EVERY
 
     # --- incidents and claims ---------------------------------------------------------------------------------
     def incident_id(self, rule: str, group: Group, own_id: str) -> str:
