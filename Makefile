@@ -21,8 +21,12 @@ $(INSTALLED): pyproject.toml setup.py $(shell find logpipe -name '*.py' -o -name
 demo: $(INSTALLED)
 	$(BIN)/logpipe replay --format human examples/clipforge-api-text.log
 
+# the whole suite on TEST_WORKERS processes (pytest-xdist): most tests wait on real services (a container's log, a
+# receiver, Prometheus), so more workers than cores still shortens the run; tests that must share a worker (one
+# Bugsink, one image build, the private dockerd) carry an xdist_group, which --dist loadgroup keeps together
+TEST_WORKERS ?= 4
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # no services (Docker daemon, receivers, mounts): tests/docker and tests/integration are marked integration
 test-unit: $(INSTALLED)

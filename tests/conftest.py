@@ -72,13 +72,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 SERVICE_DIRS = ("docker", "integration")  # tests that need a real service: a daemon, a receiver, a mount
 
 
+# Bugsink takes a minute of CPU to start (migrations, a user, a token) and, on a cold cache, longer to install:
+# its tests share one worker (one server), and the first of them may take that long
+BUGSINK_GROUP = pytest.mark.xdist_group("bugsink")
+BUGSINK_TIMEOUT = pytest.mark.timeout(600)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/docker and tests/integration is `integration`, so `make test-unit` (-m "not
-    integration") runs without services; a new file there cannot forget the marker."""
+    integration") runs without services; a new file there cannot forget the marker. Tests using Bugsink go to
+    one xdist group."""
     for item in items:
         parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
         if parts and parts[0] in SERVICE_DIRS:
             item.add_marker(pytest.mark.integration)
+        if "bugsink" in getattr(item, "fixturenames", ()):
+            item.add_marker(BUGSINK_GROUP)
+            item.add_marker(BUGSINK_TIMEOUT)
 
 
 @pytest.fixture(autouse=True)

@@ -226,7 +226,7 @@ class Bugsink:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.time() + 60
+        deadline = time.time() + DEADLINE
         while time.time() < deadline:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/ready", timeout=1)
@@ -236,7 +236,7 @@ class Bugsink:
                     raise RuntimeError("gunicorn exited: " + (state / "server.log").read_text()[-2000:]) from None
                 time.sleep(0.2)
         else:
-            raise RuntimeError("Bugsink did not become ready within 60 s")
+            raise RuntimeError(f"Bugsink did not become ready within {DEADLINE} s")
         team = self._call("POST", "/teams/", {"name": "tests"})
         created = self._call(
             "POST",

@@ -28,7 +28,9 @@ from tests.conftest import ROOT, unavailable
 from tests.integration.receivers import HttpReceiver, free_port
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+# one worker builds and runs the image (its module fixture), with the time an uncached build takes (.ci/run builds
+# it before the suite, so there it comes from Docker's cache)
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("image"), pytest.mark.timeout(1800)]
 
 BASE = "logpipe-base:bookworm"
 IMAGE = "logpipe:test"

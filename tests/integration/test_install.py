@@ -15,7 +15,8 @@ import pytest
 
 from tests.conftest import IN_CI
 
-pytestmark = pytest.mark.integration
+# one worker makes the two installs (its module fixture): pip and pipx fetch the agent's dependencies from PyPI
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("install"), pytest.mark.timeout(600)]
 
 # what the service side must not drag in (the agent's weight: compiled matcher, Docker client, notifications...)
 AGENT_ONLY = {"hyperscan", "docker", "pydantic", "pydantic-core", "rich", "apprise", "prometheus-client", "click"}
