@@ -276,6 +276,9 @@ class Follower:
             self.stopping.set()
             self._drain()
             self._release_until(None)  # what waited for later lines: there are none
+            for origin in list(self._warm):  # warm-ups no new line followed: their open events were handled before
+                self._events(self.assembler.flush_stream(origin), warm=True)
+            self._warm.clear()
             self._events(self.assembler.flush())
             if input_ended:  # --until-exit and every container is done: its end closes the incidents, as a replay's
                 self._observe(self.engine.finish())
@@ -408,6 +411,11 @@ class Follower:
         if self._held and self._readers_caught_up():
             self._release_until(None)
         flushed = self.assembler.flush_idle()
+        if self._warm:  # a stream quiet since its warm-up: its open event was handled before the restart
+            warm = [event for event in flushed if event.origin in self._warm]
+            flushed = [event for event in flushed if event.origin not in self._warm]
+            self._warm.difference_update([event.origin for event in warm])
+            self._events(warm, warm=True)
         self._events(flushed)
         if flushed:
             self._mark_all_safe()

@@ -141,6 +141,27 @@ def test_stopped_mid_stream_and_restarted_every_line_once(tmp_path: Path, contai
 
 
 @pytest.mark.both_read_paths
+def test_restarted_after_the_last_line_it_repeats_none_of_it(tmp_path: Path, container: Any) -> None:
+    """Stopped once it handled every line, started again after the container ended with nothing new: its warm-up
+    re-reads the last lines to rebuild the rules' windows, and none comes out again (the last one, still open in
+    the multi-line assembler when the warm-up ended, came out as a new event at the end)."""
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    box = container(
+        'i=0; while [ $i -lt 100 ]; do echo "line $i"; i=$((i+1)); done; '
+        "while [ ! -f /sync/go ]; do usleep 50000; done",
+        volumes={str(sync): {"bind": "/sync", "mode": "ro"}},
+    )
+    first = follow(tmp_path, box.name, until_exit=False)
+    handled(tmp_path / "events.jsonl", 100)
+    os.killpg(first.pid, signal.SIGTERM)
+    first.wait(timeout=30)
+    (sync / "go").touch()  # the container ends, with no line after those handled
+    assert finish(follow(tmp_path, box.name))["lines"] == {}
+    assert numbers(log_lines(tmp_path / "events.jsonl")) == collections.Counter(f"line {i}" for i in range(100))
+
+
+@pytest.mark.both_read_paths
 def test_killed_at_random_points_under_load_every_line_exactly_once(tmp_path: Path, container: Any) -> None:
     """kill -9 three times at random points while 3,000 lines arrive on each stream: the event output holds each
     line once (it is cut back to the last checkpoint on start, and what followed is read again)."""
