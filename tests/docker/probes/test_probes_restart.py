@@ -51,7 +51,9 @@ def test_failed_checks_before_a_restart_count_in_the_uptime_window_after_it(
         assert restarted["event"]["fields"]["probe"]["uptime"] == 5.0
         # every check of the second run passes: only the first run's failures can make the ratio
         below = second.wait_for("api-uptime-below-99", "firing", **{"probe.name": "api"})
-        assert 0.25 < below["value"] <= len(failed) / 20
+        # (the probe thread keeps each reading for the next run as it comes: a check that ends during the stop is
+        # kept though the follower no longer wrote it to --events-out, so one more failure than `failed` may count)
+        assert 0.25 < below["value"] <= (len(failed) + 1) / 20
         second.stop()
 
     second_checks = [e["fields"]["probe"] for e in second.events("probe")][len(failed) :]
