@@ -22,11 +22,12 @@ demo: $(INSTALLED)
 	$(BIN)/logpipe replay --format human examples/clipforge-api-text.log
 
 # the whole suite on TEST_WORKERS processes (pytest-xdist): most tests wait on real services (a container's log, a
-# receiver, Prometheus), so more workers than cores still shortens the run; tests that must share a worker (one
-# Bugsink, one image build, the private dockerd) carry an xdist_group, which --dist loadgroup keeps together
+# receiver, Prometheus), so more workers than cores still shortens the run; worksteal: an idle worker takes tests
+# queued for a busy one (durations range from milliseconds to a minute). What the workers share (one Bugsink, one
+# image build, one pair of installs, a daemon the run starts) is made once, under a lock (tests/conftest.py)
 TEST_WORKERS ?= 4
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # no services (Docker daemon, receivers, mounts): tests/docker and tests/integration are marked integration
 test-unit: $(INSTALLED)

@@ -3,13 +3,15 @@ receivers (HTTP, SMTP, Bugsink) and a headless Chromium. In CI (CI=true) a servi
 run; elsewhere its tests are skipped with the reason.
 
 `make test` runs the suite on several processes (pytest-xdist): session fixtures start once per worker, and what
-must be made once per run (a daemon the suite starts, a wheel, Bugsink's venv) is made under a file lock in the
-run's directory (RUN_DIR), which the controlling process removes at the end."""
+is made once per run (Bugsink, a wheel, the image, the installs; the host's Docker daemon if none answers) is made
+by the first worker that needs it, under a file lock in the run's directory (run_dir()), and used by the others;
+the controlling process stops the run's Bugsink and removes the directory at the end."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -21,7 +23,7 @@ from typing import Any
 import pytest
 import structlog
 
-from tests.integration.receivers import Bugsink, HttpReceiver, SmtpReceiver, free_port
+from tests.integration.receivers import Bugsink, HttpReceiver, SmtpReceiver, free_port, stop_shared_bugsink
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -49,9 +51,9 @@ def run_lock(name: str) -> Iterator[None]:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or "LOGPIPE_TEST_RUN" not in os.environ:
         return
-    from tests.docker.daemon import stop_daemon_started_by_run
-
-    stop_daemon_started_by_run(run_dir())  # after every worker is done with it
+    shared_bugsink = run_dir() / BUGSINK_FILE
+    if shared_bugsink.exists():  # after every worker is done with it
+        stop_shared_bugsink(json.loads(shared_bugsink.read_text()))
     shutil.rmtree(run_dir(), ignore_errors=True)
 
 
@@ -73,22 +75,19 @@ SERVICE_DIRS = ("docker", "integration")  # tests that need a real service: a da
 
 
 # Bugsink takes a minute of CPU to start (migrations, a user, a token) and, on a cold cache, longer to install:
-# its tests share one worker (one server), and the first of them may take that long
-BUGSINK_GROUP = pytest.mark.xdist_group("bugsink")
+# the first test to need it in a run (or one waiting for the worker that starts it) may take that long
 BUGSINK_TIMEOUT = pytest.mark.timeout(600)
+BUGSINK_FILE = "bugsink.json"  # in the run's directory: the run's one Bugsink
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/docker and tests/integration is `integration`, so `make test-unit` (-m "not
-    integration") runs without services; a new file there cannot forget the marker. Tests using Bugsink go to
-    one xdist group."""
+    integration") runs without services; a new file there cannot forget the marker."""
     for item in items:
         parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
         if parts and parts[0] in SERVICE_DIRS:
             item.add_marker(pytest.mark.integration)
         if "bugsink" in getattr(item, "fixturenames", ()):
-            item.add_marker(BUGSINK_GROUP)
             item.add_marker(BUGSINK_TIMEOUT)
 
 
@@ -129,18 +128,23 @@ def smtp_receiver() -> Iterator[SmtpReceiver]:
 
 
 @pytest.fixture(scope="session")
-def bugsink() -> Iterator[Bugsink]:
+def bugsink() -> Bugsink:
+    """One Bugsink for the run (each test looks up its own events by id): the first worker to need it installs
+    it (in the cache dir, kept for later runs) and starts it, the others wait and attach; the controlling
+    process stops it at the end (pytest_unconfigure)."""
     home = Path(os.environ.get("LOGPIPE_TEST_CACHE", ROOT / ".cache")) / "bugsink"
-    server = Bugsink(home, free_port())
-    try:
-        with run_lock("bugsink"):  # one worker installs its venv (shared by later runs), the others wait for it
-            server.install()
-        server.start()
-    except Exception as error:
-        server.stop()
-        unavailable(f"Bugsink did not start: {error}")
-    yield server
-    server.stop()
+    shared = run_dir() / BUGSINK_FILE
+    with run_lock("bugsink"):
+        if shared.exists():
+            return Bugsink.attach(json.loads(shared.read_text()))
+        server = Bugsink(home, free_port())
+        try:
+            server.start()
+        except Exception as error:
+            server.stop()
+            unavailable(f"Bugsink did not start: {error}")
+        shared.write_text(json.dumps(server.shared()))
+    return server
 
 
 @pytest.fixture(scope="session")

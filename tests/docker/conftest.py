@@ -1,7 +1,6 @@
 """A real Docker daemon for the follower's tests: the host's, started by docker-up.sh when none answers (CI does the
-same before the suite), and stopped at the end by the run that started it. A test that stops and starts a daemon
-uses a private one (tests/docker/daemon.py). In CI a daemon that cannot start fails the run; elsewhere these tests
-are skipped.
+same before the suite) and left running. A test that stops and starts a daemon uses a private one
+(tests/docker/daemon.py). In CI a daemon that cannot start fails the run; elsewhere these tests are skipped.
 
 The follower reads a container's log two ways (its json-file log directly, or the Engine API): tests run over the
 json-file log, and those about reading itself are marked `both_read_paths` and run over each."""
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_dir, run_lock, unavailable
+from tests.conftest import run_lock, unavailable
 from tests.docker.daemon import PrivateDaemon, start_host_daemon
 
 READ_PATHS = {"json-file": "auto", "api": "api"}  # the test's name for it -> LOGPIPE_DOCKER_READ
@@ -22,7 +21,7 @@ READ_PATHS = {"json-file": "auto", "api": "api"}  # the test's name for it -> LO
 
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[Any]:
-    """A client of the host's daemon (started for the run when none answers, by one worker for all of them)."""
+    """A client of the host's daemon (started when none answers, by one worker for all of them)."""
     import docker
 
     try:
@@ -31,7 +30,7 @@ def docker_client() -> Iterator[Any]:
         client.images.get("busybox:local")
     except Exception:
         with run_lock("docker-up"):
-            started = start_host_daemon(run_dir())
+            started = start_host_daemon()
         if started.returncode != 0:
             unavailable(f"no Docker daemon and docker-up.sh failed: {started.stderr[-500:]}")
         client = docker.from_env(timeout=30)
@@ -41,7 +40,7 @@ def docker_client() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def private_daemon() -> Iterator[PrivateDaemon]:
-    """A dockerd of this worker's own, for a test that stops and starts it (tests in an xdist_group share it)."""
+    """A dockerd of this worker's own, for a test that stops and starts it."""
     daemon = PrivateDaemon()
     try:
         daemon.start()

@@ -1,11 +1,11 @@
-"""The Docker daemons of the tests: the host's (started by tests/docker/docker-up.sh when none answers, and then
-stopped by the run that started it), and a private one a test may stop and start at will (its own socket, data
-root and pid file), so no test ever stops the daemon other tests and other people are using."""
+"""The Docker daemons of the tests: the host's (started by tests/docker/docker-up.sh when none answers, and left
+running, as CI's is: on a shared machine a daemon the run found down may be everyone's, back from a restart), and
+a private one a test may stop and start at will (its own socket, data root and pid file), so no test ever stops
+the daemon other tests and other people are using."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -13,44 +13,11 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 DOCKER_UP = HERE / "docker-up.sh"
-PIDFILE = Path("/tmp/logpipe-dockerd.pid")  # written by docker-up.sh when it starts dockerd
-STARTED_BY_RUN = "dockerd.pid"  # in the run's directory: the daemon this run started, stopped when it ends
 
 
-def dockerd_pid(pidfile: Path) -> int | None:
-    """The pid in `pidfile` if a dockerd runs with it, else None."""
-    try:
-        pid = int(pidfile.read_text())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-    except (OSError, ValueError):
-        return None
-    return pid if command.endswith(b"dockerd") else None
-
-
-def start_host_daemon(run_dir: Path) -> subprocess.CompletedProcess[str]:
-    """docker-up.sh (idempotent: it starts dockerd only when none answers); when it did start one, the run's
-    directory records its pid, so the run stops it at its end (and never a daemon it found running)."""
-    before = dockerd_pid(PIDFILE)
-    done = subprocess.run(["bash", str(DOCKER_UP)], capture_output=True, text=True, timeout=600, check=False)
-    after = dockerd_pid(PIDFILE)
-    if done.returncode == 0 and after is not None and after != before:
-        (run_dir / STARTED_BY_RUN).write_text(str(after))
-    return done
-
-
-def stop_daemon_started_by_run(run_dir: Path) -> None:
-    pid = dockerd_pid(run_dir / STARTED_BY_RUN)
-    if pid is not None and not stop_dockerd(pid):
-        raise RuntimeError(f"the Docker daemon this test run started (pid {pid}) did not stop within 60 s")
-
-
-def stop_dockerd(pid: int, timeout: float = 60) -> bool:
-    """SIGTERM the daemon and wait for it to exit (its containers stop with it); whether it did in time."""
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.1)
-    return not Path(f"/proc/{pid}").exists()
+def start_host_daemon() -> subprocess.CompletedProcess[str]:
+    """docker-up.sh: idempotent, it starts dockerd only when none answers, and imports busybox:local."""
+    return subprocess.run(["bash", str(DOCKER_UP)], capture_output=True, text=True, timeout=600, check=False)
 
 
 class PrivateDaemon:

@@ -553,7 +553,6 @@ def _health(port: int) -> dict[str, Any]:
 
 
 @pytest.mark.both_read_paths
-@pytest.mark.xdist_group("private-dockerd")
 def test_dockerd_restarted_under_load_logpipe_degrades_and_resumes_exactly_once(
     tmp_path: Path, private_daemon: PrivateDaemon, monkeypatch: pytest.MonkeyPatch
 ) -> None:

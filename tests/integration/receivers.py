@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
@@ -280,3 +281,25 @@ class Bugsink:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+
+    # --- one server for a whole test run, shared by its worker processes ------------------------------------------
+    def shared(self) -> dict[str, Any]:
+        """What another process needs to use this running server (and its gunicorn's pid, to stop it)."""
+        assert self.process is not None
+        return {"home": str(self.home), "port": self.port, "dsn": self.dsn, "token": self.token,
+                "project": self.project, "pid": self.process.pid}  # fmt: skip
+
+    @classmethod
+    def attach(cls, shared: dict[str, Any]) -> Bugsink:
+        """The server another process started (it stops it, not this one)."""
+        return cls(Path(shared["home"]), shared["port"], shared["dsn"], shared["token"], shared["project"])
+
+
+def stop_shared_bugsink(shared: dict[str, Any]) -> None:
+    """Stop the run's Bugsink (gunicorn leads its own process group) by the pid its starter recorded."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(shared["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and Path(f"/proc/{shared['pid']}").exists():
+            time.sleep(0.1)
+        os.killpg(shared["pid"], signal.SIGKILL)

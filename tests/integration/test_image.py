@@ -24,13 +24,12 @@ import pytest
 import yaml
 
 from logpipe.scaffold import COMPOSE_FILE, CONFIG_FILE, Running, write_starter_files
-from tests.conftest import ROOT, unavailable
+from tests.conftest import ROOT, run_dir, run_lock, unavailable
 from tests.integration.receivers import HttpReceiver, free_port
 from tests.waiting import wait_until
 
-# one worker builds and runs the image (its module fixture), with the time an uncached build takes (.ci/run builds
-# it before the suite, so there it comes from Docker's cache)
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("image"), pytest.mark.timeout(1800)]
+# the time an uncached build takes (.ci/run builds the image before the suite: there it comes from Docker's cache)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 BASE = "logpipe-base:bookworm"
 IMAGE = "logpipe:test"
@@ -48,7 +47,8 @@ def docker(*arguments: str, timeout: float = 120, check: bool = True) -> str:
 
 @pytest.fixture(scope="module")
 def image() -> str:
-    """The agent's image on the locally made base; cached by Docker after the first build (.ci/run's)."""
+    """The agent's image on the locally made base; cached by Docker after the first build (.ci/run's). Built
+    once per run: a worker that needs it while another builds it waits for that build."""
     if (
         shutil.which("docker") is None
         or subprocess.run(["docker", "info"], capture_output=True, check=False).returncode
@@ -58,15 +58,19 @@ def image() -> str:
         unavailable("docker-compose is not installed (apt-get install docker-compose)")
     if docker("image", "inspect", BASE, check=False) == "[]\n" and shutil.which("debootstrap") is None:
         unavailable(f"no {BASE} image and no debootstrap to make one (apt-get install debootstrap)")
-    made = subprocess.run(
-        ["bash", str(ROOT / "deploy" / "make-base-image.sh"), BASE],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr[-3000:]
-    docker("build", "--network", "host", "--build-arg", f"BASE={BASE}", "-t", IMAGE, str(ROOT), timeout=1800)
+    built = run_dir() / "image-built"
+    with run_lock("image"):
+        if not built.exists():
+            made = subprocess.run(
+                ["bash", str(ROOT / "deploy" / "make-base-image.sh"), BASE],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert made.returncode == 0, made.stderr[-3000:]
+            docker("build", "--network", "host", "--build-arg", f"BASE={BASE}", "-t", IMAGE, str(ROOT), timeout=1800)
+            built.touch()
     return IMAGE
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, run_dir, run_lock
 
-# one worker makes the two installs (its module fixture): pip and pipx fetch the agent's dependencies from PyPI
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("install"), pytest.mark.timeout(600)]
+# pip and pipx fetch the agent's dependencies from PyPI (the first test, or one waiting for it, takes that long)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 # what the service side must not drag in (the agent's weight: compiled matcher, Docker client, notifications...)
 AGENT_ONLY = {"hyperscan", "docker", "pydantic", "pydantic-core", "rich", "apprise", "prometheus-client", "click"}
@@ -49,13 +49,25 @@ def run(*command: str | Path, timeout: float = 120) -> str:
 
 
 @pytest.fixture(scope="module")
-def venvs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def venvs(wheel: Path) -> dict[str, Path]:
     """The service side in a fresh venv (pip), the agent as the README says (pipx, itself a fresh venv; plain
-    venv + pip where pipx is missing, except in CI, which installs it): both at once, the agent dominates."""
-    base = tmp_path_factory.mktemp("venvs")
+    venv + pip where pipx is missing, except in CI, which installs it): both at once, the agent dominates. Made
+    once per run: a worker that needs them while another makes them waits."""
+    base = run_dir() / "venvs"
+    # the agent's: only its directory is used (bin/logpipe)
+    pythons = {"service": base / "service" / "bin" / "python", "agent": base / "agent" / "bin" / "python"}
+    with run_lock("venvs"):
+        if not (base / "made").exists():
+            install(wheel, base)
+            (base / "made").touch()
+    return pythons
+
+
+def install(wheel: Path, base: Path) -> None:
+    shutil.rmtree(base, ignore_errors=True)  # what a worker that failed here left
     run(sys.executable, "-m", "venv", base / "service")
-    pythons = {"service": base / "service" / "bin" / "python"}
-    commands = {"service": [pythons["service"], "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel]}
+    service = base / "service" / "bin" / "python"
+    commands = {"service": [service, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel]}
     agent_spec = f"{wheel}[agent]"
     environment = dict(os.environ)
     if shutil.which("pipx"):
@@ -66,7 +78,6 @@ def venvs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
             pytest.fail("pipx is not installed in CI (.ci/run installs it)")
         run(sys.executable, "-m", "venv", base / "agent")
         commands["agent"] = [base / "agent" / "bin" / "python", "-m", "pip", "install", "-q", agent_spec]
-    pythons["agent"] = base / "agent" / "bin" / "python"  # only its directory is used: bin/logpipe
     installs = {
         name: subprocess.Popen(
             [str(part) for part in command],
@@ -80,7 +91,6 @@ def venvs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
     for name, process in installs.items():
         out, err = process.communicate(timeout=240)
         assert process.returncode == 0, f"installing the {name} side failed:\n{out}\n{err}"
-    return pythons
 
 
 def test_the_service_install_holds_structlog_and_orjson_and_nothing_of_the_agent(venvs: dict[str, Path]) -> None:
