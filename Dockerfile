@@ -14,13 +14,19 @@ RUN apt-get update \
         print("" if os.path.exists(sysconfig.get_path("include") + "/Python.h") else "python3-dev")') \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# the lock's versions, every file checked against its hash (requirements/agent.txt is uv.lock's agent set, exported
+# by `make lock`), in a layer of their own: a code change does not download them again
+# PIP_CERT: pip trusts the base's CA store (ca-certificates, plus what the base added) rather than its own bundle
+COPY requirements/agent.txt requirements/agent.txt
+RUN python3 -m venv /opt/logpipe \
+    && PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+        /opt/logpipe/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements/agent.txt
 COPY pyproject.toml setup.py README.md ./
 COPY logpipe logpipe
 COPY rules rules
-# PIP_CERT: pip trusts the base's CA store (ca-certificates, plus what the base added) rather than its own bundle
-RUN python3 -m venv /opt/logpipe \
-    && PIP_CERT=/etc/ssl/certs/ca-certificates.crt LOGPIPE_COMPILE=1 \
-        /opt/logpipe/bin/pip install --no-cache-dir '.[agent]' \
+# then logpipe itself, with nothing left to resolve
+RUN PIP_CERT=/etc/ssl/certs/ca-certificates.crt LOGPIPE_COMPILE=1 \
+        /opt/logpipe/bin/pip install --no-cache-dir --no-deps . \
     && /opt/logpipe/bin/logpipe rules check
 
 # The settings come before the venv is copied in: a code change then rebuilds only that last layer (each step

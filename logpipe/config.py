@@ -35,7 +35,8 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from logpipe.engine.durations import parse_duration
 from logpipe.engine.schema import Duration, TimeZoneName
@@ -59,9 +60,60 @@ class SentryConfig(_Strict):
     max_breadcrumbs: int = Field(50, ge=0, le=100)
 
 
+# the on-call tools' channel kinds (sinks/alertmanager.py, sinks/pagerduty.py), and the fields each adds
+ONCALL_KINDS = ("alertmanager", "pagerduty")
+_OWN_FIELDS = {"alertmanager": ("resend", "labels"), "pagerduty": ("routing_key",)}
+# PagerDuty's Events API v2: where a `pagerduty` channel posts when it names no url
+EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
 class ChannelConfig(_Strict):
-    url: str = Field(min_length=3)
-    kind: Literal["slack", "webhook", "email", "apprise"] | None = None
+    """A notification channel. The on-call tools' kinds (`alertmanager`, `pagerduty`) add their own fields."""
+
+    url: str | list[str] | None = None  # several only for alertmanager (an HA pair); pagerduty has a default
+    kind: Literal["slack", "webhook", "email", "apprise", "alertmanager", "pagerduty"] | None = None
+    resend: Duration | None = None  # alertmanager: how often open alerts are posted again (default 1m)
+    labels: dict[str, str] | None = None  # alertmanager: labels added to every alert (`service`, `env`)
+    routing_key: str | None = None  # pagerduty: the Events API v2 integration key
+
+    @model_validator(mode="after")
+    def _fields_of_the_kind(self) -> ChannelConfig:
+        problem = self._problem()
+        if problem:
+            raise PydanticCustomError("channel", problem)  # the message as it is, without "Value error, "
+        return self
+
+    def urls(self) -> list[str]:
+        """The URLs it sends to (the default one for pagerduty)."""
+        if self.url is None:
+            return [EVENTS_URL] if self.kind == "pagerduty" else []
+        return list(self.url) if isinstance(self.url, list) else [self.url]
+
+    def _problem(self) -> str | None:
+        """What is wrong with a channel's fields for its kind, or None."""
+        kind = self.kind
+        for other, fields in _OWN_FIELDS.items():
+            for field in fields:
+                if getattr(self, field) is not None and kind != other:
+                    return f"`{field}` is a field of kind {other} channels"
+        urls = self.url if isinstance(self.url, list) else [] if self.url is None else [self.url]
+        if kind == "pagerduty":
+            if not self.routing_key:
+                return "a pagerduty channel needs routing_key (the Events API v2 integration key)"
+            if isinstance(self.url, list):
+                return "a pagerduty channel takes one url (default: PagerDuty's Events API v2)"
+        elif not urls:
+            return "a channel needs a url"
+        elif isinstance(self.url, list) and kind != "alertmanager":
+            return "several urls are for kind alertmanager (an HA pair); other channels take one"
+        for url in urls:
+            if len(url) < 3:
+                return f"not a URL: {url!r}"
+            if kind in ONCALL_KINDS and not url.lower().startswith(("http://", "https://")):
+                return f"a {kind} channel's url is http:// or https://, not {url.split('://', 1)[0]}://"
+        if kind == "alertmanager" and self.resend is not None and self.resend < 10**9:
+            return "resend: at least 1s (Prometheus re-sends every 1m)"
+        return None
 
 
 class OutboxConfig(_Strict):
@@ -223,6 +275,9 @@ def _check_report(config: Config, path: Path, document: Any) -> None:
     if config.report is None:
         return
     for index, name in enumerate(config.report.channels):
+        if name in config.channels and config.channels[name].kind in ("alertmanager", "pagerduty"):
+            where = Location(str(path), line_of(document, ("report", "channels", index)), f"report.channels[{index}]")
+            raise ConfigError(where, f"{name!r} is an on-call tool: it takes incidents, not the digest")
         if name not in config.channels:
             where = Location(str(path), line_of(document, ("report", "channels", index)), f"report.channels[{index}]")
             known = ", ".join(sorted(config.channels)) or "none (add one under channels:)"

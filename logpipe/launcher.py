@@ -12,6 +12,9 @@ import sys
 def main() -> None:
     try:
         from logpipe.cli import main as cli_main
+
+        # inside the guard: each command imports its modules (and their dependencies) when it runs
+        cli_main()
     except ModuleNotFoundError as missing:
         if missing.name is None or missing.name.split(".")[0] == "logpipe":
             raise
@@ -21,4 +24,3 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    cli_main()

@@ -18,6 +18,8 @@ from typing import Any, TextIO, cast
 
 import orjson
 import structlog
+from structlog.processors import ExceptionRenderer
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from logpipe.inert import inert
@@ -40,14 +42,19 @@ def configure_logging(
     sentry_breadcrumb_level: str = "info",
     sentry_event_level: str = "error",
     sentry_include_local_variables: bool = False,
+    include_locals: bool = False,
 ) -> None:
     """Configure structlog and stdlib logging for a service. Safe to call again (tests, reloads).
 
     json: None renders JSON unless the stream is a TTY (then a readable console view).
     sentry_dsn: when given, records at `sentry_breadcrumb_level` and above become Sentry breadcrumbs and at
     `sentry_event_level` and above Sentry events; the SDK's own logging hooks are turned off so nothing is
-    reported twice. Frame local variables are sent only with `sentry_include_local_variables=True`, and every
-    event and breadcrumb passes the redactor last (before_send, before_breadcrumb) unless `redact=False`.
+    reported twice; every event and breadcrumb passes the redactor last (before_send, before_breadcrumb) unless
+    `redact=False`. A sentry-sdk that is missing or of a major logpipe does not support is one warning line, and
+    logging goes on without Sentry.
+    include_locals: frame local variables go nowhere (the JSON `exception`, the console's traceback, Sentry)
+    unless True: they hold what the code was handling (cards, tokens, emails, free text that no pattern knows).
+    `sentry_include_local_variables=True` turns them on for Sentry only (as before `include_locals`).
     """
     out = stream or sys.stdout
     as_json = not out.isatty() if json is None else json
@@ -61,14 +68,21 @@ def configure_logging(
     ]
     final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if as_json:
-        final.append(structlog.processors.dict_tracebacks)
+        final.append(ExceptionRenderer(ExceptionDictTransformer(show_locals=include_locals)))
     elif redact:
         final.append(structlog.processors.format_exc_info)  # a traceback as text, so the redactor sees it
     if redact:
         final.append(_RedactProcessor(redactor or Redactor()))
     if not as_json:
         final.append(_inert_strings)  # a terminal: text from elsewhere must not drive it
-    final.append(structlog.processors.JSONRenderer(serializer=_dumps) if as_json else structlog.dev.ConsoleRenderer())
+    final.append(
+        structlog.processors.JSONRenderer(serializer=_dumps)
+        if as_json
+        # redacting, the traceback is text already (format_exc_info above): printed as it is
+        else structlog.dev.ConsoleRenderer(
+            exception_formatter=structlog.dev.plain_traceback if redact else _console_tracebacks(include_locals)
+        )
+    )
 
     handler = logging.StreamHandler(out)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final))
@@ -86,8 +100,11 @@ def configure_logging(
         cache_logger_on_first_use=True,
     )
     if sentry_dsn:
-        from logpipe.logsentry import install_sentry_bridge
-
+        try:
+            from logpipe.logsentry import install_sentry_bridge
+        except ImportError as error:  # no sentry-sdk, or one whose modules moved: log on without Sentry
+            root.warning("sentry_dsn is set but Sentry is off: %s; pip install 'logpipe[sentry]'", error)
+            return
         install_sentry_bridge(
             root,
             dsn=sentry_dsn,
@@ -96,8 +113,17 @@ def configure_logging(
             breadcrumb_level=_STDLIB_LEVELS[sentry_breadcrumb_level],
             event_level=_STDLIB_LEVELS[sentry_event_level],
             redactor=(redactor or Redactor()) if redact else None,
-            include_local_variables=sentry_include_local_variables,
+            include_local_variables=include_locals or sentry_include_local_variables,
         )
+
+
+def _console_tracebacks(include_locals: bool) -> structlog.typing.ExceptionRenderer:
+    """A terminal's traceback: rich's when installed (structlog's default), with locals only when asked."""
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return structlog.dev.plain_traceback
+    return structlog.dev.RichTracebackFormatter(show_locals=include_locals)
 
 
 class _ServiceAdder:

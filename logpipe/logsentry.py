@@ -4,6 +4,12 @@ sentry-sdk's LoggingIntegration reads `record.msg` as the message, but records f
 event dict there; so its automatic handlers are turned off and this one handler reports instead, with the
 event dict's text as the message and its keys as data. Every event and breadcrumb the SDK is about to send
 passes the redactor whole (before_send, before_breadcrumb), and frame locals are not collected unless asked.
+
+sentry-sdk 2.x and 3.x are both supported: 3.0 removed `include_local_variables` and `send_default_pii` for one
+`data_collection` option whose defaults collect more (frame variables, user info, bodies), and gave breadcrumbs
+their own level in LoggingIntegration. `client_options` says, per major, what keeps 2.x's private defaults. Any
+other major is refused with one log line, and the service goes on logging without Sentry: a logging library must
+never stop a service from starting.
 """
 
 from __future__ import annotations
@@ -68,6 +74,39 @@ def _redacting(redactor: Redactor | None) -> Any:
     return redact
 
 
+SUPPORTED_MAJORS = (2, 3)
+
+
+def sdk_major() -> int | None:
+    """sentry-sdk's major version, or None when its version string is not a release number."""
+    head = str(getattr(sentry_sdk, "VERSION", "")).split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def client_options(major: int, include_local_variables: bool) -> dict[str, Any]:
+    """What `sentry_sdk.init` is given, besides the DSN and hooks, to send what 2.x sends by default (no PII,
+    no bodies) plus frame locals only when asked; and to turn the SDK's own logging handlers off."""
+    if major == 2:
+        return {
+            "include_local_variables": include_local_variables,
+            "integrations": [LoggingIntegration(level=None, event_level=None)],  # ours reports instead
+        }
+    # 3.x: no send_default_pii; each category is opted out of explicitly, as send_default_pii=False did
+    return {
+        "data_collection": {
+            "stack_frame_variables": include_local_variables,
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            "http_bodies": [],
+            "database_query_data": False,
+            "gen_ai": {"inputs": False, "outputs": False},
+            "mcp": {"inputs": False, "outputs": False},
+        },
+        # level: Sentry's "logs" product; breadcrumb_level and event_level: the handlers ours replaces
+        "integrations": [LoggingIntegration(level=None, event_level=None, breadcrumb_level=None)],  # type: ignore[call-arg,unused-ignore]
+    }
+
+
 def install_sentry_bridge(
     root: logging.Logger,
     *,
@@ -78,20 +117,40 @@ def install_sentry_bridge(
     event_level: int,
     redactor: Redactor | None,
     include_local_variables: bool = False,
-) -> SentryBridge:
-    sentry_sdk.init(
-        dsn=dsn,
-        environment=environment,
-        release=release,
-        integrations=[LoggingIntegration(level=None, event_level=None)],  # ours reports instead
-        # frame locals hold what the code was handling (cards, tokens, emails): only when asked for
-        include_local_variables=include_local_variables,
-        # the last step before anything leaves: the whole event, whatever the SDK or an integration put in it
-        before_send=_redacting(redactor),
-        before_breadcrumb=_redacting(redactor),
-    )
+) -> SentryBridge | None:
+    """Start the SDK and add the bridge to `root`; None (and one warning on `root`) when this sentry-sdk is a
+    major logpipe does not know, or refuses the options: the service logs on, without Sentry."""
+    major = sdk_major()
+    if major is None or major not in SUPPORTED_MAJORS:
+        _refuse(root, f"sentry-sdk {sentry_sdk.VERSION} is not supported")
+        return None
+    try:
+        sentry_sdk.init(  # type: ignore[call-overload,unused-ignore]
+            dsn=dsn,
+            environment=environment,
+            release=release,
+            # frame locals hold what the code was handling (cards, tokens, emails): only when asked for
+            **client_options(major, include_local_variables),
+            # the last step before anything leaves: the whole event, whatever the SDK or an integration put in it
+            before_send=_redacting(redactor),
+            before_breadcrumb=_redacting(redactor),
+        )
+    except (TypeError, ValueError) as error:  # an SDK release that renamed or dropped an option we pass
+        _refuse(root, f"sentry-sdk {sentry_sdk.VERSION} refused logpipe's options ({error})")
+        return None
     for old in [h for h in root.handlers if isinstance(h, SentryBridge)]:
         root.removeHandler(old)
     bridge = SentryBridge(breadcrumb_level, event_level, redactor)
     root.addHandler(bridge)
     return bridge
+
+
+def _refuse(root: logging.Logger, why: str) -> None:
+    supported = " or ".join(f"{major}.x" for major in SUPPORTED_MAJORS)
+    pin = f"sentry-sdk>={SUPPORTED_MAJORS[0]},<{SUPPORTED_MAJORS[-1] + 1}"
+    root.warning(
+        "%s; logging goes on without Sentry: logpipe supports sentry-sdk %s, pin %r (pip install 'logpipe[sentry]')",
+        why,
+        supported,
+        pin,
+    )

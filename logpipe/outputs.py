@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from logpipe.config import Config, destinations, dsn_problem
+from logpipe.config import ONCALL_KINDS, ChannelConfig, Config, destinations, dsn_problem
 from logpipe.engine.rules import RuleSet
 from logpipe.errors import ConfigError, Location
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render import Renderer, sample_payload
 from logpipe.sinks.base import Sink
+from logpipe.sinks.console import ConsoleSink
+from logpipe.sinks.jsonl import JsonLinesSink
 from logpipe.sinks.notify import channel_for
 from logpipe.sinks.outbox import Dispatcher, RetryPolicy
 from logpipe.sinks.sentry import SentrySink
 from logpipe.state import STATE_FILE, StateStore
+
+
+def alert_printer(
+    output_format: str, redactor: Redactor | None, config: Config, rule_dirs: Sequence[Path]
+) -> ConsoleSink | JsonLinesSink:
+    """Alerts on stdout: through the console template on a terminal (or --format human), else JSON lines."""
+    human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
+    if human:
+        return ConsoleSink(sys.stdout, sys.stdout.isatty(), redactor, renderer_for(config, rule_dirs))
+    return JsonLinesSink(sys.stdout.buffer, redactor)
 
 
 def renderer_for(config: Config, rule_dirs: Sequence[Path] = ()) -> Renderer:
@@ -52,11 +66,24 @@ def build_sinks(config: Config, renderer: Renderer, store: StateStore | None = N
     from logpipe.report.attachment import REPORTS_DIR
 
     for name, channel in config.channels.items():
+        if channel.kind in ONCALL_KINDS:
+            sinks[name] = _oncall_sink(name, channel, lambda sink: _sent_while_open(store, sink))
+            continue
         sinks[name] = channel_for(
-            name, channel.url, channel.kind if channel.kind not in ("email", "apprise") else None, renderer,
+            name, channel.urls()[0], channel.kind if channel.kind not in ("email", "apprise") else None, renderer,
             attachments=config.state_dir / REPORTS_DIR,
         )  # fmt: skip
     return sinks
+
+
+def _sent_while_open(store: StateStore | None, sink: str, limit: int = 5000) -> list[dict[str, Any]]:
+    """What a sink was last sent about the incidents still open (by the last checkpoint), oldest first."""
+    if store is None:
+        return []
+    still_open = {record["id"] for record in store.open_incidents()}
+    if not still_open:
+        return []
+    return [payload for payload in store.recent_payloads(sink, limit) if payload.get("incident") in still_open]
 
 
 def build_dispatcher(
@@ -87,3 +114,31 @@ def router_for(config: Config) -> Callable[[Notification], list[str]]:
         return list(notification.actions) if notification.actions else config.sinks_for(notification.severity)
 
     return route
+
+
+def send_test_notification(sink: Sink) -> None:
+    """A sample alert through one sink, now (`notify test`, `doctor --send`); DeliveryError when refused."""
+    import uuid
+
+    payload = sample_payload()
+    payload.update(title="logpipe test notification", sentry="event", id=uuid.uuid4().hex)
+    sink.deliver(payload)
+
+
+def _oncall_sink(name: str, channel: ChannelConfig, sent_before: Callable[[str], list[dict[str, Any]]]) -> Sink:
+    """The sink of an `alertmanager` or `pagerduty` channel. `sent_before(name)`: the payloads this channel was
+    sent before a restart, oldest first, of incidents still open (Alertmanager posts them again at once)."""
+    if channel.kind == "alertmanager":
+        from logpipe.sinks.alertmanager import RESEND_INTERVAL, AlertmanagerSink
+
+        return AlertmanagerSink(
+            name,
+            channel.urls(),
+            resend_interval=RESEND_INTERVAL if channel.resend is None else channel.resend / 1e9,
+            labels=channel.labels,
+            resume=sent_before(name),
+        )
+    from logpipe.sinks.pagerduty import PagerDutySink
+
+    assert channel.routing_key is not None  # checked at load (channel_problem)
+    return PagerDutySink(name, channel.routing_key, channel.urls()[0])

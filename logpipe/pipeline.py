@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING
 
 from logpipe.event import Event, RawLine
+from logpipe.incidents.silences import SilenceList
 from logpipe.parsers import Assembler
 
 if TYPE_CHECKING:  # `logpipe parse` needs neither: no pydantic, hyperscan or ddsketch loaded for it
     from logpipe.alert import Alert
+    from logpipe.config import Config
     from logpipe.engine import Engine
     from logpipe.incidents.book import IncidentBook
     from logpipe.incidents.notification import Notification
+    from logpipe.state import StateStore
 
 TICK = 1_000_000_000  # the incident book's timers run once per second of event time, as the engine's checks do
 
@@ -71,6 +75,12 @@ def run_incidents(events: Iterable[Event], engine: Engine, book: IncidentBook) -
             next_tick = (watermark // TICK + 1) * TICK
     yield from observe_all(engine.finish())
     yield from book.finish(engine.watermark or 0)
+
+
+def silences_for(config: Config, store: StateStore | None) -> SilenceList:
+    """The silences in the store that have not ended, and the config's maintenance windows."""
+    silences = store.silences(time.time_ns()) if store is not None else []
+    return SilenceList(silences, [window.window() for window in config.maintenance])
 
 
 def settle_heap() -> None:

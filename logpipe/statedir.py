@@ -15,6 +15,7 @@ from typing import IO
 from logpipe.errors import StateError
 
 LOCK_FILE = "state.lock"
+PID_FILE = "follow.pid"  # the running follower's pid, for `logpipe reload`
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 

@@ -7,13 +7,15 @@ following a busy container pays no metric-library call per line.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 
 class Telemetry:
@@ -116,3 +118,33 @@ class Telemetry:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+# logpipe's own health read at scrape time, beside the counters: what the outbox still has to deliver per sink, and
+# the rules disabled at run time (design.md's per-rule catch boundary); read from the store and the engine when
+# Prometheus asks, so the line path pays nothing for them
+class HealthCollector(Collector):
+    """`pending()`: (sink, state) -> deliveries (StateStore.counts); `sinks`: every sink, shown at 0 when idle;
+    `disabled()`: rule id -> the error that disabled it (Engine.disabled)."""
+
+    def __init__(
+        self,
+        pending: Callable[[], Mapping[tuple[str, str], int]],
+        sinks: list[str],
+        disabled: Callable[[], Mapping[str, str]],
+    ) -> None:
+        self.pending, self.sinks, self.disabled = pending, sinks, disabled
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self.pending() if self.sinks else {}
+        outbox = GaugeMetricFamily(
+            "logpipe_outbox_pending", "Notifications waiting in the outbox to be delivered, by sink", labels=["sink"]
+        )
+        for sink in self.sinks:
+            outbox.add_metric([sink], float(counts.get((sink, "pending"), 0)))
+        yield outbox
+        disabled = GaugeMetricFamily(
+            "logpipe_rules_disabled", "Rules disabled at run time because they raised (logpipe's log says why)"
+        )
+        disabled.add_metric([], float(len(self.disabled())))
+        yield disabled

@@ -1,6 +1,6 @@
 """Shared fixtures: global logging state is reset around every test (structlog and the root logger); real
-receivers (HTTP, SMTP, Bugsink) and a headless Chromium. In CI (CI=true) a service that cannot start fails the
-run; elsewhere its tests are skipped with the reason.
+receivers (HTTP, SMTP, Bugsink, Alertmanager, PagerDuty's Events API) and a headless Chromium. In CI (CI=true) a
+service that cannot start fails the run; elsewhere its tests are skipped with the reason.
 
 `make test` runs the suite on several processes (pytest-xdist): session fixtures start once per worker, and what
 is made once per run (Bugsink, a wheel, the image, the installs; the host's Docker daemon if none answers) is made
@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 import structlog
 
+from tests.integration.alertmanager import Alertmanager, alertmanager_binary
+from tests.integration.pagerduty import EventsApi
 from tests.integration.receivers import Bugsink, HttpReceiver, SmtpReceiver, free_port, stop_shared_bugsink
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +120,29 @@ def http_receiver() -> Iterator[HttpReceiver]:
     receiver = HttpReceiver().start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path, http_receiver: HttpReceiver) -> Iterator[Alertmanager]:
+    """A real Alertmanager (Debian's prometheus-alertmanager) whose webhook receiver posts to `http_receiver`."""
+    if alertmanager_binary() is None:
+        unavailable("Debian's prometheus-alertmanager is not installed (.ci/run installs it)")
+    server = Alertmanager(tmp_path / "am", http_receiver.url + "/alertmanager")
+    try:
+        server.start()
+    except RuntimeError as error:
+        server.stop()
+        unavailable(str(error))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def events_api() -> Iterator[EventsApi]:
+    """A local server implementing PagerDuty's Events API v2 contract (PagerDuty itself cannot run here)."""
+    api = EventsApi().start()
+    yield api
+    api.stop()
 
 
 @pytest.fixture

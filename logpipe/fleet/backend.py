@@ -8,17 +8,11 @@ round trip; `claim` decides, for the notifications made since the last tick, whi
 
 from __future__ import annotations
 
-import hashlib
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from logpipe.incidents.silences import Silence
-
-if TYPE_CHECKING:
-    from logpipe.config import StateConfig
 
 Group = tuple[tuple[str, str], ...]
 BucketValues = tuple[float, ...]  # ratio: (hits, total); aggregate: (count, sum, min, max)
@@ -143,20 +137,3 @@ class LocalBackend:
 
     def close(self) -> None:
         return None
-
-
-def instance_name(state_dir: Path) -> str:
-    """This instance's default name: the host and its state directory (two followers on one host differ)."""
-    digest = hashlib.blake2b(str(state_dir.resolve()).encode(), digest_size=3).hexdigest()
-    return f"{socket.gethostname()}-{digest}"
-
-
-def open_backend(config: StateConfig, state_dir: Path) -> StateBackend:
-    """The backend the config names. Redis is not contacted here: one unreachable at start is retried at each
-    tick, never a crash."""
-    instance = config.instance or instance_name(state_dir)
-    if config.backend == "local" or config.url is None:
-        return LocalBackend(instance)
-    from logpipe.fleet.redisbackend import RedisBackend
-
-    return RedisBackend(config.url, config.prefix, instance, config.claim_ttl // 1_000_000)

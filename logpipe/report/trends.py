@@ -35,7 +35,7 @@ log = structlog.get_logger("logpipe.trends")
 TRENDS_FILE = "trends.sqlite"  # in the state directory
 MINUTE = 60_000_000_000
 FLUSH_EVERY = 10.0  # seconds between snapshots of the metrics
-PRUNE_EVERY = 600.0  # seconds between deletions of rows past `keep`
+PRUNE_EVERY = 600 * 10**9  # ns (of `clock`) between deletions of rows past `keep`; the first flush prunes
 HEARTBEAT = "logpipe_trend_flushes_total"  # one per flush: the minute had a follower running
 EVENTS = "logpipe_events_total"  # the events the follower parsed (logpipe's own counter)
 
@@ -196,7 +196,7 @@ class TrendRecorder(BackgroundJob):
         self._memory_since = clock() - MINUTE
         self._readings_db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._pruned_at = 0.0
+        self._pruned_at: int | None = None
         self.failing = False
 
     def _on_stop(self) -> None:
@@ -230,9 +230,9 @@ class TrendRecorder(BackgroundJob):
             counted_now[HEARTBEAT] = 1.0
             self.store.add(now // MINUTE * MINUTE, counted_now, self._memory(now))
             self._last = current  # only once stored: a failed write is added to the next flush
-            if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
                 self.store.prune(now - self.keep)
-                self._pruned_at = time.monotonic()
+                self._pruned_at = now
 
     def _snapshot(self) -> dict[str, float]:
         """The metrics' counts now; during a restart's warm-up the follower turns its metrics off (None): the last

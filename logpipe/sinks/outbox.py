@@ -206,6 +206,7 @@ class Dispatcher:
             wake.clear()
             try:
                 self.deliver_due(name)
+                self._refresh(name)
             except StateError as error:  # the disk is full, or the file went read-only: the rows stay pending
                 log.error("state store unwritable, deliveries paused", sink=name, error=str(error))
                 wake.wait(5.0)
@@ -213,6 +214,13 @@ class Dispatcher:
             upcoming = max(self.store.next_due(name) or 0.0, self._paused_until.get(name, 0.0)) or None
             wait = 1.0 if upcoming is None else min(1.0, max(0.0, upcoming - time.time()))
             wake.wait(wait)
+
+    def _refresh(self, name: str) -> None:
+        """A sink whose receiver must keep hearing what is still open (Alertmanager) re-posts it here, on its own
+        thread, between deliveries."""
+        refresh = getattr(self.sinks[name], "refresh", None)
+        if refresh is not None:
+            refresh(time.time())
 
     def drain(self, timeout: float) -> bool:
         """Wait until nothing is pending (True), or `timeout` seconds passed (False: the rest stays queued)."""

@@ -15,6 +15,7 @@ progress bar's redraw) ends a line too, so records behind one are not hidden ins
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -34,6 +35,16 @@ _BLOCK = 64 * 1024
 DEFAULT_MAX_LINE_BYTES = 1024 * 1024  # the assembler's default limit (parsers.Limits)
 
 ProgressCallback = Callable[[int], None]  # called with the bytes read so far, every few thousand lines
+
+
+def origin_of(source: BinaryIO, source_name: str | None = None) -> Origin:
+    """Where lines come from, spelled the same whatever the command line said: a file by its real absolute path
+    (`app.log`, `./app.log` and a symlink to it are one source, so a replay gives the same alert ids), stdin as
+    `stdin` or the name given (say, the path of the file being piped in)."""
+    name = getattr(source, "name", "-")
+    if name in ("-", "<stdin>") or not isinstance(name, str):
+        return Origin(source="stdin", name=source_name or "stdin")
+    return Origin(source="file", name=source_name or os.path.realpath(name))
 
 
 def read_lines(

@@ -65,7 +65,7 @@ class ReadingLog:
         self.on_problem = on_problem  # told why a write failed (the readings go on without it), and when it works
         self.dropped = 0  # readings not kept: a write failed
         self._lock = threading.Lock()
-        self._pruned_at = 0.0
+        self._pruned_at: float | None = None  # the first write prunes (monotonic time starts at boot)
         self._failing = False
         self._db = open_side_database(path, _SCHEMA)
 
@@ -85,7 +85,7 @@ class ReadingLog:
                 if self.on_problem is not None:
                     self.on_problem(f"{database_error(self.path, error)}; {self.dropped} readings not kept")
                 return
-            if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            if self._pruned_at is None or time.monotonic() - self._pruned_at >= PRUNE_EVERY:
                 # a prune that fails (full disk) keeps old rows a while longer: the next one, or the next start's
                 with contextlib.suppress(sqlite3.Error):
                     self._prune(time.time_ns())

@@ -26,6 +26,7 @@ import yaml
 from logpipe.scaffold import COMPOSE_FILE, CONFIG_FILE, Running, write_starter_files
 from tests.conftest import ROOT, run_dir, run_lock, unavailable
 from tests.integration.receivers import HttpReceiver, free_port
+from tests.lockdiff import canonical, locked_versions
 from tests.waiting import wait_until
 
 # the time an uncached build takes (.ci/run builds the image before the suite: there it comes from Docker's cache)
@@ -165,3 +166,12 @@ def test_the_image_as_the_compose_service_follows_a_sibling_as_non_root_and_aler
     reading = [json.loads(line) for line in logs.stderr.splitlines() if '"reading"' in line]
     assert [(r["container"], r["via"]) for r in reading][:1] == [(sibling, "json-file" if json_file else "api")]
     assert "Traceback" not in logs.stderr
+
+
+def test_the_image_holds_exactly_the_locks_versions(image: str) -> None:
+    listing = "import importlib.metadata as m\nfor d in m.distributions(): print(d.metadata['Name'], d.version)"
+    printed = docker("run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c", listing)
+    installed = {canonical(name): version for name, version in (line.split() for line in printed.splitlines())}
+    locked = locked_versions()
+    assert {name: v for name, v in installed.items() if name in locked and locked[name] != v} == {}
+    assert set(installed) - set(locked) <= {"logpipe", "pip", "setuptools", "wheel"}

@@ -4,6 +4,7 @@ service prints must come back whole through the agent's parser."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,10 +14,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.conftest import IN_CI, run_dir, run_lock
+from tests.conftest import IN_CI, ROOT, run_dir, run_lock
+from tests.lockdiff import canonical, locked_versions
 
 # pip and pipx fetch the agent's dependencies from PyPI (the first test, or one waiting for it, takes that long)
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+AGENT_LOCK = ROOT / "requirements" / "agent.txt"  # uv.lock's agent set, exported with hashes for pip
+AGENT_PINS = ROOT / "requirements" / "agent-pins.txt"  # the same versions without hashes, for pipx
 
 # what the service side must not drag in (the agent's weight: compiled matcher, Docker client, notifications...)
 AGENT_ONLY = {"hyperscan", "docker", "pydantic", "pydantic-core", "rich", "apprise", "prometheus-client", "click"}
@@ -50,47 +55,73 @@ def run(*command: str | Path, timeout: float = 120) -> str:
 
 @pytest.fixture(scope="module")
 def venvs(wheel: Path) -> dict[str, Path]:
-    """The service side in a fresh venv (pip), the agent as the README says (pipx, itself a fresh venv; plain
-    venv + pip where pipx is missing, except in CI, which installs it): both at once, the agent dominates. Made
+    """The service side in a fresh venv (pip, resolving within pyproject's ranges, as a service does), and the agent
+    as the README says: pipx, itself a fresh venv, held to the lock's versions; plain venv + pip from the hashed
+    lock where pipx is missing, except in CI, which installs it. The service installs while the agent does. Made
     once per run: a worker that needs them while another makes them waits."""
     base = run_dir() / "venvs"
-    # the agent's: only its directory is used (bin/logpipe)
-    pythons = {"service": base / "service" / "bin" / "python", "agent": base / "agent" / "bin" / "python"}
+    made = base / "pythons.json"
     with run_lock("venvs"):
-        if not (base / "made").exists():
-            install(wheel, base)
-            (base / "made").touch()
-    return pythons
+        if not made.exists():
+            pythons = install(wheel, base)
+            made.write_text(json.dumps({name: str(path) for name, path in pythons.items()}))
+    return {name: Path(path) for name, path in json.loads(made.read_text()).items()}
 
 
-def install(wheel: Path, base: Path) -> None:
+def install(wheel: Path, base: Path) -> dict[str, Path]:
     shutil.rmtree(base, ignore_errors=True)  # what a worker that failed here left
+    base.mkdir(parents=True)
     run(sys.executable, "-m", "venv", base / "service")
-    service = base / "service" / "bin" / "python"
-    commands = {"service": [service, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel]}
-    agent_spec = f"{wheel}[agent]"
-    environment = dict(os.environ)
+    # "agent": only its directory is used (bin/logpipe, where the user's PATH finds it); "agent-venv": its python
+    pythons = {"service": base / "service" / "bin" / "python", "agent": base / "agent" / "bin" / "python"}
+    service = subprocess.Popen(
+        [str(pythons["service"]), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if shutil.which("pipx"):
-        environment.update(PIPX_HOME=str(base / "pipx"), PIPX_BIN_DIR=str(base / "agent" / "bin"))
-        commands["agent"] = ["pipx", "install", agent_spec]
+        # pipx installs a local package, whose own hash no lock can hold: the lock's versions as constraints
+        environment = {**os.environ, "PIPX_HOME": str(base / "pipx"), "PIPX_BIN_DIR": str(base / "agent" / "bin")}
+        command = ["pipx", "install", f"--pip-args=--constraint {AGENT_PINS}", f"{wheel}[agent]"]
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment, check=False)
+        assert completed.returncode == 0, f"{command} failed:\n{completed.stdout}\n{completed.stderr}"
+        pythons["agent-venv"] = base / "pipx" / "venvs" / "logpipe" / "bin" / "python"
     else:
         if IN_CI:
             pytest.fail("pipx is not installed in CI (.ci/run installs it)")
-        run(sys.executable, "-m", "venv", base / "agent")
-        commands["agent"] = [base / "agent" / "bin" / "python", "-m", "pip", "install", "-q", agent_spec]
-    installs = {
-        name: subprocess.Popen(
-            [str(part) for part in command],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment,
+        run(sys.executable, "-m", "venv", base / "agent")  # as the image installs: every hash checked
+        run(
+            pythons["agent"],
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--require-hashes",
+            "--no-deps",
+            "-r",
+            AGENT_LOCK,
+            timeout=300,
         )
-        for name, command in commands.items()
+        run(pythons["agent"], "-m", "pip", "install", "-q", "--no-deps", wheel)
+        pythons["agent-venv"] = pythons["agent"]
+    out, err = service.communicate(timeout=240)
+    assert service.returncode == 0, f"installing the service side failed:\n{out}\n{err}"
+    return pythons
+
+
+def test_the_agent_holds_exactly_the_locks_versions(venvs: dict[str, Path]) -> None:
+    installed = installed_versions(venvs["agent-venv"])
+    locked = locked_versions()
+    assert {name: v for name, v in installed.items() if name in locked and locked[name] != v} == {}
+    assert set(installed) - set(locked) <= {"logpipe", "pip", "setuptools", "wheel"}
+
+
+def installed_versions(python: Path) -> dict[str, str]:
+    listing = "import importlib.metadata as m\nfor d in m.distributions(): print(d.metadata['Name'], d.version)"
+    return {
+        canonical(name): version for name, version in (line.split() for line in run(python, "-c", listing).splitlines())
     }
-    for name, process in installs.items():
-        out, err = process.communicate(timeout=240)
-        assert process.returncode == 0, f"installing the {name} side failed:\n{out}\n{err}"
 
 
 def test_the_service_install_holds_structlog_and_orjson_and_nothing_of_the_agent(venvs: dict[str, Path]) -> None:

@@ -126,3 +126,49 @@ def test_sentry_gets_breadcrumbs_from_info_and_one_event_per_error(sentry_events
     assert [(c["message"], c["data"]["user_id"]) for c in crumbs] == [("deducting", "usr_1")]
     assert "hunter2" not in orjson.dumps(event, default=str).decode()
     assert len(lines_of(out)) == 2  # the JSON lines still print
+
+
+def _log_a_failed_charge() -> None:
+    # free text no redaction pattern knows, made at run time (a traceback's source lines must not show it)
+    card_holder_note = " ".join(["call Bob Smith about his", "divorce".upper()])
+    try:
+        raise ValueError("charge failed")
+    except ValueError:
+        structlog.get_logger("payments").exception("charge failed", note_id=len(card_holder_note))
+
+
+def test_frame_locals_are_printed_only_when_asked() -> None:
+    out = io.StringIO()
+    configure_logging("api", stream=out, json=True)
+    _log_a_failed_charge()
+    (frame,) = [f for e in orjson.loads(lines_of(out)[0])["exception"] for f in e["frames"]]
+    assert not frame.get("locals")  # absent, or null (structlog 24)
+    assert "DIVORCE" not in out.getvalue()
+
+    out = io.StringIO()
+    configure_logging("api", stream=out, json=True, include_locals=True)
+    _log_a_failed_charge()
+    (frame,) = [f for e in orjson.loads(lines_of(out)[0])["exception"] for f in e["frames"]]
+    assert "DIVORCE" in frame["locals"]["card_holder_note"]
+
+
+def test_the_console_view_shows_no_locals_either() -> None:
+    out = io.StringIO()
+    configure_logging("api", stream=out, json=False, redact=False)
+    _log_a_failed_charge()
+    assert "ValueError" in out.getvalue()  # rich's traceback, without its locals panel
+    assert "DIVORCE" not in out.getvalue()
+
+
+def test_an_unsupported_sentry_sdk_is_one_warning_and_logging_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end-to-end check runs a real sentry-sdk 1.x (tests/integration/test_service_sentry.py); this one, the
+    message for a major that does not exist yet."""
+    monkeypatch.setattr(sentry_sdk, "VERSION", "4.0.0")
+    out = io.StringIO()
+    configure_logging("api", stream=out, json=True, sentry_dsn="http://k@127.0.0.1:9/1")
+    structlog.get_logger().info("still logging")
+    warning, logged = (orjson.loads(line) for line in lines_of(out))
+    assert warning["level"] == "warning"
+    assert warning["event"].startswith("sentry-sdk 4.0.0 is not supported; logging goes on without Sentry")
+    assert "'sentry-sdk>=2,<4'" in warning["event"]
+    assert logged["event"] == "still logging"

@@ -33,9 +33,9 @@ def test_a_fresh_state_directory_is_0700_and_its_files_0600(tmp_path: Path) -> N
 
 
 def test_events_out_is_created_0600(tmp_path: Path) -> None:
-    from logpipe.cli import _PrivateAppendFile
+    from logpipe.cli.options import PrivateAppendFile
 
-    opened = _PrivateAppendFile().convert(str(tmp_path / "events.jsonl"), None, None)
+    opened = PrivateAppendFile().convert(str(tmp_path / "events.jsonl"), None, None)
     opened.close()
     assert mode(tmp_path / "events.jsonl") == "0o600"
 

@@ -12,7 +12,8 @@ from logpipe.cli import main
 from logpipe.config import load_config
 from logpipe.engine.windows import BucketCounts, BucketValues
 from logpipe.errors import ConfigError
-from logpipe.fleet.backend import ClaimRequest, LocalBackend, open_backend
+from logpipe.fleet.backend import ClaimRequest, LocalBackend
+from logpipe.fleet.connect import open_backend
 
 SECOND = 1_000_000_000
 

@@ -1,30 +1,39 @@
-"""The `logpipe` command: thin click wrappers that parse arguments, call the library and print."""
+"""`logpipe follow NAMES`: the live agent on Docker containers, until stopped; `logpipe reload`: ask the running
+one to re-read its rules, templates and config."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
-from click._termui_impl import ProgressBar
 
+from logpipe.cli.options import (
+    check_actions_or_fail,
+    config_option,
+    config_or_fail,
+    events_out_option,
+    format_option,
+    load_or_fail,
+    rule_dirs,
+    rules_option,
+)
+from logpipe.cli.root import version
 from logpipe.config import Config, load_config
 from logpipe.engine import Engine, RuleLoadError, RuleSet, load_rules
-from logpipe.errors import ConfigError, LogpipeError
-from logpipe.event import Event, Origin
+from logpipe.errors import ConfigError
 from logpipe.logconfig import configure_logging
-from logpipe.output import event_line
-from logpipe.outputs import build_dispatcher, renderer_for, router_for, unknown_actions
-from logpipe.parsers import Assembler, Limits
-from logpipe.pipeline import parse_lines, read_ahead, run_incidents, settle_heap
+from logpipe.outputs import alert_printer, build_dispatcher, router_for
+from logpipe.pipeline import settle_heap, silences_for
 from logpipe.redact import Redactor
 from logpipe.sinks.console import ConsoleSink
 from logpipe.sinks.jsonl import JsonLinesSink
-from logpipe.sources.file import ProgressCallback, read_lines
+from logpipe.statedir import PID_FILE
 
 if TYPE_CHECKING:
     from logpipe.follow import Reloaded
@@ -36,233 +45,7 @@ if TYPE_CHECKING:
     from logpipe.telemetry import Telemetry
 
 
-class _Main(click.Group):
-    """The `logpipe` group: any LogpipeError (bad config, unusable state directory...) is a one-line message and
-    exit code 1, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except LogpipeError as error:
-            raise click.ClickException(str(error)) from None
-
-
-@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="logpipe")
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="warning",
-    show_default=True,
-    envvar="LOGPIPE_LOG_LEVEL",
-    help="logpipe's own log (on stderr).",
-)
-def main(log_level: str) -> None:
-    """logpipe: follow, parse and alert on structured logs."""
-    # logpipe's own operation is logged through its own structlog config, on stderr: stdout carries output
-    configure_logging("logpipe", version=_version(), level=log_level, stream=sys.stderr)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("logpipe")
-    except PackageNotFoundError:  # pragma: no cover - running from a checkout without installing
-        return "0"
-
-
-def rules_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--rules",
-        "rule_paths",
-        multiple=True,
-        type=click.Path(exists=True, path_type=Path),
-        help="A rule file or directory (repeatable). Default: the ClipForge pack shipped with logpipe.",
-    )(function)
-
-
-def load_or_fail(paths: Sequence[Path]) -> RuleSet:
-    """The rules, or a message naming each bad file, line and field, and exit code 1 (no traceback)."""
-    try:
-        return load_rules(list(paths) or None)
-    except RuleLoadError as error:
-        raise click.ClickException(f"{len(error.errors)} problem(s) in the rules:\n" + str(error)) from None
-
-
-def check_actions_or_fail(config: Config, config_path: Path | None, ruleset: RuleSet) -> None:
-    """With a config, every rule's `actions` must name a channel it defines (else those alerts go nowhere)."""
-    if config_path is None:
-        return
-    problems = unknown_actions(config, ruleset)
-    if problems:
-        raise click.ClickException(
-            f"{len(problems)} problem(s) between the rules and {config_path}:\n" + "\n".join(problems)
-        )
-
-
-def source_origin(source: BinaryIO, source_name: str | None = None) -> Origin:
-    """Where lines come from, spelled the same whatever the command line said: a file by its real absolute path
-    (`app.log`, `./app.log` and a symlink to it are one source, so a replay gives the same alert ids), stdin as
-    `stdin` or the --source-name given (say, the path of the file being piped in)."""
-    name = getattr(source, "name", "-")
-    if name in ("-", "<stdin>") or not isinstance(name, str):
-        return Origin(source="stdin", name=source_name or "stdin")
-    return Origin(source="file", name=source_name or os.path.realpath(name))
-
-
-def source_name_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--source-name",
-        metavar="NAME",
-        help="The source's name in events and alert ids (default: the file's absolute path, or `stdin`).",
-    )(function)
-
-
-def alert_printer(
-    output_format: str, redactor: Redactor | None, config: Config, rule_dirs: Sequence[Path]
-) -> ConsoleSink | JsonLinesSink:
-    """Alerts on stdout: through the console template on a terminal (or --format human), else JSON lines."""
-    human = output_format == "human" or (output_format == "auto" and sys.stdout.isatty())
-    if human:
-        return ConsoleSink(sys.stdout, sys.stdout.isatty(), redactor, renderer_for(config, rule_dirs))
-    return JsonLinesSink(sys.stdout.buffer, redactor)
-
-
-def config_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        envvar="LOGPIPE_CONFIG",
-        help="logpipe.yml: state dir, rules, Sentry, channels, routes (env: LOGPIPE_CONFIG).",
-    )(function)
-
-
-class _PrivateAppendFile(click.ParamType[BinaryIO]):
-    """A file opened for appending, created 0600 when new (events are logs: nobody else's to read); - is stdout."""
-
-    name = "file"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> BinaryIO:
-        if not isinstance(value, str):
-            return value  # type: ignore[no-any-return]
-        if value == "-":
-            return sys.stdout.buffer
-        try:
-            return open(value, "ab", opener=lambda path, flags: os.open(path, flags, 0o600))
-        except OSError as error:
-            self.fail(f"cannot open {value}: {error.strerror}", param, ctx)
-
-
-def events_out_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--events-out",
-        type=_PrivateAppendFile(),
-        help="Also append every parsed event (redacted) as JSON lines (a new file is created 0600).",
-    )(function)
-
-
-def _written(events: Iterable[Event], out: BinaryIO, redactor: Redactor) -> Iterator[Event]:
-    """Each event on its way to the rules, appended to `out` as `logpipe follow --events-out` writes it."""
-    for event in events:
-        out.write(redactor.event_json(event) + b"\n")
-        yield event
-
-
-def config_or_fail(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
-
-
-@main.command()
-@click.argument("source", type=click.File("rb"), default="-")
-@rules_option
-@config_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["auto", "human", "jsonl"]),
-    default="auto",
-    show_default=True,
-    help="auto: human on a terminal, JSON lines otherwise.",
-)
-@click.option("--no-redact", is_flag=True, help="Show secrets in printed alerts (what is sent is always redacted).")
-@click.option(
-    "--wait",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait at the end for deliveries; what is left stays in the outbox.",
-)
-@source_name_option
-@events_out_option
-def replay(
-    source: BinaryIO,
-    rule_paths: tuple[Path, ...],
-    config_path: Path | None,
-    output_format: str,
-    no_redact: bool,
-    wait: float,
-    source_name: str | None,
-    events_out: BinaryIO | None,
-) -> None:
-    """Run a saved log (FILE, or - for stdin; Docker timestamp prefixes or json-file records are understood)
-    through the parsers and rules, print the alerts it fires on event time, and send them to the configured
-    receivers through the outbox."""
-    from logpipe.incidents.book import IncidentBook
-    from logpipe.incidentscli import incident_table, silences_for
-
-    config = config_or_fail(config_path)
-    paths = list(rule_paths) or config.rules
-    ruleset = load_or_fail(paths)
-    check_actions_or_fail(config, config_path, ruleset)
-    engine = Engine(ruleset)
-    rule_dirs = [p if p.is_dir() else p.parent for p in paths]
-    sink = alert_printer(output_format, None if no_redact else Redactor(), config, rule_dirs)
-    dispatcher = build_dispatcher(config, Redactor(), rule_dirs)
-    book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
-    if dispatcher is not None:
-        dispatcher.start()
-    sent = silenced = 0
-    events = parse_lines(read_lines(source, source_origin(source, source_name)))
-    if events_out is not None:
-        events = _written(events, events_out, Redactor())
-    settle_heap()
-    try:
-        for notification in run_incidents(read_ahead(events, engine), engine, book):
-            if notification.silenced:
-                silenced += 1  # recorded in the incident (`logpipe incidents`), not sent
-                continue
-            if notification.folded_into is None:  # a folded symptom is only a breadcrumb on its cause's trail
-                sink.deliver(notification)
-                sent += 1
-            if dispatcher is not None:
-                dispatcher.enqueue(notification)
-    finally:
-        if events_out is not None:
-            events_out.flush()
-        if dispatcher is not None:
-            dispatcher.drain(wait)
-            dispatcher.stop()
-    records = book.snapshot()
-    if dispatcher is not None:
-        dispatcher.store.save_progress({}, {}, records)
-    click.echo(incident_table(records), err=True, nl=False)
-    summary = f"{engine.events} events, {len(records)} incidents, {sent} notifications"
-    if silenced:
-        summary += f" ({silenced} silenced)"
-    if engine.disabled:
-        summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
-    if dispatcher is not None:
-        summary += "; deliveries: " + _delivery_summary(dispatcher.store.counts())
-        dispatcher.store.close()
-    click.echo(summary, err=True)
-
-
-@main.command()
+@click.command()
 @click.argument("names", nargs=-1)
 @click.option(
     "--label",
@@ -281,14 +64,7 @@ def replay(
     show_default=True,
     help="Where to start a container logpipe has no checkpoint for: now, beginning, or a duration back.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["auto", "human", "jsonl"]),
-    default="auto",
-    show_default=True,
-    help="How alerts are printed.",
-)
+@format_option("How alerts are printed.")
 @events_out_option
 @click.option("--until-exit", is_flag=True, help="Stop once every followed container has exited and been read.")
 @click.option(
@@ -335,7 +111,7 @@ def follow(
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
     check_actions_or_fail(config, config_path, ruleset)
-    rule_dirs = [p if p.is_dir() else p.parent for p in paths]
+    dirs = rule_dirs(paths)
     try:
         initial_since = parse_since(since_text)
     except ValueError as error:
@@ -368,14 +144,14 @@ def follow(
             live = stack.enter_context(LiveView(sys.stdout))
             # from here on stdout and stderr print above the view: alerts and logpipe's own log go through it
             level = click.get_current_context().find_root().params["log_level"]
-            configure_logging("logpipe", version=_version(), level=level, stream=sys.stderr)
-        sink = alert_printer(output_format, Redactor(), config, rule_dirs)
+            configure_logging("logpipe", version=version(), level=level, stream=sys.stderr)
+        sink = alert_printer(output_format, Redactor(), config, dirs)
         counters = _follow(
             names,
             labels,
             config,
             ruleset,
-            rule_dirs,
+            dirs,
             sink,
             initial_since,
             until_exit,
@@ -394,7 +170,7 @@ def _follow(
     labels: Sequence[str],
     config: Config,
     ruleset: RuleSet,
-    rule_dirs: Sequence[Path],
+    dirs: Sequence[Path],
     sink: ConsoleSink | JsonLinesSink,
     initial_since: int,
     until_exit: bool,
@@ -411,7 +187,6 @@ def _follow(
 
     from logpipe.follow import Follower, dump_counters
     from logpipe.incidents.book import IncidentBook
-    from logpipe.incidentscli import PID_FILE, silences_for
     from logpipe.state import STATE_FILE, StateStore
     from logpipe.telemetry import Telemetry
 
@@ -436,7 +211,7 @@ def _follow(
     if reload_rules is not None:
         reload_rules = _reloading_probes(reload_rules, monitors, config_path)
     dispatcher = build_dispatcher(
-        config, Redactor(), rule_dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
+        config, Redactor(), dirs, lambda name, outcome: telemetry.deliveries.labels(name, outcome).inc()
     )
     store = (
         dispatcher.store
@@ -445,6 +220,10 @@ def _follow(
     )
     if dispatcher is not None:
         dispatcher.start()
+    from logpipe.telemetry import HealthCollector
+
+    sink_names = list(dispatcher.sinks) if dispatcher is not None else []
+    telemetry.registry.register(HealthCollector(store.counts, sink_names, lambda: engine.disabled))
     telemetry.incidents = lambda: store.incidents(100)
     book = IncidentBook(ruleset, silences_for(config, store))
     fleet = _fleet_sync(config, engine, book, store, telemetry)
@@ -503,7 +282,7 @@ def _fleet_sync(config: Config, engine: Engine, book: Any, store: Any, telemetry
     None with the local backend (this host's state is the whole state)."""
     if config.state.backend == "local":
         return None
-    from logpipe.fleet.backend import open_backend
+    from logpipe.fleet.connect import open_backend
     from logpipe.fleet.sync import FleetSync
 
     backend = open_backend(config.state, config.state_dir)
@@ -612,87 +391,18 @@ def _reloading_probes(
     return reload
 
 
-def _delivery_summary(counts: dict[tuple[str, str], int]) -> str:
-    if not counts:
-        return "none"
-    return ", ".join(f"{sink} {state} {count}" for (sink, state), count in sorted(counts.items()))
-
-
-@main.command()
-@click.argument("source", type=click.File("rb"), default="-")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["auto", "jsonl", "table"]),
-    default="auto",
-    show_default=True,
-    help="auto: a table on a terminal, JSON lines otherwise.",
-)
-@click.option("--no-redact", is_flag=True, help="Print secrets as they are (the output stays on this host).")
-@click.option("--max-line-bytes", type=click.IntRange(min=1024), default=Limits().max_line_bytes, show_default=True)
-@source_name_option
-def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes: int, source_name: str | None) -> None:
-    """Parse a saved log (FILE, or - for stdin) and print one structured event per log event."""
-    origin = source_origin(source, source_name)
-    table = output_format == "table" or (output_format == "auto" and sys.stdout.isatty())
-    redactor = None if no_redact else Redactor()
-    assembler = Assembler(limits=Limits(max_line_bytes=max_line_bytes))
-    out = sys.stdout
-    color = table and out.isatty()
-
-    size = _file_size(source)
-    progress: ProgressCallback | None = None
-    bar = None
-    if size and sys.stderr.isatty():
-        bar = click.progressbar(length=size, label="parsing", file=sys.stderr)
-        progress = _progress_updater(bar)
-
-    events = parse_lines(read_lines(source, origin, progress, max_line_bytes), assembler)
-    binary_out = out.buffer if hasattr(out, "buffer") else None
+@click.command()
+@config_option
+def reload(config_path: Path | None) -> None:
+    """Make the running `logpipe follow` re-read its rules, templates and config (as SIGHUP does). A set
+    with errors is refused and logged with file:line; the old set keeps running."""
+    config = config_or_fail(config_path)
+    pid_file = config.state_dir / PID_FILE
     try:
-        for event in events:
-            if table:
-                out.write(event_line(redactor.event(event) if redactor else event, color) + "\n")
-                continue
-            line = redactor.event_json(event) if redactor else event.to_json()  # the final dict, redacted
-            if binary_out is not None:
-                binary_out.write(line + b"\n")
-            else:
-                out.write(line.decode() + "\n")
-    except BrokenPipeError:  # `logpipe parse big.log | head`: stop quietly, as other tools do
-        sys.stderr.close()
-    finally:
-        if bar is not None:
-            bar.render_finish()
-
-
-def _progress_updater(bar: ProgressBar[int]) -> ProgressCallback:
-    last = 0
-
-    def update(done: int) -> None:
-        nonlocal last
-        bar.update(done - last)
-        last = done
-
-    return update
-
-
-def _file_size(source: BinaryIO) -> int:
-    try:
-        return os.fstat(source.fileno()).st_size
-    except (OSError, ValueError, AttributeError):
-        return 0
-
-
-from logpipe import deploycli, fleetcli, incidentscli, notifycli, probecli, rulescli  # noqa: E402  (register the command groups)
-from logpipe.metricscli import metrics as metrics_command  # noqa: E402
-from logpipe.reportcli import report as report_command  # noqa: E402
-
-rulescli.register(main)
-notifycli.register(main)
-incidentscli.register(main)
-probecli.register(main)
-main.add_command(metrics_command)
-main.add_command(report_command)
-deploycli.register(main)
-fleetcli.register(main)
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except FileNotFoundError:
+        raise click.ClickException(f"no running follower: {pid_file} does not exist") from None
+    except (ValueError, ProcessLookupError):
+        raise click.ClickException(f"no running follower: {pid_file} names no live process") from None
+    click.echo(f"asked logpipe follow (pid {pid}) to reload")

@@ -8,12 +8,12 @@ from typing import BinaryIO
 
 import click
 
-from logpipe.cli import config_option, config_or_fail, load_or_fail, rules_option, source_origin
+from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rules_option
 from logpipe.engine import Engine
 from logpipe.engine.metricexport import exposition
 from logpipe.engine.metrics import MetricSet
 from logpipe.pipeline import parse_lines, read_ahead, run_rules, settle_heap
-from logpipe.sources.file import read_lines
+from logpipe.sources.file import origin_of, read_lines
 
 
 @click.command()
@@ -30,7 +30,7 @@ def metrics(source: BinaryIO, rule_paths: tuple[Path, ...], config_path: Path | 
     metric_set = MetricSet(ruleset.metrics)
     engine = Engine(ruleset, metrics=metric_set)
     settle_heap()
-    for _ in run_rules(read_ahead(parse_lines(read_lines(source, source_origin(source))), engine), engine):
+    for _ in run_rules(read_ahead(parse_lines(read_lines(source, origin_of(source))), engine), engine):
         pass  # alerts are `logpipe replay`'s business; here only what the events counted matters
     sys.stdout.buffer.write(exposition(metric_set))
     summary = f"{engine.events} events, {len(ruleset.metrics)} metrics"

@@ -84,7 +84,3 @@ def _scalar(text: str) -> object:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return text
-
-
-def register(main: click.Group) -> None:
-    main.add_command(probe)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from logpipe.cli.options import config_or_fail
 from logpipe.fleet.backend import BackendUnreachable
 from logpipe.fleet.sync import RENEW_EVERY
 
@@ -24,8 +25,7 @@ GONE_AFTER = 3 * RENEW_EVERY  # seconds without a heartbeat: the instance stoppe
 def fleet(config_path: Path | None) -> None:
     """List the logpipe instances sharing this config's Redis: host, containers followed, lag, last heartbeat.
     Exit code 1 when Redis cannot be reached or the config's state backend is local."""
-    from logpipe.cli import config_or_fail
-    from logpipe.fleet.backend import open_backend
+    from logpipe.fleet.connect import open_backend
     from logpipe.fleet.redisbackend import RedisBackend
 
     config = config_or_fail(config_path)
@@ -47,7 +47,3 @@ def fleet(config_path: Path | None) -> None:
         lag_text = "-" if lag is None else f"{float(lag):.1f} s"
         containers = ", ".join(str(c) for c in beat.get("containers") or [])
         click.echo(f"{name:<28} {beat.get('host', '')!s:<20} {lag_text:>8} {seen:>10}  {containers}")
-
-
-def register(main: click.Group) -> None:
-    main.add_command(fleet)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from logpipe.cli import config_option, config_or_fail, load_or_fail, rules_option, source_origin
+from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_dirs, rules_option
 from logpipe.pipeline import parse_lines
-from logpipe.sources.file import read_lines
+from logpipe.sources.file import origin_of, read_lines
 
 DIGEST_KINDS = {"text": "console", "email": "email.html", "slack": "slack", "webhook": "webhook"}
 
@@ -84,7 +84,7 @@ def report(
     stream = sys.stdin.buffer if source is None else source
     if digest_kind is not None:
         ruleset = load_or_fail(paths)
-        origin = source_origin(stream)
+        origin = origin_of(stream)
         built = build_report(parse_lines(read_lines(stream, origin)), ruleset, origin.name)
         click.echo(_digest_text(built, ruleset, config, paths, DIGEST_KINDS[digest_kind]))
         return
@@ -93,7 +93,7 @@ def report(
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
     ruleset = load_or_fail(paths)
-    origin = source_origin(stream)
+    origin = origin_of(stream)
     with target:
         built = build_report(parse_lines(read_lines(stream, origin)), ruleset, origin.name)
         target.write(render_html(built))
@@ -138,7 +138,7 @@ def _digest_text(built: Report, ruleset: RuleSet, config: Config, paths: list[Pa
     digest = Digest(date, timezone, first, last, built.source, settings.link if settings is not None else None)
     from_report(digest, built, lambda rule: rule_title(ruleset, rule))
     payload = Redactor().payload({**digest.to_payload(), "id": f"digest-{date}"})
-    renderer = renderer_for(config, [p if p.is_dir() else p.parent for p in paths])
+    renderer = renderer_for(config, rule_dirs(paths))
     try:
         if kind in ("slack", "webhook"):
             return renderer.render_json(kind, payload, "digest").decode()
