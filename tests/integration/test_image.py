@@ -144,7 +144,7 @@ def test_the_image_as_the_compose_service_follows_a_sibling_as_non_root_and_aler
 
     compose(command, "up", "--detach")
     agent = compose(command, "ps", "--quiet").strip()
-    alert = wait_until(lambda: http_receiver.requests, 60, "the outage's notification at the webhook")[0].json()
+    alert = wait_until(lambda: http_receiver.requests, what="the outage's notification at the webhook")[0].json()
     health = wait_until(
         lambda: (
             docker("inspect", "--format", "{{json .State.Health}}", agent).strip().startswith('{"Status":"healthy"')

@@ -4,7 +4,6 @@ template error naming the template, raised in milliseconds, never a hang, a trac
 from __future__ import annotations
 
 import resource
-import time
 from pathlib import Path
 
 import pytest
@@ -69,10 +68,8 @@ def test_rule_loading_with_a_runaway_template_fails_instead_of_hanging(tmp_path:
         "rules:\n  - id: x\n    title: x\n    runbook: x\n    template: loop\n"
         "    match: {message: {contains: boom}}\n    examples: {match: [boom]}\n"
     )
-    started = time.perf_counter()
-    with pytest.raises(RuleLoadError) as raised:
+    with pytest.raises(RuleLoadError) as raised:  # (pytest-timeout is the guard against a hang)
         load_rules([tmp_path])
-    assert time.perf_counter() - started < 5
     assert str(raised.value).startswith(f"{tmp_path / 'rules.yml'}:5: rules[0].template: loop.console.txt.j2: ")
 
 
