@@ -43,7 +43,12 @@ COMPILED = [
     "logpipe/sources/frames.py",
     "logpipe/sources/jsonfile.py",
     "logpipe/sources/ownthread.py",  # a compiled class can only derive from a compiled one
-    "logpipe/follow.py",
+    "logpipe/agent/follower.py",
+    "logpipe/agent/checkpoints.py",
+    "logpipe/agent/held.py",
+    "logpipe/agent/stats.py",
+    "logpipe/agent/readers.py",
+    "logpipe/agent/outlet.py",
 ]
 
 # hand-written C (CPython API, no build dependency beyond the compiler mypyc needs too): the json-file reader's

@@ -45,27 +45,37 @@ def write_json_file_log(path: Path, lines: int) -> None:
 def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = False) -> dict[str, float]:
     """CPU of the follower's path over `log`; `metrics`: with the rule set's log-derived metrics counted, as
     `logpipe follow` counts them (bench/metrics_throughput.py compares)."""
+    from logpipe.agent.checkpoints import Checkpointer
+    from logpipe.agent.follower import Follower
+    from logpipe.agent.outlet import Alone, Outlet
+    from logpipe.agent.readers import Readers
+    from logpipe.agent.stats import FollowStats
     from logpipe.engine import Engine, load_rules
     from logpipe.engine.metrics import MetricSet
-    from logpipe.follow import Follower
+    from logpipe.incidents.book import IncidentBook
     from logpipe.pipeline import settle_heap
-    from logpipe.sources.docker import ContainerReader
+    from logpipe.sources.docker import ContainerReader, ReadOptions
     from logpipe.sources.jsonfile import json_file_lines
     from logpipe.state import StateStore
+    from logpipe.telemetry import Telemetry
 
     with tempfile.TemporaryDirectory() as scratch:
         store = StateStore(Path(scratch) / "state.sqlite", 10_000)
         ruleset = load_rules([rules] if rules is not None else None)
         engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics) if metrics else None)
-        follower = Follower(None, ["api"], store, engine, lambda alert: None, None, 0)
+        alone = Alone(store)
+        readers = Readers(None, ["api"], ReadOptions(), store.checkpoints)  # never started: no Docker here
+        stats = FollowStats(Telemetry())
+        outlet = Outlet(lambda notification: None, None, alone)
+        follower = Follower(readers, engine, IncidentBook(ruleset), Checkpointer(store), stats, outlet, alone)
 
         class Handover:  # the reader's queue, handed straight to the follower (one thread: CPU per line)
             def put(self, item: tuple[str, str, Any]) -> None:
                 _, name, payload = item
-                follower._handle_lines(name, payload)  # what Follower.run does with a reader's batch
+                follower.handle_lines(name, payload)  # what Follower.run does with a reader's batch
 
         stop = threading.Event()
-        reader = ContainerReader(None, "api", Handover(), stop, {}, 0, True)  # type: ignore[arg-type]
+        reader = ContainerReader(None, "api", Handover(), stop, {}, ReadOptions(until_exit=True))  # type: ignore[arg-type]
         if settle:
             settle_heap()
         in_gc = [0.0, 0.0]  # seconds spent collecting, start of the current collection
@@ -81,7 +91,7 @@ def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = 
         reader._forward("0" * 64, json_file_lines(str(log), 0, False, lambda: False, stop))
         cpu = time.process_time() - started
         gc.callbacks.remove(clock_gc)
-        return {"lines": follower.counters.lines.get("api", 0), "cpu": cpu, "gc": in_gc[0]}
+        return {"lines": stats.counters.lines.get("api", 0), "cpu": cpu, "gc": in_gc[0]}
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ class _Discard:  # the reader's queue: batches counted and dropped
 
 def measure(log: Path, python: bool, forward: bool) -> dict[str, float | str]:
     from logpipe.sources import jsonfile
-    from logpipe.sources.docker import ContainerReader
+    from logpipe.sources.docker import ContainerReader, ReadOptions
 
     decoder = getattr(jsonfile, "decode_buffer", None)
     if python and decoder is not None:
@@ -52,7 +52,7 @@ def measure(log: Path, python: bool, forward: bool) -> dict[str, float | str]:
     started = time.process_time()
     if forward:
         out = _Discard()
-        reader = ContainerReader(None, "api", out, stopping, {}, 0, True)  # type: ignore[arg-type]
+        reader = ContainerReader(None, "api", out, stopping, {}, ReadOptions(until_exit=True))  # type: ignore[arg-type]
         reader._forward("0" * 64, read)
         lines = out.lines
     else:

@@ -41,5 +41,9 @@ class RuleRuntimeError(LogpipeError):
     pass
 
 
+class ListenError(LogpipeError):
+    """`--metrics-address` cannot be served: not HOST:PORT, or the port is taken."""
+
+
 class StateError(LogpipeError):
     """The state store cannot be opened or written; the message says why and what to do."""

@@ -1,11 +1,13 @@
 """Wire the stages together: source -> assembler (partial merge, multi-line, parsers) -> events -> engine -> alerts
--> incident book -> notifications."""
+-> incident book -> notifications -> the fan-out (printed, and committed to the outbox). `logpipe replay`, `logpipe
+metrics` and the report run a saved input through these; the follower (agent/follower.py) runs the same stages on
+live input and sends through the same Fanout."""
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -75,6 +77,28 @@ def run_incidents(events: Iterable[Event], engine: Engine, book: IncidentBook) -
             next_tick = (watermark // TICK + 1) * TICK
     yield from observe_all(engine.finish())
     yield from book.finish(engine.watermark or 0)
+
+
+class Fanout:
+    """The one place a notification's way out is decided: a silenced one is only recorded (in its incident, for
+    `logpipe incidents`), a folded symptom only committed (a breadcrumb on its cause's Sentry trail), every other
+    one shown (the console or JSON lines) and committed (the outbox: `commit` is None without one)."""
+
+    def __init__(
+        self, show: Callable[[Notification], None], commit: Callable[[Notification], object] | None = None
+    ) -> None:
+        self.show, self.commit = show, commit
+        self.shown = self.silenced = 0
+
+    def send(self, notification: Notification) -> None:
+        if notification.silenced:
+            self.silenced += 1
+            return
+        if notification.folded_into is None:
+            self.show(notification)
+            self.shown += 1
+        if self.commit is not None:
+            self.commit(notification)
 
 
 def silences_for(config: Config, store: StateStore | None) -> SilenceList:

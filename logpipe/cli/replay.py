@@ -25,7 +25,7 @@ from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.views import incident_table
 from logpipe.outputs import alert_printer, build_dispatcher
-from logpipe.pipeline import parse_lines, read_ahead, run_incidents, settle_heap, silences_for
+from logpipe.pipeline import Fanout, parse_lines, read_ahead, run_incidents, settle_heap, silences_for
 from logpipe.redact import Redactor
 from logpipe.sources.file import origin_of, read_lines
 
@@ -69,21 +69,14 @@ def replay(
     book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
     if dispatcher is not None:
         dispatcher.start()
-    sent = silenced = 0
+    fanout = Fanout(sink.deliver, dispatcher.enqueue if dispatcher is not None else None)
     events = parse_lines(read_lines(source, origin_of(source, source_name)))
     if events_out is not None:
         events = _written(events, events_out, Redactor())
     settle_heap()
     try:
         for notification in run_incidents(read_ahead(events, engine), engine, book):
-            if notification.silenced:
-                silenced += 1  # recorded in the incident (`logpipe incidents`), not sent
-                continue
-            if notification.folded_into is None:  # a folded symptom is only a breadcrumb on its cause's trail
-                sink.deliver(notification)
-                sent += 1
-            if dispatcher is not None:
-                dispatcher.enqueue(notification)
+            fanout.send(notification)
     finally:
         if events_out is not None:
             events_out.flush()
@@ -94,9 +87,9 @@ def replay(
     if dispatcher is not None:
         dispatcher.store.save_progress({}, {}, records)
     click.echo(incident_table(records), err=True, nl=False)
-    summary = f"{engine.events} events, {len(records)} incidents, {sent} notifications"
-    if silenced:
-        summary += f" ({silenced} silenced)"
+    summary = f"{engine.events} events, {len(records)} incidents, {fanout.shown} notifications"
+    if fanout.silenced:
+        summary += f" ({fanout.silenced} silenced)"
     if engine.disabled:
         summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
     if dispatcher is not None:

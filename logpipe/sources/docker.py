@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -70,6 +71,18 @@ def has_labels(attributes: dict[str, str], labels: Iterable[str]) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How `logpipe follow` reads the containers' logs and the Docker events."""
+
+    initial_since: int = 0  # where a name without a checkpoint starts (ns since the epoch)
+    until_exit: bool = False  # stop once every followed container has exited and been read
+    host: str = ""  # the host name in origins
+    lookback: int = 0  # ns re-read before a checkpoint as warm-up, to rebuild the rules' windows (their memory)
+    direct: bool = True  # read the json-file log directly when it is readable here (else the Engine API)
+    labels: tuple[str, ...] = ()  # --label selectors: containers carrying them are followed too
+
+
 class ContainerReader(OwnThread):
     """Reads one followed name's log, container after container, into the queue."""
 
@@ -80,22 +93,18 @@ class ContainerReader(OwnThread):
         out: queue.Queue[Item],
         stop: threading.Event,
         positions: dict[str, Checkpoint],
-        initial_since: int,
-        until_exit: bool,
-        host: str = "",
-        lookback: int = 0,
-        direct: bool = True,
+        options: ReadOptions,
     ) -> None:
         super().__init__(f"docker-{name}")
         # read the json-file log directly when it is readable here (else, and with direct=False: the Engine API)
-        self.direct = direct
+        self.direct = options.direct
         self.transport = ""  # "json-file" or "api": how the current read gets its lines
         # after a restart, first re-read `lookback` ns before the checkpoint as warm-up lines, so the engine's
         # windows and throttles are rebuilt (they lived in memory); only for the container the checkpoint is of
-        self.lookback = lookback if positions else 0
+        self.lookback = options.lookback if positions else 0
         self.client, self.container, self.out, self.stopping = client, name, out, stop
         self.positions = dict(positions)  # stream -> how far it was read (resume point)
-        self.initial_since, self.until_exit, self.host = initial_since, until_exit, host
+        self.initial_since, self.until_exit, self.host = options.initial_since, options.until_exit, options.host
         self.reconnects: collections.Counter[str] = collections.Counter()  # by reason: dropped, idle, failed
         self.skipped: collections.Counter[str] = collections.Counter()  # inputs not passed on as lines, by reason
         # an Engine API stream silent this long is reopened from the position: a stalled stream (the daemon's

@@ -8,14 +8,21 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 import structlog
 
 from logpipe.event import Event, Origin
-from logpipe.sources.docker import COMPOSE_SERVICE, Item, find_container, has_labels, labelled_containers
+from logpipe.sources.docker import (
+    COMPOSE_SERVICE,
+    Item,
+    ReadOptions,
+    find_container,
+    has_labels,
+    labelled_containers,
+)
 from logpipe.sources.ownthread import OwnThread
 from logpipe.state import Checkpoint
 from logpipe.times import parse_iso8601
@@ -40,23 +47,23 @@ class EventWatcher(OwnThread):
         names: set[str],
         out: queue.Queue[Item],
         stop: threading.Event,
-        since: int,
+        options: ReadOptions,
         position: Checkpoint | None = None,
-        lookback: int = 0,
         on_start: Callable[[str], None] = lambda name: None,
-        labels: Sequence[str] = (),
         on_discovery: Callable[[str], None] = lambda name: None,
     ) -> None:
+        """`options.initial_since`: where to start without a checkpoint (`position`); `options.lookback`: how far
+        before the checkpoint events are replayed as warm-up."""
         super().__init__("docker-events")
         self.on_start = on_start  # told the followed name of each container start, as it is read
         # `--label` selectors: a container carrying them that shows up (created, started) is followed from then
         # on: its name joins `names` here, at once, so its own events are not missed, and on_discovery is told
-        self.labels, self.on_discovery = tuple(labels), on_discovery
+        self.labels, self.on_discovery = tuple(options.labels), on_discovery
         self.client, self.names, self.out, self.stopping = client, names, out, stop
         # the last event handed over: (Docker's timeNano, events read at exactly that time)
         self.position = (position.time, position.seen) if position is not None else None
-        self.since = position.time if position is not None else since  # ns
-        self.lookback = lookback if position is not None else 0
+        self.since = position.time if position is not None else options.initial_since  # ns
+        self.lookback = options.lookback if position is not None else 0
         self.floor = self.since  # where following resumed: reconciling makes up nothing older
         # per (name, action): the time of the latest start / die known, so reconciling never repeats one
         self._known: dict[tuple[str, str], int] = {}

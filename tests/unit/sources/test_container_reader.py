@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from logpipe.event import Origin
-from logpipe.sources.docker import ContainerReader
+from logpipe.sources.docker import ContainerReader, ReadOptions
 from logpipe.sources.jsonfile import json_file_lines
 from logpipe.state import Checkpoint
 from tests.unit.sources.test_jsonfile import BASE, entry
@@ -28,7 +28,9 @@ def forwarded(
     """The batches the reader puts on its queue for `log` (each line as text, stream, time, partial, warm-up?),
     and the inputs it counted as skipped."""
     out: queue.Queue[Any] = queue.Queue()
-    reader = ContainerReader(None, "api", out, threading.Event(), positions or {}, 0, True, lookback=lookback)
+    reader = ContainerReader(
+        None, "api", out, threading.Event(), positions or {}, ReadOptions(0, True, lookback=lookback)
+    )
     _KEPT.append(reader)
     reader._forward(CONTAINER, json_file_lines(str(log), 0, False, lambda: False, threading.Event()))
     batches = []
