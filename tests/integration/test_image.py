@@ -13,6 +13,7 @@ listens on loopback) and a 1 s health interval."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -137,6 +138,13 @@ def test_the_image_as_the_compose_service_follows_a_sibling_as_non_root_and_aler
     }
     if json_file:  # the json-file logs are root:root 0640 in 0710 directories: the root group reads them
         override["group_add"] = [*service["group_add"], "0"]
+    daemon = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if daemon != "unix:///var/run/docker.sock":  # a daemon of its own (a test run's): its socket, its logs' place
+        root = docker("info", "--format", "{{.DockerRootDir}}").strip()
+        override["volumes"] = [
+            f"{daemon.removeprefix('unix://')}:/var/run/docker.sock:ro",
+            f"{root}/containers:{root}/containers:ro",  # where this daemon says the logs are
+        ]
     (directory / "override.yml").write_text(yaml.safe_dump({"services": {"logpipe": override}}))
     assert service["read_only"] is True
     assert "/var/run/docker.sock:/var/run/docker.sock:ro" in service["volumes"]
