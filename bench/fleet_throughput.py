@@ -34,7 +34,7 @@ from logpipe.fleet.redisbackend import RedisBackend
 from logpipe.fleet.sync import FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.pipeline import parse_lines
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 
 ORIGIN = Origin("docker", "clipforge-api", "stdout", "c0ffee")

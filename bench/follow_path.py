@@ -51,12 +51,12 @@ def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = 
     from logpipe.agent.readers import Readers
     from logpipe.agent.stats import FollowStats
     from logpipe.engine import Engine, load_rules
-    from logpipe.engine.metrics import MetricSet
+    from logpipe.engine.metrics.model import MetricSet
     from logpipe.incidents.book import IncidentBook
     from logpipe.pipeline import settle_heap
-    from logpipe.sources.docker import ContainerReader, ReadOptions
-    from logpipe.sources.jsonfile import json_file_lines
-    from logpipe.state import StateStore
+    from logpipe.sources.docker.jsonfile import json_file_lines
+    from logpipe.sources.docker.reader import ContainerReader, ReadOptions
+    from logpipe.state.store import StateStore
     from logpipe.telemetry import Telemetry
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -64,7 +64,7 @@ def measure(log: Path, settle: bool, rules: Path | None = None, metrics: bool = 
         ruleset = load_rules([rules] if rules is not None else None)
         engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics) if metrics else None)
         alone = Alone(store)
-        readers = Readers(None, ["api"], ReadOptions(), store.checkpoints)  # never started: no Docker here
+        readers = Readers(None, ["api"], ReadOptions(), store.progress.checkpoints)  # never started: no Docker here
         stats = FollowStats(Telemetry())
         outlet = Outlet(lambda notification: None, None, alone)
         follower = Follower(readers, engine, IncidentBook(ruleset), Checkpointer(store), stats, outlet, alone)

@@ -20,7 +20,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-TARGETS = ["parsers", "frames", "chunked", "redactor", "templates", "rules", "config"]
+TARGETS = ["parsers", "exits", "frames", "chunked", "redactor", "templates", "rules", "config"]
 
 
 def one_input(target: str) -> Any:
@@ -28,7 +28,7 @@ def one_input(target: str) -> Any:
     import atheris
 
     with atheris.instrument_imports():  # everything the targets import from here: logpipe, jinja2, yaml, ...
-        from tests.fuzz import targets
+        from tests.fuzz import exits, targets
 
     def text(data: bytes) -> str:
         return data.decode("utf-8", "replace")
@@ -44,6 +44,7 @@ def one_input(target: str) -> Any:
 
     return {
         "parsers": targets.saved_log_lines_accounted,
+        "exits": exits.events_reach_every_exit,
         "frames": frames,
         "chunked": targets.chunked_body_decodes_or_refuses,
         "redactor": lambda data: targets.redactor_total(text(data)),
@@ -54,11 +55,12 @@ def one_input(target: str) -> Any:
 
 
 def seed_corpus(target: str, directory: Path) -> None:
-    from tests.fuzz.test_fuzz import LOG_PIECES, TEMPLATE_PIECES, YAML_PIECES
+    from tests.fuzz.test_fuzz import HOSTILE_PIECES, LOG_PIECES, TEMPLATE_PIECES, YAML_PIECES
 
     directory.mkdir(parents=True, exist_ok=True)
     seeds: list[bytes] = {
         "parsers": [b"".join(LOG_PIECES), *LOG_PIECES],
+        "exits": [b"".join(LOG_PIECES), *LOG_PIECES, *HOSTILE_PIECES],
         "frames": [bytes(range(64))],
         "chunked": [b"5\r\nhello\r\n0\r\n\r\n", b"ff\r\n" + b"x" * 255 + b"\r\n0\r\n\r\n"],
         "redactor": [
@@ -67,7 +69,8 @@ def seed_corpus(target: str, directory: Path) -> None:
         ],
         "templates": [p.read_bytes() for p in (ROOT / "logpipe" / "templates").glob("*.j2")]
         + ["".join(TEMPLATE_PIECES).encode()],
-        "rules": [p.read_bytes() for p in (ROOT / "rules").glob("*.yml")] + ["".join(YAML_PIECES).encode()],
+        "rules": [p.read_bytes() for p in (ROOT / "rules").glob("*.yml") if not p.name.endswith(".test.yml")]
+        + ["".join(YAML_PIECES).encode()],
         "config": ["".join(YAML_PIECES).encode(), (ROOT / "examples" / "logpipe.yml").read_bytes()]
         if (ROOT / "examples" / "logpipe.yml").exists()
         else ["".join(YAML_PIECES).encode()],

@@ -7,7 +7,7 @@ several runs, each in a fresh process.
     python bench/jsonfile_decode.py --python        # the same with the Python decoder, on a compiled install too
     python bench/jsonfile_decode.py --forward       # and the container reader's hand-over (skip logic, RawLines)
 
-The decoder in use is printed: "C" where setup.py built logpipe/sources/_jsonfile.c (LOGPIPE_COMPILE=1),
+The decoder in use is printed: "C" where setup.py built logpipe/sources/docker/_jsonfile.c (LOGPIPE_COMPILE=1),
 "Python" on a pure install or with --python.
 """
 
@@ -38,8 +38,8 @@ class _Discard:  # the reader's queue: batches counted and dropped
 
 
 def measure(log: Path, python: bool, forward: bool) -> dict[str, float | str]:
-    from logpipe.sources import jsonfile
-    from logpipe.sources.docker import ContainerReader, ReadOptions
+    from logpipe.sources.docker import jsonfile
+    from logpipe.sources.docker.reader import ContainerReader, ReadOptions
 
     decoder = getattr(jsonfile, "decode_buffer", None)
     if python and decoder is not None:

@@ -34,7 +34,7 @@ from parse_throughput import corpus  # noqa: E402
 
 def measure(log: Path, rules: Path, with_metrics: bool) -> dict[str, float]:
     from logpipe.engine import Engine, load_rules
-    from logpipe.engine.metrics import MetricSet
+    from logpipe.engine.metrics.model import MetricSet
     from logpipe.event import Origin
     from logpipe.pipeline import parse_lines, read_ahead, run_rules, settle_heap
     from logpipe.sources.file import read_lines
@@ -70,7 +70,7 @@ def per_metric(log: Path, lines: int, repeat: int) -> None:
     import yaml
 
     from logpipe.engine import Engine, default_rules_dir, load_rules
-    from logpipe.engine.metrics import MetricSet
+    from logpipe.engine.metrics.model import MetricSet
     from logpipe.event import Origin
     from logpipe.pipeline import parse_lines
     from logpipe.sources.file import read_lines

@@ -1,4 +1,4 @@
-"""What keeping the probe readings across restarts costs (logpipe/sources/readinglog.py): the time of one write,
+"""What keeping the probe readings across restarts costs (logpipe/sources/probes/readinglog.py): the time of one write,
 the time to read a day back at start, and the file size, for 4 probes checked every 30 s for 24 hours with
 ClipForge's full health body.
 
@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from logpipe.sources.probes import probe_event
-from logpipe.sources.readinglog import READINGS_FILE, ReadingLog
+from logpipe.sources.probes.http import probe_event
+from logpipe.sources.probes.readinglog import READINGS_FILE, ReadingLog
 
 HOUR = 3_600_000_000_000
 PROBES, INTERVAL = 4, 30_000_000_000

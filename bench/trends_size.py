@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from logpipe.engine import Engine, load_rules
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.event import Origin
 from logpipe.pipeline import parse_lines
 from logpipe.report.fromstate import report_from_state

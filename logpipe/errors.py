@@ -1,10 +1,31 @@
-"""logpipe's exceptions. The CLI turns any LogpipeError into a message and exit code 1, never a traceback.
+"""logpipe's exceptions, every one of them (tests/unit/test_errors.py checks this tree against the code). The CLI
+turns any LogpipeError into a message and exit code 1, never a traceback; the others are caught where they are
+raised for (the four catch boundaries of docs: per line, per rule, per sink, around templates) or by the command
+that called.
 
-LogpipeError
-├── ConfigError          a configuration or rule file is invalid (file, line, field, what was expected)
-│   └── RuleError        ... a rule file in particular
-├── RuleRuntimeError     a rule raised while matching; it is disabled and reported, the pipeline goes on
-└── StateError           the state directory cannot be used: read-only, full, corrupt, or in use by another logpipe
+Exception
+├── LogpipeError                                 raised on purpose; the CLI shows it as one line
+│   ├── ConfigError                              a configuration or rule file is invalid (file, line, field, what
+│   │   │                                        was expected)
+│   │   ├── ConfigProblems (config.load)         ... several in one configuration file, each with its line
+│   │   └── RuleError                            ... a rule file in particular
+│   │       └── RuleLoadError (engine.rules)     ... every problem of the files loaded at once, each located
+│   ├── ListenError                              --metrics-address cannot be served
+│   └── StateError                               the state directory cannot be used: read-only, full, corrupt, or
+│                                                in use by another logpipe
+├── BackendUnreachable (fleet.backend)           the fleet's Redis cannot be reached now: local state, degraded
+├── ContainerAddressError (sources.probes.http)  a probe's host is a container logpipe cannot reach
+├── DeliveryError (sinks.base)                   a sink could not deliver; says whether a retry is worth it
+│   └── HttpStatusError (sinks.base)             ... the receiver answered with this HTTP status
+├── OutboxFull (state.outbox)                    the outbox holds its maximum of pending deliveries
+├── SpecError (engine.conditions)                a rule's condition spec is wrong at a path (located by the loader)
+└── TemplateProblem (render.renderer)            a notification template is missing, invalid or renders too much
+ValueError
+├── CatalogueError (redact.catalogue)            a secret-shape catalogue entry cannot be used
+├── PatternRefused (redact.scanner)              hyperscan cannot compile a catalogue pattern
+└── RegexRefused (engine.linear)                 a rule regex is invalid or needs backtracking
+jinja2.TemplateRuntimeError
+└── TemplateLimitError (render.sandbox)          a template crossed a render bound (loops, time, sizes)
 """
 
 from __future__ import annotations
@@ -37,13 +58,18 @@ class RuleError(ConfigError):
     pass
 
 
-class RuleRuntimeError(LogpipeError):
-    pass
-
-
 class ListenError(LogpipeError):
     """`--metrics-address` cannot be served: not HOST:PORT, or the port is taken."""
 
 
 class StateError(LogpipeError):
     """The state store cannot be opened or written; the message says why and what to do."""
+
+
+def __getattr__(name: str) -> object:
+    if name == "RuleRuntimeError":  # never raised (a rule that raises is disabled and reported): going away
+        import warnings
+
+        warnings.warn("logpipe.errors.RuleRuntimeError is never raised and goes away", DeprecationWarning, stacklevel=2)
+        return LogpipeError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

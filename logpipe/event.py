@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from logpipe.times import EARLIEST_NS, LATEST_NS
+
 LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
 LEVEL_RANK: Mapping[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
 
@@ -85,7 +87,7 @@ class Event(NamedTuple):
 
     @property
     def datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.time / 1e9, tz=UTC)
+        return datetime.fromtimestamp(_clamped(self.time) / 1e9, tz=UTC)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -185,9 +187,63 @@ def lookup(fields: Mapping[str, Any], path: str, default: Any = None) -> Any:
 
 
 def format_time(ns: int) -> str:
-    """RFC 3339 UTC with nanoseconds, as Docker prints it."""
-    seconds, nanos = divmod(ns, 1_000_000_000)
+    """RFC 3339 UTC with nanoseconds, as Docker prints it. Total: a time out of logpipe's range (which the
+    parsers' boundary never lets through) is shown at the nearest end of the range, never an exception."""
+    seconds, nanos = divmod(_clamped(ns), 1_000_000_000)
     return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
+
+
+def _clamped(ns: int) -> int:
+    return ns if EARLIEST_NS <= ns < LATEST_NS else min(max(ns, EARLIEST_NS), LATEST_NS - 1)
+
+
+# --- what the parsers may hand over -------------------------------------------------------------------------------
+#: nesting kept in an event's fields: orjson writes at most 254 levels, and an event's fields sit a few levels
+#: down in every output (the event's dict, a notification's samples, the outbox row)
+MAX_FIELD_DEPTH = 64
+TOO_DEEP = f"…(nested deeper than {MAX_FIELD_DEPTH} levels: see raw)"
+
+
+def representable(event: Event, arrival: int) -> Event:
+    """The event as every output can write it: a time logpipe cannot hold (times.py: before 1900, after 2199, a
+    30-digit epoch) dropped and the event flagged `time_out_of_range`, its time then Docker's, else arrival; fields
+    nested past MAX_FIELD_DEPTH cut there (flagged `fields_too_deep`, the whole line stays in `raw`). Called on
+    every parsed line (parsers/detect.py), so the common case is two comparisons and a length test."""
+    docker_time, log_time = event.docker_time, event.log_time
+    if (
+        EARLIEST_NS <= event.time < LATEST_NS
+        and (log_time is None or EARLIEST_NS <= log_time < LATEST_NS)
+        and (docker_time is None or EARLIEST_NS <= docker_time < LATEST_NS)
+    ):
+        flags = event.flags
+    else:
+        if docker_time is not None and not EARLIEST_NS <= docker_time < LATEST_NS:
+            docker_time = None
+        if log_time is not None and not EARLIEST_NS <= log_time < LATEST_NS:
+            log_time = None
+        flags = (*event.flags, "time_out_of_range")
+        event = event._replace(time=docker_time or log_time or arrival, docker_time=docker_time, log_time=log_time)
+    raw = event.raw
+    if len(raw) > 2 * MAX_FIELD_DEPTH and raw.count("{") + raw.count("[") > MAX_FIELD_DEPTH:
+        fields, cut = _cut_depth(event.fields, MAX_FIELD_DEPTH)
+        if cut:
+            event, flags = event._replace(fields=fields), (*flags, "fields_too_deep")
+    return event if flags is event.flags else event._replace(flags=flags)
+
+
+def _cut_depth(value: Any, room: int) -> tuple[Any, bool]:
+    """`value` with what lies deeper than `room` levels replaced by TOO_DEEP; and whether anything was."""
+    if not isinstance(value, (Mapping, list)):
+        return value, False
+    if room <= 0:
+        return TOO_DEEP, True
+    pairs = value.items() if isinstance(value, Mapping) else enumerate(value)
+    kept: dict[Any, Any] = {}
+    cut = False
+    for key, item in pairs:
+        kept[key], lost = _cut_depth(item, room - 1)
+        cut = cut or lost
+    return (kept if isinstance(value, Mapping) else list(kept.values())), cut
 
 
 def _format_structured_exception(frames: list[Any]) -> str:

@@ -22,7 +22,7 @@ from structlog.processors import ExceptionRenderer
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from logpipe.inert import inert
+from logpipe.console.inert import inert
 from logpipe.redact import Redactor
 
 _STDLIB_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}

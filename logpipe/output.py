@@ -1,35 +1,15 @@
-"""How events look on a terminal: one aligned line each, level coloured, extra lines indented (text from logs made
-inert first: logpipe/inert.py)."""
+"""Deprecated import path: logpipe.output.
 
-from __future__ import annotations
+Moved to logpipe.console.events (issue 26). This module imports from there, with a DeprecationWarning, until the
+next release.
+"""
 
-import click
+import warnings
 
-from logpipe.event import Event
-from logpipe.inert import inert
+from logpipe.console.events import *  # noqa: F403
 
-_LEVEL_STYLE = {
-    "debug": {"fg": "bright_black"},
-    "info": {"fg": "green"},
-    "warning": {"fg": "yellow"},
-    "error": {"fg": "red"},
-    "critical": {"fg": "red", "bold": True},
-}
-
-
-def event_line(event: Event, color: bool) -> str:
-    stamp = event.datetime.strftime("%H:%M:%S.%f")[:-3]
-    level = event.level.upper().ljust(8)
-    logger = inert(event.logger or event.origin.stream or "-")[:24].ljust(24)
-    message = event.message
-    stack = event.stack
-    if stack:
-        message += "\n" + stack
-    message = inert(message)
-    body = message.replace("\n", "\n" + " " * 47)
-    if event.flags:
-        body += "  [" + ",".join(event.flags) + "]"
-    if color:
-        level = click.style(level, **_LEVEL_STYLE.get(event.level, {}))  # type: ignore[arg-type]
-        logger = click.style(logger, fg="cyan")
-    return f"{stamp} {level} {logger} {body}"
+warnings.warn(
+    "logpipe.output moved to logpipe.console.events; import it from there",
+    DeprecationWarning,
+    stacklevel=2,
+)

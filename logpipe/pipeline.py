@@ -17,11 +17,11 @@ from logpipe.parsers import Assembler
 
 if TYPE_CHECKING:  # `logpipe parse` needs neither: no pydantic, hyperscan or ddsketch loaded for it
     from logpipe.alert import Alert
-    from logpipe.config import Config
+    from logpipe.config.settings import Config
     from logpipe.engine import Engine
     from logpipe.incidents.book import IncidentBook
     from logpipe.incidents.notification import Notification
-    from logpipe.state import StateStore
+    from logpipe.state.store import StateStore
 
 TICK = 1_000_000_000  # the incident book's timers run once per second of event time, as the engine's checks do
 
@@ -62,9 +62,13 @@ def run_rules(events: Iterable[Event], engine: Engine) -> Iterator[Alert]:
     yield from engine.finish()
 
 
-def run_incidents(events: Iterable[Event], engine: Engine, book: IncidentBook) -> Iterator[Notification]:
+def run_incidents(
+    events: Iterable[Event], engine: Engine, book: IncidentBook, quiet_until: int | None = None
+) -> Iterator[Notification]:
     """Every notification of a finite input: the engine's alerts through the incident book, on event time; at
-    the end, the incidents still open are closed (their last counts in a `resolved`)."""
+    the end, the incidents still open are closed (their last counts in a `resolved`). `quiet_until` (a rule
+    test's `until:`): after the input, time moves on to it second by second, as a follower's clock moves it while
+    its logs are quiet (engine first, then the incident book's timers), before the end closes what is open."""
     process, observe_all, advance = engine.process, book.observe_all, book.advance
     next_tick = 0
     for event in events:
@@ -75,6 +79,11 @@ def run_incidents(events: Iterable[Event], engine: Engine, book: IncidentBook) -
         if watermark >= next_tick:
             yield from advance(watermark)
             next_tick = (watermark // TICK + 1) * TICK
+    last = engine.watermark
+    if quiet_until is not None and last is not None and quiet_until > last:
+        for now in [*range(next_tick, quiet_until, TICK), quiet_until]:
+            yield from observe_all(engine.advance(now))
+            yield from advance(now)
     yield from observe_all(engine.finish())
     yield from book.finish(engine.watermark or 0)
 
@@ -94,16 +103,16 @@ class Fanout:
         if notification.silenced:
             self.silenced += 1
             return
+        if self.commit is not None:  # kept for the outbox first: whatever befalls the screen, the page is not lost
+            self.commit(notification)
         if notification.folded_into is None:
             self.show(notification)
             self.shown += 1
-        if self.commit is not None:
-            self.commit(notification)
 
 
 def silences_for(config: Config, store: StateStore | None) -> SilenceList:
     """The silences in the store that have not ended, and the config's maintenance windows."""
-    silences = store.silences(time.time_ns()) if store is not None else []
+    silences = store.records.silences(time.time_ns()) if store is not None else []
     return SilenceList(silences, [window.window() for window in config.maintenance])
 
 

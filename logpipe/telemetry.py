@@ -2,10 +2,16 @@
 
 Counts on the per-line path are kept in plain dicts and pushed here every half second with the checkpoints, so
 following a busy container pays no metric-library call per line.
+
+The server on the metrics port serves whoever connects: each connection has a deadline for the whole of it
+(CONNECTION_DEADLINE; a client trickling its request is cut off), at most MAX_CONNECTIONS are served at once, and
+a client gone before its answer is counted (logpipe_metrics_server_aborted_total{reason}), never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +23,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+CONNECTION_DEADLINE = 10.0  # seconds for a whole request and its answer
+READ_TIMEOUT = 5.0  # seconds for any one read of a request
+MAX_CONNECTIONS = 32  # served at once; more are closed at once (counted)
+
 
 class Telemetry:
     def __init__(self) -> None:
@@ -27,7 +37,7 @@ class Telemetry:
         self.anomalies = Counter(
             "logpipe_event_flags", "Events flagged (truncated, partial_merged, ...)", ["flag"], registry=r
         )
-        self.alerts = Counter(
+        self.notifications = Counter(
             "logpipe_notifications",
             "Notifications made, by rule and kind (firing, update, resolved...)",
             ["rule", "status"],
@@ -58,6 +68,13 @@ class Telemetry:
         self.checkpoint_age = Gauge("logpipe_checkpoint_age_seconds", "Since the checkpoint was last saved", registry=r)
         self.queue_depth = Gauge(
             "logpipe_queue_depth", "Batches waiting between the readers and the engine", registry=r
+        )
+        self.server_aborted = Counter(
+            "logpipe_metrics_server_aborted",
+            "Connections to the metrics port ended early: client_gone (before its answer), too_slow (past the "
+            "deadline for a whole request), too_many (over the connections served at once), error",
+            ["reason"],
+            registry=r,
         )
         self.incidents: Callable[[], list[dict[str, Any]]] = list  # /incidents: open and recent incidents
         self._problems: dict[str, str] = {}
@@ -101,16 +118,38 @@ class Telemetry:
                     status = 200 if health["status"] == "ok" else 503
                 else:
                     body, kind, status = b"not found\n", "text/plain", 404
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the scraper left before its answer
+                    telemetry.server_aborted.labels("client_gone").inc()
+                    self.close_connection = True
+
+            timeout = READ_TIMEOUT  # any one read (StreamRequestHandler sets it on the socket)
+
+            def setup(self) -> None:
+                super().setup()
+                self._deadline = threading.Timer(CONNECTION_DEADLINE, self._cut_off)
+                self._deadline.daemon = True
+                self._deadline.start()
+
+            def _cut_off(self) -> None:
+                telemetry.server_aborted.labels("too_slow").inc()
+                with contextlib.suppress(OSError):  # the reads and writes under way end at once
+                    self.connection.shutdown(socket.SHUT_RDWR)
+
+            def finish(self) -> None:
+                self._deadline.cancel()
+                with contextlib.suppress(OSError):  # a client gone: nothing left to flush to
+                    super().finish()
 
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = _Server((host, port), Handler, self.server_aborted)
         threading.Thread(target=self._server.serve_forever, name="telemetry", daemon=True).start()
         return int(self._server.server_address[1])
 
@@ -118,6 +157,33 @@ class Telemetry:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS at once; a connection's error is counted, not printed."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], aborted: Counter) -> None:
+        super().__init__(address, handler)
+        self.aborted = aborted
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.aborted.labels("too_many").inc()
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.aborted.labels("error").inc()  # socketserver would print a traceback on stderr
 
 
 # logpipe's own health read at scrape time, beside the counters: what the outbox still has to deliver per sink, and

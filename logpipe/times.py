@@ -7,9 +7,22 @@ cached per distinct second prefix; only the fraction and the zone offset are rea
 from __future__ import annotations
 
 import calendar
+import math
 import re
 
 NS_PER_SECOND = 1_000_000_000
+# The times logpipe holds: 1900-01-01 to 2199-12-31 UTC. Times are int64 nanoseconds (SQLite, orjson and Redis
+# hold 64 bits: 2262 at most), and a window, throttle or silence end is a time plus a duration of up to 10 years
+# (engine/durations.py), which must fit too. A log's time outside this is no time logpipe can use: the parsers'
+# boundary (parsers/detect.py) drops it and flags the event `time_out_of_range`.
+EARLIEST_NS = -2_208_988_800 * NS_PER_SECOND
+LATEST_NS = 7_258_118_400 * NS_PER_SECOND  # exclusive
+
+
+def in_range(ns: int) -> bool:
+    """Whether `ns` is a time logpipe can hold (EARLIEST_NS <= ns < LATEST_NS)."""
+    return EARLIEST_NS <= ns < LATEST_NS
+
 
 _ISO = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)"  # date and time of day
@@ -31,7 +44,12 @@ def parse_iso8601(text: str) -> int | None:
         year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
         if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
             return None
-        seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+        # year 0 is no calendar's (timegm raises): a time before the range, as the parsers' boundary reads it
+        seconds = (
+            calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+            if year
+            else EARLIEST_NS // NS_PER_SECOND - 1
+        )
         if len(_SECOND_CACHE) >= _CACHE_LIMIT:
             _SECOND_CACHE.clear()
         _SECOND_CACHE[prefix] = seconds
@@ -57,7 +75,10 @@ def parse_docker_time(text: str) -> int | None:
 
 
 def epoch_to_ns(value: float) -> int | None:
-    """ns for a number that is epoch seconds, ms, µs or ns, told apart by magnitude (years 1973-2286)."""
+    """ns for a number that is epoch seconds, ms, µs or ns, told apart by magnitude (years 1973-2286). The
+    result may be out of range (`in_range`), infinity too (past either end); NaN is no time (None)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else (LATEST_NS if value > 0 else EARLIEST_NS - 1)
     magnitude = abs(value)
     if magnitude >= 1e17:
         return int(value)

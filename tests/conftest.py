@@ -65,7 +65,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     stale = [
         str(source.relative_to(ROOT))
         for built in (ROOT / "logpipe").rglob("*.so")
-        for suffix in (".py", ".c")  # mypyc's modules, and the hand-written C ones (logpipe/sources/_jsonfile.c)
+        for suffix in (".py", ".c")  # mypyc's modules, and the hand-written C ones (logpipe/sources/docker/_jsonfile.c)
         if (source := built.with_name(built.name.split(".", 1)[0] + suffix)).exists()
         and source.stat().st_mtime > built.stat().st_mtime
     ]

@@ -29,6 +29,7 @@ class Module:
     path: Path
     lines: int
     shim: bool
+    external: bool = False  # a compiled extension, known by its stub
     imports: set[str] = field(default_factory=set)  # logpipe modules it imports
     constructors: dict[str, int] = field(default_factory=dict)  # class -> parameters of its explicit __init__
 
@@ -47,8 +48,14 @@ def read_modules() -> dict[str, Module]:
         name = module_name(path)
         modules[name] = Module(name, path, len(text.splitlines()), docstring.startswith(SHIM_MARK))
         modules[name].constructors = dict(_constructors(tree))
+    for stub in sorted(PACKAGE.rglob("*.pyi")):  # a C extension (its stub beside its source): a leaf
+        if stub.with_suffix(".py").exists():
+            continue
+        name = module_name(stub)
+        modules[name] = Module(name, stub, 0, False, external=True)
     for module in modules.values():
-        module.imports = set(_imports(module, modules)) - {module.name}
+        if not module.external:
+            module.imports = set(_imports(module, modules)) - {module.name}
     return modules
 
 
@@ -142,9 +149,31 @@ def top_level(modules: dict[str, Module]) -> list[str]:
     )
 
 
+def compiled_by_setup() -> list[str]:
+    """The modules setup.py compiles (its COMPILED_PACKAGES and COMPILED_MODULES, read without building)."""
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    lists = {
+        target.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in ("COMPILED_PACKAGES", "COMPILED_MODULES")
+    }
+    files = [
+        module
+        for package, kept in lists["COMPILED_PACKAGES"].items()
+        for module in sorted((ROOT / package).glob("*.py"))
+        if module.name != "__init__.py"
+        and module.name not in kept
+        and not module.read_text().startswith('"""Deprecated import path')
+    ]
+    files += [ROOT / module for module in lists["COMPILED_MODULES"]]
+    return [".".join(file.relative_to(ROOT).with_suffix("").parts) for file in files]
+
+
 def main() -> None:
     modules = read_modules()
-    real = {name: m for name, m in modules.items() if not m.shim}
+    real = {name: m for name, m in modules.items() if not m.shim and not m.external}
     longest = max(real.values(), key=lambda m: m.lines)
     params = [(count, f"{m.name}.{cls}") for m in real.values() for cls, count in m.constructors.items()]
     most, widest = max(params)

@@ -34,7 +34,7 @@ class SourceOnly:
             spec = FileFinder(entry or ".", (SourceFileLoader, SOURCE_SUFFIXES)).find_spec(name)
             if spec is not None:
                 return spec
-        # an extension module with no source (logpipe/sources/_jsonfile.c's): not found, as on a pure install,
+        # an extension module with no source (logpipe/sources/docker/_jsonfile.c's): not found, as on a pure install,
         # where the code importing it falls back to its Python twin; the usual finders would load it
         compiled = PathFinder.find_spec(name, path)
         if compiled is not None and isinstance(compiled.loader, ExtensionFileLoader):

@@ -26,25 +26,27 @@ from logpipe.agent.monitors import Monitors
 from logpipe.agent.outlet import Alone, Outlet, Shared
 from logpipe.agent.readers import Readers
 from logpipe.agent.reload import Reloader
+from logpipe.agent.signals import Signals
 from logpipe.agent.stats import Counters, FollowStats
-from logpipe.config import Config
+from logpipe.config.settings import Config
+from logpipe.console.liveview import Snapshot
 from logpipe.engine import Engine, RuleSet
-from logpipe.engine.metricexport import MetricSetCollector
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.export import MetricSetCollector
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import ListenError
 from logpipe.fleet.sync import FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.liveview import Snapshot
-from logpipe.outputs import build_dispatcher
+from logpipe.incidents.views import shown
 from logpipe.pipeline import settle_heap, silences_for
 from logpipe.redact import Redactor
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.report.trends import TrendRecorder
-from logpipe.sinks.outbox import Dispatcher
-from logpipe.sources.docker import ReadOptions
-from logpipe.state import STATE_FILE, StateStore
-from logpipe.statedir import PID_FILE
+from logpipe.sinks.dispatcher import Dispatcher
+from logpipe.sinks.wiring import build_dispatcher
+from logpipe.sources.docker.reader import ReadOptions
+from logpipe.state.directory import PID_FILE, STATE_FILE, write_pid_file
+from logpipe.state.store import StateStore
 from logpipe.telemetry import HealthCollector, Telemetry
 
 log = structlog.get_logger("logpipe.follow")
@@ -69,8 +71,8 @@ class FollowRequest:
 class Agent:
     """The live agent: its follower, and what stops with it (in order) when the follower returns."""
 
-    def __init__(self, follower: Follower, teardown: contextlib.ExitStack) -> None:
-        self.follower, self.teardown = follower, teardown
+    def __init__(self, follower: Follower, teardown: contextlib.ExitStack, signals: Signals | None = None) -> None:
+        self.follower, self.teardown, self.signals = follower, teardown, signals
 
     @classmethod
     def from_config(
@@ -85,6 +87,7 @@ class Agent:
         """Build every part and start the threads that run beside the follower; `show` prints a notification,
         `view` is the live view on a terminal, `say` tells the user where things are (stderr). Raises ConfigError
         (a probe host not found) and ListenError (--metrics-address unusable)."""
+        taken = Signals()  # before any other thread: SIGTERM and SIGHUP go to its thread only
         telemetry = Telemetry()
         # the rules' log-derived metrics, served beside logpipe's own (also after a reload adds or changes some)
         engine = Engine(ruleset, metrics=MetricSet(ruleset.metrics))
@@ -108,22 +111,22 @@ class Agent:
         if dispatcher is not None:
             dispatcher.start()
         sink_names = list(dispatcher.sinks) if dispatcher is not None else []
-        telemetry.registry.register(HealthCollector(store.counts, sink_names, lambda: engine.disabled))
-        telemetry.incidents = lambda: store.incidents(100)
+        telemetry.registry.register(HealthCollector(store.outbox.counts, sink_names, lambda: engine.disabled))
+        telemetry.incidents = lambda: shown(store.progress.incidents(100))  # an exit like any other: redacted
         book = IncidentBook(ruleset, silences_for(config, store))
         fleet = _fleet_sync(config, engine, book, store, telemetry, say)
-        book.restore(store.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
+        book.restore(store.progress.open_incidents())  # as the last checkpoint left them: nothing re-paged or lost
         options = ReadOptions(
             request.initial_since, request.until_exit, direct=request.direct, labels=tuple(request.labels)
         )
-        readers = Readers(client, request.names, options, store.checkpoints, engine_memory(engine))
+        readers = Readers(client, request.names, options, store.progress.checkpoints, engine_memory(engine))
         output = EventOutput(request.events_out, store) if request.events_out is not None else None
         checkpoints = Checkpointer(store, output)
         telemetry.checkpoint_age.set_function(checkpoints.age)
         stats = FollowStats(telemetry, None if view is None else monitors.view(view))
         shared: Shared = fleet if fleet is not None else Alone(store)
         outlet = Outlet(show, dispatcher, shared)
-        reload = Reloader(request.config_path, request.rule_paths, monitors)
+        reload = Reloader(request.config_path, request.rule_paths, monitors, config)
         follower = Follower(readers, engine, book, checkpoints, stats, outlet, shared, reload)
         if fleet is not None:
             fleet.heartbeat = lambda: {
@@ -134,7 +137,7 @@ class Agent:
                 "at": time.time(),
             }
         pid_file = config.state_dir / PID_FILE
-        pid_file.write_text(f"{os.getpid()}\n")  # for `logpipe reload`
+        write_pid_file(pid_file)  # for `logpipe reload`: 0600, through no link
         trends = _trend_recorder(config, engine, telemetry)
         digests = _digest_scheduler(config, dispatcher, engine, trends)
         # probes and resource readings, on their own threads, into the follower's queue
@@ -151,13 +154,13 @@ class Agent:
         teardown.callback(trends.stop)  # the last seconds' trends
         if digests is not None:
             teardown.callback(digests.stop)  # what this process counted towards the next digest
-        return cls(follower, teardown)
+        return cls(follower, teardown, taken)
 
     def run(self) -> Counters:
         """Follow until stopped (SIGTERM, SIGINT, or --until-exit and every container read); the counters."""
         settle_heap()
         with self.teardown:
-            return self.follower.run()
+            return self.follower.run(self.signals)
 
 
 def engine_memory(engine: Engine) -> Callable[[], int]:
@@ -219,7 +222,7 @@ def _trend_recorder(config: Config, engine: Engine, telemetry: Telemetry) -> Tre
     report (report/trends.py), started."""
     from logpipe.report.schedule import DEFAULT_KEEP
     from logpipe.report.trends import TRENDS_FILE, TrendStore
-    from logpipe.sources.readinglog import READINGS_FILE
+    from logpipe.sources.probes.readinglog import READINGS_FILE
 
     def events_parsed() -> float:
         return sum(s.value for m in telemetry.events.collect() for s in m.samples if s.name.endswith("_total"))

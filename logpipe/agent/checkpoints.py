@@ -21,8 +21,9 @@ import structlog
 
 from logpipe.event import Event, Origin, RawLine
 from logpipe.redact import Redactor
-from logpipe.sources.dockerevents import EVENTS
-from logpipe.state import Checkpoint, StateStore
+from logpipe.sources.docker.events import EVENTS
+from logpipe.state.progress import Checkpoint
+from logpipe.state.store import StateStore
 
 log = structlog.get_logger("logpipe.follow")
 StreamKey = tuple[str, str]  # (followed name, stream)
@@ -104,7 +105,7 @@ class Checkpointer:
 
     def resumed_from(self, names: Iterable[str]) -> int | None:
         """The oldest checkpoint of these names, None when none has one (nothing to resume)."""
-        resumed = [cp.time for name in names for cp in self.store.checkpoints(name).values()]
+        resumed = [cp.time for name in names for cp in self.store.progress.checkpoints(name).values()]
         return min(resumed) if resumed else None
 
     def save(self, incidents: Sequence[dict[str, Any]]) -> None:
@@ -116,7 +117,7 @@ class Checkpointer:
             if self._saved.get((name, stream)) != position:
                 changed.setdefault(name, {})[stream] = position
         if changed or outputs or incidents:
-            self.store.save_progress(changed, outputs, incidents)
+            self.store.progress.save(changed, outputs, incidents)
         for name, positions in changed.items():
             for stream, position in positions.items():
                 self._saved[(name, stream)] = position
@@ -137,13 +138,13 @@ def _committed_output(events_out: BinaryIO, store: StateStore) -> str | None:
     if not stat.S_ISREG(info.st_mode):
         return None
     path = os.path.realpath(events_out.name)
-    committed = store.output_size(path)
+    committed = store.progress.output_size(path)
     if committed is None:
-        store.save_progress({}, {path: info.st_size})  # a kill before the first save cuts back to here
+        store.progress.save({}, {path: info.st_size})  # a kill before the first save cuts back to here
     elif info.st_size > committed:
         log.info("cutting the event output back to its last checkpoint", path=path, removed=info.st_size - committed)
         os.ftruncate(events_out.fileno(), committed)
     elif info.st_size < committed:
         log.warning("the event output is shorter than logpipe wrote; was it truncated?", path=path)
-        store.save_progress({}, {path: info.st_size})
+        store.progress.save({}, {path: info.st_size})
     return path

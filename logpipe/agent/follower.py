@@ -17,7 +17,6 @@ notifications they make again have the same ids (incident, number) and are kept 
 from __future__ import annotations
 
 import queue
-import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +29,7 @@ from logpipe.agent.held import HeldEvents
 from logpipe.agent.outlet import Outlet, Shared
 from logpipe.agent.readers import LATENESS, Readers
 from logpipe.agent.reload import Reloaded
+from logpipe.agent.signals import Signals
 from logpipe.agent.stats import Counters, FollowStats
 from logpipe.alert import Alert
 from logpipe.engine import Engine
@@ -64,7 +64,9 @@ class Follower:
         self.stats, self.outlet, self.shared, self.reload = stats, outlet, shared, reload
         self.assembler = Assembler()
         self.held = HeldEvents()
-        self._reload_asked = threading.Event()
+        # set on a signal (agent/signals.py), read by the loop: plain attributes, no lock (a signal handler may
+        # interrupt code holding one)
+        self._stop_asked = self._reload_asked = False
         self._last_arrival = self._started = time.monotonic()
         self._arrived = False  # any log line handed over yet
         self._silences_at = 0.0
@@ -90,17 +92,17 @@ class Follower:
         return self.readers.stopping
 
     def stop(self, *_: object) -> None:
-        self.readers.stopping.set()
+        """SIGTERM, SIGINT: the loop stops at its next turn (within TICK_EVERY). A flag only (see __init__)."""
+        self._stop_asked = True
 
     def ask_reload(self, *_: object) -> None:
-        """SIGHUP: reload between batches, on the follower's own thread."""
-        self._reload_asked.set()
+        """SIGHUP: reload between batches, on the follower's own thread. A flag only: a burst is one reload."""
+        self._reload_asked = True
 
-    def run(self, handle_signals: bool = True) -> Counters:
-        if handle_signals:
-            signal.signal(signal.SIGTERM, self.stop)
-            signal.signal(signal.SIGINT, self.stop)
-            signal.signal(signal.SIGHUP, self.ask_reload)
+    def run(self, signals: Signals | None = None) -> Counters:
+        """Follow until stopped; `signals` (agent/signals.py) stop and reload it."""
+        if signals is not None:
+            signals.attach(self.stop, self.ask_reload)
         self.readers.start()
         ended: set[str] = set()
         input_ended = False
@@ -108,6 +110,9 @@ class Follower:
         stopping, items = self.readers.stopping, self.readers.queue
         try:
             while not stopping.is_set():
+                if self._stop_asked:
+                    stopping.set()  # for the readers' threads: set here, outside any signal handler
+                    break
                 try:
                     kind, name, payload = items.get(timeout=0.1)
                 except queue.Empty:
@@ -116,7 +121,7 @@ class Follower:
                     ended.add(name)
                 elif kind:
                     self.handle(kind, name, payload)
-                if self._reload_asked.is_set():
+                if self._reload_asked:
                     self._reload()
                 now = time.monotonic()
                 if now - last_tick >= TICK_EVERY:
@@ -165,7 +170,7 @@ class Follower:
             self.readers.follow(name)
         elif kind == "readings":  # probe, stats and disk events (agent/monitors.py)
             self._hold_readings(payload)
-        elif kind == "warm readings":  # kept from before a restart (sources/readinglog.py): windows only
+        elif kind == "warm readings":  # kept from before a restart (sources/probes/readinglog.py): windows only
             self._hold_readings(payload, warm=True)
 
     def handle_lines(self, name: str, payload: Sequence[tuple[RawLine, bool]]) -> None:
@@ -287,7 +292,7 @@ class Follower:
         self.stats.report(self.readers.readers, self.readers.watcher.problem, self.engine, self.readers.queue.qsize())
 
     def _reload(self) -> None:
-        self._reload_asked.clear()
+        self._reload_asked = False
         reloaded = self.reload() if self.reload is not None else None
         if reloaded is None:
             return  # refused (the loader logged each problem with file:line): the old rules keep running

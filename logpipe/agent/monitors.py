@@ -8,8 +8,9 @@ A reload (SIGHUP, `logpipe reload`) re-reads `probes:`: a probe whose settings c
 fresh runner; one that is gone is retired; an unchanged one keeps running (and its count of failures in a row).
 `resources:` is read at start only.
 
-The readings are also kept in the state directory (readinglog.py); at start, those of the recent past go to the
-follower first, as warm-up events, and each probe takes up its count of failures in a row and last uptime.
+The readings are also kept in the state directory (sources/probes/readinglog.py); at start, those of the recent past
+go to the follower first, as warm-up events, and each probe takes up its count of failures in a row and last
+uptime.
 """
 
 from __future__ import annotations
@@ -24,16 +25,17 @@ from typing import Any
 
 import structlog
 
-from logpipe.config import Config
+from logpipe.config.settings import Config
+from logpipe.console.liveview import Snapshot
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
-from logpipe.liveview import Snapshot
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, ProbeRunner, Resolver, queue_putter, redact_url
-from logpipe.sources.probetargets import resolvers
-from logpipe.sources.readinglog import READINGS_FILE, ReadingLog, retention_for
-from logpipe.sources.readings import Readings
-from logpipe.sources.stats import ResourceReader, docker_root
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import ProbeMemory, Resolver, redact_url
+from logpipe.sources.probes.readinglog import READINGS_FILE, ReadingLog, bodies_read_by, retention_for
+from logpipe.sources.probes.readings import Readings
+from logpipe.sources.probes.stats import ResourceReader, docker_root
+from logpipe.sources.probes.targets import resolvers
+from logpipe.sources.probes.watch import ProbeRunner, queue_putter
 from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.probes")
@@ -75,6 +77,7 @@ class Monitors:
                 self.config.state_dir / READINGS_FILE,
                 retention_for(ruleset),
                 lambda problem: telemetry.degraded("readings", problem),
+                keep_bodies=bodies_read_by(ruleset),
             )
             memories = self._warm_up(out, self.reading_log.recent(time.time_ns()))
         reading_log = self.reading_log

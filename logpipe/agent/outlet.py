@@ -11,8 +11,8 @@ from typing import Protocol
 from logpipe.incidents.notification import Notification
 from logpipe.incidents.silences import Silence
 from logpipe.pipeline import Fanout
-from logpipe.sinks.outbox import Dispatcher, Router
-from logpipe.state import StateStore
+from logpipe.sinks.dispatcher import Dispatcher, Router
+from logpipe.state.store import StateStore
 
 
 class Shared(Protocol):
@@ -35,7 +35,7 @@ class Alone:
         self.store = store
 
     def silences(self) -> list[Silence]:
-        return self.store.silences(time.time_ns())
+        return self.store.records.silences(time.time_ns())
 
     def tick(self) -> None:
         return None

@@ -12,9 +12,9 @@ from typing import Any
 
 import structlog
 
-from logpipe.sources.docker import ContainerReader, Item, ReadOptions, find_container
-from logpipe.sources.dockerevents import EVENTS, EventWatcher
-from logpipe.state import Checkpoint
+from logpipe.sources.docker.events import EVENTS, EventWatcher
+from logpipe.sources.docker.reader import ContainerReader, Item, ReadOptions, find_container
+from logpipe.state.progress import Checkpoint
 
 log = structlog.get_logger("logpipe.follow")
 QUEUE_SIZE = 8  # batches (up to 2,048 lines each) between readers and engine; a reader waits when it is full,

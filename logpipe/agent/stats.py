@@ -13,11 +13,11 @@ from typing import Any
 
 import orjson
 
+from logpipe.console.liveview import ContainerRow, Snapshot
 from logpipe.engine import Engine
 from logpipe.event import Event
 from logpipe.incidents.notification import Notification
-from logpipe.liveview import ContainerRow, Snapshot
-from logpipe.sources.docker import ContainerReader
+from logpipe.sources.docker.reader import ContainerReader
 from logpipe.telemetry import Telemetry
 
 
@@ -84,7 +84,7 @@ class FollowStats:
         telemetry.add(telemetry.lines, self._lines)
         telemetry.add(telemetry.events, self._parsed)
         telemetry.add(telemetry.anomalies, self._flags)
-        telemetry.add(telemetry.alerts, self._fired)
+        telemetry.add(telemetry.notifications, self._fired)
         for counts in (self._lines, self._parsed, self._flags, self._fired):
             counts.clear()
         now = time.time_ns()

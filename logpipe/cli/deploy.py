@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from logpipe.cli.options import config_option, config_or_fail
-from logpipe.config import Config
-from logpipe.doctor import Check, channel_check, docker_checks, rules_check, sentry_check, state_dir_check
+from logpipe.config.settings import Config
+from logpipe.deploy.doctor import Check, channel_check, docker_checks, rules_check, sentry_check, state_dir_check
 
 
 @click.command()
@@ -44,7 +44,7 @@ def doctor(config_path: Path | None, send: bool) -> None:
 def init(directory: Path) -> None:
     """Write a commented logpipe.yml and a Compose service for the containers running here. Refuses to
     overwrite either file."""
-    from logpipe.scaffold import running_services, write_starter_files
+    from logpipe.deploy.scaffold import running_services, write_starter_files
 
     try:
         running = running_services(_docker_client())
@@ -78,8 +78,8 @@ def _checks(config: Config, send: bool) -> Iterator[Check]:
 
 
 def _sends(config: Config) -> Iterator[Check]:
-    from logpipe.outputs import build_sinks, renderer_for, send_test_notification
     from logpipe.sinks.base import DeliveryError
+    from logpipe.sinks.wiring import build_sinks, renderer_for, send_test_notification
 
     try:
         sinks = build_sinks(config, renderer_for(config))

@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 
 import click
+import orjson
 
-from logpipe.cli.options import config_or_fail
+from logpipe.cli.options import config_or_fail, output_option
 from logpipe.fleet.backend import BackendUnreachable
 from logpipe.fleet.sync import RENEW_EVERY
 
@@ -22,7 +23,8 @@ GONE_AFTER = 3 * RENEW_EVERY  # seconds without a heartbeat: the instance stoppe
     envvar="LOGPIPE_CONFIG",
     help="logpipe.yml with `state: {backend: redis, url: ...}` (env: LOGPIPE_CONFIG).",
 )
-def fleet(config_path: Path | None) -> None:
+@output_option
+def fleet(config_path: Path | None, output: str) -> None:
     """List the logpipe instances sharing this config's Redis: host, containers followed, lag, last heartbeat.
     Exit code 1 when Redis cannot be reached or the config's state backend is local."""
     from logpipe.fleet.connect import open_backend
@@ -39,6 +41,12 @@ def fleet(config_path: Path | None) -> None:
     finally:
         backend.close()
     now = time.time()
+    if output == "json":
+        for name, beat in members.items():
+            age = now - float(beat.get("at", 0))
+            record = {"instance": name, **beat, "seen_seconds_ago": round(age, 1), "gone": age >= GONE_AFTER}
+            click.echo(orjson.dumps(record).decode())
+        return
     click.echo(f"{'instance':<28} {'host':<20} {'lag':>8} {'last seen':>10}  containers")
     for name, beat in members.items():
         age = now - float(beat.get("at", 0))

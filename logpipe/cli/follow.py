@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -23,17 +22,19 @@ from logpipe.cli.options import (
     rule_dirs,
     rules_option,
 )
+from logpipe.cli.params import complete_container_names
 from logpipe.cli.root import version
-from logpipe.engine.durations import parse_duration
-from logpipe.errors import ListenError
+from logpipe.config.durations import parse_duration
+from logpipe.console.printers import printer_for
+from logpipe.errors import ListenError, StateError
 from logpipe.logconfig import configure_logging
-from logpipe.outputs import alert_printer
 from logpipe.redact import Redactor
-from logpipe.statedir import PID_FILE
+from logpipe.sinks.wiring import renderer_for
+from logpipe.state.directory import signal_follower
 
 
 @click.command()
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_container_names)
 @click.option(
     "--label",
     "labels",
@@ -111,17 +112,15 @@ def follow(
     with contextlib.ExitStack() as stack:
         live = None
         if view:
-            from logpipe.liveview import LiveView
+            from logpipe.console.liveview import LiveView
 
             live = stack.enter_context(LiveView(sys.stdout))
             # from here on stdout and stderr print above the view: alerts and logpipe's own log go through it
             level = click.get_current_context().find_root().params["log_level"]
             configure_logging("logpipe", version=version(), level=level, stream=sys.stderr)
-        printer = alert_printer(output_format, Redactor(), config, request.template_dirs)
+        printer = printer_for(output_format, Redactor(), renderer_for(config, request.template_dirs))
         try:
-            agent = Agent.from_config(
-                config, ruleset, request, printer.deliver, None if live is None else live.show, _say
-            )
+            agent = Agent.from_config(config, ruleset, request, printer.show, None if live is None else live.show, _say)
         except ListenError as error:
             raise click.BadParameter(str(error), param_hint="--metrics-address") from None
         counters = agent.run()
@@ -147,12 +146,8 @@ def reload(config_path: Path | None) -> None:
     """Make the running `logpipe follow` re-read its rules, templates and config (as SIGHUP does). A set
     with errors is refused and logged with file:line; the old set keeps running."""
     config = config_or_fail(config_path)
-    pid_file = config.state_dir / PID_FILE
     try:
-        pid = int(pid_file.read_text().strip())
-        os.kill(pid, signal.SIGHUP)
-    except FileNotFoundError:
-        raise click.ClickException(f"no running follower: {pid_file} does not exist") from None
-    except (ValueError, ProcessLookupError):
-        raise click.ClickException(f"no running follower: {pid_file} names no live process") from None
+        pid = signal_follower(config.state_dir, signal.SIGHUP)  # only the follower itself: never a stale pid
+    except StateError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"asked logpipe follow (pid {pid}) to reload")

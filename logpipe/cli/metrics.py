@@ -10,8 +10,8 @@ import click
 
 from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rules_option
 from logpipe.engine import Engine
-from logpipe.engine.metricexport import exposition
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.export import exposition
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.pipeline import parse_lines, read_ahead, run_rules, settle_heap
 from logpipe.sources.file import origin_of, read_lines
 

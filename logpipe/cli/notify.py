@@ -7,17 +7,28 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 
-from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_dirs, rules_option
+from logpipe.cli.options import (
+    config_option,
+    config_or_fail,
+    load_or_fail,
+    output_option,
+    rule_dirs,
+    rule_or_fail,
+    rules_option,
+)
+from logpipe.cli.params import complete_rule_ids
 from logpipe.engine.examples import parse_example
-from logpipe.engine.kinds import RuleKind
+from logpipe.engine.kinds.base import CompiledRule
 from logpipe.engine.rules import RuleSet
-from logpipe.outputs import build_sinks, renderer_for, send_test_notification
 from logpipe.redact import Redactor
-from logpipe.render import KINDS, TemplateProblem
+from logpipe.render.renderer import KINDS, TemplateProblem
 from logpipe.sinks.base import DeliveryError
 from logpipe.sinks.sentry import mask_dsn
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.sinks.wiring import build_sinks, renderer_for, send_test_notification
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 
 
 @click.group()
@@ -45,7 +56,7 @@ def notify_test(channel: str, config_path: Path | None) -> None:
 
 
 @click.command()
-@click.argument("rule_id")
+@click.argument("rule_id", shell_complete=complete_rule_ids)
 @click.option("--line", help="A log line to build the alert from (default: the rule's first example).")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), multiple=True, help="Only these templates.")
 @rules_option
@@ -57,8 +68,9 @@ def render(
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     ruleset = load_or_fail(paths)
+    rule_or_fail(ruleset, rule_id, "RULE_ID")
     if rule_id not in ruleset.index:
-        raise click.BadParameter(f"no rule {rule_id!r}", param_hint="RULE_ID")
+        raise click.BadParameter(f"rule {rule_id!r} is switched off (enabled: false)", param_hint="RULE_ID")
     rule = ruleset.rule(rule_id)
     events = parse_example(line or rule.info.model.examples.match[0], time.time_ns())
     renderer = renderer_for(config, rule_dirs(paths))
@@ -76,28 +88,39 @@ def render(
 @config_option
 @click.option("--dead", is_flag=True, help="List dead-lettered deliveries.")
 @click.option("--prune", is_flag=True, help="Delete delivered rows older than the config's outbox.retention.")
-def outbox(config_path: Path | None, dead: bool, prune: bool) -> None:
-    """Deliveries in the outbox, per sink and state."""
+@output_option
+def outbox(config_path: Path | None, dead: bool, prune: bool, output: str) -> None:
+    """Deliveries in the outbox, per sink and state (-o json: one object per sink and state, and per dead
+    delivery)."""
     config = config_or_fail(config_path)
-    path = config.state_dir / STATE_FILE
-    if not path.exists():
-        click.echo(f"no outbox yet at {path}")
+    store = StateStore.find_beside(config.state_dir)
+    if store is None:
+        if output == "table":
+            click.echo(f"no outbox yet at {config.state_dir / STATE_FILE}")
         return
-    store = StateStore(path, exclusive=False)  # a follower may be running on it: read beside it
     if prune:
-        deleted = store.prune(config.outbox.retention / 1e9)
-        click.echo(f"pruned {deleted} delivered rows older than {config.outbox.retention / 1e9:g} s")
-    for (sink, state), count in sorted(store.counts().items()):
-        click.echo(f"{sink:<20} {state:<10} {count}")
+        deleted = store.outbox.prune(config.outbox.retention / 1e9)
+        click.echo(
+            f"pruned {deleted} delivered rows older than {config.outbox.retention / 1e9:g} s", err=output == "json"
+        )
+    for (sink, state), count in sorted(store.outbox.counts().items()):
+        if output == "json":
+            click.echo(orjson.dumps({"sink": sink, "state": state, "count": count}).decode())
+        else:
+            click.echo(f"{sink:<20} {state:<10} {count}")
     if dead:
-        for row in store.deliveries("dead"):
+        for row in store.outbox.deliveries("dead"):
+            if output == "json":
+                keys = ("alert_id", "sink", "attempts", "last_error")
+                click.echo(orjson.dumps({"dead": True, **{key: row[key] for key in keys}}).decode())
+                continue
             click.echo(
                 f"dead: {row['alert_id']} -> {row['sink']} after {row['attempts']} attempts: {row['last_error']}"
             )
     store.close()
 
 
-def _preview_payloads(ruleset: RuleSet, rule: RuleKind, event: object) -> list[dict[str, Any]]:
+def _preview_payloads(ruleset: RuleSet, rule: CompiledRule, event: object) -> list[dict[str, Any]]:
     """The rule's first notification and its resolution, from one matching line (as an incident would make
     them), redacted as they would be sent."""
     from logpipe.event import Event

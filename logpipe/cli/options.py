@@ -12,20 +12,54 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 
 if TYPE_CHECKING:  # imported by the loaders when called: `logpipe parse` needs neither the config nor the rules
-    from logpipe.config import Config
+    from logpipe.config.settings import Config
     from logpipe.engine import RuleSet
 
 Command = Callable[..., None]
 
 
 def rules_option(function: Command) -> Command:
+    from logpipe.cli.params import RuleSourceParam
+
     return click.option(
         "--rules",
         "rule_paths",
         multiple=True,
-        type=click.Path(exists=True, path_type=Path),
-        help="A rule file or directory (repeatable). Default: the ClipForge pack shipped with logpipe.",
+        type=RuleSourceParam(),
+        help="A rule source, in order (repeatable): pack:clipforge (the pack shipped with logpipe), a directory or "
+        "a file; later ones add rules and override earlier ones by id. Default: the config's `rules:`, else the "
+        "pack alone.",
     )(function)
+
+
+def rule_option(function: Command) -> Command:
+    """--rule ID: checked against the loaded rules (with the closest ids), completed by the shell."""
+    from logpipe.cli.params import complete_rule_ids
+
+    return click.option("--rule", "rule_id", help="Only this rule.", shell_complete=complete_rule_ids)(function)
+
+
+def output_option(function: Command) -> Command:
+    """-o/--output table|json: one spelling for every command that lists things."""
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="table for people; json for programs (one object per line).",
+    )(function)
+
+
+def rule_paths_or_deprecated(paths: tuple[Path, ...], rule_paths: tuple[Path, ...], command: str) -> tuple[Path, ...]:
+    """The rule sources of a `rules` subcommand: --rules, or the older positional PATHS (with a one-line note on
+    stderr; both together are used in order)."""
+    if paths:
+        spelled = " ".join(f"--rules {path}" for path in paths)
+        click.echo(f"note: `logpipe rules {command} PATH` is deprecated; write `logpipe rules {command} {spelled}`",
+                   err=True)  # fmt: skip
+    return (*paths, *rule_paths)
 
 
 def config_option(function: Command) -> Command:
@@ -46,15 +80,25 @@ def source_name_option(function: Command) -> Command:
     )(function)
 
 
-def format_option(help_text: str) -> Callable[[Command], Command]:
-    """--format auto|human|jsonl, for the commands that print notifications."""
+def format_option(help_text: str, people: str = "human") -> Callable[[Command], Command]:
+    """-o/--output auto|table|json for the commands that print as they go (replay, follow, parse): table for
+    people, json (one object per line) for programs, auto: table on a terminal. `--format` and its older names
+    (human, jsonl) still work; the command gets its own words for them (`people`: human or table, and jsonl)."""
+    words = {"table": people, "human": people, "json": "jsonl", "jsonl": "jsonl", "auto": "auto"}
+
+    def normalise(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        return words[value]
+
     return click.option(
+        "-o",
+        "--output",
         "--format",
         "output_format",
-        type=click.Choice(["auto", "human", "jsonl"]),
+        type=click.Choice(["auto", "table", "json", "human", "jsonl"]),
         default="auto",
         show_default=True,
-        help=help_text,
+        callback=normalise,
+        help=help_text + " (human and jsonl: the older names of table and json)",
     )
 
 
@@ -93,7 +137,7 @@ def load_or_fail(paths: Sequence[Path]) -> RuleSet:
 
 
 def config_or_fail(path: Path | None) -> Config:
-    from logpipe.config import load_config
+    from logpipe.config.load import load_config
     from logpipe.errors import ConfigError
 
     try:
@@ -102,13 +146,24 @@ def config_or_fail(path: Path | None) -> Config:
         raise click.ClickException(str(error)) from None
 
 
+def rule_or_fail(ruleset: RuleSet, rule_id: str, param_hint: str) -> None:
+    """A rule id a command was given must name a loaded rule: else a usage error with the closest ids."""
+    from logpipe.incidents.rulenames import unknown_rule
+
+    problem = unknown_rule(rule_id, ruleset)
+    if problem:
+        raise click.BadParameter(problem, param_hint=param_hint)
+
+
 def check_actions_or_fail(config: Config, config_path: Path | None, ruleset: RuleSet) -> None:
-    """With a config, every rule's `actions` must name a channel it defines (else those alerts go nowhere)."""
-    from logpipe.outputs import unknown_actions
+    """With a config, every rule's `actions` must name a channel it defines (else those alerts go nowhere), and
+    every maintenance window's `rules:` a loaded rule (else it mutes nothing)."""
+    from logpipe.incidents.rulenames import maintenance_problems
+    from logpipe.sinks.wiring import unknown_actions
 
     if config_path is None:
         return
-    problems = unknown_actions(config, ruleset)
+    problems = unknown_actions(config, ruleset) + [str(p) for p in maintenance_problems(config, config_path, ruleset)]
     if problems:
         raise click.ClickException(
             f"{len(problems)} problem(s) between the rules and {config_path}:\n" + "\n".join(problems)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import BinaryIO
 
 import click
 from click._termui_impl import ProgressBar
 
-from logpipe.cli.options import source_name_option
-from logpipe.output import event_line
+from logpipe.cli.options import config_option, config_or_fail, format_option, source_name_option
+from logpipe.console.events import event_line
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines
 from logpipe.redact import Redactor
@@ -19,19 +20,23 @@ from logpipe.sources.file import ProgressCallback, origin_of, read_lines
 
 @click.command()
 @click.argument("source", type=click.File("rb"), default="-")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["auto", "jsonl", "table"]),
-    default="auto",
-    show_default=True,
-    help="auto: a table on a terminal, JSON lines otherwise.",
-)
+@format_option("auto: a table on a terminal, JSON lines otherwise.", people="table")
+@config_option
 @click.option("--no-redact", is_flag=True, help="Print secrets as they are (the output stays on this host).")
 @click.option("--max-line-bytes", type=click.IntRange(min=1024), default=Limits().max_line_bytes, show_default=True)
 @source_name_option
-def parse(source: BinaryIO, output_format: str, no_redact: bool, max_line_bytes: int, source_name: str | None) -> None:
-    """Parse a saved log (FILE, or - for stdin) and print one structured event per log event."""
+def parse(
+    source: BinaryIO,
+    output_format: str,
+    config_path: Path | None,
+    no_redact: bool,
+    max_line_bytes: int,
+    source_name: str | None,
+) -> None:
+    """Parse a saved log (FILE, or - for stdin) and print one structured event per log event. --config is read
+    and checked like every command's (parsing itself takes nothing from it)."""
+    if config_path is not None:
+        config_or_fail(config_path)
     origin = origin_of(source, source_name)
     table = output_format == "table" or (output_format == "auto" and sys.stdout.isatty())
     redactor = None if no_redact else Redactor()

@@ -9,8 +9,10 @@ import orjson
 from pydantic import ValidationError
 
 from logpipe.errors import ConfigError
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Resolver, check, direct, pool_for
+from logpipe.redact import Redactor
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import ProbeMemory, Resolver, direct, pool_for
+from logpipe.sources.probes.watch import CheckWatch
 
 
 @click.command()
@@ -53,15 +55,15 @@ def probe(
             "ca_file": "--ca-file",
         }.get(field)  # fmt: skip
         raise click.BadParameter(problem["msg"], param_hint=hint) from None
-    event = check(config, pool_for(config), ProbeMemory(), _resolver(config))
-    sys.stdout.buffer.write(event.to_json() + b"\n")
+    event = CheckWatch(config).check(pool_for(config), ProbeMemory(), _resolver(config))
+    sys.stdout.buffer.write(Redactor().event_json(event) + b"\n")  # the body is the endpoint's: redacted
     sys.stdout.flush()
     if not event.fields["probe"]["ok"]:
         sys.exit(1)
 
 
 def _resolver(config: ProbeConfig) -> Resolver:
-    from logpipe.sources.probetargets import resolvers, resolves
+    from logpipe.sources.probes.targets import resolvers, resolves
 
     host = config.url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2].rsplit(":", 1)[0].strip("[]")
     if resolves(host):

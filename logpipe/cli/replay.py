@@ -20,13 +20,15 @@ from logpipe.cli.options import (
     rules_option,
     source_name_option,
 )
+from logpipe.cli.params import DurationParam
+from logpipe.console.printers import printer_for
 from logpipe.engine import Engine
 from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.views import incident_table
-from logpipe.outputs import alert_printer, build_dispatcher
 from logpipe.pipeline import Fanout, parse_lines, read_ahead, run_incidents, settle_heap, silences_for
 from logpipe.redact import Redactor
+from logpipe.sinks.wiring import build_dispatcher, renderer_for
 from logpipe.sources.file import origin_of, read_lines
 
 
@@ -38,10 +40,10 @@ from logpipe.sources.file import origin_of, read_lines
 @click.option("--no-redact", is_flag=True, help="Show secrets in printed alerts (what is sent is always redacted).")
 @click.option(
     "--wait",
-    type=float,
+    type=DurationParam("s"),
     default=30.0,
     show_default=True,
-    help="Seconds to wait at the end for deliveries; what is left stays in the outbox.",
+    help="How long to wait at the end for deliveries (30s, 2m; a bare number: seconds); the rest stays in the outbox.",
 )
 @source_name_option
 @events_out_option
@@ -64,12 +66,12 @@ def replay(
     check_actions_or_fail(config, config_path, ruleset)
     engine = Engine(ruleset)
     dirs = rule_dirs(paths)
-    sink = alert_printer(output_format, None if no_redact else Redactor(), config, dirs)
+    printer = printer_for(output_format, None if no_redact else Redactor(), renderer_for(config, dirs))
     dispatcher = build_dispatcher(config, Redactor(), dirs)
     book = IncidentBook(ruleset, silences_for(config, dispatcher.store if dispatcher is not None else None))
     if dispatcher is not None:
         dispatcher.start()
-    fanout = Fanout(sink.deliver, dispatcher.enqueue if dispatcher is not None else None)
+    fanout = Fanout(printer.show, dispatcher.enqueue if dispatcher is not None else None)
     events = parse_lines(read_lines(source, origin_of(source, source_name)))
     if events_out is not None:
         events = _written(events, events_out, Redactor())
@@ -85,7 +87,7 @@ def replay(
             dispatcher.stop()
     records = book.snapshot()
     if dispatcher is not None:
-        dispatcher.store.save_progress({}, {}, records)
+        dispatcher.store.progress.save({}, {}, records)
     click.echo(incident_table(records), err=True, nl=False)
     summary = f"{engine.events} events, {len(records)} incidents, {fanout.shown} notifications"
     if fanout.silenced:
@@ -93,7 +95,7 @@ def replay(
     if engine.disabled:
         summary += "; disabled rules: " + ", ".join(f"{rule} ({why})" for rule, why in engine.disabled.items())
     if dispatcher is not None:
-        summary += "; deliveries: " + _delivery_summary(dispatcher.store.counts())
+        summary += "; deliveries: " + _delivery_summary(dispatcher.store.outbox.counts())
         dispatcher.store.close()
     click.echo(summary, err=True)
 

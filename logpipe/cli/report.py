@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from logpipe.cli.options import config_option, config_or_fail, load_or_fail, rule_dirs, rules_option
+from logpipe.cli.params import DurationParam
 from logpipe.pipeline import parse_lines
 from logpipe.sources.file import origin_of, read_lines
 
@@ -45,10 +46,11 @@ DIGEST_KINDS = {"text": "console", "email": "email.html", "slack": "slack", "web
 )
 @click.option(
     "--hours",
-    type=click.FloatRange(min=0, min_open=True),
+    type=DurationParam("h"),
     default=24.0,
     show_default=True,
-    help="With --state-dir: the last N hours (the follower keeps report.keep of them, 48h by default).",
+    help="With --state-dir: how far back (90m, 2d; a bare number: hours; the follower keeps report.keep, 48h by "
+    "default).",
 )
 @rules_option
 @config_option
@@ -71,6 +73,8 @@ def report(
     from logpipe.report.html import render_html
     from logpipe.report.terminal import print_summary
 
+    if hours <= 0:
+        raise click.BadParameter("must be more than zero", param_hint="--hours")
     config = config_or_fail(config_path)
     paths = list(rule_paths) or config.rules
     if state_dir is not None:
@@ -126,10 +130,10 @@ def _write(out: Path, page: str) -> None:
 
 def _digest_text(built: Report, ruleset: RuleSet, config: Config, paths: list[Path], kind: str) -> str:
     """The digest of a replayed log, redacted and rendered by the channel templates (the user's first)."""
-    from logpipe.outputs import renderer_for
     from logpipe.redact import Redactor
-    from logpipe.render import TemplateProblem
+    from logpipe.render.renderer import TemplateProblem
     from logpipe.report.digest import Digest, from_report, rule_title
+    from logpipe.sinks.wiring import renderer_for
 
     first, last = built.first or 0, built.last or 0
     settings = config.report
@@ -154,6 +158,6 @@ def _utc_date(ns: int) -> str:
 
 
 if TYPE_CHECKING:
-    from logpipe.config import Config
+    from logpipe.config.settings import Config
     from logpipe.engine import RuleSet
     from logpipe.report.collect import Report

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from logpipe.alert import Alert, alert_id
-from logpipe.engine.kinds import RuleKind
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.kinds.base import CompiledRule
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
 
@@ -24,7 +24,7 @@ class Engine:
     def __init__(self, ruleset: RuleSet, tick: int = TICK, metrics: MetricSet | None = None) -> None:
         self.ruleset, self.tick = ruleset, tick
         self.metrics = metrics  # log-derived metrics, counted from the events the rules see (None: not counted)
-        self.active: list[RuleKind | None] = list(ruleset.new_states())
+        self.active: list[CompiledRule | None] = list(ruleset.new_states())
         self.disabled: dict[str, str] = {}  # rule id -> the error that disabled it
         self.watermark: int | None = None
         self._next_tick: int | None = None
@@ -49,7 +49,7 @@ class Engine:
             self.metrics = self.metrics.reloaded(ruleset.metrics)
         self.ruleset = ruleset
 
-    def rule(self, rule_id: str) -> RuleKind | None:
+    def rule(self, rule_id: str) -> CompiledRule | None:
         """This engine's live instance of a rule (with its window state), None once disabled."""
         return self.active[self.ruleset.index[rule_id]]
 

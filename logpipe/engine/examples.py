@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from logpipe.engine.conditions import Values
-from logpipe.engine.kinds import RuleKind
+from logpipe.engine.kinds.base import CompiledRule
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event, Origin, RawLine
 from logpipe.parsers import Assembler
@@ -53,7 +53,7 @@ def run_examples(ruleset: RuleSet) -> Iterator[ExampleResult]:
         yield from _rule_examples(ruleset, index, rule)
 
 
-def _rule_examples(ruleset: RuleSet, index: int, rule: RuleKind) -> Iterator[ExampleResult]:
+def _rule_examples(ruleset: RuleSet, index: int, rule: CompiledRule) -> Iterator[ExampleResult]:
     examples = rule.info.model.examples
     for expectation, lines in (("match", examples.match), ("no_match", examples.no_match)):
         for number, line in enumerate(lines, 1):

@@ -16,16 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from logpipe.engine.conditions import (
-    Condition,
-    Getter,
-    SpecError,
-    Values,
-    _typed,
-    field_getter,
-)
+from logpipe.engine.conditions import Condition, Getter, SpecError, Values, field_getter
 from logpipe.engine.linear import LinearRegex, RegexRefused
 from logpipe.engine.schema import ExtractModel
+from logpipe.engine.specs import _typed
 from logpipe.event import Event
 
 

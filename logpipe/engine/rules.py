@@ -1,41 +1,27 @@
-"""Load rule files into a RuleSet: read YAML with lines, validate with the schema, compile conditions, extractors
-and kinds, build the prefilter. Every problem in every file is reported at once, each with file:line and field."""
+"""The compiled rule set: rules, extractors and metrics behind one prefilter, immutable, what engines run. Loading
+(files, layers, validation) is loading.py's: `load_rules`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import jinja2
-from pydantic import ValidationError
-
-from logpipe.engine.conditions import (
-    SCANNED,
-    Condition,
-    Need,
-    Pattern,
-    SpecError,
-    Values,
-    captured_names,
-    compile_condition,
-    gated_patterns,
-    need_of,
-)
-from logpipe.engine.extract import Extractor, compile_extractor
-from logpipe.engine.kinds import RuleInfo, RuleKind, build_kind
-from logpipe.engine.metrics import Metric, Routers, compile_metric, metric_clients
-from logpipe.engine.metricschema import MetricModel
+from logpipe.engine.conditions import SCANNED, Condition, Need, Pattern, Values, captured_names
+from logpipe.engine.extract import Extractor
+from logpipe.engine.kinds.base import CompiledRule
+from logpipe.engine.metrics.model import Metric, metric_clients
 from logpipe.engine.prefilter import Prefilter
-from logpipe.engine.schema import KIND_MODELS, AnyRule, ExtractModel, RatioModel, RuleFile, SequenceModel
-from logpipe.engine.yamlfile import dotted, line_of, load_yaml
-from logpipe.errors import Location, RuleError
+from logpipe.engine.rulefiles import RULE_SUFFIXES, default_rules_dir, rule_files
+from logpipe.engine.specs import gated_patterns, need_of
+from logpipe.errors import RuleError
 from logpipe.event import Event, stack_of
-from logpipe.render import Renderer, sample_payload
 
-RULE_SUFFIXES = (".yml", ".yaml")
+if TYPE_CHECKING:
+    from logpipe.engine.layers import RuleEntry
+
+__all__ = ["RULE_SUFFIXES", "LoadedRule", "RuleLoadError", "RuleSet", "default_rules_dir", "rule_files"]
 
 
 class RuleLoadError(RuleError):
@@ -47,29 +33,12 @@ class RuleLoadError(RuleError):
         self.location, self.problem = self.errors[0].location, self.errors[0].problem
 
 
-def default_rules_dir() -> Path:
-    """The ClipForge rule pack shipped with logpipe (the repository's rules/, installed as package data)."""
-    return Path(str(resources.files("logpipe.defaultrules")))
-
-
-def rule_files(paths: Iterable[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in RULE_SUFFIXES and p.is_file()))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise RuleError(Location(str(path)), "no such file or directory")
-    return files
-
-
 @dataclass(frozen=True, slots=True)
 class LoadedRule:
-    rule: RuleKind  # a prototype: its conditions and info are shared; its window state is never used
+    rule: CompiledRule  # a prototype: its conditions and info are shared; its window state is never used
     file: Path
     line: int | None
-    new_state: Callable[[], RuleKind]  # a fresh instance, with empty windows, for each engine
+    new_state: Callable[[], CompiledRule]  # a fresh instance, with empty windows, for each engine
 
 
 class RuleSet:
@@ -82,10 +51,13 @@ class RuleSet:
         extractors: Sequence[Extractor],
         metrics: Sequence[Metric] = (),
         exhaustive: bool = False,
+        entries: Sequence[RuleEntry] = (),
     ) -> None:
         """`exhaustive`: no prefilter, every event tried against everything and every regex run; the reference
-        that shows the prefilter changes nothing (tests/unit/engine/test_prefilter_exact.py)."""
+        that shows the prefilter changes nothing (tests/unit/engine/test_prefilter_exact.py). `entries`: every
+        rule the sources define, switched off or not, with where each setting came from (`rules list/show`)."""
         self.loaded = tuple(rules)
+        self.entries: dict[str, RuleEntry] = {entry.id: entry for entry in entries}
         self.rules = tuple(loaded.rule for loaded in rules)
         self.extractors = tuple(extractors)
         self.metrics = tuple(metrics)
@@ -139,7 +111,7 @@ class RuleSet:
         ]
         return min(max(spans, default=0), 3_600_000_000_000)
 
-    def new_states(self) -> list[RuleKind]:
+    def new_states(self) -> list[CompiledRule]:
         """Rule instances with empty windows, in rule order: one set per engine."""
         return [loaded.new_state() for loaded in self.loaded]
 
@@ -193,8 +165,13 @@ class RuleSet:
     def candidates(self, event: Event) -> Sequence[int]:
         return self.select(event)[1]
 
-    def rule(self, rule_id: str) -> RuleKind:
+    def rule(self, rule_id: str) -> CompiledRule:
         return self.rules[self.index[rule_id]]
+
+    def known_ids(self) -> list[str]:
+        """Every rule id the sources define, those switched off included: what silences, maintenance windows and
+        `--rule` may name."""
+        return list(self.entries) if self.entries else list(self.index)
 
 
 def scan_text(event: Event) -> str:
@@ -203,7 +180,7 @@ def scan_text(event: Event) -> str:
     return f"{event.message}\n{stack}" if stack else event.message
 
 
-def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
+def requirement_of(rule: CompiledRule) -> frozenset[Need] | None:
     """The text patterns an event needs for this rule to care about it (None: any event may matter)."""
     conditions = rule.conditions
     # a name its regexes capture is in `values` without being a field: no presence need on it
@@ -214,212 +191,3 @@ def requirement_of(rule: RuleKind) -> frozenset[Need] | None:
     if any(need is None for need in needs):
         return None
     return frozenset().union(*needs)  # type: ignore[arg-type]
-
-
-def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
-    """Load and compile every rule file under `paths` (default: the shipped pack); raise RuleLoadError listing
-    every problem found."""
-    paths = list(paths) if paths is not None else None
-    try:
-        files = rule_files(paths if paths is not None else [default_rules_dir()])
-    except RuleError as error:
-        raise RuleLoadError([error]) from None
-    errors: list[RuleError] = []
-    rules: list[LoadedRule] = []
-    # user templates: a templates/ folder beside the rule files, searched before logpipe's own
-    renderer = Renderer(sorted({file.parent / "templates" for file in files}))
-    extractors: list[Extractor] = []
-    metrics: list[Metric] = []
-    seen: dict[str, Location] = {}
-    metric_names: dict[str, Location] = {}
-    routers: Routers = {}
-    for file in files:
-        try:
-            document = load_yaml(file)
-        except RuleError as error:
-            errors.append(error)
-            continue
-        if document is None:
-            continue
-        try:
-            parsed = RuleFile.model_validate(document)
-        except ValidationError as invalid:
-            errors.extend(_schema_errors(file, document, invalid))
-            continue
-        for index, model in enumerate(parsed.extract):
-            path: tuple[str | int, ...] = ("extract", index)
-            if _claim(model.id, file, document, path, seen, errors):
-                try:
-                    extractors.append(_extractor(model))
-                except SpecError as error:
-                    errors.append(_located(error, file, document, path))
-        for index, rule_model in enumerate(parsed.rules):
-            path = ("rules", index)
-            if _claim(rule_model.id, file, document, path, seen, errors):
-                line = line_of(document, path)
-                try:
-                    _check_templates(rule_model, renderer)
-                    build = _rule_factory(rule_model, f"{file}:{line}")
-                    rules.append(LoadedRule(build(), file, line, build))
-                except SpecError as error:
-                    errors.append(_located(error, file, document, path))
-        for index, metric_model in enumerate(parsed.metrics):
-            path = ("metrics", index)
-            here = Location(str(file), line_of(document, (*path, "name")), dotted((*path, "name")))
-            if metric_model.name in metric_names:
-                first = metric_names[metric_model.name]
-                errors.append(RuleError(here, f"duplicate metric {metric_model.name!r}, first defined at {first}"))
-                continue
-            metric_names[metric_model.name] = here
-            try:
-                metrics.append(_metric(metric_model, f"{file}:{line_of(document, path)}", routers))
-            except SpecError as error:
-                errors.append(_located(error, file, document, path))
-    errors.extend(_unknown_inhibitions(rules))
-    if not rules and not metrics and not errors:
-        where = ", ".join(str(path) for path in (paths or [default_rules_dir()]))
-        errors.append(RuleError(Location(where), "no rules or metrics found (a rule set with none would do nothing)"))
-    if errors:
-        raise RuleLoadError(errors)
-    return RuleSet(rules, extractors, metrics)
-
-
-def _unknown_inhibitions(rules: Sequence[LoadedRule]) -> list[RuleError]:
-    """An `inhibits:` entry naming no loaded rule would fold in nothing, silently: refuse it."""
-    known = {loaded.rule.info.id for loaded in rules}
-    errors = []
-    for loaded in rules:
-        for index, item in enumerate(loaded.rule.info.model.inhibits):
-            if item.rule not in known:
-                where = Location(str(loaded.file), loaded.line, f"{loaded.rule.info.id}.inhibits[{index}].rule")
-                errors.append(RuleError(where, f"no rule {item.rule!r} to inhibit"))
-    return errors
-
-
-def _claim(
-    identifier: str,
-    file: Path,
-    document: Any,
-    path: tuple[str | int, ...],
-    seen: dict[str, Location],
-    errors: list[RuleError],
-) -> bool:
-    here = Location(str(file), line_of(document, (*path, "id")), dotted((*path, "id")))
-    if identifier in seen:
-        errors.append(RuleError(here, f"duplicate id {identifier!r}, first defined at {seen[identifier]}"))
-        return False
-    seen[identifier] = here
-    return True
-
-
-def _located(error: SpecError, file: Path, document: Any, path: tuple[str | int, ...]) -> RuleError:
-    where = (*path, *error.path)
-    return RuleError(Location(str(file), line_of(document, where), dotted(where)), error.problem)
-
-
-def _condition(spec: Any, name: str) -> Condition:
-    return compile_condition(spec, (name,))
-
-
-def _rule_factory(model: AnyRule, source: str) -> Callable[[], RuleKind]:
-    """Compile the rule's conditions once (they are stateless); each call builds a kind with fresh state."""
-    info = RuleInfo(
-        id=model.id,
-        title=model.title,
-        severity=model.severity,
-        description=model.description,
-        runbook=model.runbook,
-        actions=tuple(model.actions),
-        group_by=tuple(model.group_by),
-        source=source,
-        sentry=model.sentry,
-        fingerprint=tuple(model.fingerprint or ()),
-        template=model.template,
-        model=model,
-    )
-    match = _condition(model.match, "match")
-    base = _condition(model.base, "base") if isinstance(model, RatioModel) else None
-    then = _condition(model.then, "then") if isinstance(model, SequenceModel) else None
-    build_kind(info, model, match, base, then)  # checks the kind's settings now, at load
-    return lambda: build_kind(info, model, match, base, then)
-
-
-def _check_templates(model: AnyRule, renderer: Renderer) -> None:
-    """A typo in a rule's templates fails at load (`logpipe rules check`), not in a 3 a.m. alert."""
-    sample = sample_payload()
-    if model.template is not None:
-        problems = renderer.check(model.template, sample)
-        if problems:
-            raise SpecError(("template",), problems[0])
-    for index, item in enumerate(model.fingerprint or ()):
-        try:
-            renderer.env.from_string(item).render(sample)
-        except jinja2.TemplateError as error:
-            raise SpecError(("fingerprint", index), f"template error: {error}") from None
-
-
-def _extractor(model: ExtractModel) -> Extractor:
-    return compile_extractor(model, _condition(model.when, "when") if model.when is not None else None)
-
-
-def _metric(model: MetricModel, source: str, routers: Routers) -> Metric:
-    from logpipe.engine.metricexport import parse_sample
-
-    spec = model.match
-    if isinstance(spec, dict) and list(spec) == ["any"] and isinstance(spec["any"], list) and spec["any"]:
-        branches = [compile_condition(item, ("match", "any", index)) for index, item in enumerate(spec["any"])]
-    else:
-        branches = [_condition(spec, "match")]
-    metric = compile_metric(model, branches, source, routers)
-    for number, example in enumerate(model.examples):
-        for sample in example.samples:
-            try:
-                parse_sample(sample)
-            except ValueError as error:
-                raise SpecError(("examples", number, "samples", sample), str(error)) from None
-    return metric
-
-
-def _schema_errors(file: Path, document: Any, invalid: ValidationError) -> list[RuleError]:
-    errors = []
-    for problem in invalid.errors():
-        # pydantic's own steps (`function-after[...]`, a union member's name) are not keys in the file; a key that
-        # only looks like one (any text is a YAML key) is kept when nothing else names the place
-        loc = tuple(part for part in problem["loc"] if not _pydantic_step(part)) or tuple(problem["loc"][-1:])
-        kind = "every"
-        if len(loc) > 2 and loc[0] == "rules" and loc[2] in KIND_MODELS:
-            kind, loc = str(loc[2]), loc[:2] + loc[3:]  # the union's tag (the rule's kind) is not a key in the file
-        message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}" + _expected_keys(loc, kind)
-        elif problem["type"] == "missing":
-            message = f"required key {loc[-1]!r} is missing"
-        elif problem["type"] == "union_tag_invalid":
-            loc = (*loc, "kind")
-            message = f"unknown kind; expected one of: {', '.join(KIND_MODELS)}"
-        elif problem["type"].startswith("value_error"):
-            message = message.removeprefix("Value error, ")
-        errors.append(RuleError(Location(str(file), line_of(document, loc), dotted(loc)), message))
-    return errors
-
-
-def _pydantic_step(part: object) -> bool:
-    text = str(part)
-    return not isinstance(part, (str, int)) or ("[" in text and text.endswith("]") and text[:1].isalpha())
-
-
-def _expected_keys(loc: tuple[str | int, ...], kind: str = "every") -> str:
-    sections: dict[str, type[Any]] = {
-        "rules": KIND_MODELS.get(kind, KIND_MODELS["every"]),
-        "extract": ExtractModel,
-        "metrics": MetricModel,
-    }
-    model: type[Any] | None = sections.get(str(loc[0])) if len(loc) > 2 else RuleFile
-    if len(loc) == 4 and loc[2] == "examples":
-        from logpipe.engine.schema import Examples
-
-        model = Examples
-    if model is None:
-        return ""
-    names = [info.alias or name for name, info in model.model_fields.items()]
-    return f"; expected one of: {', '.join(names)}"

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AfterValidator,
+    AliasChoices,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -18,25 +16,10 @@ from pydantic import (
     model_validator,
 )
 
-from logpipe.engine.durations import DURATION_PATTERN, parse_duration
-from logpipe.engine.metricschema import MetricModel
+from logpipe.config.durations import parse_duration
+from logpipe.config.fields import Duration
+from logpipe.engine.metrics.schema import MetricModel
 
-Duration = Annotated[
-    int,
-    BeforeValidator(parse_duration),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m"]}),
-]
-
-
-def _known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)") from None
-    return value
-
-
-TimeZoneName = Annotated[str, AfterValidator(_known_zone)]  # maintenance windows, the digest's schedule
 _CONDITION_MARK = "x-logpipe-condition"  # replaced by a $ref to the hand-written Condition schema below
 ConditionSpec = Annotated[Any, WithJsonSchema({_CONDITION_MARK: True})]
 Severity = Literal["info", "warning", "critical"]
@@ -83,12 +66,17 @@ class _Rule(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)  # `pending` is `for` in files
 
     id: Identifier
+    enabled: bool = Field(True, description="false: loaded and checked, but not run (a later file may say so)")
+    replace: bool = Field(False, description="this definition replaces an earlier rule with the same id")
     title: str = Field(min_length=1)
     severity: Severity = "warning"
     description: str = ""
     runbook: str = Field(min_length=1, description="what the person on call does first")
     match: ConditionSpec = Field(description="the events this rule is about (for ratio: the numerator)")
     group_by: list[str] = []
+    labels: dict[str, str] = Field(
+        {}, description="fixed labels on every incident (silences and maintenance windows can match them)"
+    )
     throttle: Duration = Field(default=parse_duration("5m"), description="at most one update per incident this often")
     repeat_interval: Duration = Field(
         default=parse_duration("4h"), description="a reminder of an incident still open after this long"
@@ -102,7 +90,9 @@ class _Rule(_Strict):
         description="hold a new incident's first notification this long (a cause arriving meanwhile folds it in)",
     )
     actions: list[str] = Field(
-        [], description="sinks and channels to send to (default: the config's route for the severity)"
+        [],
+        validation_alias=AliasChoices("actions", "routes"),
+        description="sinks and channels to send to (default: the config's route for the severity); `routes` too",
     )
     sentry: Literal["event", "breadcrumb", "off"] | None = Field(
         None, description="default: critical alerts are Sentry events, info and warning are breadcrumbs"
@@ -244,9 +234,53 @@ class ExtractModel(_Strict):
     copy_fields: dict[str, str] = Field({}, alias="copy", description="new field: source field")
 
 
+#: what an override may not change: what a rule matches and how it counts is the rule (write it again, with
+#: `replace: true`, to change those)
+FIXED_KEYS = ("kind", "match", "base", "then", "key", "value", "examples", "replace")
+
+
+class Override(_Strict):
+    """An earlier rule's settings changed by id, field by field: `enabled: false`, a severity, a window, a count,
+    thresholds... Mappings (thresholds, labels, flapping) are merged key by key; lists and values replace."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: Identifier = Field(description="the rule to change, defined in an earlier file or pack")
+    enabled: bool | None = None
+    severity: Severity | None = None
+    title: str | None = Field(None, min_length=1)
+    description: str | None = None
+    runbook: str | None = Field(None, min_length=1)
+    group_by: list[str] | None = None
+    labels: dict[str, str] | None = None
+    throttle: Duration | None = None
+    repeat_interval: Duration | None = None
+    summary: list[str] | None = None
+    inhibits: list[Inhibit] | None = None
+    group_wait: Duration | None = None
+    actions: list[str] | None = Field(None, validation_alias=AliasChoices("actions", "routes"))
+    sentry: Literal["event", "breadcrumb", "off"] | None = None
+    fingerprint: list[str] | None = None
+    template: str | None = None
+    resolve_after: Duration | None = None
+    count: int | None = Field(None, ge=1)
+    window: Duration | None = None
+    within: Duration | None = None
+    pending: Duration | None = Field(None, alias="for")
+    keep_firing_for: Duration | None = None
+    flapping: dict[str, int] | None = None
+    evaluate_every: Duration | None = None
+    above: float | None = None
+    thresholds: dict[str, float] | None = None
+    min_base: int | None = Field(None, ge=1)
+    min_count: int | None = Field(None, ge=1)
+    function: Function | None = None
+
+
 class RuleFile(_Strict):
     extract: list[ExtractModel] = []
     rules: list[RuleModel] = []
+    overrides: list[Override] = Field([], description="settings of rules defined earlier, changed by id")
     metrics: list[MetricModel] = []
 
 

@@ -75,7 +75,7 @@ class Shared:
     silences: list[Silence] | None = None
 
 
-class StateBackend(Protocol):
+class FleetBackend(Protocol):
     instance: str
 
     def problem(self) -> str | None:
@@ -102,6 +102,9 @@ class StateBackend(Protocol):
 
     def release(self, rule: str, group: Group, incident: str) -> None:
         """The incident is resolved fleet-wide: the next one of (rule, group) gets a new id."""
+
+    def take_skipped(self) -> dict[str, int]:
+        """Records read back and refused since the last call (not logpipe's, or garbled), by kind."""
 
     def close(self) -> None: ...
 
@@ -135,5 +138,17 @@ class LocalBackend:
     def release(self, rule: str, group: Group, incident: str) -> None:
         return None
 
+    def take_skipped(self) -> dict[str, int]:
+        return {}
+
     def close(self) -> None:
         return None
+
+
+def __getattr__(name: str) -> object:
+    if name == "StateBackend":  # its name until the redesign (issue 26)
+        import warnings
+
+        warnings.warn("StateBackend is FleetBackend now", DeprecationWarning, stacklevel=2)
+        return FleetBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,8 @@ import hashlib
 import socket
 from pathlib import Path
 
-from logpipe.config import StateConfig
-from logpipe.fleet.backend import LocalBackend, StateBackend
+from logpipe.config.settings import StateConfig
+from logpipe.fleet.backend import FleetBackend, LocalBackend
 
 
 def instance_name(state_dir: Path) -> str:
@@ -16,7 +16,7 @@ def instance_name(state_dir: Path) -> str:
     return f"{socket.gethostname()}-{digest}"
 
 
-def open_backend(config: StateConfig, state_dir: Path) -> StateBackend:
+def open_backend(config: StateConfig, state_dir: Path) -> FleetBackend:
     """The backend the config names. Redis is not contacted here: one unreachable at start is retried at each
     tick, never a crash."""
     instance = config.instance or instance_name(state_dir)

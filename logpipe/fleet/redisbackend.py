@@ -16,7 +16,9 @@ members. Every key starts with the deployment's prefix.
 
 Redis unreachable: each call raises BackendUnreachable at once for RETRY_EVERY seconds (a stopped server must not
 slow the follower down), then one real attempt with short timeouts. Those seconds are read from an injected
-monotonic clock (`clock`), which a test steps instead of waiting.
+monotonic clock (`clock`), which a test steps instead of waiting. What comes back is checked (records.py): a
+record logpipe did not write (an older format, another tool on the prefix) is skipped and counted (`skipped`), and
+an answer of the wrong shape (a server answering `+OK` to everything) makes Redis unusable, as unreachable does.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from logpipe.fleet import records
 from logpipe.fleet.backend import (
     LEASE_MS,
     BackendUnreachable,
@@ -48,6 +51,10 @@ from logpipe.redact import Redactor
 RETRY_EVERY = 1.0  # seconds between attempts while Redis is unreachable
 TIMEOUT = 0.5  # seconds: a connect or a command slower than this counts as unreachable
 OPEN_TTL_MS = 15 * 60_000  # an open incident's name lives this long past its last renewal (sync renews it)
+_ANOTHER_TYPE = (
+    "state backend unusable: a key under the prefix is not what logpipe keeps there (another tool, or an older "
+    "logpipe, on the same prefix? give this deployment its own `state.prefix`)"
+)
 REPORTED = "~reported"  # not an instance name: those never start with "~"
 
 _CLAIM = """
@@ -55,12 +62,14 @@ local total, reported = 0, 0
 local fields = redis.call('HGETALL', KEYS[2])
 for i = 1, #fields, 2 do
   local name = fields[i]
-  if name == '~reported' then reported = tonumber(fields[i + 1])
-  elseif string.sub(name, 1, 1) ~= '~' then total = total + tonumber(fields[i + 1]) end
+  local value = tonumber(fields[i + 1]) or 0
+  if name == '~reported' then reported = value
+  elseif string.sub(name, 1, 1) ~= '~' then total = total + value end
 end
 local held = redis.call('GET', KEYS[1])
-if held then
-  local owner, number = string.match(held, '^([^|]*)|(%d+)')
+local owner, number = nil, nil
+if held then owner, number = string.match(held, '^([^|]+)|(%d+)') end
+if owner then
   if owner ~= ARGV[1] then return {0, owner, total, 0, 0} end
   return {1, owner, total, 0, tonumber(number)}
 end
@@ -107,6 +116,7 @@ class RedisBackend:
         self._groups: dict[str, dict[str, Group]] = {}  # rule -> group key -> group, as the fleet knows them
         self._stale: dict[str, list[str]] = {}  # window key -> fields of buckets past every window
         self._published_silences: set[str] = set()
+        self.skipped: dict[str, int] = {}  # records of each kind read back and refused (records.py), not taken yet
 
     # --- reachability ------------------------------------------------------------------------------------------
     def problem(self) -> str | None:
@@ -116,22 +126,40 @@ class RedisBackend:
         recovered, self.recovered = self.recovered, False
         return recovered
 
-    def _run(self, pipe: Any) -> list[Any]:
+    def take_skipped(self) -> dict[str, int]:
+        """The records refused since the last call, by kind (group, window, silence, member, incident)."""
+        skipped, self.skipped = self.skipped, {}
+        return skipped
+
+    def _skip(self, kind: str) -> None:
+        self.skipped[kind] = self.skipped.get(kind, 0) + 1
+
+    def _run(self, pipe: Any, read: Any = None) -> Any:
+        """Execute the pipeline; `read(answers)` takes what came back (raising records.BadAnswer if it is not what
+        was asked). Raises BackendUnreachable for a Redis error or an answer of the wrong shape."""
         if self._problem is not None and self.clock() < self._next_attempt:
             raise BackendUnreachable(self._problem)
         self.commands += len(pipe.command_stack)
         try:
             answers: list[Any] = pipe.execute()
+            result = answers if read is None else read(answers)
+        except redis.ResponseError as error:
+            self._down(_ANOTHER_TYPE if "WRONGTYPE" in str(error) else "state backend unreachable", error)
+            raise BackendUnreachable(self._problem) from None
         except redis.RedisError as error:
-            self._down(error)
+            self._down("state backend unreachable", error)
+            raise BackendUnreachable(self._problem) from None
+        except Exception as error:  # the boundary with whatever answers on Redis's port: the client library
+            # itself fails in many ways on an answer that is not Redis's (an AttributeError on `+OK`)
+            self._down("state backend answered something other than Redis (another service on its port?)", error)
             raise BackendUnreachable(self._problem) from None
         if self._problem is not None:
             self._problem, self.recovered = None, True
-        return answers
+        return result
 
-    def _down(self, error: Exception) -> None:
+    def _down(self, what: str, error: Exception) -> None:
         # the URL may carry a password; redis-py's messages name the host only, but say nothing unredacted
-        self._problem = "state backend unreachable: " + self._redactor.text(f"{type(error).__name__}: {error}")
+        self._problem = f"{what}: " + self._redactor.text(f"{type(error).__name__}: {error}")
         self._next_attempt = self.clock() + RETRY_EVERY
 
     # --- incidents and claims ---------------------------------------------------------------------------------
@@ -142,7 +170,13 @@ class RedisBackend:
             (existing,) = self._run(pipe)
         except BackendUnreachable:
             return own_id
-        return str(existing) if existing else own_id
+        if existing is None:
+            return own_id
+        fleet_id = records.incident_id(existing)
+        if fleet_id is None:  # not an id logpipe made: this instance's own, which the next SET NX may publish
+            self._skip("incident")
+            return own_id
+        return fleet_id
 
     def claim(
         self, requests: Sequence[ClaimRequest], totals: dict[str, int], reported: dict[str, int] | None = None
@@ -158,11 +192,7 @@ class RedisBackend:
                 args=[self.instance, request.ttl_ms, "1" if request.counted else "0", self.claim_ttl_ms],
                 client=pipe,
             )
-        answers = self._run(pipe)[before:]
-        return [
-            ClaimAnswer(bool(won), str(owner), int(total), int(count), shared=True, number=int(number))
-            for won, owner, total, count, number in answers
-        ]
+        return list(self._run(pipe, lambda answers: [records.claim_answer(a) for a in answers[before:]]))
 
     def settle_claims(self, renew: Sequence[str], done: Sequence[str], check: Sequence[str]) -> dict[str, str | None]:
         """Leases: renew this instance's claims still in its outbox, mark delivered ones done (kept claim_ttl),
@@ -176,8 +206,8 @@ class RedisBackend:
         first = len(pipe.command_stack)
         for key in check:
             pipe.get(f"{self.prefix}c:{key}")
-        answers = self._run(pipe)[first:]
-        return {key: (str(value) if value is not None else None) for key, value in zip(check, answers, strict=True)}
+        answers = self._run(pipe, lambda answers: [records.text_or_none(a) for a in answers[first:]])
+        return dict(zip(check, answers, strict=True))
 
     def release(self, rule: str, group: Group, incident: str) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -228,12 +258,16 @@ class RedisBackend:
             pipe.hgetall(f"{p}w:{rule}:{gk}")
         if sent.silences is not None:
             pipe.hgetall(f"{p}silences")
-        answers = self._run(pipe)[first_read:]
+        answers = self._run(pipe, lambda answers: [records.mapping(a) for a in answers[first_read:]])
         for rule, index in zip(rules, answers[: len(rules)], strict=True):
             known = self._groups.setdefault(rule, {})
             for gk, text in index.items():
                 if gk not in known:
-                    known[gk] = tuple((str(k), str(v)) for k, v in orjson.loads(text))
+                    found = records.group(text)
+                    if found is None:
+                        self._skip("group")
+                        continue
+                    known[gk] = found
         windows: dict[tuple[str, Group], dict[int, BucketValues]] = {}
         for (rule, gk, group), fields in zip(reads, answers[len(rules) : len(rules) + len(reads)], strict=True):
             others = self._others(f"{p}w:{rule}:{gk}", fields, sent.oldest_bucket[rule])
@@ -248,15 +282,20 @@ class RedisBackend:
         """The other instances' buckets, summed; fields of buckets before every window are deleted next tick."""
         others: dict[int, BucketValues] = {}
         for name, text in fields.items():
-            bucket_text, _, owner = name.partition("|")
-            bucket = int(bucket_text)
+            read = records.bucket(name, text)
+            if read is None:
+                self._skip("window")
+                continue
+            bucket, owner, values = read
             if bucket < oldest:
                 self._stale.setdefault(key, []).append(name)
                 continue
             if owner == self.instance:
                 continue
-            values = tuple(float(part) for part in text.split(","))
             have = others.get(bucket)
+            if have is not None and len(have) != len(values):  # a ratio's and an aggregate's buckets in one key
+                self._skip("window")
+                continue
             others[bucket] = values if have is None else _merge(have, values)
         return others
 
@@ -270,30 +309,30 @@ class RedisBackend:
             pipe.hset(key, mapping={s.id: orjson.dumps(_silence_record(s)).decode() for s in silences})
         self._published_silences = ids
 
-    def _silences(self, records: dict[str, str]) -> list[Silence]:
+    def _silences(self, published: dict[str, str]) -> list[Silence]:
         now = time.time_ns()
         found = []
-        for text in records.values():
-            record = orjson.loads(text)
-            silence = Silence(
-                record["id"],
-                record["rule"],
-                tuple((str(k), str(v)) for k, v in record["matchers"]),
-                int(record["starts"]),
-                int(record["ends"]),
-                record["reason"],
-                record.get("created_by", ""),
-            )
-            if silence.ends > now:
+        for text in published.values():
+            silence = records.silence(text)
+            if silence is None:
+                self._skip("silence")
+            elif silence.ends > now:
                 found.append(silence)
         return found
 
     def members(self) -> dict[str, dict[str, Any]]:
-        """Each instance's last heartbeat (`logpipe fleet`)."""
+        """Each instance's last heartbeat (`logpipe fleet`); a record that is no heartbeat is skipped (counted)."""
         pipe = self.client.pipeline(transaction=False)
         pipe.hgetall(f"{self.prefix}members")
-        (records,) = self._run(pipe)
-        return {name: orjson.loads(text) for name, text in sorted(records.items())}
+        (beats,) = self._run(pipe, lambda answers: [records.mapping(a) for a in answers])
+        found = {}
+        for name, text in sorted(beats.items()):
+            beat = records.member(text)
+            if beat is None:
+                self._skip("member")
+            else:
+                found[name] = beat
+        return found
 
     def close(self) -> None:
         self.client.close()

@@ -23,23 +23,19 @@ import structlog
 from prometheus_client import Counter
 
 from logpipe.engine.engine import Engine
-from logpipe.engine.kinds import MAX_GROUPS, AggregateRule, RatioRule
-from logpipe.engine.windows import BucketCounts, BucketValues
 from logpipe.fleet.backend import (
     LEASE_MS,
     BackendUnreachable,
     ClaimAnswer,
     ClaimRequest,
     Exchange,
-    Group,
-    StateBackend,
-    WindowShare,
+    FleetBackend,
 )
-from logpipe.fleet.backend import BucketValues as Values
+from logpipe.fleet.windows import SharedWindows
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification, notification_id
 from logpipe.incidents.silences import Silence
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 
 log = structlog.get_logger("logpipe.fleet")
@@ -47,13 +43,12 @@ SYNC_EVERY = 0.25  # seconds between exchanges (the follower ticks every 0.1 s)
 SILENCES_EVERY = 1.0
 RENEW_EVERY = 2.0  # seconds: open incidents' names renewed, heartbeat sent
 HEALTH_KEY = "state"
-Windowed = RatioRule | AggregateRule
 
 
 class FleetSync:
     def __init__(
         self,
-        backend: StateBackend,
+        backend: FleetBackend,
         engine: Engine,
         book: IncidentBook,
         store: StateStore,
@@ -67,7 +62,7 @@ class FleetSync:
         self.claim_ttl_ms = max(1000, claim_ttl // 1_000_000)
         self.heartbeat = heartbeat
         book.identity = backend.incident_id
-        self._pushed: dict[tuple[str, Group], dict[int, Values]] = {}
+        self.windows = SharedWindows(engine)
         self._totals_sent: dict[str, int] = {}
         self._silences: list[Silence] = []
         self._at = self._silences_at = self._renewed_at = 0.0
@@ -84,6 +79,11 @@ class FleetSync:
             ["outcome"],
             registry=telemetry.registry,
         )
+        self.skipped = Counter(
+            "logpipe_fleet_records_skipped", "State backend records refused: not logpipe's, or garbled", ["kind"],
+            registry=telemetry.registry,
+        )  # fmt: skip
+        self._skipped_logged: set[str] = set()
 
     # --- the tick -------------------------------------------------------------------------------------------
     def tick(self, force: bool = False) -> None:
@@ -91,7 +91,7 @@ class FleetSync:
         if not force and now - self._at < SYNC_EVERY:
             return
         self._at = now
-        shares, oldest, pushed = self._window_shares()
+        shares, oldest, pushed = self.windows.shares()
         totals = self._changed_totals()
         renew = now - self._renewed_at >= RENEW_EVERY
         publish = now - self._silences_at >= SILENCES_EVERY
@@ -100,7 +100,7 @@ class FleetSync:
             oldest_bucket=oldest,
             totals=totals,
             open_incidents=[(inc.rule, inc.group) for inc in self.book.open.values()] if renew else (),
-            silences=self.store.silences(time.time_ns()) if publish else None,
+            silences=self.store.records.silences(time.time_ns()) if publish else None,
             heartbeat=self.heartbeat() if renew and self.heartbeat is not None else None,
         )
         try:
@@ -108,89 +108,34 @@ class FleetSync:
         except BackendUnreachable as error:
             self._unreachable(str(error))
             return
+        self._count_skipped()
         if self.backend.reconnected():
             self._reconcile()
         self.telemetry.degraded(HEALTH_KEY, None)
-        self._pushed.update(pushed)
+        self.windows.pushed.update(pushed)
         self._totals_sent.update(totals)
         if renew:
             self._renewed_at = now
         if shared.silences is not None:
             self._silences, self._silences_at = shared.silences, now
-        self._apply(shared.windows, oldest)
+        self.windows.apply(shared.windows, oldest)
         self._leases(now)
 
     def silences(self) -> list[Silence]:
         """The silences in force: the fleet's (this host's among them), or this host's while Redis is away."""
-        local = self.store.silences(time.time_ns())
+        local = self.store.records.silences(time.time_ns())
         if self.backend.problem() is not None:
             return local
         seen = {silence.id for silence in local}
         return local + [silence for silence in self._silences if silence.id not in seen]
 
-    # --- windows --------------------------------------------------------------------------------------------
-    def _windowed(self) -> list[Windowed]:
-        return [
-            rule
-            for rule in self.engine.active
-            if isinstance(rule, RatioRule) or (isinstance(rule, AggregateRule) and rule.function[0] != "p")
-        ]
-
-    def _window_shares(
-        self,
-    ) -> tuple[list[WindowShare], dict[str, int], dict[tuple[str, Group], dict[int, Values]]]:
-        shares, oldest, pushed = [], {}, {}
-        watermark = self.engine.watermark or 0
-        for rule in self._windowed():
-            oldest[rule.info.id] = (watermark - rule.window) // rule.every - 1
-            ttl_ms = (rule.window + 2 * rule.every) // 1_000_000
-            for group, buckets in _local_buckets(rule).items():
-                before = self._pushed.get((rule.info.id, group), {})
-                changed = {index: values for index, values in buckets.items() if before.get(index) != values}
-                if changed:
-                    shares.append(WindowShare(rule.info.id, group, changed, ttl_ms))
-                    pushed[(rule.info.id, group)] = {**before, **changed}
-        return shares, oldest, pushed
-
-    def _apply(self, windows: dict[tuple[str, Group], dict[int, Values]], oldest: dict[str, int]) -> None:
-        for rule in self._windowed():
-            if rule.info.id not in oldest:
-                continue
-            if isinstance(rule, RatioRule):
-                for group, counts in rule.counts.items():
-                    counts.others = {
-                        b: (int(v[0]), int(v[1])) for b, v in windows.get((rule.info.id, group), {}).items()
-                    }
-                for (rule_id, group), others in windows.items():
-                    if (
-                        rule_id == rule.info.id
-                        and group not in rule.counts
-                        and others
-                        and len(rule.counts) < MAX_GROUPS
-                    ):
-                        fresh = rule.counts[group] = BucketCounts(rule.every)
-                        fresh.others = {b: (int(v[0]), int(v[1])) for b, v in others.items()}
-            else:
-                for group, slots in rule.values.items():
-                    slots.others = {b: _aggregate(v) for b, v in windows.get((rule.info.id, group), {}).items()}
-                for (rule_id, group), others in windows.items():
-                    if (
-                        rule_id == rule.info.id
-                        and group not in rule.values
-                        and others
-                        and len(rule.values) < MAX_GROUPS
-                    ):
-                        fresh_values = rule.values[group] = BucketValues(rule.every, False)
-                        fresh_values.others = {b: _aggregate(v) for b, v in others.items()}
-        for rule in self._windowed():  # buckets past the window leave `others` too
-            for keeper in (rule.counts if isinstance(rule, RatioRule) else rule.values).values():
-                for index in [i for i in keeper.others if i < oldest.get(rule.info.id, 0)]:
-                    del keeper.others[index]
-
-    def _clear_others(self) -> None:
-        for rule in self._windowed():
-            for keeper in (rule.counts if isinstance(rule, RatioRule) else rule.values).values():
-                keeper.others = {}
+    def _count_skipped(self) -> None:
+        for kind, count in self.backend.take_skipped().items():
+            self.skipped.labels(kind).inc(count)
+            if kind not in self._skipped_logged:  # once per kind: a stale key would say it at every tick
+                self._skipped_logged.add(kind)
+                log.warning("skipped records not logpipe's in the state backend (another tool on the prefix?)",
+                            kind=kind, count=count)  # fmt: skip
 
     # --- claims ---------------------------------------------------------------------------------------------
     def settle(self, notifications: Sequence[Notification]) -> list[Notification]:
@@ -267,7 +212,7 @@ class FleetSync:
         due = [key for key, (_, _, at) in self._elsewhere.items() if at <= now]
         if not self._mine and not due:
             return
-        pending = {d["alert_id"] for d in self.store.deliveries("pending")} if self._mine else set()
+        pending = {d["alert_id"] for d in self.store.outbox.deliveries("pending")} if self._mine else set()
         done = [key for key, notification_id in self._mine.items() if notification_id not in pending]
         renew = [key for key in self._mine if key not in done]
         try:
@@ -320,8 +265,8 @@ class FleetSync:
         if self.telemetry.problems().get(HEALTH_KEY) is None:
             log.warning("alerting on local state until the state backend answers", problem=problem)
         self.telemetry.degraded(HEALTH_KEY, problem)
-        self._clear_others()
-        self._pushed.clear()  # everything is sent again once it answers (absolute values: nothing twice)
+        self.windows.clear_others()
+        self.windows.pushed.clear()  # everything is sent again once it answers (absolute values: nothing twice)
         self._totals_sent.clear()
 
     def _reconcile(self) -> None:
@@ -361,7 +306,7 @@ class FleetSync:
         self._elsewhere.clear()
         self._while_down.clear()
         self._reported_while_down.clear()
-        self._pushed.clear()
+        self.windows.pushed.clear()
         self._totals_sent.clear()
 
 
@@ -374,22 +319,6 @@ def _as_claimed(notification: Notification, answer: ClaimAnswer, request: ClaimR
     if request.counted:
         return replace(notification, id=fleet_id, count=answer.count, total=max(answer.total, answer.count))
     return replace(notification, id=fleet_id)
-
-
-def _local_buckets(rule: Windowed) -> dict[Group, dict[int, Values]]:
-    if isinstance(rule, RatioRule):
-        return {
-            group: {index: (float(hits), float(total)) for index, (hits, total) in counts.buckets.items()}
-            for group, counts in rule.counts.items()
-        }
-    return {
-        group: {index: (float(s.count), s.total, s.low, s.high) for index, s in slots.buckets.items() if s.count}
-        for group, slots in rule.values.items()
-    }
-
-
-def _aggregate(values: Values) -> tuple[int, float, float, float]:
-    return int(values[0]), values[1], values[2], values[3]
 
 
 def _renamed_key(key: str, renamed: dict[str, str]) -> str:

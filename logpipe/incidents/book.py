@@ -21,7 +21,6 @@ Time is event time (the watermark), as for the engine: replay and live decide al
 from __future__ import annotations
 
 import time as wallclock
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -29,20 +28,16 @@ from typing import Any
 from logpipe.alert import Alert
 from logpipe.engine.rules import RuleSet
 from logpipe.event import Event
-from logpipe.incidents.incident import Group, Incident
+from logpipe.incidents.incident import Group, Incident, note_alert, stored_record
+from logpipe.incidents.inhibit import Inhibition, find_cause, fold, inhibitions_of, tally
 from logpipe.incidents.notification import (
     Notification,
-    SummaryField,
-    SymptomTally,
     incident_id,
-    notification_id,
-    symptom_breadcrumb,
+    incident_notification,
 )
-from logpipe.incidents.policy import TICK, Inhibition, Policy, find_cause, inhibitions_of, policy_of
+from logpipe.incidents.policy import TICK, Policy, policy_of
 from logpipe.incidents.silences import SilenceList
 
-SUMMARY_SHOWN = 5  # values listed per summary field
-SUMMARY_TRACKED = 1_000  # distinct values counted per field; more are counted as overflow
 MAX_OPEN_PER_RULE = 10_000  # open incidents per rule; past it, new groups share one `(other)` incident
 OTHER_GROUP = (("group", "(other)"),)
 _RANK = {"info": 0, "warning": 1, "critical": 2}
@@ -103,7 +98,7 @@ class IncidentBook:
         incident.total += alert.count
         incident.unreported += alert.count
         incident.last_seen = max(incident.last_seen, alert.last_seen or alert.time)
-        self._note_event(incident, alert, policy)
+        note_alert(incident, alert, policy.summary, policy.counted)
         self._touch(incident)
         if incident.folded_into is None and not incident.started:
             cause = self._cause_of(incident, alert.event)
@@ -137,7 +132,7 @@ class IncidentBook:
         incident.message = alert.message
         if firing:
             incident.last_seen = now
-            self._note_event(incident, alert, policy)
+            note_alert(incident, alert, policy.summary, policy.counted)
         self._touch(incident)
         while incident.changes and incident.changes[0] <= now - policy.flap_span:
             incident.changes.popleft()
@@ -284,7 +279,7 @@ class IncidentBook:
         if incident is None:
             rule = self.rules[alert.rule]
             opened = alert.first_seen if policy.counted and alert.first_seen is not None else alert.time
-            labels = dict(alert.group)
+            labels = {**rule.info.model.labels, **dict(alert.group)}  # the rule's fixed labels, then its group's
             if alert.event is not None:
                 labels.setdefault("container", alert.event.origin.name)
             own_id = incident_id(alert.rule, alert.group, opened)
@@ -304,51 +299,19 @@ class IncidentBook:
             self._open_per_rule[alert.rule] = self._open_per_rule.get(alert.rule, 0) + 1
         return incident
 
-    def _note_event(self, incident: Incident, alert: Alert, policy: Policy) -> None:
-        incident.message = alert.message
-        if alert.value is not None:
-            incident.value = alert.value
-        if alert.window is not None:
-            incident.window = alert.window
-        if alert.data:
-            incident.data = dict(alert.data)
-        if alert.samples:
-            incident.samples.extend(sample for sample in alert.samples if sample not in incident.samples)
-        elif alert.event is not None and alert.event is not incident.event:
-            incident.samples.append(alert.event)
-        if alert.event is not None:
-            incident.event = alert.event
-            data = dict(alert.data)
-            for name, get in policy.summary:
-                value = get(alert.event, data)
-                if value is None:
-                    continue
-                counts = incident.summary.setdefault(name, Counter())
-                text = str(value)
-                if text in counts or len(counts) < SUMMARY_TRACKED:
-                    counts[text] += alert.count if policy.counted else 1
-                else:
-                    incident.summary_overflow[name] = incident.summary_overflow.get(name, 0) + 1
-
     def _cause_of(self, incident: Incident, event: Event | None) -> Incident | None:
         return find_cause(self.inhibitions.get(incident.rule, ()), incident, event, self.open.values(), self.ruleset)
 
     def _fold(
         self, symptom: Incident, cause: Incident, now: int, message: str, event: Event | None
     ) -> list[Notification]:
-        """The symptom is reported through its cause; Sentry gets it as a breadcrumb on the cause's trail."""
-        symptom.folded_into = cause.id
-        symptom.last_outcome = f"folded into {cause.rule}"
-        self._tally(cause, symptom, symptom.total if symptom.counted else symptom.count, message, replace=True)
-        symptom.seq += 1
-        trail = symptom_breadcrumb(symptom, self.rules[symptom.rule].info.title, cause, now, message, event)
+        trail = fold(symptom, cause, self.rules[symptom.rule].info.title, now, message, event)
+        self._touch(cause)
+        self._touch(symptom)
         return [trail]
 
     def _tally(self, cause: Incident, symptom: Incident, count: int, detail: str, replace: bool = False) -> None:
-        tally = cause.symptoms.setdefault(symptom.rule, [self.rules[symptom.rule].info.title, 0, ""])
-        tally[1] = count if replace else tally[1] + count
-        tally[2] = detail.split("\n", 1)[0][:160]
-        cause.symptoms_new = True
+        tally(cause, symptom, self.rules[symptom.rule].info.title, count, detail, replace)
         self._touch(cause)
         self._touch(symptom)
 
@@ -362,42 +325,9 @@ class IncidentBook:
             incident.next_update = now + policy.throttle
         else:
             count = incident.count
-        severity = incident.severity
-        labels = incident.labels
-        silenced = self.silences.holding(incident.rule, labels, self.clock())
-        notification = Notification(
-            id=notification_id(incident.id, incident.seq, kind),
-            incident=incident.id,
-            kind=kind,
-            rule=incident.rule,
-            title=info.title,
-            severity=severity,
-            time=now,
-            group=incident.group,
-            message=self._message(incident, kind),
-            count=count,
-            total=incident.total if policy.counted else incident.count,
-            first_seen=incident.opened,
-            last_seen=max(incident.last_seen, incident.opened),
-            value=incident.value,
-            window=incident.window,
-            reason=reason,
-            summary=self._summary(incident),
-            symptoms=tuple(
-                SymptomTally(rule_id, title, tally, detail)
-                for rule_id, (title, tally, detail) in sorted(incident.symptoms.items())
-            ),
-            event=incident.event,
-            samples=tuple(incident.samples),
-            data=dict(incident.data),
-            description=info.description,
-            runbook=info.runbook,
-            actions=info.actions,
-            sentry=_sentry_mode(info.sentry, severity, kind),
-            fingerprint=info.fingerprint,
-            template=info.template,
-            silenced=silenced,
-        )
+        silenced = self.silences.holding(incident.rule, incident.labels, self.clock())
+        total = incident.total if policy.counted else incident.count
+        notification = incident_notification(incident, info, kind, now, count, total, reason, silenced)
         incident.started = True
         incident.last_notified = now
         incident.last_kind = kind
@@ -405,20 +335,6 @@ class IncidentBook:
         incident.symptoms_new = False
         self._touch(incident)
         return notification
-
-    def _message(self, incident: Incident, kind: str) -> str:
-        first = incident.message.split("\n", 1)[0]
-        if kind == "flapping":
-            return f"flapping: its state changed {len(incident.changes)} times; quiet until it is stable. {first}"
-        return first
-
-    def _summary(self, incident: Incident) -> tuple[SummaryField, ...]:
-        fields = []
-        for name, counts in incident.summary.items():
-            top = tuple(counts.most_common(SUMMARY_SHOWN))
-            distinct = len(counts) + incident.summary_overflow.get(name, 0)
-            fields.append(SummaryField(name, top, distinct, distinct - len(top)))
-        return tuple(fields)
 
     def _touch(self, incident: Incident) -> None:
         self.dirty[incident.id] = incident
@@ -462,7 +378,7 @@ class IncidentBook:
     # --- state ---------------------------------------------------------------------------------------------
     def snapshot(self) -> list[dict[str, Any]]:
         """The incidents changed since the last snapshot, as records: saved with the checkpoints."""
-        records = [incident.to_record() for incident in self.dirty.values()]
+        records = [stored_record(incident.to_record()) for incident in self.dirty.values()]
         self.dirty.clear()
         for incident in [inc for inc in self.by_id.values() if inc.closed is not None]:
             del self.by_id[incident.id]
@@ -477,13 +393,3 @@ class IncidentBook:
             self.open[(incident.rule, incident.group)] = incident
             self.by_id[incident.id] = incident
             self._open_per_rule[incident.rule] = self._open_per_rule.get(incident.rule, 0) + 1
-
-
-def _sentry_mode(chosen: str | None, severity: str, kind: str) -> str:
-    """Critical incidents are Sentry events (updates too: one issue, its count growing), the rest breadcrumbs on
-    the container's trail (a rule may choose); a resolution is a breadcrumb."""
-    if chosen == "off":
-        return "off"
-    if kind == "resolved":
-        return "breadcrumb"
-    return chosen or ("event" if severity == "critical" else "breadcrumb")

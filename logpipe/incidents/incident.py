@@ -3,11 +3,17 @@ the record the state store saves of it (everything but the events, which a resta
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from logpipe.event import Event
+from logpipe.redact import Redactor
+
+if TYPE_CHECKING:
+    from logpipe.alert import Alert
 
 Group = tuple[tuple[str, str], ...]
 MAX_SAMPLES = 3
@@ -99,3 +105,57 @@ class Incident:
         values["notified_levels"] = set(values["notified_levels"])
         values["summary"] = {name: Counter(counts) for name, counts in values["summary"].items()}
         return cls(**values)
+
+
+SUMMARY_TRACKED = 1_000  # distinct values counted per field; more are counted as overflow
+
+
+def note_alert(
+    incident: Incident,
+    alert: Alert,
+    summary: Sequence[tuple[str, Callable[[Event, dict[str, Any]], Any]]],
+    counted: bool,
+) -> None:
+    """What an alert adds to its incident: the latest message, value, window and data, its samples, and the
+    values of the rule's summary fields counted (a counted rule's matches, an evaluation once)."""
+    incident.message = alert.message
+    if alert.value is not None:
+        incident.value = alert.value
+    if alert.window is not None:
+        incident.window = alert.window
+    if alert.data:
+        incident.data = dict(alert.data)
+    if alert.samples:
+        incident.samples.extend(sample for sample in alert.samples if sample not in incident.samples)
+    elif alert.event is not None and alert.event is not incident.event:
+        incident.samples.append(alert.event)
+    if alert.event is not None:
+        incident.event = alert.event
+        data = dict(alert.data)
+        for name, get in summary:
+            value = get(alert.event, data)
+            if value is None:
+                continue
+            counts = incident.summary.setdefault(name, Counter())
+            text = str(value)
+            if text in counts or len(counts) < SUMMARY_TRACKED:
+                counts[text] += alert.count if counted else 1
+            else:
+                incident.summary_overflow[name] = incident.summary_overflow.get(name, 0) + 1
+
+
+#: what a record holds that came from logs and is only ever shown (restored, it is shown again)
+SHOWN_TEXTS = ("message", "data", "summary", "symptoms")
+
+
+@functools.cache
+def _redactor() -> Redactor:
+    return Redactor()
+
+
+def stored_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the state store keeps it: the texts that came from logs redacted (SHOWN_TEXTS). The group and
+    labels stay as they are: they are the incident's identity across a restart and what silences match; wherever
+    a record is shown it is redacted whole (incidents/views.py `shown`)."""
+    redactor = _redactor()
+    return {**record, **{key: redactor.payload(record[key]) for key in SHOWN_TEXTS}}

@@ -13,6 +13,7 @@ from logpipe.event import Event, format_time
 
 if TYPE_CHECKING:
     from logpipe.alert import Alert
+    from logpipe.engine.kinds.base import RuleInfo
     from logpipe.incidents.incident import Incident
 
 KINDS = ("firing", "update", "resolved", "flapping", "reminder")
@@ -78,6 +79,7 @@ class Notification:
     fingerprint: tuple[str, ...] = ()
     template: str | None = None
     silenced: str | None = None  # the silence (or maintenance window) that holds it back: recorded, not sent
+    labels: Mapping[str, str] = field(default_factory=dict)  # the rule's fixed labels (`labels:`)
 
     @property
     def status(self) -> str:
@@ -134,6 +136,7 @@ class Notification:
             "template": self.template,
             "event": self.event.to_dict() if self.event is not None else None,
             "samples": [sample.to_dict() for sample in self.samples],
+            **({"labels": dict(self.labels)} if self.labels else {}),  # only a rule that has some: as before
         }
 
     @classmethod
@@ -211,3 +214,73 @@ def _digest(*parts: str) -> str:
         digest.update(part.encode())
         digest.update(b"\x00")
     return digest.hexdigest()
+
+
+SUMMARY_SHOWN = 5  # values listed per summary field
+
+
+def incident_notification(
+    incident: Incident, info: RuleInfo, kind: str, now: int, count: int, total: int, reason: str, silenced: str | None
+) -> Notification:
+    """What people are told about an incident now (its `seq`-th notification, of this kind): its counts, its
+    summary and folded symptoms, the rule's texts and where it goes."""
+    return Notification(
+        id=notification_id(incident.id, incident.seq, kind),
+        incident=incident.id,
+        kind=kind,
+        rule=incident.rule,
+        title=info.title,
+        severity=incident.severity,
+        time=now,
+        group=incident.group,
+        message=_message(incident, kind),
+        count=count,
+        total=total,
+        first_seen=incident.opened,
+        last_seen=max(incident.last_seen, incident.opened),
+        value=incident.value,
+        window=incident.window,
+        reason=reason,
+        summary=_summary(incident),
+        symptoms=tuple(
+            SymptomTally(rule_id, title, tally, detail)
+            for rule_id, (title, tally, detail) in sorted(incident.symptoms.items())
+        ),
+        event=incident.event,
+        samples=tuple(incident.samples),
+        data=dict(incident.data),
+        description=info.description,
+        runbook=info.runbook,
+        actions=info.actions,
+        sentry=_sentry_mode(info.sentry, incident.severity, kind),
+        fingerprint=info.fingerprint,
+        template=info.template,
+        silenced=silenced,
+        labels=info.model.labels,
+    )
+
+
+def _message(incident: Incident, kind: str) -> str:
+    first = incident.message.split("\n", 1)[0]
+    if kind == "flapping":
+        return f"flapping: its state changed {len(incident.changes)} times; quiet until it is stable. {first}"
+    return first
+
+
+def _summary(incident: Incident) -> tuple[SummaryField, ...]:
+    fields = []
+    for name, counts in incident.summary.items():
+        top = tuple(counts.most_common(SUMMARY_SHOWN))
+        distinct = len(counts) + incident.summary_overflow.get(name, 0)
+        fields.append(SummaryField(name, top, distinct, distinct - len(top)))
+    return tuple(fields)
+
+
+def _sentry_mode(chosen: str | None, severity: str, kind: str) -> str:
+    """Critical incidents are Sentry events (updates too: one issue, its count growing), the rest breadcrumbs on
+    the container's trail (a rule may choose); a resolution is a breadcrumb."""
+    if chosen == "off":
+        return "off"
+    if kind == "resolved":
+        return "breadcrumb"
+    return chosen or ("event" if severity == "critical" else "breadcrumb")

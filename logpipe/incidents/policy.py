@@ -3,26 +3,15 @@ counts) or stateful (ratio, aggregate, absence: a level at each evaluation), and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from logpipe.engine.conditions import Condition, Getter, Values, compile_condition, field_getter
-from logpipe.engine.kinds import RuleKind
-from logpipe.engine.rules import RuleSet
+from logpipe.engine.conditions import Getter, Values, field_getter
+from logpipe.engine.kinds.base import CompiledRule
 from logpipe.engine.schema import SequenceModel, _Counted, _Leveled, _Windowed
 from logpipe.event import Event
-from logpipe.incidents.incident import Incident
 
 TICK = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Inhibition:
-    cause: str  # the rule whose open incidents fold in the symptom
-    target: str
-    when: Condition | None  # on the symptom's triggering event
-    equal: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +29,7 @@ class Policy:
     group_wait: int
 
 
-def policy_of(rule: RuleKind) -> Policy:
+def policy_of(rule: CompiledRule) -> Policy:
     model = rule.info.model
     summary = [*model.summary] or ([*model.key] if isinstance(model, SequenceModel) else [])
     getters = tuple((name.split("|", 1)[0], first_present(name)) for name in summary)
@@ -89,39 +78,3 @@ def first_present(spec: str) -> Getter:
         return None
 
     return get
-
-
-def inhibitions_of(rules: tuple[RuleKind, ...]) -> dict[str, list[Inhibition]]:
-    """target rule id -> the inhibitions that may fold it (validated at load: targets exist)."""
-    found: dict[str, list[Inhibition]] = {}
-    for rule in rules:
-        for index, item in enumerate(rule.info.model.inhibits):
-            when = compile_condition(item.when, ("inhibits", index, "when")) if item.when is not None else None
-            found.setdefault(item.rule, []).append(Inhibition(rule.info.id, item.rule, when, tuple(item.equal)))
-    return found
-
-
-def find_cause(
-    inhibitions: Iterable[Inhibition],
-    symptom: Incident,
-    event: Event | None,
-    open_incidents: Iterable[Incident],
-    ruleset: RuleSet,
-) -> Incident | None:
-    """An open, notified cause that folds this incident in: a rule inhibiting it, its `when` holding on the
-    symptom's triggering event, the `equal` labels the same on both."""
-    candidates = list(open_incidents)
-    for inhibition in inhibitions:
-        if inhibition.when is not None:
-            if event is None:
-                continue
-            values = dict(ruleset.values_for(event))
-            values.update(symptom.data)
-            if not inhibition.when.test(event, values):
-                continue
-        for cause in candidates:
-            if cause.rule != inhibition.cause or cause.closed is not None or cause.folded_into is not None:
-                continue
-            if cause.started and all(cause.labels.get(k) == symptom.labels.get(k) for k in inhibition.equal):
-                return cause
-    return None

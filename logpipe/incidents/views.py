@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from logpipe.console.inert import inert
 from logpipe.event import format_time
-from logpipe.inert import inert
 from logpipe.redact import Redactor
+
+
+def shown(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records as they may leave logpipe (/incidents, `logpipe incidents --json`, the table): redacted whole. The
+    store keeps the group and labels unredacted (an incident's identity); here they are redacted too."""
+    redactor = Redactor()
+    return [redactor.payload(record) for record in records]
 
 
 def incident_table(records: Sequence[dict[str, Any]]) -> str:

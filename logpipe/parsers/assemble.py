@@ -2,8 +2,9 @@
 
 A stream is one (container, stdout|stderr) pair, keyed by its Origin. A text event stays open while the lines
 after it look like its continuation (indented stack frames, `Caused by:`, an exception line, the brackets of an
-object dump); it is closed by the next start line on its stream, by `flush_idle()` when the stream has been
-quiet for a moment, or by `flush()` at the end of input. Every input line is accounted for: it is either an
+object dump), and a NestJS text event also while any line but another header comes right after it (`nestblock`);
+it is closed by the next start line on its stream, by `flush_idle()` when the stream has been quiet for a moment,
+or by `flush()` at the end of input. Every input line is accounted for: it is either an
 event, or counted in the `lines` of the event it was joined into (also when a cap cut it off).
 """
 
@@ -16,7 +17,10 @@ from dataclasses import dataclass, field
 
 from logpipe.event import LEVEL_RANK, Event, Origin, RawLine
 from logpipe.parsers.ansi import strip_ansi
+from logpipe.parsers.crashbanner import CONTINUATION as CRASH_CONTINUATION
+from logpipe.parsers.crashbanner import LOCATED, NONE, banner_step, opens_banner
 from logpipe.parsers.detect import Detector
+from logpipe.parsers.nestblock import BLOCK_WINDOW_NS, block_line, header_prefix, opens_record, split_block
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,20 +32,25 @@ class Limits:
 
 
 # Lines that continue the event above them. Indented lines (stack frames, object bodies) and blank lines are
-# caught before this runs; the rest: chained causes, a bare opening bracket, closing brackets (`} +3ms`), and a
+# caught before this runs; the rest: chained causes, a bare opening bracket, closing brackets (`} +3ms`), a
 # V8 stack frame that lost its indentation (`at Socket.<anonymous> (/app/node_modules/ioredis/...:317:37)`,
-# as log shippers and pastes leave them).
+# as log shippers and pastes leave them), and what Node adds to a crash report (crashbanner).
 _CONTINUATION = re.compile(
     r"(?:Caused by:|During handling of the above|The above exception|Traceback \(most recent call last\)"
     r"|\.\.\. \d+ more|[\]})]|[{\[]\s*$"
-    r"|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$)"
+    r"|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$" + CRASH_CONTINUATION + ")"
 )
 # An exception line: continues only an event that can own one (see _is_continuation).
 _EXCEPTION_LINE = re.compile(r"[\w.$]*(?:Error|Exception|Warning)(?: \[[^\]]*\])?(?::|$)")
 _FRAME_LINE = re.compile(
     r"\s+(?:at |File \"|\^|~)|at [^\n]{1,400}(?::\d+:\d+\)?|\((?:native|<anonymous>|index \d+)\))\s*$"
+    r"|\^+\s*$"  # a crash banner's caret under top-level code
 )
 _NEST_DELTA = re.compile(r"\s\+\d+ms$")
+_NEST = "nest"
+_PLAIN = "plain"
+_WARNING = LEVEL_RANK["warning"]
+_ERROR = LEVEL_RANK["error"]
 
 
 @dataclass(slots=True)
@@ -51,6 +60,9 @@ class _Stream:
     continuation_bytes: int = 0
     dropped_lines: int = 0
     last_arrival: int = 0
+    last_time: int = 0  # the Docker time (else arrival) of the open event's latest line
+    prefix: str = ""  # a NestJS header's compose or journald prefix, which its continuation lines carry too
+    banner: int = NONE  # how far into a Node crash banner the open event is (crashbanner)
     chunks: list[bytes] = field(default_factory=list)  # Docker partial chunks of the line being merged
     chunks_bytes: int = 0
     chunks_time: int | None = None  # every chunk carries the first chunk's time; keep the first
@@ -94,11 +106,12 @@ class Assembler:
         if line.endswith("\r"):
             line = line[:-1]
 
+        when = arrival if docker_time is None else docker_time
         closed = stream.head
         if closed is not None:
-            if self._is_continuation(stream, line):
+            if self._is_continuation(stream, line, when):
                 self._continue(stream, line)
-                stream.last_arrival = arrival
+                stream.last_arrival, stream.last_time = arrival, when
                 return ()
             if stream.continuation or stream.dropped_lines:
                 closed = self._close(stream)
@@ -107,7 +120,10 @@ class Assembler:
         if flags:
             event = event._replace(flags=event.flags + flags)
         if event.parser in self.detector.continuable:
-            stream.head, stream.last_arrival = event, arrival
+            stream.head, stream.last_arrival, stream.last_time = event, arrival, when
+            prefix = event.fields.get("prefix") if event.parser == _NEST else None
+            stream.prefix = header_prefix(event.raw, str(event.fields.get("app", "Nest"))) if prefix else ""
+            stream.banner = LOCATED if event.parser == _PLAIN and opens_banner(event.message) else NONE
             return (closed,) if closed is not None else ()
         return (closed, event) if closed is not None else (event,)
 
@@ -174,7 +190,22 @@ class Assembler:
 
     # --- multi-line ----------------------------------------------------------------------------------------
     @staticmethod
-    def _is_continuation(stream: _Stream, line: str) -> bool:
+    def _is_continuation(stream: _Stream, line: str, when: int) -> bool:
+        head = stream.head
+        assert head is not None
+        if head.parser == _NEST:
+            text = block_line(line, stream.prefix)
+            if text is None:
+                return False  # the next NestJS header, or a line from another source of a prefixed stream
+            if opens_record(text, LEVEL_RANK[head.level] >= _WARNING):
+                return False
+            if when - stream.last_time <= BLOCK_WINDOW_NS:
+                return True
+            line = text  # later than that: the rules of any stack trace, on the line without colours or prefix
+        elif stream.banner != NONE:
+            continues, stream.banner = banner_step(stream.banner, line)
+            if continues is not None:
+                return continues
         first = line[:1]
         if first in (" ", "\t") or not line.strip():
             return True
@@ -185,8 +216,6 @@ class Assembler:
         if _EXCEPTION_LINE.match(line):
             # "Error: connect ECONNREFUSED" continues a NestJS ERROR line (its stack follows it) and ends a
             # Python traceback; after an ordinary info line it starts an event of its own.
-            head = stream.head
-            assert head is not None
             return LEVEL_RANK[head.level] >= LEVEL_RANK["warning"] or bool(stream.continuation)
         return False
 
@@ -207,8 +236,30 @@ class Assembler:
         assert head is not None
         stream.head, stream.continuation, stream.continuation_bytes, stream.dropped_lines = None, [], 0, 0
         if not lines and not dropped:
+            if head.parser == _PLAIN and LEVEL_RANK[head.level] < _ERROR and _FRAME_LINE.match(head.message):
+                return head._replace(level="error")  # a stack frame with no header above it: a crash's
             return head
+        if head.parser == _NEST:
+            return _join_nest(head, lines, dropped, stream.prefix)
         return _join(head, lines, dropped)
+
+
+def _join_nest(head: Event, lines: list[str], dropped: int, prefix: str) -> Event:
+    """A NestJS event with the lines that followed its header: the message's own lines extend the message, the
+    stack (which may repeat the message) goes once to fields["stack"]."""
+    body = [strip_ansi(line)[len(prefix) :] if prefix else strip_ansi(line) for line in lines]
+    message, stack = split_block(head.message, body)
+    while stack and not stack[-1].strip():
+        stack.pop()
+    if stack:
+        stack[-1] = _NEST_DELTA.sub("", stack[-1])
+    fields = head.fields
+    if stack:
+        fields = dict(fields)
+        fields["stack" if "stack" not in fields else "stack_trace"] = "\n".join(stack)
+    raw = "\n".join((head.raw, *lines))
+    flags = (*head.flags, "multiline_cut") if dropped else head.flags
+    return head._replace(message=message, fields=fields, raw=raw, lines=1 + len(lines) + dropped, flags=flags)
 
 
 def _join(head: Event, lines: list[str], dropped: int) -> Event:
@@ -219,8 +270,6 @@ def _join(head: Event, lines: list[str], dropped: int) -> Event:
     body = [strip_ansi(line) for line in lines]
     while body and not body[-1].strip():
         body.pop()
-    if head.parser == "nest" and body:
-        body[-1] = _NEST_DELTA.sub("", body[-1])
     flags = (*head.flags, "multiline_cut") if dropped else head.flags
     if not any(_FRAME_LINE.match(line) for line in body):
         message = "\n".join((head.message, *body)) if body else head.message
@@ -228,6 +277,6 @@ def _join(head: Event, lines: list[str], dropped: int) -> Event:
     fields = dict(head.fields)
     fields["stack" if "stack" not in fields else "stack_trace"] = "\n".join(body)
     level = head.level
-    if head.parser != "nest" and LEVEL_RANK[level] < LEVEL_RANK["error"]:
+    if LEVEL_RANK[level] < LEVEL_RANK["error"]:
         level = "error"  # a line with no level of its own, followed by a stack trace, reports a crash
     return head._replace(level=level, fields=fields, raw=raw, lines=count, flags=flags)

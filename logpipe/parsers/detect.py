@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from logpipe.event import UNPARSED, Event, Origin
+from logpipe.event import UNPARSED, Event, Origin, representable
 from logpipe.parsers.base import Parser
 from logpipe.parsers.json import JsonParser
 from logpipe.parsers.nest import NestTextParser
@@ -37,7 +37,7 @@ class Detector:
             except Exception as error:  # design.md's per-line boundary: a parser's bug loses no line
                 return _parser_failed(line, origin, docker_time, arrival, f"{parser.name}: {type(error).__name__}")
             if event is not None:
-                return event
+                return representable(event, arrival)  # a time or nesting no output could write: never past here
         raise AssertionError("PlainParser claims every line")  # pragma: no cover
 
 

@@ -6,8 +6,9 @@ The time is the container's local time without a zone (Intl en-US by default, a 
 AM/PM on recent Node); logpipe reads it as UTC, which is what containers run in unless TZ is set, and the
 Docker timestamp, when there is one, is the event time anyway.
 
-Other locales' dates, NestJS 6/7 headers without a level column, and a header behind a `docker compose logs` or
-journald prefix are read by `nestlocale` when the strict pattern below does not match.
+Other locales' dates, NestJS 6/7 headers without a level column, a header behind a `docker compose logs` or
+journald prefix, and one whose `[Nest] PID  - ` a log forwarder cut are read by `nestlocale` when the strict
+pattern below does not match.
 
 Speed: stripping every colour code from the line with a regex costs more than the rest of the parse, so the header
 pattern steps over the codes at the places NestJS puts them, and only the message is cleaned, from its ends.
@@ -21,7 +22,7 @@ import re
 from logpipe.event import Event, Origin
 from logpipe.parsers.ansi import strip_ansi
 from logpipe.parsers.levels import LEVEL_NAMES
-from logpipe.parsers.nestlocale import lenient_header, level_word_for, locale_time_ns
+from logpipe.parsers.nestlocale import lenient_header, level_word_for, locale_time_ns, stripped_header
 from logpipe.times import NS_PER_SECOND
 
 _SGR = r"(?:\x1b\[[0-9;:]*m)*"  # any run of colour codes (16, 256 and true colour)
@@ -96,7 +97,7 @@ class NestTextParser:
             return self._parse_lenient(line, origin, docker_time, arrival)
         app, pid, stamp, level, context, message, rest = match.groups()
         log_time = _time_ns(stamp)
-        fields: dict[str, object] = {"pid": int(pid)}
+        fields: dict[str, object] = {"pid": _pid(pid)}
         if app != "Nest":
             fields["app"] = app
         return Event(
@@ -115,13 +116,13 @@ class NestTextParser:
     def _parse_lenient(self, line: str, origin: Origin, docker_time: int | None, arrival: int) -> Event | None:
         """A header in another locale, without a level column, or behind a prefix (rare: off the fast path)."""
         clean = strip_ansi(line) if "\x1b" in line else line
-        header = lenient_header(clean)
+        header = lenient_header(clean) or stripped_header(clean)
         if header is None:
             return None
         log_time = locale_time_ns(header.stamp) if header.stamp else None
         fields: dict[str, object] = {}
         if header.pid is not None:
-            fields["pid"] = int(header.pid)
+            fields["pid"] = _pid(header.pid)
         if header.app != "Nest":
             fields["app"] = header.app
         if header.prefix:
@@ -140,3 +141,8 @@ class NestTextParser:
             log_time,
             flags,
         )
+
+
+def _pid(digits: str) -> int | str:
+    """The pid as a number, unless it has more digits than 64 bits hold (no output could write it): then text."""
+    return int(digits) if len(digits) <= 18 else digits

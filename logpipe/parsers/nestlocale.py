@@ -10,6 +10,7 @@ locale (and older NestJS versions print no level column at all):
     [Nest] 1   - 11/02/2020, 9:02:37 PM   [ExceptionsHandler] ...            NestJS 7: no level column
     [Nest] ERROR [ExceptionHandler] ...                                       pid and date cut (as pasted)
     nestjs    | [Nest] 131  - 05/26/2023, 9:11:37 PM   ERROR [...] ...       behind a compose/journald prefix
+    01/24/2024, 1:58:38 PM   ERROR [ExceptionsHandler] ...                   `[Nest] PID  - ` cut by a forwarder
 
 The `[Nest] PID  - ` prefix and the level column are fixed; whatever stands between them is the date. This module
 reads that date leniently; where it cannot (or it names no valid day), the line is still a NestJS event, with no
@@ -34,6 +35,14 @@ _LENIENT = re.compile(
     re.DOTALL,
 )
 _LEVEL_FREE_ERRORS = frozenset({"ExceptionsHandler", "ExceptionHandler"})
+# a header whose `[Nest] PID  - ` a log forwarder cut (Loki, Grafana's export): a locale's date (`/` or `.` between
+# its numbers: an ISO date is another logger's), the level column, the context
+_STRIPPED = re.compile(
+    r"(?P<prefix>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[.,\d]*Z?\s+)?"  # the forwarder's own time, if it kept one
+    r"(?P<stamp>\d{1,4}[./] ?\d{1,2}[./] ?\d{1,4}\.?,? [^\[\n]{4,24}?) +"
+    r"(?P<level>LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL) +\[(?P<context>[^\]\n]{1,64})\] ?(?P<message>.*)",
+    re.DOTALL,
+)
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d\d)(?::(\d\d))?")
 _YEAR_FIRST = re.compile(r"(\d{4})\s*[./\-年]\s*(\d{1,2})\s*[./\-月]\s*(\d{1,2})")
@@ -49,13 +58,14 @@ class LenientHeader:
     __slots__ = ("app", "context", "level", "message", "pid", "prefix", "stamp")
 
     def __init__(self, match: re.Match[str]) -> None:
-        self.app: str = match["app"]
-        self.pid: str | None = match["pid"]
+        groups = match.groupdict()
+        self.app: str = groups.get("app") or "Nest"
+        self.pid: str | None = groups.get("pid")
         self.stamp: str = match["stamp"].strip().rstrip(",").strip()
         self.level: str | None = match["level"]
         self.context: str = match["context"] or ""
         self.message: str = match["message"]
-        self.prefix: str = match["prefix"].strip()
+        self.prefix: str = (groups.get("prefix") or "").strip()
 
 
 def lenient_header(line: str) -> LenientHeader | None:
@@ -78,6 +88,15 @@ def lenient_header(line: str) -> LenientHeader | None:
     if header.stamp and not has_date:
         return None  # words between the pid and the level: not a NestJS date
     return header
+
+
+def stripped_header(line: str) -> LenientHeader | None:
+    """A NestJS line without its `[Nest] PID  - ` (`01/24/2024, 1:58:38 PM   ERROR [ExceptionsHandler] ...`), or
+    None. `line` carries no colour codes."""
+    if not line[:1].isdigit():
+        return None
+    match = _STRIPPED.match(line)
+    return LenientHeader(match) if match is not None else None
 
 
 def level_word_for(header: LenientHeader, raw: str) -> str:

@@ -13,7 +13,7 @@ from logpipe.times import parse_iso8601
 _LOGFMT_PAIR = re.compile(r'([A-Za-z_@][\w.\-@/]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
 _LOGFMT_START = re.compile(r"[A-Za-z_@][\w.\-@/]*=")
 _LOGFMT_MARKERS = frozenset((*MESSAGE_KEYS, *LEVEL_KEYS, "time", "ts"))
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?\d{1,18}(?:\.\d+)?")  # an integer of 19 digits or more may not fit 64 bits: kept as text
 
 
 def _logfmt_value(raw: str) -> Any:
@@ -44,6 +44,7 @@ class LogfmtParser:
 
 _LEVEL_WORDS = "TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE"
 _TEXT_HEADER = re.compile(
+    r"[ \t]*"  # a level column padded like NestJS's (`  ERROR [Context] ...` once a forwarder cut what stood before)
     r"(?:(?P<time>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?\s?(?:Z|[+-]\d\d:?\d\d|UTC)?)\s+)?"
     r"(?:\[(?P<tag>[^\]\s]{1,64})\]\s+(?=\[(?i:" + _LEVEL_WORDS + r")\]))?"  # `[webhook] [ERROR] x`
     r"(?:(?:\[(?P<blevel>(?i:" + _LEVEL_WORDS + r"))\]"  # [error] in any case
@@ -54,6 +55,11 @@ _TEXT_HEADER = re.compile(
     r"(?P<message>.*)$",
     re.DOTALL,
 )
+
+
+# a second level word after the first: the words are the message's subject (V8's `FATAL ERROR: Reached heap
+# limit ...`), not a level column followed by a message
+_SUBJECT = re.compile(r"(?:" + _LEVEL_WORDS + r")\b")
 
 
 class TextParser:
@@ -74,10 +80,13 @@ class TextParser:
             return None
         log_time = parse_iso8601(stamp.replace(",", ".")) if stamp else None
         level = LEVEL_NAMES.get(level_word.lower()) if level_word else _stream_level(origin)
+        message = match["message"]
+        if match["ulevel"] is not None and logger is None and _SUBJECT.match(message) is not None:
+            message = line[match.start("ulevel") :]
         return Event(
             docker_time or log_time or arrival,
             level or "info",
-            match["message"],
+            message,
             logger or "",
             {},
             origin,

@@ -24,7 +24,7 @@ from pathlib import Path
 from logpipe.errors import StateError
 from logpipe.redact import Redactor
 from logpipe.report.collect import Failures, Report
-from logpipe.statedir import FILE_MODE, make_private_dir
+from logpipe.state.directory import make_private_dir, open_private
 
 REPORTS_DIR = "reports"  # in the state directory
 KEEP_FILES = 7 * 86_400.0  # seconds a written report stays (the outbox may retry its email for a while)
@@ -86,7 +86,7 @@ def write_report(report: Report, directory: Path, date: str, redactor: Redactor)
     page = render_html(redacted(report, redactor)).encode()
     partial = directory / (name + ".partial")
     try:
-        descriptor = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
+        descriptor = open_private(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC)  # through no planted link
         with os.fdopen(descriptor, "wb") as out:
             out.write(page)
             out.flush()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from logpipe.engine import Engine, RuleSet
 from logpipe.engine.conditions import Values
-from logpipe.engine.metrics import Metric
+from logpipe.engine.metrics.model import Metric
 from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
@@ -191,7 +191,7 @@ def _classify(
 
 def _probe_and_stats(event: Event, probes: dict[str, list[int]], memory: dict[str, list[tuple[int, float]]]) -> None:
     """Health probes (logger `probe`: probe.name, probe.ok) and `docker stats` readings (logger `stats`:
-    stats.memory.used, cache excluded), as sources/probes.py and sources/stats.py emit them; absent from most logs."""
+    stats.memory.used, cache excluded), as sources/probes/http.py and stats.py emit them; absent from most logs."""
     if event.logger == "probe":
         name = str(event.get("probe.name") or event.origin.name)
         probes.setdefault(name, []).append(1 if event.get("probe.ok") in (True, "true", 1) else 0)

@@ -1,5 +1,5 @@
 """The daily digest's content: what went wrong over a period, as a payload the notification channels render with
-their `digest.*` templates (logpipe/templates/digest.slack.json.j2, digest.email.html.j2, ...).
+their `digest.*` templates (logpipe/render/templates/digest.slack.json.j2, digest.email.html.j2, ...).
 
 Two sources give the same figures: a running follower (its log-derived metrics counted since the last digest,
 `from_samples`, and the incidents in its state store) and a saved log (`from_report`, a replay: what
@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from logpipe.engine import RuleSet
-from logpipe.engine.metricexport import parse_sample
+from logpipe.engine.metrics.export import parse_sample
 from logpipe.report.collect import (
     CREDIT_METRIC,
     DB_METRIC,

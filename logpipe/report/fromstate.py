@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from logpipe.engine.metricexport import parse_sample
+from logpipe.engine.metrics.export import parse_sample
 from logpipe.report.collect import (
     CREDIT_METRIC,
     DB_METRIC,
@@ -35,7 +35,7 @@ from logpipe.report.digest import DURATION_METRIC, PROBE_METRIC, REQUESTS_METRIC
 from logpipe.report.trends import EVENTS, HEARTBEAT, TrendRecorder, TrendRows, load_rows
 
 if TYPE_CHECKING:
-    from logpipe.state import StateStore
+    from logpipe.state.store import StateStore
 
 NOTES = (
     "Rebuilt from the follower's per-minute metric counts: p95 latency is the upper bound of the histogram bucket "
@@ -137,14 +137,15 @@ def load_report(state_dir: Path, since: int, until: int, source: str, titles: Ca
     """The report of a follower's state directory (read beside a running follower, without its lock); a StateError
     when there is no state store there."""
     from logpipe.errors import StateError
-    from logpipe.state import STATE_FILE, StateStore
+    from logpipe.state.directory import STATE_FILE
+    from logpipe.state.store import StateStore
 
-    path = state_dir / STATE_FILE
-    if not path.exists():
-        raise StateError(f"no state store at {path}: has `logpipe follow` run with this state directory?")
-    store = StateStore(path, exclusive=False)
+    store = StateStore.find_beside(state_dir)
+    if store is None:
+        where = state_dir / STATE_FILE
+        raise StateError(f"no state store at {where}: has `logpipe follow` run with this state directory?")
     try:
-        records = store.incidents_since(since)
+        records = store.progress.incidents_since(since)
     finally:
         store.close()
     return report_from_state(load_rows(state_dir, since, until), records, since, until, source, titles)
@@ -189,6 +190,6 @@ def follower_report(
     def make(since: int, until: int) -> Report:
         recorder.flush(until)
         rows = recorder.store.rows(since, until)
-        return report_from_state(rows, store.incidents_since(since), since, until, source, titles)
+        return report_from_state(rows, store.progress.incidents_since(since), since, until, source, titles)
 
     return make

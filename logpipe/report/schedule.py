@@ -14,13 +14,14 @@ A digest is named by the local date it is for (`digest-2026-11-30`), so the outb
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from logpipe.engine.durations import parse_duration
-from logpipe.engine.schema import Duration, TimeZoneName
+from logpipe.config.durations import parse_duration
+from logpipe.config.fields import Duration, TimeZoneName
 
 DEFAULT_KEEP = parse_duration("48h")  # the trends kept for the report, also without a `report:` section
 
@@ -37,6 +38,14 @@ class ReportConfig(BaseModel):
         default=DEFAULT_KEEP,
         description="how long the follower keeps its per-minute trends for the report (1h to 31d)",
     )
+
+    @field_validator("link")
+    @classmethod
+    def _a_web_link(cls, value: str | None) -> str | None:
+        # shown as a link in the email, Slack and the report: only a web page (a `javascript:` link would run)
+        if value is not None and not re.fullmatch(r"https?://[^\s<>|\"']+", value):
+            raise ValueError("the link must be an http:// or https:// URL (no spaces, quotes, <, > or |)")
+        return value
 
     @field_validator("keep")
     @classmethod

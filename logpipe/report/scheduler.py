@@ -27,7 +27,7 @@ from pathlib import Path
 
 import structlog
 
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import StateError
 from logpipe.report.attachment import write_report
 from logpipe.report.background import BackgroundJob
@@ -35,8 +35,8 @@ from logpipe.report.collect import Report
 from logpipe.report.digest import Digest, from_samples, incident_lines
 from logpipe.report.schedule import Occurrence, ReportConfig
 from logpipe.report.trends import counted
-from logpipe.sinks.outbox import Dispatcher
-from logpipe.state import OutboxFull
+from logpipe.sinks.dispatcher import Dispatcher
+from logpipe.state.outbox import OutboxFull
 
 log = structlog.get_logger("logpipe.digest")
 SCHEDULE = "daily"  # the state store's key: one digest schedule per state directory
@@ -96,7 +96,7 @@ class DigestScheduler(BackgroundJob):
         self.schedule = config.schedule()
         self.metrics, self.titles, self.source, self.clock = metrics, titles, source, clock
         now = clock()
-        saved = self.store.digest_state(SCHEDULE) or {
+        saved = self.store.records.digest_state(SCHEDULE) or {
             "last_date": "",
             "since": now,
             "watching_since": now,
@@ -157,7 +157,7 @@ class DigestScheduler(BackgroundJob):
         digest = Digest(occurrence.date.isoformat(), self.config.timezone, since, now, self.source, self.config.link)
         defined = [metric.name for metric in self._metric_set.metrics] if self._metric_set is not None else []
         from_samples(digest, self.tally.counts(current), defined)
-        records = self.store.incidents_since(since)
+        records = self.store.progress.incidents_since(since)
         digest.incidents = incident_lines(records, self.titles)
         digest.resolved = sum(1 for line in digest.incidents if line.closed is not None and line.closed >= since)
         if self.report is not None and self.reports_dir is not None and self._emails():
@@ -189,5 +189,5 @@ class DigestScheduler(BackgroundJob):
         return counted(self._metric_set)
 
     def _save(self, current: dict[str, float]) -> None:
-        self.store.save_digest_state(SCHEDULE, {**self.state, "counts": self.tally.counts(current)})
+        self.store.records.save_digest_state(SCHEDULE, {**self.state, "counts": self.tally.counts(current)})
         self._saved_at = time.monotonic()

@@ -14,7 +14,6 @@ restarted follower reads from its backlog are counted in the minute they are rea
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
@@ -25,11 +24,11 @@ from pathlib import Path
 import orjson
 import structlog
 
-from logpipe.engine.metricexport import samples
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.export import samples
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import StateError
 from logpipe.report.background import BackgroundJob
-from logpipe.statedir import database_error, open_side_database
+from logpipe.state.directory import connect_read_only, database_error, open_side_database
 
 log = structlog.get_logger("logpipe.trends")
 TRENDS_FILE = "trends.sqlite"  # in the state directory
@@ -42,7 +41,7 @@ EVENTS = "logpipe_events_total"  # the events the follower parsed (logpipe's own
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY,
-    sample TEXT NOT NULL UNIQUE   -- name{label="value",...}, as logpipe/engine/metricexport.py samples() names it
+    sample TEXT NOT NULL UNIQUE   -- name{label="value",...}, as logpipe/engine/metrics/export.py samples() names it
 );
 CREATE TABLE IF NOT EXISTS counts (
     minute INTEGER NOT NULL,      -- wall-clock minute start (ns since the epoch, UTC)
@@ -77,7 +76,7 @@ class TrendStore:
         self._ids: dict[str, int] = {}  # series name -> id, as stored
         if read_only:
             try:
-                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=10)
+                self._db = connect_read_only(path, timeout=10)
             except sqlite3.Error as error:
                 raise database_error(path, error) from None
         else:
@@ -249,8 +248,7 @@ class TrendRecorder(BackgroundJob):
             return {}
         try:
             if self._readings_db is None:
-                uri = f"file:{self.readings}?mode=ro"
-                self._readings_db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5)
+                self._readings_db = connect_read_only(self.readings, timeout=5)
             rows = self._readings_db.execute(
                 "SELECT time, name, record FROM readings WHERE logger = 'stats' AND time > ? ORDER BY time",
                 (self._memory_since,),
@@ -261,11 +259,23 @@ class TrendRecorder(BackgroundJob):
         latest: dict[str, float] = {}
         for at, name, record in rows:
             self._memory_since = max(self._memory_since, at)
-            with contextlib.suppress(orjson.JSONDecodeError, AttributeError, TypeError):
-                used = orjson.loads(record)["stats"]["memory"]["used"]
-                if isinstance(used, (int, float)) and not isinstance(used, bool):
-                    latest[name] = used / 2**20
+            used = _memory_used(record)
+            if used is not None:
+                latest[name] = used / 2**20
         return latest
+
+
+def _memory_used(record: bytes | str) -> float | None:
+    """A stats reading's memory in use, or None: a stopped container's reading has no `used`, and a reading is
+    data from outside, so any other shape is skipped too (the trends go on without that minute's memory)."""
+    try:
+        reading = orjson.loads(record)
+    except orjson.JSONDecodeError:
+        return None
+    stats = reading.get("stats") if isinstance(reading, dict) else None
+    memory = stats.get("memory") if isinstance(stats, dict) else None
+    used = memory.get("used") if isinstance(memory, dict) else None
+    return used if isinstance(used, (int, float)) and not isinstance(used, bool) else None
 
 
 def load_rows(state_dir: Path, since: int, until: int) -> TrendRows:

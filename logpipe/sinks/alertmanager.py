@@ -19,7 +19,7 @@ alert is re-sent for 15 minutes (Prometheus' `resolvedRetention`), so an Alertma
 - A notice about logpipe itself (outbox full, a rule disabled) has no incident to resolve it: it is posted once
   and expires after four resend intervals.
 - After a restart the alerts of the incidents still open are taken from what this channel was last sent
-  (outputs.py), and re-posted at once.
+  (sinks/wiring.py), and re-posted at once.
 """
 
 from __future__ import annotations
@@ -34,9 +34,8 @@ from typing import Any
 import orjson
 import structlog
 
-from logpipe.sinks.base import DeliveryError
-from logpipe.sinks.httppost import post_json
-from logpipe.sinks.notify import shown_url, split_credentials
+from logpipe.sinks.base import DeliveryError, post
+from logpipe.sinks.webhook import shown_url, split_credentials
 
 log = structlog.get_logger("logpipe.alertmanager")
 
@@ -171,7 +170,10 @@ class AlertmanagerSink:
         for url, authorization, shown in self._targets:
             headers = {} if authorization is None else {"Authorization": authorization}
             try:
-                post_json(url, body, shown=shown, timeout=self.timeout, headers=headers)
+                post(
+                    url, body, {"Content-Type": "application/json", **headers}, timeout=self.timeout, receiver=shown,
+                    limit=65536, named=True,
+                )  # fmt: skip
             except DeliveryError as error:
                 failures.append(error)
         if len(failures) < len(self._targets):

@@ -1,45 +1,19 @@
-"""Alerts for a person at a terminal, rendered through the console template (logpipe/templates/console.txt.j2,
-or the user's), the first line coloured by severity."""
+"""Deprecated import path: logpipe.sinks.console.
 
-from __future__ import annotations
+Moved to logpipe.console.printers (issue 26), where `ConsoleSink` is `ConsolePrinter` (a printer:
+`show(notification)`). This
+module imports from there, with a DeprecationWarning, until the next release.
+"""
 
-from typing import TextIO
+import warnings
 
-import click
-import structlog
+from logpipe.console.printers import *  # noqa: F403
+from logpipe.console.printers import ConsolePrinter
 
-from logpipe.incidents.notification import Notification
-from logpipe.inert import inert
-from logpipe.redact import Redactor
-from logpipe.render import Renderer, TemplateProblem
+ConsoleSink = ConsolePrinter
 
-log = structlog.get_logger("logpipe.console")
-
-_STYLE = {"critical": {"fg": "red", "bold": True}, "warning": {"fg": "yellow"}, "info": {"fg": "cyan"}}
-
-
-class ConsoleSink:
-    name = "console"
-
-    def __init__(self, out: TextIO, color: bool, redactor: Redactor | None, renderer: Renderer | None = None) -> None:
-        self.out, self.color, self.redactor = out, color, redactor
-        self.renderer = renderer or Renderer()
-
-    def deliver(self, alert: Notification) -> None:
-        payload = alert.to_dict()
-        if self.redactor is not None:  # None only for --no-redact: the final dict, redacted whole
-            payload = self.redactor.payload(payload)
-        try:
-            # what came from logs may carry terminal escapes (window title, clear screen): shown, never obeyed
-            text = inert(self.renderer.render("console", payload, alert.template))
-        except TemplateProblem as problem:
-            # a user template's error (the boundary around templates): say it, and show the notification plainly;
-            # a crash here would repeat at every restart, its line being behind the checkpoint
-            log.error("console template failed; printed plainly", error=str(problem), rule=alert.rule)
-            text = f"{alert.kind.upper()} {alert.severity} {alert.rule}: {alert.title} (console template failed)\n"
-        if self.color:
-            first, _, rest = text.partition("\n")
-            style = {"fg": "green"} if alert.kind == "resolved" else _STYLE.get(alert.severity, {})
-            text = click.style(first, **style) + "\n" + rest  # type: ignore[arg-type]
-        self.out.write(text)
-        self.out.flush()
+warnings.warn(
+    "logpipe.sinks.console moved to logpipe.console.printers (ConsoleSink is ConsolePrinter); import it from there",
+    DeprecationWarning,
+    stacklevel=2,
+)

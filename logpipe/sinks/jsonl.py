@@ -1,24 +1,19 @@
-"""Alerts as JSON lines (one object per alert, redacted), for scripts and for `logpipe replay --format jsonl`."""
+"""Deprecated import path: logpipe.sinks.jsonl.
 
-from __future__ import annotations
+Moved to logpipe.console.printers (issue 26), where `JsonLinesSink` is `JsonLinesPrinter` (a printer:
+`show(notification)`). This
+module imports from there, with a DeprecationWarning, until the next release.
+"""
 
-from typing import BinaryIO
+import warnings
 
-import orjson
+from logpipe.console.printers import *  # noqa: F403
+from logpipe.console.printers import JsonLinesPrinter
 
-from logpipe.incidents.notification import Notification
-from logpipe.redact import Redactor
+JsonLinesSink = JsonLinesPrinter
 
-
-class JsonLinesSink:
-    name = "jsonl"
-
-    def __init__(self, out: BinaryIO, redactor: Redactor | None) -> None:
-        self.out, self.redactor = out, redactor
-
-    def deliver(self, alert: Notification) -> None:
-        payload = alert.to_dict()
-        if self.redactor is not None:  # None only for --no-redact: the output stays on this host
-            payload = self.redactor.payload(payload)  # the final dict, redacted whole
-        self.out.write(orjson.dumps(payload, default=str) + b"\n")
-        self.out.flush()
+warnings.warn(
+    "logpipe.sinks.jsonl moved to logpipe.console.printers (JsonLinesSink is JsonLinesPrinter); import it from there",
+    DeprecationWarning,
+    stacklevel=2,
+)

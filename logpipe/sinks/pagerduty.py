@@ -20,10 +20,9 @@ from typing import Any
 
 import orjson
 
-from logpipe.config import EVENTS_URL
-from logpipe.sinks.base import DeliveryError
-from logpipe.sinks.httppost import HttpStatusError, post_json
-from logpipe.sinks.notify import shown_url
+from logpipe.config.settings import EVENTS_URL
+from logpipe.sinks.base import DeliveryError, HttpStatusError, post
+from logpipe.sinks.webhook import shown_url
 
 RATE_LIMIT_WAIT = 30.0  # seconds between retries after a 429, as PagerDuty's rate-limit page suggests
 SEVERITIES = {"critical": "critical", "warning": "warning", "info": "info"}  # logpipe's -> PagerDuty's
@@ -56,7 +55,11 @@ class PagerDutySink:
         if body is None:
             return  # an update or a reminder: PagerDuty's alert already says it is open
         try:
-            answer = post_json(self.url, orjson.dumps(body), shown=f"PagerDuty ({self.name})", timeout=self.timeout)
+            json = {"Content-Type": "application/json"}
+            shown = f"PagerDuty ({self.name})"
+            answer = post(
+                self.url, orjson.dumps(body), json, timeout=self.timeout, receiver=shown, limit=65536, named=True
+            )
         except HttpStatusError as error:
             if error.status == 429:
                 error.retry_after = max(error.retry_after or 0.0, self.rate_limit_wait)

@@ -12,8 +12,6 @@ the envelope is POSTed here, where the answer decides retry or dead-letter (the 
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -24,8 +22,8 @@ from sentry_sdk.scope import Scope, use_isolation_scope
 from sentry_sdk.transport import Transport
 from sentry_sdk.utils import Dsn
 
-from logpipe.render import Renderer
-from logpipe.sinks.base import DeliveryError, http_failure
+from logpipe.render.renderer import Renderer
+from logpipe.sinks.base import DeliveryError, post
 
 _LEVELS = {"critical": "error", "warning": "warning", "info": "info"}
 
@@ -173,21 +171,8 @@ class SentrySink:
             raise DeliveryError(f"fingerprint template: {error}", retryable=False) from None
 
     def _post(self, envelope: Envelope) -> None:
-        request = urllib.request.Request(
-            self._url,
-            data=envelope.serialize(),
-            method="POST",
-            headers={"Content-Type": "application/x-sentry-envelope", "X-Sentry-Auth": self._auth},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                response.read()
-        except urllib.error.HTTPError as error:
-            raise http_failure(
-                error.code, error.read(512).decode("utf-8", "replace"), error.headers.get("Retry-After")
-            ) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-            raise DeliveryError(f"cannot reach Sentry: {error}", receiver_down=True) from None
+        headers = {"Content-Type": "application/x-sentry-envelope", "X-Sentry-Auth": self._auth}
+        post(self._url, envelope.serialize(), headers, timeout=self.timeout, receiver="Sentry")
 
 
 def _breadcrumb(payload: dict[str, Any]) -> dict[str, Any]:

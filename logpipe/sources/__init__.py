@@ -1,1 +1,2 @@
-"""Sources: where RawLines come from (files and stdin here; the Docker follower in docker.py)."""
+"""Sources: where RawLines and readings come from: saved logs and stdin (file.py), Docker (docker/), health probes and
+resource readings (probes/)."""

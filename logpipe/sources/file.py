@@ -24,7 +24,7 @@ from typing import BinaryIO
 import orjson
 
 from logpipe.event import Origin, RawLine
-from logpipe.sources.jsonfile import compiled_line_decoder
+from logpipe.sources.docker.jsonfile import compiled_line_decoder
 from logpipe.times import parse_iso8601
 
 _DOCKER_PREFIX = re.compile(rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) ")

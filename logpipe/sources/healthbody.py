@@ -1,65 +1,15 @@
-"""Reading a health endpoint's JSON body: its components as up/down, whichever of the two formats it speaks.
+"""Deprecated import path: logpipe.sources.healthbody.
 
-- ClipForge's own: `{"status":"ok","uptime":3600,"database":{"status":"ok"},"redis":{"status":"ok"},...}`: each
-  top-level object with a `status` is a component, down when that status is not `ok` (or `up`).
-- NestJS Terminus: `{"status":"ok"|"error","info":{...},"error":{...},"details":{"database":{"status":"up"}}}`:
-  the components are `details` (else `info` and `error` merged), down when their status is not `up`.
-
-Both come out the same way, so one rule reads either: `probe.components.database` is "up" or "down".
+Moved to logpipe.sources.probes.healthbody (issue 26). This module imports from there, with a DeprecationWarning,
+until the next release.
 """
 
-from __future__ import annotations
+import warnings
 
-from collections.abc import Mapping
-from typing import Any
+from logpipe.sources.probes.healthbody import *  # noqa: F403
 
-_UP = frozenset({"ok", "up", "healthy", "pass", "connected"})
-_TERMINUS_KEYS = ("details", "info", "error")
-
-
-def components(body: Any) -> dict[str, str]:
-    """Each component of a health body, "up" or "down"; {} when the body names none."""
-    if not isinstance(body, Mapping):
-        return {}
-    if any(isinstance(body.get(key), Mapping) for key in _TERMINUS_KEYS):
-        return _terminus(body)
-    return {
-        name: _state(value.get("status"))
-        for name, value in body.items()
-        if isinstance(value, Mapping) and "status" in value
-    }
-
-
-def _terminus(body: Mapping[str, Any]) -> dict[str, str]:
-    details = body.get("details")
-    if isinstance(details, Mapping) and details:
-        merged: Mapping[str, Any] = details
-    else:  # older Terminus answers, or a trimmed body: info holds the up ones, error the down ones
-        merged = {**_mapping(body.get("info")), **_mapping(body.get("error"))}
-    return {
-        name: _state(value.get("status")) if isinstance(value, Mapping) else "down" for name, value in merged.items()
-    }
-
-
-def overall(body: Any) -> str | None:
-    """The body's own verdict, "up" or "down", or None when it has no top-level status."""
-    if isinstance(body, Mapping) and isinstance(body.get("status"), str):
-        return _state(body["status"])
-    return None
-
-
-def uptime_seconds(body: Any) -> float | None:
-    if not isinstance(body, Mapping):
-        return None
-    value = body.get("uptime")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _state(status: Any) -> str:
-    return "up" if isinstance(status, str) and status.strip().lower() in _UP else "down"
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+warnings.warn(
+    "logpipe.sources.healthbody moved to logpipe.sources.probes.healthbody; import it from there",
+    DeprecationWarning,
+    stacklevel=2,
+)

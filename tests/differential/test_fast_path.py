@@ -3,7 +3,7 @@ paths, which must print the same alerts, incidents, metrics and events, line for
 
 - reference: pure Python from the .py files (tests/source_only.py);
 - fast: logpipe as `make install` builds it (the hot path compiled by mypyc, and the hand-written C json-file
-  decoder, logpipe/sources/_jsonfile.c, which the json-file corpora go through). A batch fast lane, when one is
+  decoder, logpipe/sources/docker/_jsonfile.c, which the json-file corpora go through). A batch fast lane, when one is
   built, belongs to this path and must keep this test green.
 
 Each path is a real `logpipe replay --format jsonl --events-out FILE CORPUS` and `logpipe metrics CORPUS` process.
@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.differential import corpora
+from tests.importgraph import compiled_by_setup
 
 ROOT = corpora.ROOT
 IN_CI = os.environ.get("CI") == "true"
@@ -155,9 +156,17 @@ def _compiled_modules() -> list[Path]:
     return sorted((ROOT / "logpipe").rglob("*.so"))
 
 
+def test_setup_compiles_the_hot_path_by_package() -> None:
+    """The per-line modules are among what setup.py compiles (a package's new module is compiled unless kept)."""
+    compiled = set(compiled_by_setup())
+    hot = {"logpipe.engine.engine", "logpipe.engine.kinds.ratio", "logpipe.parsers.json", "logpipe.agent.follower"}
+    assert hot <= compiled
+    assert "logpipe.engine.schema" not in compiled  # pydantic models: not compilable
+
+
 def _module_files(path: CodePath) -> Iterator[tuple[str, str]]:
-    """(module, file) of the hot path's modules as this path imports them."""
-    modules = ["logpipe.engine.engine", "logpipe.parsers.json", "logpipe.pipeline", "logpipe.event"]
+    """(module, file) of every module setup.py compiles, as this path imports them."""
+    modules = compiled_by_setup()
     code = f"{path.prelude}\nimport importlib\n" + "".join(
         f"print({module!r}, importlib.import_module({module!r}).__file__)\n" for module in modules
     )
@@ -185,5 +194,5 @@ def test_the_fast_path_runs_compiled_code_and_the_reference_its_source() -> None
         pytest.skip(message)
     fast = dict(_module_files(FAST))
     reference = dict(_module_files(REFERENCE))
-    assert all(file.endswith(".so") for file in fast.values()), fast
-    assert all(file.endswith(".py") for file in reference.values()), reference
+    assert [module for module, file in fast.items() if not file.endswith(".so")] == []
+    assert [module for module, file in reference.items() if not file.endswith(".py")] == []

@@ -3,7 +3,7 @@
 test_fast_path.py, which must yield the same lines, one for one.
 
 - reference: pure Python from source, so the Python decoder (tests/source_only.py does not load the C one);
-- fast: as installed, so the C decoder (logpipe/sources/_jsonfile.c) where `make install` built it.
+- fast: as installed, so the C decoder (logpipe/sources/docker/_jsonfile.c) where `make install` built it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ SINCE = corpora.BASE_NS + 5_000  # some records of each corpus are before it
 CORPORA = ["generated/nest-json-file", "property/parser-lines", "property/json-file-records"]
 READ = """
 import sys, threading
-from logpipe.sources import jsonfile
+from logpipe.sources.docker import jsonfile
 print("decoder", "python" if jsonfile.decode_buffer is jsonfile.decode_buffer_python else "compiled")
 for since in (0, {since}):
     for item in jsonfile.json_file_lines({path!r}, since, False, lambda: False, threading.Event()):

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import jinja2
 
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from logpipe.engine import RuleLoadError, load_rules
 from logpipe.errors import ConfigError
 from logpipe.event import LEVEL_RANK, Origin
 from logpipe.parsers import Assembler, Limits
 from logpipe.pipeline import parse_lines
 from logpipe.redact import Redactor
-from logpipe.render import Renderer, sample_payload
+from logpipe.render.renderer import Renderer, sample_payload
+from logpipe.sources.docker.frames import END_OF_READ, ChunkedDecoder, frames
 from logpipe.sources.file import read_lines
-from logpipe.sources.frames import END_OF_READ, ChunkedDecoder, frames
 
 ORIGIN = Origin("file", "fuzz.log")
 LIMITS = Limits(max_line_bytes=200, max_group_lines=3, max_group_bytes=120)

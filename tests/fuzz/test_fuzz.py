@@ -5,12 +5,21 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz import targets
+from tests.fuzz import exits, targets
 
 LOG_PIECES = [
     b"\n", b"\r", b"\r\n", b"\x00", b"{", b"}", b'{"level":50,"msg":"m"}', b'{"log":"x\\n","stream":"stderr"}',
     b"2026-11-27T09:00:00.000000001Z ", b"[Nest] 1  - 11/27/2026, 9:00:00 AM   ERROR [X] ", b"    at f (a.js:1:1)",
     b"Error: boom", b"Traceback (most recent call last):", b"level=error msg=x", b"\x1b[31m", b"\xff\xfe", b"x" * 250,
+]  # fmt: skip
+# what a hostile or unlucky log puts in a line, for the target that follows events to every exit
+HOSTILE_PIECES = [
+    b'{"time":-99999999999999,"msg":"', b'{"time":123456789012345678901234567890,"level":"error","msg":"',
+    b'{"timestamp":1e308,"msg":"', b'{"ts":"0000-01-01T00:00:00Z","msg":"', b'"}', b'","user":"<!channel>"}',
+    b"time=1234567890123456789012345 level=error msg=", b'{"a":' * 70, b"}" * 70, b'{"l":' + b"[" * 300,
+    b"]" * 300 + b"}", b"<!channel> <https://evil.example|https://bank.example> &amp; ", b"\\u0000", b"\\ud800",
+    b'","err":{"type":"', b'"stack":"Error: x\\n    at f (a.js:1:1)"', b"9999-12-31T23:59:59.999999999Z ",
+    b"0001-01-01T00:00:00Z ", b"\x1b]8;;javascript:alert(1)\x1b\\", b"password=hunter2 sk_live_abcdefghijklmnop",
 ]  # fmt: skip
 TEMPLATE_PIECES = [
     "{{ ", " }}", "{% for i in range(", ") %}", "{% endfor %}", "{% if ", " %}", "{% endif %}", "rule", "title",
@@ -37,6 +46,12 @@ log_bytes = st.one_of(st.binary(max_size=600), st.lists(st.sampled_from(LOG_PIEC
 @given(log_bytes)
 def test_saved_logs_parse_and_every_line_is_accounted_for(data: bytes) -> None:
     targets.saved_log_lines_accounted(data)
+
+
+@FAST
+@given(st.lists(st.sampled_from(LOG_PIECES + HOSTILE_PIECES), max_size=30).map(b"".join))
+def test_every_event_and_notification_reaches_every_exit(data: bytes) -> None:
+    exits.events_reach_every_exit(data)
 
 
 @FAST

@@ -8,9 +8,10 @@ import base64
 
 import pytest
 
-from logpipe.render import Renderer, sample_payload
+from logpipe.render.renderer import Renderer, sample_payload
 from logpipe.sinks.base import DeliveryError
-from logpipe.sinks.notify import WebhookChannel, channel_for
+from logpipe.sinks.webhook import WebhookChannel
+from logpipe.sinks.wiring import channel_for
 from tests.integration.receivers import HttpReceiver, free_port
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from logpipe.render import Renderer, sample_payload
+from logpipe.render.renderer import Renderer, sample_payload
+from logpipe.sinks.apprise import AppriseChannel
 from logpipe.sinks.base import DeliveryError
-from logpipe.sinks.notify import AppriseChannel, WebhookChannel
+from logpipe.sinks.webhook import WebhookChannel
 from tests.integration.receivers import HttpReceiver, SmtpReceiver
 
 

@@ -9,8 +9,11 @@ import orjson
 from click.testing import CliRunner
 
 from logpipe.cli import main
-from logpipe.render import Renderer, sample_payload
-from logpipe.sinks.sentry import SentrySink
+from logpipe.config.load import load_config
+from logpipe.config.settings import Config
+from logpipe.redact import Redactor
+from logpipe.render.renderer import sample_payload
+from logpipe.sinks.wiring import build_dispatcher
 from tests.integration.receivers import HttpReceiver
 
 
@@ -44,18 +47,30 @@ def envelope_event(body: bytes) -> dict[str, Any]:
     raise AssertionError("no event item in the envelope")
 
 
-def test_breadcrumb_trail_survives_a_restart(http_receiver: HttpReceiver) -> None:
-    dsn = f"http://{'a' * 32}@127.0.0.1:{http_receiver.port}/7"
+def test_breadcrumb_trail_survives_a_restart(tmp_path: Path, http_receiver: HttpReceiver) -> None:
+    """The trail a restarted process sends is the one its outbox kept: the first process delivers a breadcrumb
+    through its outbox and stops; the second builds its sinks from the same state directory (build_sinks reads
+    the outbox's recent Sentry payloads) and sends an event carrying that breadcrumb."""
+    config = load_config_text(
+        tmp_path, f"state_dir: state\nsentry: {{dsn: 'http://{'a' * 32}@127.0.0.1:{http_receiver.port}/7'}}\n"
+    )
     crumb = sample_payload() | {"id": "1" * 32, "sentry": "breadcrumb", "title": "Redis connection error"}
     event = sample_payload() | {"id": "2" * 32, "sentry": "event", "title": "Repeated Redis connection errors"}
-    before = SentrySink(dsn, Renderer())
-    before.deliver(crumb)
-    after_restart = SentrySink(dsn, Renderer(), trail=[crumb])  # what the outbox hands a new process
-    after_restart.deliver(event)
-    (request,) = http_receiver.requests
+    for payload in (crumb, event):  # each in a process of its own: built from the config, then stopped
+        dispatcher = build_dispatcher(config, Redactor())
+        assert dispatcher is not None
+        dispatcher.enqueue_payload(payload["id"], payload, ["sentry"])
+        assert dispatcher.deliver_due("sentry") == 1
+        dispatcher.store.close()
+    (request,) = http_receiver.requests  # a breadcrumb waits for the next event of its container
     assert request.path == "/api/7/envelope/"
     sent = envelope_event(request.body)
     assert sent["event_id"] == "2" * 32
     assert [b["message"] for b in sent["breadcrumbs"]["values"]] == [
         "Redis connection error: Unable to connect to the database. Retrying (1)..."
     ]
+
+
+def load_config_text(tmp_path: Path, text: str) -> Config:
+    (tmp_path / "logpipe.yml").write_text(text)
+    return load_config(tmp_path / "logpipe.yml")

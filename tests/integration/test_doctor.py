@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from logpipe.cli import main
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from tests.conftest import unavailable
 from tests.integration.receivers import HttpReceiver, free_port
 

@@ -17,12 +17,12 @@ import redis
 
 from logpipe.engine import Engine
 from logpipe.event import Event
-from logpipe.fleet.backend import BackendUnreachable, ClaimRequest, Exchange, LocalBackend, StateBackend
+from logpipe.fleet.backend import BackendUnreachable, ClaimRequest, Exchange, FleetBackend, LocalBackend
 from logpipe.fleet.redisbackend import RedisBackend
 from logpipe.fleet.sync import HEALTH_KEY, FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 from tests.integration.redisserver import RedisServer
 from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, ruleset
@@ -72,7 +72,7 @@ class Clock:
         return self.now
 
 
-Backends = Callable[[str, Clock], StateBackend]  # an instance's name and clock -> its state backend
+Backends = Callable[[str, Clock], FleetBackend]  # an instance's name and clock -> its state backend
 
 
 @dataclass
@@ -97,13 +97,13 @@ class Instance:
         self.pending.extend(self.book.advance(now))
         self.sync.tick(force=True)
         sent = self.sync.settle([n for n in self.pending if not n.silenced])
-        self.store.put_many([(n.id, {"id": n.id}, ["oncall"]) for n in sent])  # the outbox, not delivered yet
+        self.store.outbox.put_many([(n.id, {"id": n.id}, ["oncall"]) for n in sent])  # the outbox, not delivered yet
         self.sent.extend(sent)
         self.pending.clear()
 
     def deliver(self) -> None:
-        for delivery in self.store.deliveries("pending"):
-            self.store.delivered(delivery["alert_id"], "oncall")
+        for delivery in self.store.outbox.deliveries("pending"):
+            self.store.outbox.delivered(delivery["alert_id"], "oncall")
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def redis_backend(server: RedisServer) -> Backends:
     return lambda name, clock: RedisBackend(server.url, prefix, name, 3600_000, clock=clock)
 
 
-def local_backend(name: str, clock: Clock) -> StateBackend:
+def local_backend(name: str, clock: Clock) -> FleetBackend:
     return LocalBackend(name)
 
 
@@ -270,7 +270,7 @@ def test_over_tls_as_an_acl_user_confined_to_the_prefix_the_fleet_works_and_a_wr
         (won,) = first.claim([request], {"inc": 2})
         (lost,) = second.claim([request], {"inc": 3})
         assert (won.won, won.count, lost.won, lost.owner, lost.total) == (True, 2, False, "host-0", 5)
-        assert first.incident_id("rule", (), "one") == second.incident_id("rule", (), "two") == "one"
+        assert first.incident_id("rule", (), "1" * 32) == second.incident_id("rule", (), "2" * 32) == "1" * 32
         second.exchange(Exchange(silences=[]))
         assert (first.problem(), second.problem()) == (None, None)
         wrong = RedisBackend(url.replace("s3cretpw", "wr0ngpw"), "deploy-a:", "host-2", 60_000)

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from logpipe.scaffold import COMPOSE_FILE, CONFIG_FILE, Running, write_starter_files
+from logpipe.deploy.scaffold import COMPOSE_FILE, CONFIG_FILE, Running, write_starter_files
 from tests.conftest import ROOT, run_dir, run_lock, unavailable
 from tests.integration.receivers import HttpReceiver, free_port
 from tests.lockdiff import canonical, locked_versions

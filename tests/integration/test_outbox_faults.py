@@ -14,10 +14,10 @@ from pathlib import Path
 from logpipe.alert import Alert
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
-from logpipe.sinks.notify import WebhookChannel
-from logpipe.sinks.outbox import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
-from logpipe.state import StateStore
+from logpipe.render.renderer import Renderer
+from logpipe.sinks.dispatcher import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
+from logpipe.sinks.webhook import WebhookChannel
+from logpipe.state.store import StateStore
 from tests.conftest import EXAMPLES
 from tests.integration.receivers import HttpReceiver, free_port
 from tests.waiting import wait_until
@@ -56,13 +56,13 @@ def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path: Path) -> No
     outbox = dispatcher(tmp_path, receiver.url)
     outbox.start()
     outbox.enqueue(alert(1))
-    wait_until(lambda: outbox.store.deliveries()[0]["attempts"] >= 2)
+    wait_until(lambda: outbox.store.outbox.deliveries()[0]["attempts"] >= 2)
     assert receiver.requests == []
     receiver.start()
     try:
         drained(outbox)
         assert [r.headers["Idempotency-Key"] for r in receiver.requests] == [alert(1).id]
-        assert outbox.store.counts() == {("ops", "delivered"): 1}
+        assert outbox.store.outbox.counts() == {("ops", "delivered"): 1}
     finally:
         outbox.stop()
         receiver.stop()
@@ -76,7 +76,7 @@ def test_a_receiver_that_is_down_pauses_its_sink_and_the_backlog_is_sent_in_orde
     outbox.enqueue_many([alert(n) for n in range(50)])
     assert outbox.deliver_due("ops") == 1
     assert outbox.deliver_due("ops") == 0  # paused: nothing tried until the first delivery's retry time
-    attempts = [row["attempts"] for row in outbox.store.deliveries()]
+    attempts = [row["attempts"] for row in outbox.store.outbox.deliveries()]
     assert sorted(attempts) == [0] * 49 + [1]
     receiver.start()
     outbox.start()
@@ -98,7 +98,7 @@ def test_500_then_200_retries_and_delivers_once(tmp_path: Path, http_receiver: H
     finally:
         outbox.stop()
     assert len(http_receiver.requests) == 3
-    assert outbox.store.deliveries() == [
+    assert outbox.store.outbox.deliveries() == [
         {"alert_id": alert(1).id, "sink": "ops", "state": "delivered", "attempts": 3, "last_error": ""}
     ]
 
@@ -128,7 +128,7 @@ def test_a_permanent_4xx_is_dead_lettered_not_retried_and_kept(tmp_path: Path, h
     finally:
         outbox.stop()
     assert len(http_receiver.requests) == 1
-    (dead,) = outbox.store.deliveries("dead")
+    (dead,) = outbox.store.outbox.deliveries("dead")
     assert dead["last_error"] == "HTTP 400: bad request: unknown field"
 
 
@@ -148,11 +148,11 @@ def test_a_full_outbox_says_so_with_an_alert_of_its_own(tmp_path: Path) -> None:
     outbox = dispatcher(tmp_path, f"http://127.0.0.1:{free_port()}", max_pending=10)
     for number in range(12):
         outbox.enqueue(alert(number))
-    rows = outbox.store.deliveries()
+    rows = outbox.store.outbox.deliveries()
     assert len(rows) == 11  # ten alerts, and the notice about the full outbox
     notices = [r for r in rows if r["alert_id"] not in {alert(n).id for n in range(12)}]
     assert len(notices) == 1
-    payload = outbox.store.due("ops", now=time.time() + 1, limit=100)
+    payload = outbox.store.outbox.due("ops", now=time.time() + 1, limit=100)
     assert any(d.payload["rule"] == OUTBOX_FULL_RULE for d in payload)
 
 

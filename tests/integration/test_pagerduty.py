@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from logpipe.redact import Redactor
-from logpipe.sinks.outbox import Dispatcher, RetryPolicy
+from logpipe.sinks.dispatcher import Dispatcher, RetryPolicy
 from logpipe.sinks.pagerduty import RATE_LIMIT_WAIT, PagerDutySink
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from tests.conftest import ROOT
 from tests.integration.pagerduty import EventsApi
 from tests.unit.test_sinks import notification
@@ -73,7 +73,7 @@ def test_a_rate_limited_event_is_retried_30_seconds_later_and_then_taken(tmp_pat
     now = time.time()
     assert outbox.deliver_due("pd", now) == 1
     assert events_api.answers == [429]
-    retry_at = outbox.store.next_due("pd")
+    retry_at = outbox.store.outbox.next_due("pd")
     assert retry_at is not None
     assert retry_at - now >= RATE_LIMIT_WAIT  # not the outbox's 1 s: PagerDuty asks for 30 s between retries
     assert outbox.deliver_due("pd", now + RATE_LIMIT_WAIT - 1) == 0  # paused until then
@@ -88,7 +88,7 @@ def test_a_retry_after_longer_than_30_seconds_is_honoured(tmp_path: Path, events
     outbox.enqueue(notification())
     now = time.time()
     outbox.deliver_due("pd", now)
-    retry_at = outbox.store.next_due("pd")
+    retry_at = outbox.store.outbox.next_due("pd")
     assert retry_at is not None
     assert retry_at - now >= 119
 
@@ -99,11 +99,11 @@ def test_a_server_error_is_retried_until_the_event_is_taken(tmp_path: Path, even
     outbox = _outbox(tmp_path, PagerDutySink("pd", ROUTING_KEY, events_api.url))
     outbox.enqueue(notification())
     for _ in range(3):
-        retry_at = outbox.store.next_due("pd")
+        retry_at = outbox.store.outbox.next_due("pd")
         assert retry_at is not None
         outbox.deliver_due("pd", retry_at + 0.001)
     assert events_api.answers == [status, status, 202]
-    assert outbox.store.counts() == {("pd", "delivered"): 1}
+    assert outbox.store.outbox.counts() == {("pd", "delivered"): 1}
 
 
 def test_an_invalid_event_is_dead_lettered_with_pagerdutys_reason(tmp_path: Path, events_api: EventsApi) -> None:
@@ -111,7 +111,7 @@ def test_an_invalid_event_is_dead_lettered_with_pagerdutys_reason(tmp_path: Path
     outbox.enqueue(notification())
     outbox.deliver_due("pd")
     assert events_api.answers == [400]
-    (dead,) = outbox.store.deliveries("dead")
+    (dead,) = outbox.store.outbox.deliveries("dead")
     assert "HTTP 400" in dead["last_error"]
     assert "routing_key" in dead["last_error"]
     assert "too-short" not in dead["last_error"]

@@ -29,7 +29,7 @@ def test_every_rule_has_a_runbook_and_both_kinds_of_example_where_it_can() -> No
 
 @pytest.mark.parametrize("metric", [metric.name for metric in PACK.metrics])
 def test_metric_examples_hold(metric: str) -> None:
-    from logpipe.engine.metricexamples import run_metric_examples
+    from logpipe.engine.metrics.examples import run_metric_examples
 
     results = [r for r in run_metric_examples(PACK) if r.metric == metric]
     assert results

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from logpipe.cli import main
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from logpipe.errors import ConfigError
 
 RULE = """rules:
@@ -56,7 +56,10 @@ def test_a_route_to_an_unknown_channel_is_refused_at_its_line(tmp_path: Path) ->
     path = write(tmp_path, "channels:\n  ops: {url: 'https://x'}\nroutes:\n  critical:\n    - sentry\n    - opps\n")
     with pytest.raises(ConfigError) as raised:
         load_config(path)
-    assert str(raised.value) == f"{path}:6: routes.critical[1]: unknown channel 'opps'; expected one of: ops, sentry"
+    assert (
+        str(raised.value)
+        == f"{path}:6: routes.critical[1]: unknown channel 'opps'; did you mean 'ops'? (expected one of: ops, sentry)"
+    )
 
 
 def test_a_missing_rules_path_is_refused_at_its_line(tmp_path: Path) -> None:
@@ -104,3 +107,45 @@ def test_a_rule_action_naming_no_channel_is_refused_with_the_config(tmp_path: Pa
         assert expected in result.output.splitlines()
     # without a config, alerts go to the console only: nothing to check
     assert CliRunner().invoke(main, ["rules", "check", str(rules)]).exit_code == 0
+
+
+def test_rule_sources_name_the_pack_then_the_user_s_files(tmp_path: Path) -> None:
+    from logpipe.engine import default_rules_dir
+
+    (tmp_path / "rules.d").mkdir()
+    path = write(tmp_path, "rules:\n  - pack: clipforge\n  - rules.d/\n")
+    assert load_config(path).rules == [default_rules_dir(), tmp_path / "rules.d"]
+
+
+def test_an_unknown_pack_is_refused_with_the_closest_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "rules:\n  - pack: clipforg\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == (
+        f"{path}:2: rules[0].pack: no rule pack 'clipforg'; did you mean 'clipforge'? (packs: clipforge)"
+    )
+
+
+def test_every_problem_of_the_config_comes_in_one_run(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "channels:\n  ops: {url: 'https://x'}\nroutes:\n  critical: [opps]\nrules: [missing/]\n"
+        "report: {daily_at: '08:00', channels: [opps]}\n",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert [line.split(": ", 2)[1] for line in str(raised.value).splitlines()] == [
+        "routes.critical[0]",
+        "rules[0]",
+        "report.channels[0]",
+    ]
+
+
+def test_a_mistyped_config_key_gets_the_closest(tmp_path: Path) -> None:
+    path = write(tmp_path, "chanels:\n  ops: {url: 'https://x'}\nsentry: {environmnt: prod}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).splitlines() == [
+        f"{path}:1: chanels: unknown key; did you mean 'channels'?",
+        f"{path}:3: sentry.environmnt: unknown key; did you mean 'environment'?",
+    ]

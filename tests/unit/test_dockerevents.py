@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logpipe.sources.dockerevents import docker_event
+from logpipe.sources.docker.events import docker_event
 
 
 def message(action: str, **attributes: str) -> dict[str, object]:
@@ -71,7 +71,7 @@ def test_a_compose_container_event_is_reported_under_the_followed_service_name()
 
 
 def test_label_selectors_match_the_event_attributes() -> None:
-    from logpipe.sources.docker import has_labels
+    from logpipe.sources.docker.reader import has_labels
 
     attributes = {"name": "api", "com.docker.compose.project": "clipforge", "tier": "web"}
     assert has_labels(attributes, ["com.docker.compose.project=clipforge", "tier"])

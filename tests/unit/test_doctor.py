@@ -3,8 +3,8 @@ and the follow arguments `logpipe init` writes."""
 
 from __future__ import annotations
 
-from logpipe.doctor import Check, channel_check, clock_skew, sentry_check
-from logpipe.scaffold import Running, follow_arguments
+from logpipe.deploy.doctor import Check, channel_check, clock_skew, sentry_check
+from logpipe.deploy.scaffold import Running, follow_arguments
 
 DAEMON_TIME = "2026-11-30T11:20:00.123456789Z"  # as `docker info` gives SystemTime: nanoseconds, Z
 DAEMON_EPOCH = 1796037600.123456789

@@ -7,8 +7,8 @@ import io
 
 from rich.console import Console
 
-from logpipe.liveview import ContainerRow, Snapshot, render
-from logpipe.sources.readings import ProbeRow, ResourceRow
+from logpipe.console.liveview import ContainerRow, Snapshot, render
+from logpipe.sources.probes.readings import ProbeRow, ResourceRow
 
 
 def shown(snapshot: Snapshot) -> str:

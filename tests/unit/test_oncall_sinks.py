@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from logpipe.errors import ConfigError
 from logpipe.incidents.notification import Notification, SummaryField, SymptomTally, notification_id
-from logpipe.outputs import build_sinks, renderer_for
 from logpipe.sinks.alertmanager import AlertmanagerSink, alert_labels, label_name
 from logpipe.sinks.pagerduty import PagerDutySink, pagerduty_event
+from logpipe.sinks.wiring import build_sinks, renderer_for
 from tests.integration.receivers import HttpReceiver
 
 T0 = 1_795_770_189_000_000_000  # 2026-11-27T09:03:09Z

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from logpipe.engine import RuleLoadError, load_rules
-from logpipe.render import Renderer, TemplateProblem, sample_payload
+from logpipe.render.renderer import Renderer, TemplateProblem, sample_payload
 
 
 def test_every_default_template_renders_the_sample() -> None:
@@ -105,14 +105,14 @@ def test_a_broken_console_template_prints_the_notification_plainly_and_goes_on(t
     import io
 
     from logpipe.alert import Alert
+    from logpipe.console.printers import ConsolePrinter
     from logpipe.incidents.notification import Notification
-    from logpipe.sinks.console import ConsoleSink
 
     (tmp_path / "oops.console.txt.j2").write_text("{{ 1 / 0 }}")
     out = io.StringIO()
-    sink = ConsoleSink(out, False, None, Renderer([tmp_path]))
+    sink = ConsolePrinter(out, False, None, Renderer([tmp_path]))
     alert = Alert(
         rule="r", title="T", severity="critical", status="firing", time=0, group=(), message="m", template="oops"
     )
-    sink.deliver(Notification.standalone(alert))
+    sink.show(Notification.standalone(alert))
     assert out.getvalue() == "FIRING critical r: T (console template failed)\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from logpipe.engine import RuleLoadError, load_rules
-from logpipe.render import Renderer, TemplateProblem, sample_payload
+from logpipe.render.renderer import Renderer, TemplateProblem, sample_payload
 
 BOUNDED = {
     "nested-range": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "range of"),

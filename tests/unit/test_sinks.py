@@ -13,12 +13,12 @@ import orjson
 import pytest
 
 from logpipe.alert import Alert, alert_id
+from logpipe.console.printers import JsonLinesPrinter
 from logpipe.incidents.notification import Notification
 from logpipe.redact import Redactor
 from logpipe.sinks.base import DeliveryError, http_failure, parse_retry_after
-from logpipe.sinks.jsonl import JsonLinesSink
-from logpipe.sinks.outbox import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
-from logpipe.state import StateStore
+from logpipe.sinks.dispatcher import OUTBOX_FULL_RULE, Dispatcher, RetryPolicy
+from logpipe.state.store import StateStore
 
 T0 = 1_795_770_000_000_000_000
 
@@ -112,7 +112,7 @@ def test_a_permanent_error_or_too_many_attempts_dead_letters_and_is_counted(tmp_
     made.enqueue(notification())
     made.deliver_due("email")
     assert outcomes == [("email", "dead")]
-    assert made.store.counts() == {("email", "dead"): 1}
+    assert made.store.outbox.counts() == {("email", "dead"): 1}
 
 
 def test_retry_policy_backs_off_honours_retry_after_and_gives_up() -> None:
@@ -162,8 +162,8 @@ def test_a_full_outbox_says_so_once_and_drops_nothing_silently(tmp_path: Path) -
 def test_json_lines_are_redacted_unless_asked_not_to() -> None:
     secret = notification(message="token sk_live_51Habcdefghijklmnopqrstu")
     out = io.BytesIO()
-    JsonLinesSink(out, Redactor()).deliver(secret)
+    JsonLinesPrinter(out, Redactor()).show(secret)
     assert b"sk_live_51H" not in out.getvalue()
     raw = io.BytesIO()
-    JsonLinesSink(raw, None).deliver(secret)  # --no-redact: the output stays on this host
+    JsonLinesPrinter(raw, None).show(secret)  # --no-redact: the output stays on this host
     assert b"sk_live_51H" in raw.getvalue()

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.errors import StateError
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 
 
 def mode(path: Path) -> str:
@@ -24,7 +24,7 @@ def mode(path: Path) -> str:
 def test_a_fresh_state_directory_is_0700_and_its_files_0600(tmp_path: Path) -> None:
     state_dir = tmp_path / "state"
     store = StateStore(state_dir / "state.sqlite")
-    store.put("a1", {"rule": "x"}, ["webhook"])  # writes: the WAL and shared-memory files exist now
+    store.outbox.put("a1", {"rule": "x"}, ["webhook"])  # writes: the WAL and shared-memory files exist now
     assert mode(state_dir) == "0o700"
     files = sorted(p.name for p in state_dir.iterdir())
     assert files == ["state.lock", "state.sqlite", "state.sqlite-shm", "state.sqlite-wal"]
@@ -43,7 +43,12 @@ def test_events_out_is_created_0600(tmp_path: Path) -> None:
 def test_a_second_process_on_the_same_state_directory_is_refused(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state.sqlite")
     other = subprocess.run(
-        [sys.executable, "-c", f"from logpipe.state import *; StateStore(Path({str(tmp_path / 'state.sqlite')!r}))"],
+        [
+            sys.executable,
+            "-c",
+            "from pathlib import Path; from logpipe.state import StateStore; "
+            f"StateStore(Path({str(tmp_path / 'state.sqlite')!r}))",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -82,7 +87,7 @@ def test_a_truncated_state_file_is_reported_as_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     store = StateStore(path)
     for n in range(200):
-        store.put(f"id{n}", {"rule": "x", "pad": "y" * 500}, ["webhook"])
+        store.outbox.put(f"id{n}", {"rule": "x", "pad": "y" * 500}, ["webhook"])
     store.close()
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
@@ -103,14 +108,14 @@ def test_a_malformed_sentry_dsn_is_a_one_line_error(tmp_path: Path) -> None:
 
 def test_pending_is_counted_as_rows_change(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state.sqlite")
-    store.put_many([("a", {}, ["s1", "s2"]), ("b", {}, ["s1"])], now=0)
-    store.put("a", {}, ["s1", "s2"])  # already stored: not counted again
-    store.delivered("a", "s1")
-    store.delivered("a", "s1")  # a repeat changes nothing
-    store.failed("b", "s1", "gone", None)
-    assert store.pending() == 1
+    store.outbox.put_many([("a", {}, ["s1", "s2"]), ("b", {}, ["s1"])], now=0)
+    store.outbox.put("a", {}, ["s1", "s2"])  # already stored: not counted again
+    store.outbox.delivered("a", "s1")
+    store.outbox.delivered("a", "s1")  # a repeat changes nothing
+    store.outbox.failed("b", "s1", "gone", None)
+    assert store.outbox.pending() == 1
     store.close()
-    assert StateStore(tmp_path / "state.sqlite").pending() == 1  # counted from the file on open
+    assert StateStore(tmp_path / "state.sqlite").outbox.pending() == 1  # counted from the file on open
 
 
 def test_pending_count_uses_an_index(tmp_path: Path) -> None:
@@ -123,26 +128,27 @@ def test_pending_count_uses_an_index(tmp_path: Path) -> None:
 
 def test_delivered_rows_past_the_retention_are_pruned_dead_and_pending_kept(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state.sqlite")
-    store.put_many([("old", {}, ["s"]), ("new", {}, ["s"]), ("dead", {}, ["s"]), ("waiting", {}, ["s"])], now=0)
-    store.delivered("old", "s", now=1_000)
-    store.delivered("new", "s", now=9_000)
-    store.failed("dead", "s", "refused", None)
-    assert store.prune(older_than=5_000, now=10_000) == 1
-    assert sorted((row["alert_id"], row["state"]) for row in store.deliveries()) == [
+    store.outbox.put_many([("old", {}, ["s"]), ("new", {}, ["s"]), ("dead", {}, ["s"]), ("waiting", {}, ["s"])], now=0)
+    store.outbox.delivered("old", "s", now=1_000)
+    store.outbox.delivered("new", "s", now=9_000)
+    store.outbox.failed("dead", "s", "refused", None)
+    assert store.outbox.prune(older_than=5_000, now=10_000) == 1
+    assert sorted((row["alert_id"], row["state"]) for row in store.outbox.deliveries()) == [
         ("dead", "dead"),
         ("new", "delivered"),
         ("waiting", "pending"),
     ]
-    assert [row[0] for row in store._db.execute("SELECT id FROM alerts ORDER BY id")] == ["dead", "new", "waiting"]
     store.close()
+    kept = sqlite3.connect(tmp_path / "state.sqlite").execute("SELECT id FROM alerts ORDER BY id").fetchall()
+    assert [row[0] for row in kept] == ["dead", "new", "waiting"]
 
 
 def test_outbox_prune_command(tmp_path: Path) -> None:
     config = tmp_path / "logpipe.yml"
     config.write_text("state_dir: state\noutbox: {retention: 1s}\n")
     store = StateStore(tmp_path / "state" / "state.sqlite")
-    store.put("old", {}, ["s"], now=0)
-    store.delivered("old", "s", now=1)
+    store.outbox.put("old", {}, ["s"], now=0)
+    store.outbox.delivered("old", "s", now=1)
     store.close()
     result = CliRunner().invoke(main, ["outbox", "--config", str(config), "--prune"])
     assert result.exit_code == 0, result.output

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from logpipe.inert import inert
+from logpipe.console.inert import inert
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J"
 SHOWN = "\\x1b]0;pwned\\x07\\x1b[2J"  # what a reader sees instead
@@ -25,7 +25,7 @@ LINES = [
     f"plain line {HOSTILE} end",
 ]
 LIVE_VIEW = f"""
-from logpipe.liveview import LiveView, Snapshot, ContainerRow
+from logpipe.console.liveview import LiveView, Snapshot, ContainerRow
 import collections, sys
 with LiveView(sys.stdout) as view:
     view.show(Snapshot([ContainerRow("api{HOSTILE!r}"[:-1], "following", 3, 1.0, 0.1)],

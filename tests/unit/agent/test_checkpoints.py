@@ -8,8 +8,9 @@ from pathlib import Path
 
 from logpipe.agent.checkpoints import Checkpointer, EventOutput
 from logpipe.event import Event, Origin, RawLine
-from logpipe.sources.dockerevents import EVENTS
-from logpipe.state import Checkpoint, StateStore
+from logpipe.sources.docker.events import EVENTS
+from logpipe.state.progress import Checkpoint
+from logpipe.state.store import StateStore
 
 NAME = "api"
 ORIGIN = Origin("docker", NAME, "stdout", "c0ffee")
@@ -28,7 +29,7 @@ def test_lines_sharing_a_timestamp_are_counted_and_saved_once_handled(tmp_path: 
         checkpoints.read(key, raw(T0))
         checkpoints.assembled(key, held=0)
     checkpoints.save([])
-    assert store.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0, 3)}
+    assert store.progress.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0, 3)}
 
 
 def test_a_held_line_keeps_the_checkpoint_on_the_line_before_it(tmp_path: Path) -> None:
@@ -42,10 +43,10 @@ def test_a_held_line_keeps_the_checkpoint_on_the_line_before_it(tmp_path: Path) 
     checkpoints.read(key, raw(T0 + 2))
     checkpoints.assembled(key, held=2)  # both held: nothing moves
     checkpoints.save([])
-    assert store.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0, 1)}
+    assert store.progress.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0, 1)}
     checkpoints.all_handled(lambda origin: 0)  # the assembler flushed
     checkpoints.save([])
-    assert store.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0 + 2, 1)}
+    assert store.progress.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0 + 2, 1)}
 
 
 def test_the_docker_events_checkpoint_moves_with_the_events_handled(tmp_path: Path) -> None:
@@ -53,7 +54,7 @@ def test_the_docker_events_checkpoint_moves_with_the_events_handled(tmp_path: Pa
     checkpoints = Checkpointer(store)
     checkpoints.events_handled((T0, 2))
     checkpoints.save([])
-    assert store.checkpoints(EVENTS) == {EVENTS: Checkpoint("", T0, 2)}
+    assert store.progress.checkpoints(EVENTS) == {EVENTS: Checkpoint("", T0, 2)}
     assert checkpoints.resumed_from([NAME]) is None
     assert checkpoints.resumed_from([EVENTS]) == T0
 

@@ -20,9 +20,10 @@ from logpipe.engine import Engine
 from logpipe.event import Event, Origin, RawLine
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
-from logpipe.sources.docker import ReadOptions
-from logpipe.sources.dockerevents import EVENTS
-from logpipe.state import Checkpoint, StateStore
+from logpipe.sources.docker.events import EVENTS
+from logpipe.sources.docker.reader import ReadOptions
+from logpipe.state.progress import Checkpoint
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 from tests.unit.engine.helpers import SECOND, T0, ruleset
 
@@ -44,7 +45,7 @@ def follower(tmp_path: Path, out: io.BytesIO | None = None) -> tuple[Follower, l
     shown: list[Notification] = []
     store = StateStore(tmp_path / "state.db")
     engine = Engine(ruleset(tmp_path, RULES))
-    readers = Readers(None, [NAME], ReadOptions(), store.checkpoints)
+    readers = Readers(None, [NAME], ReadOptions(), store.progress.checkpoints)
     checkpoints = Checkpointer(store, EventOutput(out, store) if out is not None else None)
     alone = Alone(store)
     made = Follower(
@@ -75,12 +76,12 @@ def test_the_checkpoint_moves_past_a_line_only_once_its_event_is_out(tmp_path: P
     made, _, store = follower(tmp_path)
     made.handle(*lines(NAME, line(1, "Error: boom"), line(1, "    at handler (/app/main.js:1:1)")))
     made.save()  # the stack is still open: both lines held
-    assert store.checkpoints(NAME) == {}
+    assert store.progress.checkpoints(NAME) == {}
     made.handle(*lines(NAME, line(2, "next line")))  # closes the error event; only the new line is held
     made.save()
-    assert store.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0 + SECOND, 2)}  # two lines at 1 s
+    assert store.progress.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0 + SECOND, 2)}  # two lines at 1 s
     made.finish()  # stopping flushes the last event out
-    assert store.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0 + 2 * SECOND, 1)}
+    assert store.progress.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0 + 2 * SECOND, 1)}
 
 
 def test_warm_up_lines_rebuild_state_but_output_nothing_and_move_no_checkpoint(tmp_path: Path) -> None:
@@ -88,7 +89,7 @@ def test_warm_up_lines_rebuild_state_but_output_nothing_and_move_no_checkpoint(t
     made, shown, store = follower(tmp_path, out)
     made.handle(*lines(NAME, *(line(second, "payment failed: card_declined") for second in range(3)), warm=True))
     made.save()
-    assert (shown, written(out), store.checkpoints(NAME)) == ([], [], {})
+    assert (shown, written(out), store.progress.checkpoints(NAME)) == ([], [], {})
     made.handle(*lines(NAME, line(10, "payment failed: expired_card"), line(11, "ok")))
     assert written(out) == ["payment failed: expired_card"]  # the warm event closed as warm: never written
     assert [notification.message for notification in shown] == ["payment failed: expired_card"]
@@ -106,7 +107,7 @@ def test_docker_events_wait_for_the_lines_of_their_time(tmp_path: Path) -> None:
     order = written(out)
     assert order.index("line 4") < order.index("container started") < order.index("line 7")
     made.save()
-    assert store.checkpoints(EVENTS) == {EVENTS: Checkpoint("", T0 + 5_500_000_000, 1)}  # moved once handled
+    assert store.progress.checkpoints(EVENTS) == {EVENTS: Checkpoint("", T0 + 5_500_000_000, 1)}  # moved once handled
 
 
 def test_held_events_go_through_when_it_stops_and_in_time_order(tmp_path: Path) -> None:
@@ -127,4 +128,4 @@ def test_an_idle_tick_flushes_a_quiet_stream_and_commits_its_notification(tmp_pa
     made.tick(now=time.time_ns() + 60 * SECOND)  # a minute of quiet since the lines arrived (the wall clock)
     assert [notification.rule for notification in shown] == ["payment-failed"]
     made.save()
-    assert store.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0 + SECOND, 2)}
+    assert store.progress.checkpoints(NAME) == {"stdout": Checkpoint("c0ffee", T0 + SECOND, 2)}

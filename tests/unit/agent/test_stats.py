@@ -9,10 +9,10 @@ from prometheus_client import generate_latest
 
 from logpipe.agent.stats import FollowStats
 from logpipe.alert import Alert, alert_id
+from logpipe.console.liveview import Snapshot
 from logpipe.engine import Engine
 from logpipe.event import Event, Origin
 from logpipe.incidents.notification import Notification
-from logpipe.liveview import Snapshot
 from logpipe.telemetry import Telemetry
 from tests.unit.engine.helpers import T0, ruleset
 

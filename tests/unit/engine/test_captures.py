@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from logpipe.engine import Engine
-from logpipe.engine.conditions import Any_, FieldTest, cheap_part, compile_condition
+from logpipe.engine.conditions import Any_, FieldTest
+from logpipe.engine.specs import cheap_part, compile_condition
 from tests.unit.engine.helpers import event, ruleset
 
 RULES = """

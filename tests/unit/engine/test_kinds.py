@@ -10,6 +10,7 @@ import pytest
 from logpipe.engine import Engine
 from logpipe.engine.conditions import FieldTest
 from logpipe.engine.engine import DISABLED_RULE
+from logpipe.engine.kinds.base import GROUP_LIMIT_RULE
 from logpipe.incidents.book import IncidentBook
 from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, notify, ruleset, run
 
@@ -285,14 +286,13 @@ def test_prefilter_with_many_rules_picks_exactly_the_matching_ones(tmp_path: Pat
 
 
 def test_groups_past_the_limit_are_counted_and_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from logpipe.engine import kinds
-
-    monkeypatch.setattr(kinds, "MAX_GROUPS", 3)
+    monkeypatch.setattr("logpipe.engine.kinds.base.MAX_GROUPS", 3)  # what the group-limit alert says
+    monkeypatch.setattr("logpipe.engine.kinds.ratio.MAX_GROUPS", 3)
     by_path = RATIO.replace("min_base: 10", "min_base: 10\n    group_by: [http.path]")
     engine = Engine(ruleset(tmp_path, by_path))
     events = [event(i, f"GET /p{i} 500 3ms") for i in range(6)]  # six paths: three tracked, three refused
     alerts = [a for e in events for a in engine.process(e)]
-    assert [(a.rule, a.group) for a in alerts] == [(kinds.GROUP_LIMIT_RULE, (("rule", "error-rate"),))]
+    assert [(a.rule, a.group) for a in alerts] == [(GROUP_LIMIT_RULE, (("rule", "error-rate"),))]
     live = engine.rule("error-rate")
     assert live is not None
     assert live.overflowed == 3

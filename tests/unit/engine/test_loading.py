@@ -34,9 +34,10 @@ def test_a_good_rule_loads(tmp_path: Path) -> None:
     assert [rule.info.id for rule in load_rules([tmp_path]).rules] == ["stripe-signature"]
 
 
-def test_unknown_key_names_file_line_field_and_expected_keys(tmp_path: Path) -> None:
+def test_unknown_key_names_file_line_field_the_closest_key_and_expected_keys(tmp_path: Path) -> None:
     (found,) = problems(tmp_path, GOOD_RULE.replace("    runbook:", "    severty: critical\n    runbook:"))
-    assert found.startswith(f"{tmp_path / 'bad.yml'}:5: rules[0].severty: unknown key 'severty'; expected one of: id,")
+    where = f"{tmp_path / 'bad.yml'}:5: rules[0].severty"
+    assert found.startswith(f"{where}: unknown key 'severty'; did you mean 'severity'? (expected one of: id,")
 
 
 def test_bad_regex_is_located_at_its_line(tmp_path: Path) -> None:
@@ -72,7 +73,10 @@ def test_an_unknown_key_that_looks_like_a_pydantic_step_is_named(tmp_path: Path)
     """Any text is a YAML key: one with a bracket was taken for pydantic's own step and loading crashed with an
     IndexError (found by bench/fuzz_guided.py)."""
     (found,) = problems(tmp_path, "extract-user[0]: x\n" + GOOD_RULE)
-    assert ":1: extract-user[0]: unknown key 'extract-user[0]'; expected one of: extract, rules, metrics" in found
+    expected = (
+        "unknown key 'extract-user[0]'; did you mean 'extract'? (expected one of: extract, rules, overrides, metrics)"
+    )
+    assert f":1: extract-user[0]: {expected}" in found
 
 
 def test_missing_examples_refuse_the_rule(tmp_path: Path) -> None:
@@ -88,11 +92,18 @@ def test_kind_specific_settings_are_checked(tmp_path: Path) -> None:
     assert "rules[0].base: required key 'base' is missing" in found
 
 
-def test_a_setting_the_kind_does_not_read_is_refused_with_the_kind_s_keys(tmp_path: Path) -> None:
+def test_a_setting_the_kind_does_not_read_is_refused_naming_the_kind_that_has_it(tmp_path: Path) -> None:
     (found,) = problems(tmp_path, GOOD_RULE.replace("\n    match:", "\n    min_base: 10\n    match:"))
-    assert ": rules[0].min_base: unknown key 'min_base'; expected one of: id, title" in found
+    assert found.endswith(
+        ": rules[0].min_base: unknown key 'min_base': an every rule has no `min_base`, ratio rules have it; "
+        "did you forget `kind: ratio`?"
+    )
+
+
+def test_a_setting_no_kind_has_is_refused_with_the_kind_s_keys(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, GOOD_RULE.replace("\n    match:", "\n    trottle: 10m\n    match:"))
+    assert ": rules[0].trottle: unknown key 'trottle'; did you mean 'throttle'? (expected one of: id," in found
     assert "resolve_after" in found
-    assert "kind" in found
 
 
 def test_an_unknown_kind_names_the_kinds(tmp_path: Path) -> None:
@@ -118,7 +129,8 @@ def test_duplicate_ids_across_files_name_both_places(tmp_path: Path) -> None:
         load_rules([tmp_path])
     assert str(raised.value) == (
         f"{tmp_path / 'b.yml'}:3: rules[0].id: duplicate id 'stripe-signature', first defined at "
-        f"{tmp_path / 'a.yml'}:3: rules[0].id"
+        f"{tmp_path / 'a.yml'}:3: rules[0].id; to replace that rule write `replace: true`, to change some of its "
+        "settings use `overrides:`"
     )
 
 

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.engine import Engine, RuleLoadError
-from logpipe.engine.metricexport import parse_sample, samples
-from logpipe.engine.metrics import MetricSet
-from logpipe.engine.routes import RouteNormaliser
+from logpipe.engine.metrics.export import parse_sample, samples
+from logpipe.engine.metrics.model import MetricSet
+from logpipe.engine.metrics.paths import PathNormaliser
 from tests.conftest import EXAMPLES
 from tests.unit.engine.helpers import HTTP_EXTRACT, event, ruleset
 
@@ -32,7 +32,7 @@ IDS = {":id": r"[a-z]{2,8}_[A-Za-z0-9]+|\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-
     ],
 )
 def test_routes_put_placeholders_for_ids(path: str, route: str) -> None:
-    assert RouteNormaliser(IDS).normalise(path) == route
+    assert PathNormaliser(IDS).normalise(path) == route
 
 
 def _metrics(tmp_path: Path, definition: str) -> tuple[Engine, MetricSet]:

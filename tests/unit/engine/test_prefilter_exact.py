@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from logpipe.engine import Engine, RuleSet, load_rules
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.event import Event, Origin
 from logpipe.incidents.book import IncidentBook
 from logpipe.pipeline import parse_lines, read_ahead, run_incidents

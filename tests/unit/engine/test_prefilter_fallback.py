@@ -40,7 +40,7 @@ def test_the_pack_sends_the_same_notifications_with_and_without_hyperscan(log: P
         unavailable("compares against hyperscan, which is not installed here (its wheel is x86_64 and aarch64)")
     with_hyperscan = logpipe("replay", "--format", "jsonl", log, hyperscan=True)
     without = logpipe("replay", "--format", "jsonl", log, hyperscan=False)
-    assert with_hyperscan.count("\n") >= 20  # the scripted incidents: not two empty outputs
+    assert with_hyperscan.count("\n") >= 10  # the incidents of each bundled run: not two empty outputs
     assert without == with_hyperscan
 
 

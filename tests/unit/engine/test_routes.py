@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logpipe.engine.routes import RouteNormaliser
+from logpipe.engine.metrics.paths import PathNormaliser
 
 PACK = {
     ":id": r"[a-z]{2,8}_[A-Za-z0-9]+|\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -44,8 +44,8 @@ paths = st.tuples(st.booleans(), st.lists(segment, max_size=7), st.sampled_from(
 @given(paths)
 def test_one_pass_equals_the_segment_definition(path: str) -> None:
     for placeholders in (PACK, SEVERAL, ANCHORED):
-        assert RouteNormaliser(placeholders).normalise(path) == by_definition(placeholders, path), placeholders
+        assert PathNormaliser(placeholders).normalise(path) == by_definition(placeholders, path), placeholders
 
 
 def test_a_regex_that_would_span_segments_still_replaces_whole_segments_only() -> None:
-    assert RouteNormaliser(SEVERAL).normalise("/ax/bx/c/12/my-slug") == "/:any/:any/c/:n/:slug"
+    assert PathNormaliser(SEVERAL).normalise("/ax/bx/c/12/my-slug") == "/:any/:any/c/:n/:slug"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from logpipe.config import load_config
+from logpipe.config.load import load_config
+from logpipe.config.yamlfile import load_yaml
 from logpipe.engine import RuleLoadError, load_rules
-from logpipe.engine.yamlfile import load_yaml
 from logpipe.errors import ConfigError, RuleError
 
 # nine levels of nine aliases: 387 million strings once expanded, from 600 bytes

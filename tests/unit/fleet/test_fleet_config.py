@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from logpipe.cli import main
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from logpipe.engine.windows import BucketCounts, BucketValues
 from logpipe.errors import ConfigError
 from logpipe.fleet.backend import ClaimRequest, LocalBackend

@@ -8,7 +8,7 @@ from logpipe.engine import Engine
 from logpipe.fleet.redisbackend import RedisBackend
 from logpipe.fleet.sync import HEALTH_KEY, FleetSync
 from logpipe.incidents.book import IncidentBook
-from logpipe.state import StateStore
+from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 from tests.integration.receivers import free_port
 from tests.unit.engine.helpers import SECOND, event, ruleset

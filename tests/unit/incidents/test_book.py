@@ -197,6 +197,17 @@ def test_silenced_notifications_are_recorded_in_the_incident_and_not_sent(tmp_pa
     assert record["total"] == 2
 
 
+def test_a_rule_s_fixed_labels_are_on_its_incidents_for_silences_and_on_its_notifications(tmp_path: Path) -> None:
+    rules = ruleset(tmp_path, SIGNATURE.replace("    throttle: 1m", "    throttle: 1m\n    labels: {team: payments}"))
+    silence = Silence.new("*", {"team": "payments"}, 0, 2**62, "payments team on a drill")
+    made = list(run_incidents([*burst([0], ["usr_1"]), event(300, "tick")], Engine(rules), IncidentBook(rules)))
+    assert made[0].to_dict()["labels"] == {"team": "payments"}
+    book = IncidentBook(rules, SilenceList([silence]))
+    held = list(run_incidents([*burst([0], ["usr_1"]), event(300, "tick")], Engine(rules), book))
+    assert held
+    assert all(n.silenced for n in held)
+
+
 def test_a_silence_matches_on_labels_and_a_maintenance_window_recurs(tmp_path: Path) -> None:
     silence = Silence.new("*", {"container": "clipforge-api"}, 10, 20, "deploy")
     assert silence.matches("anything", {"container": "clipforge-api"})

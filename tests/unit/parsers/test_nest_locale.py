@@ -161,3 +161,27 @@ def test_locale_time_ns_refuses_what_it_cannot_read() -> None:
     assert locale_time_ns("13/13/2026, 10:00:00") is None  # no 13th month either way
     assert locale_time_ns("11/27/2026") is None  # no clock
     assert locale_time_ns("27.11.2026, 25:00:00") is None
+
+
+def test_a_header_whose_nest_and_pid_a_forwarder_cut_is_still_a_nestjs_line() -> None:
+    """Grafana's export of Loki (tests/data/realworld: teammapper#239): the date, the level column, the context."""
+    event = parse_one(
+        "01/24/2024, 1:58:38 PM   ERROR [ExceptionsHandler] Cannot read properties of null (reading 'id')"
+    )
+    assert (event.parser, event.level, event.logger, event.log_time) == (
+        "nest",
+        "error",
+        "ExceptionsHandler",
+        ns(2024, 1, 24, 13, 58, 38),
+    )
+    assert parse_one("2026-11-27 09:00:00 ERROR [worker] render failed").parser == "text"  # an ISO date: not NestJS
+
+
+def test_behind_the_forwarders_own_timestamp_too() -> None:
+    event = parse_one("2024-01-24 14:57:19.113\t01/24/2024, 1:58:38 PM   ERROR [ExceptionsHandler] Request failed")
+    assert (event.parser, event.logger, event.message, event.fields["prefix"]) == (
+        "nest",
+        "ExceptionsHandler",
+        "Request failed",
+        "2024-01-24 14:57:19.113",
+    )

@@ -59,3 +59,19 @@ def test_plain_lines_take_their_level_from_the_stream() -> None:
 def test_binary_garbage_is_an_unparsed_event_not_a_crash() -> None:
     event = parse_one("\x00\x01\x02\x03\xff garbage \x07\x08")
     assert (event.parser, event.flags) == ("unparsed", ("binary",))
+
+
+def test_a_level_word_followed_by_another_is_the_subject_of_the_message() -> None:
+    """V8's out-of-memory banner: `FATAL ERROR:` is what it says, not a level column and a message `ERROR: ...`."""
+    event = parse_one("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory")
+    assert (event.level, event.message) == (
+        "critical",
+        "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+    )
+    assert parse_one("ERROR: connection refused").message == "connection refused"
+
+
+def test_a_level_column_padded_with_spaces_is_still_a_level() -> None:
+    """NestJS pads its level column: what is left once a forwarder cut `[Nest] PID  - <date>`."""
+    event = parse_one("  ERROR [ExceptionsHandler] Request failed with status code 400")
+    assert (event.parser, event.level, event.logger) == ("text", "error", "ExceptionsHandler")

@@ -12,20 +12,21 @@ import pytest
 from click.testing import CliRunner
 
 from logpipe.cli import main
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from logpipe.engine import Engine, load_rules
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.errors import ConfigError
 from logpipe.event import Origin
 from logpipe.pipeline import parse_lines
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render.renderer import Renderer
 from logpipe.report.digest import Digest, from_samples, rule_title
 from logpipe.report.schedule import ReportConfig
 from logpipe.report.scheduler import DigestScheduler
-from logpipe.sinks.outbox import Dispatcher
+from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sources.file import read_lines
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 from tests.conftest import EXAMPLES
 
 
@@ -139,7 +140,7 @@ def test_a_digest_is_committed_once_at_its_time_across_restarts_with_the_counts_
     (digest,) = [p for p in recorder.payloads if p["date"] == "2026-12-01"]
     assert digest["requests"]["total"] == 0  # counted since the previous digest: nothing
     store = StateStore(tmp_path / STATE_FILE)
-    ids = [row["alert_id"] for row in store.deliveries()]
+    ids = [row["alert_id"] for row in store.outbox.deliveries()]
     store.close()
     assert ids == ["digest-2026-11-30", "digest-2026-12-01"]
 

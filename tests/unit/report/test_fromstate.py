@@ -16,12 +16,12 @@ from click.testing import CliRunner
 
 from logpipe.cli import main
 from logpipe.engine import Engine, load_rules
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.event import Event, Origin
 from logpipe.incidents.book import IncidentBook
 from logpipe.pipeline import parse_lines, run_incidents
 from logpipe.redact import Redactor
-from logpipe.render import Renderer
+from logpipe.render.renderer import Renderer
 from logpipe.report.attachment import REPORTS_DIR, attachment, redacted
 from logpipe.report.collect import Report, build_report
 from logpipe.report.digest import rule_title
@@ -30,10 +30,11 @@ from logpipe.report.html import render_html
 from logpipe.report.schedule import ReportConfig
 from logpipe.report.scheduler import DigestScheduler
 from logpipe.report.trends import MINUTE, TRENDS_FILE, TrendRecorder, TrendStore
-from logpipe.sinks.notify import AppriseChannel
-from logpipe.sinks.outbox import Dispatcher
+from logpipe.sinks.apprise import AppriseChannel
+from logpipe.sinks.dispatcher import Dispatcher
 from logpipe.sources.file import read_lines
-from logpipe.state import STATE_FILE, StateStore
+from logpipe.state.directory import STATE_FILE
+from logpipe.state.store import StateStore
 from tests.conftest import EXAMPLES
 
 LOG = EXAMPLES / "clipforge-api-text.log"
@@ -70,7 +71,7 @@ def follower_state(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int,
         pass
     recorder.store.close()
     store = StateStore(state / STATE_FILE)
-    store.save_progress({}, {}, book.snapshot())
+    store.progress.save({}, {}, book.snapshot())
     store.close()
     return state, events[0].time, events[-1].time
 
@@ -116,8 +117,8 @@ def test_report_state_dir_writes_the_same_page_and_summary(
 ) -> None:
     state, _, _ = follower_state
     out = tmp_path / "report.html"
-    # the example log is of 2026-11-27, days before this clock: every hour since the epoch
-    result = CliRunner().invoke(main, ["report", "--state-dir", str(state), "--hours", "1e12", "-o", str(out)])
+    # the example log is of 2026-11-27, days before this clock: the longest --hours there is (ten years)
+    result = CliRunner().invoke(main, ["report", "--state-dir", str(state), "--hours", "87600", "-o", str(out)])
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert '<b data-figure="requests">286</b>' in page
@@ -182,7 +183,7 @@ def _digest_to(channel: Kept, state: Path, first: int, last: int, tmp_path: Path
     engine = Engine(rules, metrics=MetricSet(rules.metrics))
     recorder = TrendRecorder(TrendStore(tmp_path / TRENDS_FILE), lambda: engine.metrics, 31 * 86_400 * 10**9,
                              clock=lambda: last)  # fmt: skip
-    store.save_digest_state("daily", {"last_date": "", "since": first, "watching_since": first, "counts": {}})
+    store.records.save_digest_state("daily", {"last_date": "", "since": first, "watching_since": first, "counts": {}})
     scheduler = DigestScheduler(
         ReportConfig(daily_at="09:15", channels=[channel.name]), dispatcher, lambda: engine.metrics, lambda r: r,
         clock=lambda: last, report=follower_report(recorder, store, "host", lambda r: r),

@@ -13,7 +13,7 @@ from logpipe.event import Event, Origin
 from logpipe.pipeline import parse_lines
 from logpipe.report.collect import build_report, percentile
 from logpipe.sources.file import read_lines
-from logpipe.sources.probes import probe_event
+from logpipe.sources.probes.http import probe_event
 from tests.conftest import EXAMPLES
 
 
@@ -70,7 +70,7 @@ def test_percentile_is_nearest_rank() -> None:
 
 
 def test_probe_and_stats_events_as_the_sources_emit_them_fill_probe_uptime_and_memory() -> None:
-    from logpipe.sources.stats import stats_event
+    from logpipe.sources.probes.stats import stats_event
 
     def probe(ok: bool, at: int) -> Event:
         fields = {"name": "api", "ok": ok, "duration_ms": 3.0, "consecutive_failures": 0}

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from logpipe.engine import Engine, load_rules
-from logpipe.engine.metrics import MetricSet
+from logpipe.engine.metrics.model import MetricSet
 from logpipe.event import Origin
 from logpipe.pipeline import parse_lines
 from logpipe.report.trends import (
@@ -22,8 +22,8 @@ from logpipe.report.trends import (
     load_rows,
 )
 from logpipe.sources.file import read_lines
-from logpipe.sources.readinglog import READINGS_FILE, ReadingLog
-from logpipe.sources.stats import stats_event
+from logpipe.sources.probes.readinglog import READINGS_FILE, ReadingLog
+from logpipe.sources.probes.stats import stats_event
 
 T0 = 1_795_852_800_000_000_000  # 2026-11-30 08:00:00 UTC, a minute's start
 OK = "[Nest] 1  - 11/30/2026, 8:00:01 AM     LOG [HTTP] GET /api/v1/clips/clp_8f2k/metadata 200 23ms - 120b\n"
@@ -97,7 +97,6 @@ def test_rows_older_than_keep_are_pruned(tmp_path: Path) -> None:
     _feed(engine, OK)
     recorder.flush()
     clock[0] += 3600 * 10**9 + MINUTE  # an hour and a minute later
-    recorder._pruned_at = 0.0  # the prune is due (it runs every PRUNE_EVERY seconds)
     recorder.flush()
     recorder.store.close()
     assert sorted(load_rows(tmp_path, T0, clock[0]).counts) == [clock[0] // MINUTE * MINUTE]
@@ -116,3 +115,20 @@ def test_the_minutes_container_memory_comes_from_the_kept_stats_readings(tmp_pat
     recorder.stop()
     readings.close()
     assert load_rows(tmp_path, T0, T0 + MINUTE).memory == {"clipforge-api": [(T0, 300.0)]}
+
+
+def test_a_stats_reading_without_memory_in_use_is_skipped_not_a_crash(tmp_path: Path) -> None:
+    """A stopped container's `docker stats` reading has no `used`: the follower crashed at its stop flushing the
+    trends (KeyError) and lost its last minute."""
+    # kept for years: the log prunes by the wall clock, and these readings are of T0
+    readings = ReadingLog(tmp_path / READINGS_FILE, {"stats": 10**18})
+    readings.add(stats_event("clip-worker", "def", T0 + 2 * 10**8, {"memory": {}}))
+    readings.add(stats_event("clip-renderer", "ghi", T0 + 3 * 10**8, {"memory": None}))
+    readings.add(stats_event("clipforge-api", "abc", T0 + 10**9, {"memory": {"used": 100 * 2**20}}))
+    engine = _engine()
+    recorder = TrendRecorder(TrendStore(tmp_path / TRENDS_FILE), lambda: engine.metrics, 3600 * 10**9,
+                             readings=tmp_path / READINGS_FILE, clock=lambda: T0 + 2 * 10**9)  # fmt: skip
+    recorder.flush()
+    recorder.stop()
+    readings.close()
+    assert load_rows(tmp_path, T0, T0 + MINUTE).memory == {"clipforge-api": [(T0, 100.0)]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logpipe.sources.docker import _api_lines, _rotates
+from logpipe.sources.docker.reader import _api_lines, _rotates
 
 STAMP = b"2026-11-27T10:00:00.123456789Z"
 

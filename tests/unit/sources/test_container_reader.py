@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from logpipe.event import Origin
-from logpipe.sources.docker import ContainerReader, ReadOptions
-from logpipe.sources.jsonfile import json_file_lines
-from logpipe.state import Checkpoint
+from logpipe.sources.docker.jsonfile import json_file_lines
+from logpipe.sources.docker.reader import ContainerReader, ReadOptions
+from logpipe.state.progress import Checkpoint
 from tests.unit.sources.test_jsonfile import BASE, entry
 
 CONTAINER = "c" * 64

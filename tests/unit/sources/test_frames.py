@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from logpipe.sources.frames import ChunkedDecoder, frames, timestamped_lines
+from logpipe.sources.docker.frames import ChunkedDecoder, frames, timestamped_lines
 
 
 def chunked(*pieces: bytes) -> bytes:

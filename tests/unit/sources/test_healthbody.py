@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logpipe.sources import healthbody
+from logpipe.sources.probes import healthbody
 
 
 def test_clipforge_components_are_down_when_their_status_is_not_ok() -> None:

@@ -8,7 +8,7 @@ import json
 import threading
 from pathlib import Path
 
-from logpipe.sources.jsonfile import END, TORN, json_file_lines, readable_log_file, rotated_files
+from logpipe.sources.docker.jsonfile import END, TORN, json_file_lines, readable_log_file, rotated_files
 
 BASE = 1_796_000_000_000_000_000  # ns
 

@@ -1,5 +1,5 @@
-"""The C json-file decoder (logpipe/sources/_jsonfile.c) against the Python one it must equal, FileLine for FileLine:
-drawn records (escapes, any unicode, partial chunks, stderr, odd times, other key orders, torn and garbage
+"""The C json-file decoder (logpipe/sources/docker/_jsonfile.c) against the Python one it must equal, FileLine for
+FileLine: drawn records (escapes, any unicode, partial chunks, stderr, odd times, other key orders, torn and garbage
 records, `since` around the records' times), hand-picked edge cases, and the differential test's json-file corpora.
 
 The C decoder is built by a compiling install (`make install`); on a pure one (LOGPIPE_PURE_PYTHON=1) these tests
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logpipe.sources import jsonfile
-from logpipe.sources.jsonfile import TORN, FileLine, decode_buffer_python, decode_record
+from logpipe.sources.docker import jsonfile
+from logpipe.sources.docker.jsonfile import TORN, FileLine, decode_buffer_python, decode_record
 
 IN_CI = os.environ.get("CI") == "true"
 BASE = 1_795_770_000_000_000_000  # 2026-11-27T09:00:00Z
@@ -28,7 +28,7 @@ BASE = 1_795_770_000_000_000_000  # 2026-11-27T09:00:00Z
 
 def _compiled_module() -> ModuleType:
     try:
-        from logpipe.sources import _jsonfile
+        from logpipe.sources.docker import _jsonfile
     except ImportError:
         message = "the C decoder is not built (a pure install: LOGPIPE_PURE_PYTHON=1); `make install` builds it"
         if IN_CI:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from logpipe.config import load_config
+from logpipe.config.load import load_config
 from logpipe.errors import ConfigError
-from logpipe.sources.probes import ContainerAddressError
-from logpipe.sources.probetargets import container_target
+from logpipe.sources.probes.http import ContainerAddressError
+from logpipe.sources.probes.targets import container_target
 
 
 def refused(tmp_path: Path, text: str) -> str:

@@ -11,8 +11,8 @@ import pytest
 import urllib3
 
 from logpipe.event import Event
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, check, redact_url
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import ProbeMemory, check, redact_url
 from tests.healthserver import HealthState, health_server
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import trustme
 
-from logpipe.sources.probeconfig import ProbeConfig
-from logpipe.sources.probes import ProbeMemory, Target, check, pool_for
+from logpipe.sources.probes.config import ProbeConfig
+from logpipe.sources.probes.http import ProbeMemory, Target, check, pool_for
 from tests.healthserver import HealthState, health_server
 
 
@@ -107,7 +107,7 @@ def test_a_container_host_over_https_is_checked_against_its_name_not_its_address
 def test_wrong_tls_options_are_refused_with_file_line_and_field(
     tmp_path: Path, ca_file: str, options: str, message: str
 ) -> None:
-    from logpipe.config import load_config
+    from logpipe.config.load import load_config
     from logpipe.errors import ConfigError
 
     (tmp_path / "not.pem").write_text("hello\n")

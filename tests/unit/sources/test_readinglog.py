@@ -1,4 +1,4 @@
-"""The readings kept across a restart (sources/readinglog.py): each comes back as the event it was, oldest first,
+"""The readings kept across a restart (sources/probes/readinglog.py): each comes back as the event it was, oldest first,
 for as long as the rules look back (probe events: the longest window; stats and disk: the log warm-up's reach),
 and a write that fails (a real full disk) is counted and reported, never raised into the probe thread."""
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from logpipe.engine import load_rules
-from logpipe.sources.probes import probe_event
-from logpipe.sources.readinglog import READINGS_FILE, ReadingLog, retention_for
-from logpipe.sources.stats import disk_event, stats_event
+from logpipe.sources.probes.http import probe_event
+from logpipe.sources.probes.readinglog import READINGS_FILE, ReadingLog, retention_for
+from logpipe.sources.probes.stats import disk_event, stats_event
 from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[3]

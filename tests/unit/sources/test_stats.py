@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from logpipe.sources.stats import cpu_limit, cpu_percent, disk_event, io_figures, memory_figures
+from logpipe.sources.probes.stats import cpu_limit, cpu_percent, disk_event, io_figures, memory_figures
 
 
 def test_memory_excludes_the_inactive_file_cache_on_cgroup_v1_and_v2() -> None:
