@@ -85,11 +85,11 @@ def test_every_wait_has_a_deadline_the_metrics_port_cuts_off_a_request_trickling
             except OSError:
                 cut = True
                 break
-            if time.monotonic() - started > 8:
+            if time.monotonic() - started > 30:  # a safety net: thirty times the deadline
                 break
         cut = cut or slow.recv(1) == b""
         slow.close()
-        assert cut, "the server still waits for the request after 8 s"
+        assert cut, "the server still waits for the request after 30 s"
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5).status == 200  # still serving
     finally:
         telemetry.close()
