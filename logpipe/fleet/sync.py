@@ -15,6 +15,7 @@ events it feeds rather than waiting for it.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -65,7 +66,8 @@ class FleetSync:
         self.windows = SharedWindows(engine)
         self._totals_sent: dict[str, int] = {}
         self._silences: list[Silence] = []
-        self._at = self._silences_at = self._renewed_at = 0.0
+        # the first tick exchanges, publishes and renews whatever the clock reads (an injected one starts at 0)
+        self._at = self._silences_at = self._renewed_at = -math.inf
         self._while_down: list[ClaimRequest] = []  # claims made locally while unreachable, to record on return
         self._reported_while_down: dict[str, int] = {}  # incident -> matches notified meanwhile
         self._mine: dict[str, str] = {}  # claim key -> notification id: won, in this outbox, not delivered yet
