@@ -42,7 +42,7 @@ def alert(number: int) -> Notification:
 
 def drained(outbox: Dispatcher) -> None:
     """Wait until nothing is pending in the outbox (delivered or dead-lettered)."""
-    wait_until(lambda: outbox.drain(0.5), what=lambda: f"the outbox drained: {outbox.store.counts()}")
+    wait_until(lambda: outbox.drain(0.5), what=lambda: f"the outbox drained: {outbox.store.outbox.counts()}")
 
 
 def dispatcher(tmp_path: Path, url: str, policy: RetryPolicy = FAST, max_pending: int = 1000) -> Dispatcher:
@@ -109,13 +109,13 @@ def test_429_waits_at_least_retry_after(tmp_path: Path, http_receiver: HttpRecei
     outbox.enqueue(alert(1))
     tried = time.time()
     assert outbox.deliver_due("ops") == 1  # answered 429
-    retry = outbox.store.next_due("ops")
+    retry = outbox.store.outbox.next_due("ops")
     assert retry is not None
     assert retry >= tried + 1.0  # the backoff alone would have retried after 0.1 s
     assert outbox.deliver_due("ops", now=retry - 0.01) == 0  # not before
     assert outbox.deliver_due("ops", now=retry) == 1
     assert len(http_receiver.requests) == 2
-    assert outbox.store.counts() == {("ops", "delivered"): 1}
+    assert outbox.store.outbox.counts() == {("ops", "delivered"): 1}
 
 
 def test_a_permanent_4xx_is_dead_lettered_not_retried_and_kept(tmp_path: Path, http_receiver: HttpReceiver) -> None:
