@@ -14,7 +14,8 @@ Exception
 │   └── StateError                               the state directory cannot be used: read-only, full, corrupt, or
 │                                                in use by another logpipe
 ├── BackendUnreachable (fleet.backend)           the fleet's Redis cannot be reached now: local state, degraded
-├── BadAnswer (fleet.records)                    what answers on Redis's port answered something else than asked
+│   └── BackendUncertain (fleet.backend)         ... it did not answer in time: what was asked may be done
+├── BadAnswer (fleet.records)                    Redis answered a call with something of the wrong shape
 ├── ContainerAddressError (sources.probes.http)  a probe's host is a container logpipe cannot reach
 ├── DeliveryError (sinks.base)                   a sink could not deliver; says whether a retry is worth it
 │   └── HttpStatusError (sinks.base)             ... the receiver answered with this HTTP status
@@ -23,7 +24,7 @@ Exception
 └── TemplateProblem (render.renderer)            a notification template is missing, invalid or renders too much
 ValueError
 ├── CatalogueError (redact.catalogue)            a secret-shape catalogue entry cannot be used
-├── DurationTooLong (config.durations)           a duration written right, but past its maximum
+├── DurationTooLong (config.durations)           a duration past its maximum (ten years)
 ├── PatternRefused (redact.scanner)              hyperscan cannot compile a catalogue pattern
 └── RegexRefused (engine.linear)                 a rule regex is invalid or needs backtracking
 jinja2.TemplateRuntimeError

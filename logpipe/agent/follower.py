@@ -288,7 +288,8 @@ class Follower:
         """Commit the notifications, then move the checkpoints (never past a line whose notification is not in
         the outbox), with the incidents' changes; push the counts to the metrics and the view."""
         self.outlet.commit()
-        self.checkpoints.save(self.book.snapshot())
+        if not self.shared.holding():  # else a notification waits for the fleet's answer, in no outbox yet: no
+            self.checkpoints.save(self.book.snapshot())  # checkpoint moves past its line (a crash makes it again)
         self.stats.report(self.readers.readers, self.readers.watcher.problem, self.engine, self.readers.queue.qsize())
 
     def _reload(self) -> None:

@@ -27,6 +27,9 @@ class Shared(Protocol):
     def settle(self, made: list[Notification]) -> list[Notification]:
         """Of the notifications made since the last tick, those this instance sends."""
 
+    def holding(self) -> bool:
+        """Whether notifications wait for the others' answer (none may be checkpointed past meanwhile)."""
+
 
 class Alone:
     """One instance alone (`state: {backend: local}`): its silences are its store's; it sends what it makes."""
@@ -42,6 +45,9 @@ class Alone:
 
     def settle(self, made: list[Notification]) -> list[Notification]:
         return made
+
+    def holding(self) -> bool:
+        return False
 
 
 class Outlet:

@@ -35,6 +35,7 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -106,11 +107,27 @@ class ChannelConfig(_Strict):
         for url in urls:
             if len(url) < 3:
                 return f"not a URL: {url!r}"
+            if not readable_url(url):
+                return UNREADABLE_URL
             if kind in ONCALL_KINDS and not url.lower().startswith(("http://", "https://")):
                 return f"a {kind} channel's url is http:// or https://, not {url.split('://', 1)[0]}://"
         if kind == "alertmanager" and self.resend is not None and self.resend < 10**9:
             return "resend: at least 1s (Prometheus re-sends every 1m)"
         return None
+
+
+# says nothing of the URL itself: it may carry a password or a webhook's token
+UNREADABLE_URL = "not a URL logpipe can read: its host or port (an IPv6 address goes in [brackets], a port is digits)"
+
+
+def readable_url(url: str) -> bool:
+    """Whether the URL's host and port can be read (urllib raises ValueError where the sinks and the Redis
+    client would, later, with a traceback)."""
+    try:
+        _ = urlsplit(url).port
+    except ValueError:
+        return False
+    return True
 
 
 class OutboxConfig(_Strict):
@@ -131,12 +148,26 @@ class StateConfig(_Strict):
     prefix: str = Field("logpipe:", min_length=1, description="prepended to every key: one per deployment")
     instance: str | None = Field(None, min_length=1, description="this instance's name (default: host + state dir)")
     claim_ttl: Duration = parse_duration("1d")  # how long a sent notification's claim keeps others from resending
+    # a connect or one read of Redis slower than this is a timeout, a whole call twice as long; a claim that timed
+    # out is asked again for up to 10 s before its notification goes out alone (one page under latency): set it
+    # above Redis's worst latency from this host
+    timeout: Duration = parse_duration("1s")
 
     @field_validator("url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected redis://host:port/db, rediss:// (TLS) or unix:///path.sock")
+        if value is not None and not readable_url(value):
+            raise ValueError(UNREADABLE_URL)
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: int) -> int:
+        # the follower's loop waits on each call: past a minute, alerting itself would stall on a slow Redis
+        if not parse_duration("10ms") <= value <= parse_duration("1m"):
+            raise ValueError("expected a timeout from 10ms to 1m")
         return value
 
 

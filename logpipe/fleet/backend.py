@@ -23,6 +23,11 @@ class BackendUnreachable(Exception):
     """The shared store cannot be reached now: the caller carries on with local state (degraded)."""
 
 
+class BackendUncertain(BackendUnreachable):
+    """The store did not answer in time: what was asked may have been done (a claim made) or not. Asking the same
+    again is safe; acting as if it was not done is not (a slow Redis: every instance would page)."""
+
+
 @dataclass(frozen=True, slots=True)
 class WindowShare:
     """One windowed rule's group as this instance counts it: its buckets (index -> values), all of them."""

@@ -24,4 +24,4 @@ def open_backend(config: StateConfig, state_dir: Path) -> FleetBackend:
         return LocalBackend(instance)
     from logpipe.fleet.redisbackend import RedisBackend  # the redis client, only for a fleet
 
-    return RedisBackend(config.url, config.prefix, instance, config.claim_ttl // 1_000_000)
+    return RedisBackend(config.url, config.prefix, instance, config.claim_ttl // 1_000_000, config.timeout / 1e9)

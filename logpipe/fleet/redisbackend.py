@@ -15,10 +15,13 @@ members. Every key starts with the deployment's prefix.
     {prefix}members              hash  instance -> its heartbeat (host, containers, last seen)
 
 Redis unreachable: each call raises BackendUnreachable at once for RETRY_EVERY seconds (a stopped server must not
-slow the follower down), then one real attempt with short timeouts. Those seconds are read from an injected
-monotonic clock (`clock`), which a test steps instead of waiting. What comes back is checked (records.py): a
-record logpipe did not write (an older format, another tool on the prefix) is skipped and counted (`skipped`), and
-an answer of the wrong shape (a server answering `+OK` to everything) makes Redis unusable, as unreachable does.
+slow the follower down), then one real attempt (those seconds read from an injected monotonic `clock`, which a
+test steps instead of waiting). Each call has `state.timeout` for any one read and twice that for
+the whole of it (a watchdog cuts the connection past it); a call that timed out raises BackendUncertain, since
+Redis may have done what was asked (the sync asks a claim again rather than paging alone). What comes back is
+checked (records.py): a record logpipe did not write (an older format, another tool on the prefix) is skipped and
+counted (`skipped`), and an answer of the wrong shape (a server answering `+OK` to everything) makes Redis
+unusable, as unreachable does.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from redis.retry import Retry
 from logpipe.fleet import records
 from logpipe.fleet.backend import (
     LEASE_MS,
+    BackendUncertain,
     BackendUnreachable,
     BucketValues,
     ClaimAnswer,
@@ -45,11 +49,12 @@ from logpipe.fleet.backend import (
     Group,
     Shared,
 )
+from logpipe.fleet.watchdog import Watchdog
 from logpipe.incidents.silences import Silence
 from logpipe.redact import Redactor
 
 RETRY_EVERY = 1.0  # seconds between attempts while Redis is unreachable
-TIMEOUT = 0.5  # seconds: a connect or a command slower than this counts as unreachable
+TIMEOUT = 1.0  # seconds (state.timeout): a connect or a read slower than this; a whole call gets twice as long
 OPEN_TTL_MS = 15 * 60_000  # an open incident's name lives this long past its last renewal (sync renews it)
 _ANOTHER_TYPE = (
     "state backend unusable: a key under the prefix is not what logpipe keeps there (another tool, or an older "
@@ -95,15 +100,22 @@ def group_key(group: Group) -> str:
 
 class RedisBackend:
     def __init__(
-        self, url: str, prefix: str, instance: str, claim_ttl_ms: int, clock: Callable[[], float] = time.monotonic
+        self,
+        url: str,
+        prefix: str,
+        instance: str,
+        claim_ttl_ms: int,
+        timeout: float = TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url, self.prefix, self.instance, self.claim_ttl_ms = url, prefix, instance, claim_ttl_ms
-        self.clock = clock
+        self.timeout, self.clock = timeout, clock
         self.client = redis.Redis.from_url(
             url,
-            socket_timeout=TIMEOUT,
-            socket_connect_timeout=TIMEOUT,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 0),  # no retries inside a call: the next tick is the retry
+            driver_info=None,  # no CLIENT SETINFO on connect: under latency, each round trip is one more timeout
             decode_responses=True,
         )
         self._claim = self.client.register_script(_CLAIM)
@@ -117,6 +129,8 @@ class RedisBackend:
         self._stale: dict[str, list[str]] = {}  # window key -> fields of buckets past every window
         self._published_silences: set[str] = set()
         self.skipped: dict[str, int] = {}  # records of each kind read back and refused (records.py), not taken yet
+        self._uncertain = False  # the last failure was a timeout: Redis slow, what it was asked maybe done
+        self._watchdog = Watchdog(f"redis-{instance}")
 
     # --- reachability ------------------------------------------------------------------------------------------
     def problem(self) -> str | None:
@@ -138,11 +152,18 @@ class RedisBackend:
         """Execute the pipeline; `read(answers)` takes what came back (raising records.BadAnswer if it is not what
         was asked). Raises BackendUnreachable for a Redis error or an answer of the wrong shape."""
         if self._problem is not None and self.clock() < self._next_attempt:
-            raise BackendUnreachable(self._problem)
+            raise (BackendUncertain if self._uncertain else BackendUnreachable)(self._problem)
         self.commands += len(pipe.command_stack)
+        self._uncertain = False
         try:
-            answers: list[Any] = pipe.execute()
+            with self._watchdog.limit(2 * self.timeout, self.client.connection_pool.disconnect) as watch:
+                answers: list[Any] = pipe.execute()
             result = answers if read is None else read(answers)
+        except (redis.TimeoutError, redis.ConnectionError) as error:
+            timed_out = isinstance(error, redis.TimeoutError) or watch.fired
+            self._down("state backend too slow" if timed_out else "state backend unreachable", error)
+            self._uncertain = timed_out
+            raise (BackendUncertain if timed_out else BackendUnreachable)(self._problem) from None
         except redis.ResponseError as error:
             self._down(_ANOTHER_TYPE if "WRONGTYPE" in str(error) else "state backend unreachable", error)
             raise BackendUnreachable(self._problem) from None
@@ -335,6 +356,7 @@ class RedisBackend:
         return found
 
     def close(self) -> None:
+        self._watchdog.stop()
         self.client.close()
 
 

@@ -26,6 +26,7 @@ from prometheus_client import Counter
 from logpipe.engine.engine import Engine
 from logpipe.fleet.backend import (
     LEASE_MS,
+    BackendUncertain,
     BackendUnreachable,
     ClaimAnswer,
     ClaimRequest,
@@ -43,6 +44,7 @@ log = structlog.get_logger("logpipe.fleet")
 SYNC_EVERY = 0.25  # seconds between exchanges (the follower ticks every 0.1 s)
 SILENCES_EVERY = 1.0
 RENEW_EVERY = 2.0  # seconds: open incidents' names renewed, heartbeat sent
+UNDECIDED_FOR = 10.0  # seconds a claim that timed out is asked again before its notification goes out alone
 HEALTH_KEY = "state"
 
 
@@ -69,6 +71,8 @@ class FleetSync:
         # the first tick exchanges, publishes and renews whatever the clock reads (an injected one starts at 0)
         self._at = self._silences_at = self._renewed_at = -math.inf
         self._while_down: list[ClaimRequest] = []  # claims made locally while unreachable, to record on return
+        # claims that timed out (made or not: unknown), asked again each tick: (notification, claim, first asked)
+        self._undecided: list[tuple[Notification, ClaimRequest, float]] = []
         self._reported_while_down: dict[str, int] = {}  # incident -> matches notified meanwhile
         self._mine: dict[str, str] = {}  # claim key -> notification id: won, in this outbox, not delivered yet
         # claim key -> what this instance made and another claimed, until the other delivers it (or dies first)
@@ -141,32 +145,35 @@ class FleetSync:
 
     # --- claims ---------------------------------------------------------------------------------------------
     def settle(self, notifications: Sequence[Notification]) -> list[Notification]:
-        """The notifications this instance sends, with the fleet's counts; the others are claimed elsewhere."""
+        """The notifications this instance sends, with the fleet's counts; the others are claimed elsewhere.
+
+        A claim that timed out may have been made: Redis slow, not gone. Those notifications are held and claimed
+        again at the next tick (a claim repeated by its maker is the same claim, with the same number), and sent
+        alone only once UNDECIDED_FOR passes without an answer: under latency one page, not one per instance."""
         reclaimed, self._reclaimed = self._reclaimed, []
-        requests = [self._request(n) for n in notifications]
-        asked = [(n, r) for n, r in zip(notifications, requests, strict=True) if r is not None]
+        now = time.monotonic()
+        held, self._undecided = self._undecided, []
+        ordered = held + [(n, self._request(n), now) for n in notifications]
+        asked = [(n, r, since) for n, r, since in ordered if r is not None]
         if not asked:
-            return reclaimed + list(notifications)
+            return reclaimed + [n for n, _, _ in ordered]
         totals = self._changed_totals()
         try:
-            answers = self.backend.claim([r for _, r in asked], totals)
+            answers = self.backend.claim([r for _, r, _ in asked], totals)
+        except BackendUncertain as error:
+            self._unreachable(str(error))
+            self._undecided = [(n, r, since) for n, r, since in asked if now - since < UNDECIDED_FOR]
+            overdue = [(n, r) for n, r, since in asked if now - since >= UNDECIDED_FOR]
+            return reclaimed + [n for n, r, _ in ordered if r is None] + self._alone(overdue)
         except BackendUnreachable as error:
             self._unreachable(str(error))
-            self._while_down.extend(r for _, r in asked)
-            for notification, request in asked:
-                if request.counted:
-                    incident = notification.incident
-                    self._reported_while_down[incident] = (
-                        self._reported_while_down.get(incident, 0) + notification.count
-                    )
-            self.claims.labels("local").inc(len(asked))
-            return reclaimed + list(notifications)
+            return reclaimed + [n for n, r, _ in ordered if r is None] + self._alone([(n, r) for n, r, _ in asked])
         self._totals_sent.update(totals)
         decided: dict[str, tuple[ClaimAnswer, ClaimRequest]] = {
-            n.id: (a, r) for (n, r), a in zip(asked, answers, strict=True)
+            n.id: (a, r) for (n, r, _), a in zip(asked, answers, strict=True)
         }
         kept = reclaimed
-        for notification in notifications:
+        for notification, _, _ in ordered:
             if notification.id not in decided:
                 kept.append(notification)
                 continue
@@ -188,6 +195,21 @@ class FleetSync:
                 self._mine[request.key] = claimed.id
             kept.append(claimed)
         return kept
+
+    def holding(self) -> bool:
+        """Whether notifications wait for a claim's answer (the follower moves no checkpoint past them meanwhile)."""
+        return bool(self._undecided)
+
+    def _alone(self, pairs: Sequence[tuple[Notification, ClaimRequest]]) -> list[Notification]:
+        """Sent by this instance on its own (the store unreachable), claimed when it answers again."""
+        self._while_down.extend(request for _, request in pairs)
+        for notification, request in pairs:
+            if request.counted:
+                incident = notification.incident
+                self._reported_while_down[incident] = self._reported_while_down.get(incident, 0) + notification.count
+        if pairs:
+            self.claims.labels("local").inc(len(pairs))
+        return [notification for notification, _ in pairs]
 
     def _request(self, notification: Notification) -> ClaimRequest | None:
         """What the notification says, as a claim; None for what is this instance's own (a folded symptom's

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from logpipe.event import Event
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
 from logpipe.pipeline import read_ahead, run_incidents
+from logpipe.report.bounded import tally
 
 MINUTE = 60_000_000_000
 PAYMENT_METRIC = "clipforge_payment_webhook_failures_total"
@@ -97,6 +99,8 @@ class Report:
     connection_errors: dict[str, int] = field(default_factory=dict)
     from_state: bool = False  # rebuilt from a follower's kept trends and incidents (report/fromstate.py)
     notes: list[str] = field(default_factory=list)  # how the figures were made, where a reader should know
+    # counts past a tally's TRACKED keys (report/bounded.py), by what was counted: "users", "error messages", ...
+    untracked: Counter[str] = field(default_factory=Counter)
 
 
 def timeline_from_notifications(notifications: Sequence[Notification]) -> list[TimelineEntry]:
@@ -119,17 +123,18 @@ def build_report(events: Iterable[Event], ruleset: RuleSet, source: str) -> Repo
         if item.rule.startswith("payment") and item.kind == "firing":
             text = " ".join(str(value) for _, value in item.group) + " " + item.message
             for user in sorted(set(USER_ID.findall(text))):
-                report.payments.users[user] = report.payments.users.get(user, 0) + 1
+                tally(report.payments.users, user, report.untracked, "users")
     return report
 
 
 def _tap(events: Iterable[Event], ruleset: RuleSet, report: Report) -> Iterator[Event]:
     """Pass the events on to the engine, gathering the report's figures from each."""
     by_name = {metric.name: metric for metric in ruleset.metrics}
-    per_minute: dict[int, list[float]] = defaultdict(list)  # minute -> durations (ms)
+    # minute -> durations (ms): arrays of doubles, a quarter of a list of floats' memory (every line has one)
+    per_minute: dict[int, array[float]] = defaultdict(lambda: array("d"))
     requests: Counter[int] = Counter()
     errors: Counter[int] = Counter()
-    durations: list[float] = []
+    durations: array[float] = array("d")
     payments: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
     credits: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
     probes: dict[str, list[int]] = {}
@@ -149,10 +154,10 @@ def _tap(events: Iterable[Event], ruleset: RuleSet, report: Report) -> Iterator[
                 per_minute[minute].append(duration)
                 durations.append(duration)
         if event.level in ("error", "critical"):
-            report.error_messages[shape_message(event.message)] += 1
-        _classify(by_name.get(EXCEPTION_METRIC), event, values, report.exceptions, None)
-        _classify(by_name.get(PAYMENT_METRIC), event, values, *payments)
-        _classify(by_name.get(CREDIT_METRIC), event, values, *credits)
+            tally(report.error_messages, shape_message(event.message), report.untracked, "error messages")
+        _classify(by_name.get(EXCEPTION_METRIC), event, values, report.exceptions, None, report.untracked)
+        _classify(by_name.get(PAYMENT_METRIC), event, values, *payments, report.untracked)
+        _classify(by_name.get(CREDIT_METRIC), event, values, *credits, report.untracked)
         _probe_and_stats(event, probes, report.memory)
     report.minutes = [
         Minute(start, requests[start], errors[start], percentile(per_minute.get(start, []), 0.95))
@@ -174,7 +179,12 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def _classify(
-    metric: Metric | None, event: Event, values: Values, by_label: Counter[str], users: Counter[str] | None
+    metric: Metric | None,
+    event: Event,
+    values: Values,
+    by_label: Counter[str],
+    users: Counter[str] | None,
+    untracked: Counter[str],
 ) -> None:
     """Count the event under the metric's first label if one of the metric's branches holds."""
     if metric is None:
@@ -183,10 +193,10 @@ def _classify(
     if not any(branch.test(event, scratch) for branch in metric.branches):
         return
     label = metric.labels[0].value(metric.labels[0].raw(event, scratch)) if metric.labels else "all"
-    by_label[label] += 1
+    tally(by_label, label, untracked, "labels")
     if users is not None:
         for user in sorted(set(USER_ID.findall(values.get("text", event.message)))):
-            users[user] += 1
+            tally(users, user, untracked, "users")
 
 
 def _probe_and_stats(event: Event, probes: dict[str, list[int]], memory: dict[str, list[tuple[int, float]]]) -> None:

@@ -13,6 +13,8 @@ import jinja2
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from logpipe.report import bounded
+from logpipe.report.bounded import TIMELINE_LISTED, top
 from logpipe.report.collect import Report
 
 _ENV = jinja2.Environment(
@@ -44,8 +46,20 @@ def render_html(report: Report) -> str:
         for container, points in sorted(report.memory.items()):
             figure.add_scatter(x=[_iso(t) for t, _ in points], y=[mib for _, mib in points], name=container)
         charts["memory"] = _html(_style(figure, "Container memory", "MiB"), "memory")
+    users, more_users = top((report.payments.users, report.credits.users))
+    exceptions, more_exceptions = top((report.exceptions,), 10)
+    messages, more_messages = top((report.error_messages,), 10)
     return _ENV.get_template("report.html.j2").render(
         report=report,
+        users=users,
+        more_users=more_users,
+        exceptions=exceptions,
+        more_exceptions=more_exceptions,
+        messages=messages,
+        more_messages=more_messages,
+        timeline=report.timeline[:TIMELINE_LISTED],
+        more_timeline=max(0, len(report.timeline) - TIMELINE_LISTED),
+        tracked=bounded.TRACKED,  # read at each render: a test sets it small
         charts=charts,
         plotly_js=get_plotlyjs(),
         iso=_iso,

@@ -8,6 +8,11 @@ outbox stores once, and the state store keeps the last date sent. A crash betwee
 finds it already stored. A digest whose time passed while logpipe was down is sent when it starts again, up to
 `catch_up` late; occurrences before the schedule was first seen are not owed.
 
+A time read from the store that lies in the future is not trusted: it was written while the clock ran ahead (a
+forward jump, since put back). Trusted, a `last_date` in the future would hold every digest back until that date,
+across restarts. The schedule goes on from the latest occurrence instead, and the days up to the one sent ahead
+of its time are sent under ids of their own (`digest-2026-12-08.1`: the outbox keeps the early one's id).
+
 Counts across restarts: the log-derived metrics live in memory and start from zero in each process (a restart's
 warm-up does not count its lines again). What this process counted since the period began is saved with the
 state every SAVE_EVERY seconds and at shutdown, and added to the next process's counts; after a kill -9 the
@@ -137,6 +142,7 @@ class DigestScheduler(BackgroundJob):
         now = self.clock() if now is None else now
         current = self._counted()
         occurrence = self.schedule.latest(now)
+        self._distrust_the_future(occurrence, now, current)
         owed = occurrence.at >= int(self.state["watching_since"]) and occurrence.date.isoformat() > str(
             self.state["last_date"]
         )
@@ -166,16 +172,42 @@ class DigestScheduler(BackgroundJob):
                 digest.report_file = write_report(built, self.reports_dir, digest.date, self.dispatcher.redactor)
             except StateError as error:
                 log.error("digest report not made; the digest goes without it", error=str(error))
-        stored = self.dispatcher.enqueue_payload(occurrence.id, digest.to_payload(), list(self.config.channels))
+        outbox_id = occurrence.id
+        if occurrence.date.isoformat() <= str(self.state.get("sent_ahead", "")):  # its id is the early digest's
+            outbox_id = f"{occurrence.id}.{self.state['jumps']}"
+        stored = self.dispatcher.enqueue_payload(outbox_id, digest.to_payload(), list(self.config.channels))
         log.info(
             "digest committed" if stored else "digest was already in the outbox",
             date=occurrence.date.isoformat(),
-            id=occurrence.id,
+            id=outbox_id,
             requests=digest.requests,
             incidents=len(digest.opened()),
         )
         self.tally.restart(current)
         self.state = {**self.state, "last_date": occurrence.date.isoformat(), "since": now, "counts": {}}
+        self._save(current)
+
+    def _distrust_the_future(self, latest: Occurrence, now: int, current: dict[str, float]) -> None:
+        """Times in the state later than now were written under a clock that ran ahead: the schedule goes on from
+        the latest occurrence (taken as sent), and the next period starts at its time."""
+        last_date, since, watching = (
+            str(self.state["last_date"]),
+            int(self.state["since"]),
+            int(self.state["watching_since"]),
+        )
+        if last_date <= latest.date.isoformat() and since <= now and watching <= now:
+            return
+        log.warning(
+            "digest state dated in the future (the clock ran ahead, then was put back): the schedule goes on from now",
+            last_sent=last_date or None,
+            next=self.schedule.next_after(now).date.isoformat(),
+        )
+        state = {**self.state, "since": since if since <= now else latest.at, "watching_since": min(watching, now)}
+        if last_date > latest.date.isoformat():
+            state["last_date"] = latest.date.isoformat()
+            state["sent_ahead"] = max(last_date, str(self.state.get("sent_ahead", "")))
+            state["jumps"] = int(self.state.get("jumps", 0)) + 1
+        self.state = state
         self._save(current)
 
     def _emails(self) -> bool:

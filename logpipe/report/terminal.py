@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from logpipe.report.bounded import TIMELINE_LISTED
+from logpipe.report.bounded import top as top_of
 from logpipe.report.collect import Report
 from logpipe.report.html import _iso
 
@@ -36,10 +38,12 @@ def print_summary(report: Report, console: Console) -> None:
     timeline = Table(title="Incident timeline")
     for column in ("time (UTC)", "notification", "severity", "rule"):
         timeline.add_column(column)
-    for entry in report.timeline:
+    for entry in report.timeline[:TIMELINE_LISTED]:
         style = "red" if entry.severity == "critical" and entry.status in ("firing", "update") else None
         timeline.add_row(_iso(entry.time), entry.status, entry.severity, entry.key, style=style)
     console.print(timeline)
+    if len(report.timeline) > TIMELINE_LISTED:
+        console.print(f"+{len(report.timeline) - TIMELINE_LISTED:,} more notifications", style="dim")
 
     top = Table(title="Top exceptions and error messages")
     top.add_column("exception type or error message")
@@ -54,7 +58,8 @@ def print_summary(report: Report, console: Console) -> None:
     for column in ("kind", "by", "count", "users affected"):
         failures.add_column(column)
     for kind, group in (("payment webhook", report.payments), ("credit deduction", report.credits)):
-        users = ", ".join(group.users) or "-"
+        shown, more = top_of((group.users,), 5)
+        users = (", ".join(user for user, _ in shown) or "-") + (f" +{more:,} more" if more else "")
         for label, count in group.by_label.items():
             failures.add_row(kind, label, str(count), users)
     console.print(failures)

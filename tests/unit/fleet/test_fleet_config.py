@@ -87,3 +87,18 @@ def test_an_aggregate_adds_the_other_instances_counts_sums_and_extremes() -> Non
     assert values.aggregate(10 * SECOND, 10 * SECOND, "avg") == (130.0 / 4, 4)
     assert values.aggregate(10 * SECOND, 10 * SECOND, "min") == (5.0, 4)
     assert values.aggregate(10 * SECOND, 10 * SECOND, "max") == (100.0, 4)
+
+
+def test_every_wait_has_a_deadline_state_timeout_is_the_redis_clients_and_is_bounded(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "state:\n  backend: redis\n  url: redis://127.0.0.1:1/0\n  timeout: 2s\n"))
+    backend = open_backend(config.state, config.state_dir)  # connects lazily: nothing listens on port 1
+    try:
+        assert backend.timeout == 2.0  # type: ignore[attr-defined]
+        assert backend.client.connection_pool.connection_kwargs["socket_timeout"] == 2.0  # type: ignore[attr-defined]
+    finally:
+        backend.close()
+    path = write(tmp_path, "state:\n  backend: redis\n  url: redis://127.0.0.1:1/0\n  timeout: 10m\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}:4: state.timeout:")
+    assert "from 10ms to 1m" in str(raised.value)

@@ -220,3 +220,66 @@ def test_the_digest_is_redacted_like_every_exit(tmp_path: Path) -> None:
     (sent,) = recorder.payloads
     assert secret not in str(sent)
     assert sent["exceptions"][0]["count"] == 2
+
+
+def test_a_time_from_the_store_in_the_future_is_not_trusted_one_clock_jump_does_not_stop_the_digest(
+    tmp_path: Path,
+) -> None:
+    """Issue 28, finding 13: the clock jumped a year ahead, a digest dated then went out, the clock was put back;
+    the saved `last_date` held every digest back until that date, across restarts."""
+    config = ReportConfig(daily_at="08:00", channels=["mail"])
+    clock = [_ns("2026-11-30T07:59:00+00:00")]
+    engine, dispatcher, recorder = _follower_parts(tmp_path)
+    first = DigestScheduler(config, dispatcher, lambda: engine.metrics, lambda r: r, clock=lambda: clock[0])
+    clock[0] = _ns("2026-11-30T08:00:01+00:00")
+    assert first.tick() is True  # today's, on time
+    clock[0] = _ns("2027-12-01T09:00:00+00:00")  # the clock jumps a year ahead: a digest for that day goes out
+    assert first.tick() is True
+    clock[0] = _ns("2026-11-30T12:00:00+00:00")  # put back the same day
+    assert first.tick() is False
+    first.stop()
+    dispatcher.deliver_due("mail")
+    dispatcher.store.close()
+
+    engine, dispatcher, recorder = _follower_parts(tmp_path)  # restarted: the future date is still in the store
+    second = DigestScheduler(config, dispatcher, lambda: engine.metrics, lambda r: r, clock=lambda: clock[0])
+    assert second.tick() is False  # today's went out at 08:00
+    clock[0] = _ns("2026-12-01T08:00:00+00:00")
+    _feed(engine, LINES)
+    assert second.tick() is True  # the next day's, not the next year's
+    clock[0] = _ns("2026-12-02T08:00:00+00:00")
+    assert second.tick() is True
+    dispatcher.deliver_due("mail")
+    second.stop()
+    dispatcher.store.close()
+
+    dates = [p["date"] for p in recorder.payloads]
+    assert dates == ["2026-12-01", "2026-12-02"]
+    (after,) = [p for p in recorder.payloads if p["date"] == "2026-12-01"]
+    assert after["requests"]["total"] == 2  # counted since the morning, not since a year from now
+    store = StateStore(tmp_path / STATE_FILE)
+    ids = [row["alert_id"] for row in store.outbox.deliveries()]
+    store.close()
+    # the days up to the one sent ahead have ids of their own: the outbox keeps the early one's
+    assert sorted(ids) == ["digest-2026-11-30", "digest-2026-12-01.1", "digest-2026-12-02.1", "digest-2027-12-01"]
+
+
+def test_a_time_from_the_store_in_the_future_is_not_trusted_a_day_sent_early_is_sent_again_on_its_day(
+    tmp_path: Path,
+) -> None:
+    config = ReportConfig(daily_at="08:00", channels=["mail"])
+    clock = [_ns("2026-12-01T08:00:00+00:00")]  # the clock a day ahead: tomorrow's digest goes out today
+    engine, dispatcher, recorder = _follower_parts(tmp_path)
+    scheduler = DigestScheduler(config, dispatcher, lambda: engine.metrics, lambda r: r, clock=lambda: clock[0])
+    clock[0] = _ns("2026-12-01T08:00:01+00:00")
+    assert scheduler.tick() is True
+    clock[0] = _ns("2026-11-30T08:30:00+00:00")  # put back
+    assert scheduler.tick() is False
+    clock[0] = _ns("2026-12-01T08:00:00+00:00")  # its real day: sent again, the early one's id kept apart
+    assert scheduler.tick() is True
+    dispatcher.deliver_due("mail")
+    scheduler.stop()
+    ids = [row["alert_id"] for row in dispatcher.store.outbox.deliveries()]
+    dispatcher.store.close()
+    assert ids == ["digest-2026-12-01", "digest-2026-12-01.1"]
+    assert [p["date"] for p in recorder.payloads] == ["2026-12-01", "2026-12-01"]
