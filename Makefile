@@ -55,8 +55,13 @@ test-lowest: $(INSTALLED)
 demo: $(INSTALLED)
 	$(BIN)/logpipe replay --format human examples/clipforge-api-text.log
 
+# the whole suite on TEST_WORKERS processes (pytest-xdist): most tests wait on real services (a container's log, a
+# receiver, Prometheus), so more workers than cores still shortens the run; worksteal: an idle worker takes tests
+# queued for a busy one (durations range from milliseconds to a minute). What the workers share (one Bugsink, one
+# image build, one pair of installs) is made once, under a lock (tests/conftest.py)
+TEST_WORKERS ?= 4
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # no services (Docker daemon, receivers, mounts): tests/docker and tests/integration are marked integration
 test-unit: $(INSTALLED)

@@ -1,12 +1,21 @@
 """Shared fixtures: global logging state is reset around every test (structlog and the root logger); real
 receivers (HTTP, SMTP, Bugsink, Alertmanager, PagerDuty's Events API) and a headless Chromium. In CI (CI=true) a
-receiver that cannot start fails the run; elsewhere its tests are skipped with the reason."""
+service that cannot start fails the run; elsewhere its tests are skipped with the reason.
+
+`make test` runs the suite on several processes (pytest-xdist): session fixtures start once per worker, and what
+is made once per run (Bugsink, a wheel, the image, the installs; the host's Docker daemon if none answers) is made
+by the first worker that needs it, under a file lock in the run's directory (run_dir()), and used by the others;
+the controlling process stops the run's Bugsink and removes the directory at the end."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import logging
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +25,38 @@ import structlog
 
 from tests.integration.alertmanager import Alertmanager, alertmanager_binary
 from tests.integration.pagerduty import EventsApi
-from tests.integration.receivers import Bugsink, HttpReceiver, SmtpReceiver, free_port
+from tests.integration.receivers import Bugsink, HttpReceiver, SmtpReceiver, free_port, stop_shared_bugsink
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's directory, made by the controlling process before it starts any worker (they inherit it)."""
+    if not hasattr(config, "workerinput"):
+        os.environ["LOGPIPE_TEST_RUN"] = tempfile.mkdtemp(prefix="logpipe-test-run-")
+
+
+def run_dir() -> Path:
+    """Shared by every worker of this run: what is made once per run lives here."""
+    return Path(os.environ["LOGPIPE_TEST_RUN"])
+
+
+@contextlib.contextmanager
+def run_lock(name: str) -> Iterator[None]:
+    """One worker at a time through this block (the others wait): making what the whole run shares."""
+    with (run_dir() / f"{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or "LOGPIPE_TEST_RUN" not in os.environ:
+        return
+    shared_bugsink = run_dir() / BUGSINK_FILE
+    if shared_bugsink.exists():  # after every worker is done with it
+        stop_shared_bugsink(json.loads(shared_bugsink.read_text()))
+    shutil.rmtree(run_dir(), ignore_errors=True)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -39,6 +76,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 SERVICE_DIRS = ("docker", "integration")  # tests that need a real service: a daemon, a receiver, a mount
 
 
+# Bugsink takes a minute of CPU to start (migrations, a user, a token) and, on a cold cache, longer to install:
+# the first test to need it in a run (or one waiting for the worker that starts it) may take that long
+BUGSINK_TIMEOUT = pytest.mark.timeout(600)
+BUGSINK_FILE = "bugsink.json"  # in the run's directory: the run's one Bugsink
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/docker and tests/integration is `integration`, so `make test-unit` (-m "not
     integration") runs without services; a new file there cannot forget the marker."""
@@ -46,6 +89,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
         if parts and parts[0] in SERVICE_DIRS:
             item.add_marker(pytest.mark.integration)
+        if "bugsink" in getattr(item, "fixturenames", ()):
+            item.add_marker(BUGSINK_TIMEOUT)
 
 
 @pytest.fixture(autouse=True)
@@ -63,8 +108,10 @@ IN_CI = os.environ.get("CI") == "true"
 
 
 def unavailable(reason: str) -> None:
+    """A service or tool a test needs is missing: in CI (which installs and starts everything) the test fails;
+    elsewhere it is skipped with the reason."""
     if IN_CI:
-        pytest.fail(f"a receiver the tests need could not start in CI: {reason}")
+        pytest.fail(f"needed in CI, where .ci/run provides it: {reason}")
     pytest.skip(reason)
 
 
@@ -106,16 +153,23 @@ def smtp_receiver() -> Iterator[SmtpReceiver]:
 
 
 @pytest.fixture(scope="session")
-def bugsink() -> Iterator[Bugsink]:
+def bugsink() -> Bugsink:
+    """One Bugsink for the run (each test looks up its own events by id): the first worker to need it installs
+    it (in the cache dir, kept for later runs) and starts it, the others wait and attach; the controlling
+    process stops it at the end (pytest_unconfigure)."""
     home = Path(os.environ.get("LOGPIPE_TEST_CACHE", ROOT / ".cache")) / "bugsink"
-    server = Bugsink(home, free_port())
-    try:
-        server.start()
-    except Exception as error:
-        server.stop()
-        unavailable(f"Bugsink did not start: {error}")
-    yield server
-    server.stop()
+    shared = run_dir() / BUGSINK_FILE
+    with run_lock("bugsink"):
+        if shared.exists():
+            return Bugsink.attach(json.loads(shared.read_text()))
+        server = Bugsink(home, free_port())
+        try:
+            server.start()
+        except Exception as error:
+            server.stop()
+            unavailable(f"Bugsink did not start: {error}")
+        shared.write_text(json.dumps(server.shared()))
+    return server
 
 
 @pytest.fixture(scope="session")
@@ -123,10 +177,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A headless Chromium (Debian's chromium and chromium-driver) driven through Selenium, for the HTML reports."""
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if chromium is None or driver_path is None:
-        message = "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -147,6 +147,9 @@ class Follower:
         self.readers.stopping.set()
         self._drain()
         self._release(None)
+        for origin in list(self._warm):  # warm-ups no new line followed: their open events were handled before
+            self._events(self.assembler.flush_stream(origin), warm=True)
+        self._warm.clear()
         self._events(self.assembler.flush())
         if input_ended:
             self._observe(self.engine.finish())
@@ -263,6 +266,11 @@ class Follower:
             self._release(None)
         now = time.time_ns() if now is None else now
         flushed = self.assembler.flush_idle(now)
+        if self._warm:  # a stream quiet since its warm-up: its open event was handled before the restart
+            warm = [event for event in flushed if event.origin in self._warm]
+            flushed = [event for event in flushed if event.origin not in self._warm]
+            self._warm.difference_update([event.origin for event in warm])
+            self._events(warm, warm=True)
         self._events(flushed)
         if flushed:
             self.checkpoints.all_handled(self.assembler.held)

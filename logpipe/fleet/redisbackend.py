@@ -15,7 +15,8 @@ members. Every key starts with the deployment's prefix.
     {prefix}members              hash  instance -> its heartbeat (host, containers, last seen)
 
 Redis unreachable: each call raises BackendUnreachable at once for RETRY_EVERY seconds (a stopped server must not
-slow the follower down), then one real attempt. Each call has `state.timeout` for any one read and twice that for
+slow the follower down), then one real attempt (those seconds read from an injected monotonic `clock`, which a
+test steps instead of waiting). Each call has `state.timeout` for any one read and twice that for
 the whole of it (a watchdog cuts the connection past it); a call that timed out raises BackendUncertain, since
 Redis may have done what was asked (the sync asks a claim again rather than paging alone). What comes back is
 checked (records.py): a record logpipe did not write (an older format, another tool on the prefix) is skipped and
@@ -28,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -98,9 +99,17 @@ def group_key(group: Group) -> str:
 
 
 class RedisBackend:
-    def __init__(self, url: str, prefix: str, instance: str, claim_ttl_ms: int, timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        instance: str,
+        claim_ttl_ms: int,
+        timeout: float = TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url, self.prefix, self.instance, self.claim_ttl_ms = url, prefix, instance, claim_ttl_ms
-        self.timeout = timeout
+        self.timeout, self.clock = timeout, clock
         self.client = redis.Redis.from_url(
             url,
             socket_timeout=timeout,
@@ -142,7 +151,7 @@ class RedisBackend:
     def _run(self, pipe: Any, read: Any = None) -> Any:
         """Execute the pipeline; `read(answers)` takes what came back (raising records.BadAnswer if it is not what
         was asked). Raises BackendUnreachable for a Redis error or an answer of the wrong shape."""
-        if self._problem is not None and time.monotonic() < self._next_attempt:
+        if self._problem is not None and self.clock() < self._next_attempt:
             raise (BackendUncertain if self._uncertain else BackendUnreachable)(self._problem)
         self.commands += len(pipe.command_stack)
         self._uncertain = False
@@ -172,7 +181,7 @@ class RedisBackend:
     def _down(self, what: str, error: Exception) -> None:
         # the URL may carry a password; redis-py's messages name the host only, but say nothing unredacted
         self._problem = f"{what}: " + self._redactor.text(f"{type(error).__name__}: {error}")
-        self._next_attempt = time.monotonic() + RETRY_EVERY
+        self._next_attempt = self.clock() + RETRY_EVERY
 
     # --- incidents and claims ---------------------------------------------------------------------------------
     def incident_id(self, rule: str, group: Group, own_id: str) -> str:

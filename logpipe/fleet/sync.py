@@ -8,10 +8,14 @@
 - silences: this host's are published, and the fleet's are the ones in force;
 - the backend unreachable: local state only, /health degraded; when it answers again, open incidents take the
   names the fleet knows them by and what was sent meanwhile is claimed, so nothing is paged again.
+
+Its intervals and lease checks run on an injected monotonic clock (`clock`, seconds), so a test steps it with the
+events it feeds rather than waiting for it.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -54,15 +58,18 @@ class FleetSync:
         telemetry: Telemetry,
         claim_ttl: int,
         heartbeat: Callable[[], dict[str, object]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.backend, self.engine, self.book, self.store, self.telemetry = backend, engine, book, store, telemetry
+        self.clock = clock
         self.claim_ttl_ms = max(1000, claim_ttl // 1_000_000)
         self.heartbeat = heartbeat
         book.identity = backend.incident_id
         self.windows = SharedWindows(engine)
         self._totals_sent: dict[str, int] = {}
         self._silences: list[Silence] = []
-        self._at = self._silences_at = self._renewed_at = 0.0
+        # the first tick exchanges, publishes and renews whatever the clock reads (an injected one starts at 0)
+        self._at = self._silences_at = self._renewed_at = -math.inf
         self._while_down: list[ClaimRequest] = []  # claims made locally while unreachable, to record on return
         # claims that timed out (made or not: unknown), asked again each tick: (notification, claim, first asked)
         self._undecided: list[tuple[Notification, ClaimRequest, float]] = []
@@ -86,7 +93,7 @@ class FleetSync:
 
     # --- the tick -------------------------------------------------------------------------------------------
     def tick(self, force: bool = False) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if not force and now - self._at < SYNC_EVERY:
             return
         self._at = now
@@ -174,7 +181,7 @@ class FleetSync:
             if not answer.won:
                 self.claims.labels("elsewhere").inc()
                 if request.leased:  # kept until its sender delivers it: re-claimed if the sender dies first
-                    self._elsewhere[request.key] = (notification, request, time.monotonic() + LEASE_MS / 2000)
+                    self._elsewhere[request.key] = (notification, request, self.clock() + LEASE_MS / 2000)
                 log.info("sent by another instance", incident=notification.incident, kind=notification.kind,
                          rule=notification.rule, by=answer.owner)  # fmt: skip
                 continue

@@ -259,7 +259,12 @@ class IncidentBook:
         """End of a replay's input: what its timers would still say, then every incident left open is closed
         (a `resolved` carrying its last matches, so every count is reported)."""
         notifications = self.advance(now)
-        for incident in sorted(self.open.values(), key=lambda inc: (inc.opened, inc.rule)):
+        left = sorted(self.open.values(), key=lambda inc: (inc.opened, inc.rule))
+        for incident in left:  # a symptom still in its group_wait: its cause may be open (before any is closed)
+            waiting = incident.counted and incident.total and not incident.started and incident.folded_into is None
+            if waiting and (cause := self._cause_of(incident, incident.event)) is not None:
+                notifications.extend(self._fold(incident, cause, now, incident.message, incident.event))
+        for incident in left:
             if incident.started and incident.folded_into is None:
                 notifications.append(self._notify(incident, "resolved", now, reason="end of input"))
             elif incident.counted and incident.total and incident.folded_into is None:

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
+
+log = structlog.get_logger("logpipe.silences")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -85,7 +88,13 @@ class SilenceList:
         self.silences, self.windows = list(silences), list(windows)
 
     def refresh(self, silences: Sequence[Silence]) -> None:
+        """Replace the silences; when that changes which are in force, say so (an operator's `logpipe silence
+        add` or `expire` in another shell is taken up here)."""
+        before = {silence.id for silence in self.silences}
         self.silences = list(silences)
+        now = {silence.id for silence in self.silences}
+        if now != before:
+            log.info("silences in force", ids=sorted(now), added=sorted(now - before), ended=sorted(before - now))
 
     def holding(self, rule: str, labels: Mapping[str, Any], now: int) -> str | None:
         """What silences a notification of this rule with these labels at `now` (wall clock), or None."""

@@ -17,10 +17,15 @@ Counts across restarts: the log-derived metrics live in memory and start from ze
 warm-up does not count its lines again). What this process counted since the period began is saved with the
 state every SAVE_EVERY seconds and at shutdown, and added to the next process's counts; after a kill -9 the
 counts of the last few seconds before it are missing from the digest.
+
+The schedule is judged on an injected clock (`clock`): the wall clock, or, where LOGPIPE_DIGEST_CLOCK_FILE names a
+file, the time that file holds (ns since the epoch), read at each tick: a test moves a running follower's digest
+time past its schedule without waiting for the day (tests/docker/test_digest.py).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +47,15 @@ log = structlog.get_logger("logpipe.digest")
 SCHEDULE = "daily"  # the state store's key: one digest schedule per state directory
 TICK = 1.0  # seconds between checks of the schedule
 SAVE_EVERY = 10.0  # seconds between saves of the period's counts
+CLOCK_FILE = "LOGPIPE_DIGEST_CLOCK_FILE"
+
+
+def digest_clock() -> Callable[[], int]:
+    """The clock the schedule is judged on (ns since the epoch): the wall clock, unless CLOCK_FILE names a file."""
+    path = os.environ.get(CLOCK_FILE)
+    if not path:
+        return time.time_ns
+    return lambda: int(Path(path).read_text())
 
 
 class PeriodTally:
@@ -74,12 +88,14 @@ class DigestScheduler(BackgroundJob):
         metrics: Callable[[], MetricSet | None],
         titles: Callable[[str], str],
         source: str = "",
-        clock: Callable[[], int] = time.time_ns,
+        clock: Callable[[], int] | None = None,
         report: Callable[[int, int], Report] | None = None,
         reports_dir: Path | None = None,
     ) -> None:
-        """`report`: the HTML report of a period (since, until), attached to the email from `reports_dir`."""
+        """`report`: the HTML report of a period (since, until), attached to the email from `reports_dir`;
+        `clock`: digest_clock() when None."""
         super().__init__()
+        clock = digest_clock() if clock is None else clock
         self.config, self.dispatcher, self.store = config, dispatcher, dispatcher.store
         self.report, self.reports_dir = report, reports_dir
         self.schedule = config.schedule()

@@ -1,54 +1,54 @@
-"""A real Docker daemon for the follower's tests: started by docker-up.sh when none answers (CI does the same
-before the suite). In CI a daemon that cannot start fails the run; elsewhere these tests are skipped."""
+"""A real Docker daemon for the follower's tests: the host's, started by docker-up.sh when none answers (CI does the
+same before the suite) and left running. A test that stops and starts a daemon uses a private one
+(tests/docker/daemon.py). In CI a daemon that cannot start fails the run; elsewhere these tests are skipped.
+
+The follower reads a container's log two ways (its json-file log directly, or the Engine API): tests run over the
+json-file log, and those about reading itself are marked `both_read_paths` and run over each."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.docker.daemon import stop_dockerd, suite_dockerd_pid
+from tests.conftest import run_lock, unavailable
+from tests.docker.daemon import PrivateDaemon, start_host_daemon
 
-HERE = Path(__file__).parent
-IN_CI = os.environ.get("CI") == "true"
+READ_PATHS = {"json-file": "auto", "api": "api"}  # the test's name for it -> LOGPIPE_DOCKER_READ
 
 
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[Any]:
-    """A client of the running daemon; when none answers, one started by docker-up.sh and stopped (by the pid
-    docker-up.sh wrote, which a test that restarts it rewrites) when the session ends."""
+    """A client of the host's daemon (started when none answers, by one worker for all of them)."""
     import docker
 
-    started_here = False
     try:
         client = docker.from_env(timeout=30)
         client.ping()
-    except Exception:
-        started_here = True
-        started = subprocess.run(
-            ["bash", str(HERE / "docker-up.sh")], capture_output=True, text=True, timeout=600, check=False
-        )
-        if started.returncode != 0:
-            message = f"no Docker daemon and docker-up.sh failed: {started.stderr[-500:]}"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
-        client = docker.from_env(timeout=30)
-    try:
         client.images.get("busybox:local")
-    except Exception as error:
-        subprocess.run(["bash", str(HERE / "docker-up.sh")], check=True, capture_output=True, timeout=600)
-        client.images.get("busybox:local") if not error else None
+    except Exception:
+        with run_lock("docker-up"):
+            started = start_host_daemon()
+        if started.returncode != 0:
+            unavailable(f"no Docker daemon and docker-up.sh failed: {started.stderr[-500:]}")
+        client = docker.from_env(timeout=30)
     yield client
     client.close()
-    pid = suite_dockerd_pid() if started_here else None
-    if pid is not None and not stop_dockerd(pid):
-        pytest.fail(f"the Docker daemon the suite started (pid {pid}) did not stop within 60 s")
+
+
+@pytest.fixture(scope="session")
+def private_daemon() -> Iterator[PrivateDaemon]:
+    """A dockerd of this worker's own, for a test that stops and starts it."""
+    daemon = PrivateDaemon()
+    try:
+        daemon.start()
+    except (OSError, RuntimeError) as error:
+        daemon.remove()
+        unavailable(f"cannot start a private dockerd (needs root and docker.io): {error}")
+    yield daemon
+    daemon.remove()
 
 
 @pytest.fixture
@@ -74,9 +74,15 @@ def container(docker_client: Any) -> Iterator[Callable[..., Any]]:
             continue
 
 
-@pytest.fixture(autouse=True, params=["json-file", "api"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_read_paths") is not None:
+        metafunc.parametrize("read_path", list(READ_PATHS), indirect=True)
+
+
+@pytest.fixture(autouse=True)
 def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every follower test runs over both ways logpipe reads a container's log: its json-file log directly (the
-    default when readable, as here as root) and the Engine API."""
-    monkeypatch.setenv("LOGPIPE_DOCKER_READ", "auto" if request.param == "json-file" else "api")
-    return str(request.param)
+    """How `logpipe follow` reads containers' logs in this test: the json-file log directly (the default when it
+    is readable, as here as root), or the Engine API where the test is marked `both_read_paths`."""
+    path = str(getattr(request, "param", "json-file"))
+    monkeypatch.setenv("LOGPIPE_DOCKER_READ", READ_PATHS[path])
+    return path

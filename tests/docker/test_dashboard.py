@@ -44,12 +44,6 @@ LINES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def read_path() -> str:
-    """Once, reading the json-file log; overrides conftest's two read paths."""
-    return "json-file"
-
-
 def dashboard_queries() -> list[tuple[str, str]]:
     """(panel title, expression) of every query in the dashboard."""
     panels = json.loads(DASHBOARD.read_text())["panels"]
@@ -100,8 +94,8 @@ def test_every_dashboard_query_returns_data_and_the_rules_load(tmp_path: Path, c
         return not missing
 
     try:
-        logged(process, "reading", timeout=30)
-        wait_until(every_query_has_data, 120, lambda: f"data for the panels {missing}")
+        logged(process, "reading")
+        wait_until(every_query_has_data, what=lambda: f"data for the panels {missing}")
         (group,) = _api(prometheus_port, "rules")["groups"]
         assert group["name"] == "logpipe"
         assert [(rule["name"], rule["health"]) for rule in group["rules"]] == [

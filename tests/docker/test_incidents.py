@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.docker.test_follow import follow, logged
-from tests.waiting import wait_until
+from tests.docker.test_follow import _docker_events, follow, logged
+from tests.waiting import DEADLINE, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -40,13 +40,6 @@ rules:
     summary: [ctx.user]
     examples: {match: ['Webhook error: No signatures found matching the expected signature for usr_a']}
 """
-
-
-@pytest.fixture
-def read_path(monkeypatch: pytest.MonkeyPatch) -> str:
-    """The incident tests read the json-file log only (both read paths are the follower tests' concern)."""
-    monkeypatch.setenv("LOGPIPE_DOCKER_READ", "auto")
-    return "json-file"
 
 
 def delivered(state: Path, sink: str) -> int:
@@ -91,21 +84,21 @@ def test_a_burst_across_a_kill_is_one_incident_whose_counts_sum_to_the_matches(
     try:
         logged(first, "reading")
         (go / "now").write_text("")
-        wait_until(lambda: delivered(state, "oncall") >= 1, 30, "the first page delivered")
+        wait_until(lambda: delivered(state, "oncall") >= 1, what="the first page delivered")
         os.killpg(first.pid, signal.SIGKILL)  # mid-burst: the first page is out, four failures to come
         first.wait(timeout=10)
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
     second = follow(tmp_path, box.name, "events.jsonl")  # until the container exits
-    second.wait(timeout=90)
+    second.wait(timeout=DEADLINE)
     assert second.returncode == 0, second.log.read_text()[-3000:]  # type: ignore[attr-defined]
 
     def resolved() -> list[dict[str, Any]]:
         bodies = [request.json() for request in http_receiver.requests]
         return bodies if any(body["status"] == "resolved" for body in bodies) else []
 
-    bodies = wait_until(resolved, 30, "the resolution at the webhook")
+    bodies = wait_until(resolved, what="the resolution at the webhook")
     keys = [request.headers["Idempotency-Key"] for request in http_receiver.requests]
     assert len(keys) == len(set(keys)), "a notification was sent twice"
     by_incident: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -121,7 +114,7 @@ def test_a_burst_across_a_kill_is_one_incident_whose_counts_sum_to_the_matches(
     assert {item["value"]: item["count"] for item in summary["values"]} == {"usr_a": 2, "usr_b": 2, "usr_c": 1}
     # Sentry: the firing and the updates are events of one issue (the resolution is a breadcrumb)
     for notification in notifications[:-1]:
-        stored = wait_until(lambda n=notification: bugsink.event(n["id"]), 30, f"{notification['status']} in Bugsink")
+        stored = wait_until(lambda n=notification: bugsink.event(n["id"]), what=f"{notification['status']} in Bugsink")
         assert stored["tags"]["incident"] == notifications[0]["incident"]
         assert stored["tags"]["rule"] == "stripe-webhook-signature"
 
@@ -134,7 +127,7 @@ def test_a_deploy_is_a_notice_and_a_crash_an_oom_kill_or_a_crash_loop_a_page(
     label = f"lp-incidents-{uuid.uuid4().hex[:8]}"
     (tmp_path / "logpipe.yml").write_text("state_dir: state\n")
     command = [sys.executable, "-m", "logpipe", "follow", "--label", label, "--config", str(tmp_path / "logpipe.yml")]
-    command += ["--since", "now", "--format", "jsonl"]
+    command += ["--since", "now", "--format", "jsonl", "--events-out", str(tmp_path / "events.jsonl")]
     out, err = (tmp_path / "out.jsonl").open("wb"), (tmp_path / "err.log").open("wb")
     follower = subprocess.Popen(
         command,
@@ -146,8 +139,14 @@ def test_a_deploy_is_a_notice_and_a_crash_an_oom_kill_or_a_crash_loop_a_page(
     )
     labels = {label: "1"}
     stoppable = "trap 'exit 143' TERM; while true; do sleep 0.2; done"
+
+    def started(name: str, times: int) -> bool:
+        """Whether logpipe has handled `times` starts of the container (its Docker events, in --events-out)."""
+        events = tmp_path / "events.jsonl"
+        return events.exists() and sum(e["origin"]["name"] == name for e in _docker_events(events, "start")) >= times
+
     try:
-        wait_until(lambda: "following docker events" in (tmp_path / "err.log").read_text(), 30, "the events stream")
+        wait_until(lambda: "following docker events" in (tmp_path / "err.log").read_text(), what="the events stream")
         deployed = container(stoppable, labels=labels)
         recreated_name = f"lp-recreate-{uuid.uuid4().hex[:8]}"
         recreated = container(stoppable, labels=labels, name=recreated_name)
@@ -156,7 +155,7 @@ def test_a_deploy_is_a_notice_and_a_crash_an_oom_kill_or_a_crash_loop_a_page(
             "sleep 1; x=a; while true; do x=$x$x; done", labels=labels, mem_limit="32m", memswap_limit="32m"
         )
         looping = container("sleep 0.3; exit 3", labels=labels, restart_policy={"Name": "always"})
-        time.sleep(3)
+        wait_until(lambda: started(deployed.name, 1) and started(recreated_name, 1), what="the two starts handled")
         deployed.restart(timeout=5)
         recreated.stop(timeout=5)
         recreated.remove()
@@ -172,8 +171,9 @@ def test_a_deploy_is_a_notice_and_a_crash_an_oom_kill_or_a_crash_loop_a_page(
                 ("container-restart-loop", looping.name),
             } <= critical and any(n["rule"] == "container-restarted" for n in printed)
 
-        wait_until(paged_all, 90, "the crash, OOM and crash-loop pages and the restart notice")
-        time.sleep(3)  # anything the deploys would wrongly page comes with their own events, long since read
+        wait_until(paged_all, what="the crash, OOM and crash-loop pages and the restart notice")
+        # anything the deploys would wrongly page comes with their own events: wait until those are handled
+        wait_until(lambda: started(deployed.name, 2) and started(recreated_name, 2), what="the deploys handled")
         paged_all()
         for quiet in (deployed.name, recreated_name):
             pages = [n for n in printed if n["group"].get("docker.container") == quiet and n["severity"] == "critical"]
@@ -246,24 +246,35 @@ def test_silence_add_list_and_expire_against_a_running_follower(
         assert silence_id in listed.stdout
         assert "active" in listed.stdout
         assert "maintenance" in listed.stdout
-        time.sleep(1.5)  # the follower re-reads the silences every second
+        in_force(follower, added=silence_id)  # the follower took it up
         say(go, "boom 1")
 
         def silenced() -> bool:
             shown = cli(tmp_path, "incidents", "--json").stdout.splitlines()
             return any(json.loads(line)["last_outcome"].startswith(f"silence {silence_id}") for line in shown)
 
-        wait_until(silenced, 30, "the notification recorded as silenced")
+        wait_until(silenced, what="the notification recorded as silenced")
         assert http_receiver.requests == []
         expired = cli(tmp_path, "silence", "expire", silence_id)
         assert expired.returncode == 0, expired.stderr
-        time.sleep(1.5)
+        in_force(follower, ended=silence_id)
         say(go, "boom 2")
-        wait_until(lambda: http_receiver.requests, 30, "the page after the silence ended")
+        wait_until(lambda: http_receiver.requests, what="the page after the silence ended")
         assert [r.json()["group"]["message"] for r in http_receiver.requests] == ["boom 2"]
     finally:
         os.killpg(follower.pid, signal.SIGTERM)
         follower.wait(timeout=30)
+
+
+def in_force(follower: subprocess.Popen[bytes], added: str = "", ended: str = "") -> None:
+    """Wait until the follower's log says the silences in force changed: `added` taken up, or `ended`."""
+    log: Path = follower.log  # type: ignore[attr-defined]
+
+    def said() -> bool:
+        changes = [json.loads(line) for line in log.read_text().splitlines() if "silences in force" in line]
+        return any(added in change["added"] or ended in change["ended"] for change in changes)
+
+    wait_until(said, what=lambda: f"silence {added or ended} {'in force' if added else 'ended'}: {log.read_text()}")
 
 
 def test_reload_refuses_a_broken_rule_file_and_keeps_the_running_rules(tmp_path: Path, container: Any) -> None:
@@ -285,12 +296,12 @@ def test_reload_refuses_a_broken_rule_file_and_keeps_the_running_rules(tmp_path:
         log_text = follower.log.read_text()  # type: ignore[attr-defined]
         assert f"{rules / 'broken.yml'}:2" in log_text  # file:line of the problem
         say(go, "boom 1")  # the old rules still match
-        wait_until(lambda: "boom 1" in incidents(tmp_path), 30, "boom 1 matched by the running rules")
+        wait_until(lambda: "boom 1" in incidents(tmp_path), what="boom 1 matched by the running rules")
         (rules / "broken.yml").write_text(TRIGGERED.replace("boom", "bang").replace("id: bang", "id: bang"))
         assert cli(tmp_path, "reload").returncode == 0
         logged(follower, "rules reloaded")
         say(go, "bang 1")
-        wait_until(lambda: "bang 1" in incidents(tmp_path), 30, "bang 1 matched by the reloaded rules")
+        wait_until(lambda: "bang 1" in incidents(tmp_path), what="bang 1 matched by the reloaded rules")
     finally:
         os.killpg(follower.pid, signal.SIGTERM)
         follower.wait(timeout=30)

@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from datetime import datetime
@@ -19,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from tests.docker.conftest import IN_CI
+from tests.conftest import unavailable
 from tests.docker.test_follow import follow, logged
 from tests.integration.receivers import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -37,21 +37,12 @@ BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]  # rules/met
 ACCESS = re.compile(r"\[HTTP\] (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) (?P<ms>\d+)ms")
 
 
-@pytest.fixture(autouse=True)
-def read_path() -> str:
-    """Once, reading the json-file log (the read paths are covered by test_follow.py); overrides conftest's."""
-    return "json-file"
-
-
 @pytest.fixture(scope="session")
 def prometheus() -> str:
     binary = shutil.which("prometheus")
     if binary is None or shutil.which("promtool") is None:
-        message = "Debian's prometheus package is not installed (apt-get install prometheus; .ci/run does)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return binary
+        unavailable("Debian's prometheus package is not installed (apt-get install prometheus; .ci/run does)")
+    return str(binary)
 
 
 def _script() -> str:
@@ -66,12 +57,26 @@ def _script() -> str:
     return f"i=0; while true; do i=$((i+1)); {body}; usleep 200000; done"
 
 
-def _query(port: int, promql: str, at: float) -> float:
-    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": promql, "time": f"{at:.3f}"})
+def _query(port: int, promql: str, at: float | None = None) -> float:
+    """The query's one value (at `at`, else now); NaN while Prometheus has no answer for it yet."""
+    query = {"query": promql} if at is None else {"query": promql, "time": f"{at:.3f}"}
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(query)
     answer = json.loads(urllib.request.urlopen(url, timeout=10).read())
     assert answer["status"] == "success", answer
+    if at is None and not answer["data"]["result"]:
+        return float("nan")
     (result,) = answer["data"]["result"]
     return float(result["value"][1])
+
+
+def _scraped_a_window(port: int) -> float | None:
+    """The time of Prometheus's latest scrape of logpipe once its samples cover a whole window, else None."""
+    try:
+        samples = _query(port, f"count_over_time(up{{job='logpipe'}}[{WINDOW}s])")
+        latest = _query(port, "timestamp(up{job='logpipe'})")
+    except OSError:  # not listening yet
+        return None
+    return latest if samples >= WINDOW / SCRAPE_SECONDS - 1 else None
 
 
 def _logged_requests(container: Any, start: float, end: float) -> list[tuple[str, int, float]]:
@@ -117,20 +122,18 @@ def test_prometheus_scrapes_the_metrics_and_its_queries_match_the_log(
         stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        logged(process, "reading", timeout=30)
+        logged(process, "reading")
         exposition = _wait_for_metrics(metrics_port)
         check = subprocess.run(["promtool", "check", "metrics"], input=exposition, capture_output=True, check=False)
         assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
         assert "clipforge_http_requests_total{" in exposition.decode()
 
-        started = time.time()
-        deadline = started + WINDOW + 30
-        while time.time() < started + WINDOW + 3:  # a full window of samples, and a scrape or two past it
+        def scraped() -> float | None:
             assert server.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
             assert process.poll() is None, process.log.read_text()[-2000:]  # type: ignore[attr-defined]
-            assert time.time() < deadline
-            time.sleep(1)
-        at = time.time() - 2  # a moment Prometheus has scraped past
+            return _scraped_a_window(prometheus_port)
+
+        at = wait_until(scraped, what=f"Prometheus's scrapes of logpipe to cover {WINDOW} s")
         rate = _query(prometheus_port, "sum(rate(clipforge_http_requests_total[1m]))", at)
         share = _query(
             prometheus_port,
@@ -156,18 +159,15 @@ def test_prometheus_scrapes_the_metrics_and_its_queries_match_the_log(
     assert 1.0 < p95 <= 2.5  # the slow 10 % of requests (2 s) decide the 95th percentile
 
 
-def _wait_for_metrics(port: int, timeout: float = 30) -> bytes:
-    deadline = time.monotonic() + timeout
-    body = b""
-    while time.monotonic() < deadline:
+def _wait_for_metrics(port: int) -> bytes:
+    def served() -> bytes:
         try:
-            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
+            body: bytes = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
         except OSError:
-            body = b""
-        if b"clipforge_http_request_duration_seconds_bucket{" in body:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"no request metrics served within {timeout} s: {body.decode()[-1000:]}")
+            return b""
+        return body if b"clipforge_http_request_duration_seconds_bucket{" in body else b""
+
+    return wait_until(served, what="the request metrics at /metrics")  # type: ignore[no-any-return]
 
 
 def test_a_restarted_follower_does_not_count_its_warm_up_lines_again(tmp_path: Path, container: Any) -> None:
@@ -190,7 +190,7 @@ def test_a_restarted_follower_does_not_count_its_warm_up_lines_again(tmp_path: P
                          until_exit=False)  # fmt: skip
         try:
             if run == "second":
-                logged(process, "reading", timeout=30)
+                logged(process, "reading")
                 (sync / "go").touch()  # one new line, after the 40 the warm-up re-reads
             counts.append(_requests_counted(port, 40 if run == "first" else 1))
         finally:
@@ -199,20 +199,18 @@ def test_a_restarted_follower_does_not_count_its_warm_up_lines_again(tmp_path: P
     assert counts == [40.0, 1.0]
 
 
-def _requests_counted(port: int, expected: float, timeout: float = 30) -> float:
-    """clipforge_http_requests_total summed over its series, once it reaches `expected` (or at the timeout)."""
-    deadline = time.monotonic() + timeout
-    total = 0.0
-    while time.monotonic() < deadline:
+def _requests_counted(port: int, expected: float) -> float:
+    """clipforge_http_requests_total summed over its series, once it reaches `expected` (lines are counted in
+    order: warm-up lines counted by mistake would be in by then too)."""
+
+    def counted() -> float:
         try:
             body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
         except OSError:
-            body = ""
-        total = sum(
+            return 0.0
+        return sum(
             float(found.group(1))
             for found in re.finditer(r"^clipforge_http_requests_total\{[^}]*\} (\S+)$", body, re.MULTILINE)
         )
-        if total >= expected:  # lines are counted in order: warm-up lines counted by mistake would be in too
-            break
-        time.sleep(0.2)
-    return total
+
+    return float(wait_until(lambda: (total := counted()) >= expected and total, what=f"{expected} requests counted"))

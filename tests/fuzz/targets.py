@@ -33,7 +33,14 @@ _RENDERER = Renderer()
 _SAMPLE = sample_payload()
 
 
+# the time bounds hold in bench/fuzz.py's long runs (a figure of speed, on a machine of its own); the suite turns
+# them off (tests/fuzz/conftest.py): a loaded machine is not a bug, and pytest-timeout catches a hang
+TIME_BOUNDS = True
+
+
 def _elapsed_under(started: float, seconds: float, what: str) -> None:
+    if not TIME_BOUNDS:
+        return
     elapsed = time.perf_counter() - started
     assert elapsed < seconds, f"{what} took {elapsed:.2f} s"
 

@@ -11,17 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, unavailable
+from tests.conftest import ROOT, run_dir, run_lock, unavailable
 from tests.integration.redisserver import RedisServer
 
 
 @pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plain build, as pip makes it for a user: no LOGPIPE_COMPILE, so pure Python (no compiler)."""
-    out = tmp_path_factory.mktemp("wheel")
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)]
-    built = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    assert built.returncode == 0, built.stderr[-3000:]
+def wheel() -> Path:
+    """A plain build, as pip makes it for a user: no LOGPIPE_COMPILE, so pure Python (no compiler). Built once
+    per run, by the first worker that needs it."""
+    out = run_dir() / "wheel"
+    with run_lock("wheel"):
+        if not any(out.glob("logpipe-*.whl")):
+            command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)]
+            built = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+            assert built.returncode == 0, built.stderr[-3000:]
     (made,) = out.glob("logpipe-*.whl")
     assert made.name.endswith("-py3-none-any.whl"), made.name  # pure: installs on aarch64 and Alpine alike
     return made

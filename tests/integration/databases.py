@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 from tests.integration.receivers import free_port
+from tests.waiting import DEADLINE
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = DEADLINE) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:

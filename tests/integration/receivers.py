@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
@@ -24,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.waiting import DEADLINE, wait_until
 
 
 def free_port() -> int:
@@ -86,13 +87,9 @@ class HttpReceiver:
             self._server.server_close()
             self._server = None
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[Request]:
+    def wait_for(self, count: int, timeout: float = DEADLINE) -> list[Request]:
         """The requests once at least `count` arrived; fails the test after `timeout` seconds."""
-        deadline = time.time() + timeout
-        while len(self.requests) < count:
-            if time.time() > deadline:
-                pytest.fail(f"{len(self.requests)} requests after {timeout} s, expected {count}")
-            time.sleep(0.02)
+        wait_until(lambda: len(self.requests) >= count, timeout, lambda: f"{count} requests ({len(self.requests)})")
         return self.requests
 
 
@@ -118,13 +115,9 @@ class SmtpReceiver:
         sender = urllib.parse.quote("logpipe@clipforge.test")
         return f"mailto://127.0.0.1:{self.port}?from={sender}&to={urllib.parse.quote(to)}&smtp=127.0.0.1"
 
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+    def wait_for(self, count: int, timeout: float = DEADLINE) -> list[EmailMessage]:
         """The messages once at least `count` arrived; fails the test after `timeout` seconds."""
-        deadline = time.time() + timeout
-        while len(self.messages) < count:
-            if time.time() > deadline:
-                pytest.fail(f"{len(self.messages)} emails after {timeout} s, expected {count}")
-            time.sleep(0.05)
+        wait_until(lambda: len(self.messages) >= count, timeout, lambda: f"{count} emails ({len(self.messages)})")
         return self.messages
 
     def stop(self) -> None:
@@ -234,7 +227,7 @@ class Bugsink:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.time() + 60
+        deadline = time.time() + DEADLINE
         while time.time() < deadline:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/ready", timeout=1)
@@ -244,7 +237,7 @@ class Bugsink:
                     raise RuntimeError("gunicorn exited: " + (state / "server.log").read_text()[-2000:]) from None
                 time.sleep(0.2)
         else:
-            raise RuntimeError("Bugsink did not become ready within 60 s")
+            raise RuntimeError(f"Bugsink did not become ready within {DEADLINE} s")
         team = self._call("POST", "/teams/", {"name": "tests"})
         created = self._call(
             "POST",
@@ -288,3 +281,25 @@ class Bugsink:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+
+    # --- one server for a whole test run, shared by its worker processes ------------------------------------------
+    def shared(self) -> dict[str, Any]:
+        """What another process needs to use this running server (and its gunicorn's pid, to stop it)."""
+        assert self.process is not None
+        return {"home": str(self.home), "port": self.port, "dsn": self.dsn, "token": self.token,
+                "project": self.project, "pid": self.process.pid}  # fmt: skip
+
+    @classmethod
+    def attach(cls, shared: dict[str, Any]) -> Bugsink:
+        """The server another process started (it stops it, not this one)."""
+        return cls(Path(shared["home"]), shared["port"], shared["dsn"], shared["token"], shared["project"])
+
+
+def stop_shared_bugsink(shared: dict[str, Any]) -> None:
+    """Stop the run's Bugsink (gunicorn leads its own process group) by the pid its starter recorded."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(shared["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and Path(f"/proc/{shared['pid']}").exists():
+            time.sleep(0.1)
+        os.killpg(shared["pid"], signal.SIGKILL)

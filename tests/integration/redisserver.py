@@ -13,6 +13,7 @@ from typing import Any
 import redis
 
 from tests.integration.receivers import free_port
+from tests.waiting import DEADLINE
 
 
 @dataclass
@@ -37,7 +38,7 @@ class RedisServer:
         log = (self.workdir / "redis.log").open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2, **self.ping)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + DEADLINE  # a safety net: a loaded machine starts it late
         while True:
             try:
                 client.ping()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from logpipe.cli import main
 from logpipe.render import Renderer, sample_payload
 from logpipe.report.digest import Digest
-from logpipe.sinks.notify import WebhookChannel
+from logpipe.sinks.webhook import WebhookChannel
 from tests.integration.receivers import HttpReceiver
 
 HOSTILE = "<!channel> <@U024BE7LH> <https://evil.example/login|https://bank.example> a & b"

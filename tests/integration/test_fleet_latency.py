@@ -9,16 +9,17 @@ The real Redis sits behind a loopback proxy that holds its answers back (latency
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
 from logpipe.fleet import sync as fleet_sync
-from logpipe.fleet.backend import BackendUncertain, FleetBackend
+from logpipe.fleet.backend import BackendUncertain
 from logpipe.fleet.redisbackend import RedisBackend
 from tests.integration import test_fleet_state
 from tests.integration.latencyproxy import latency_proxy
 from tests.integration.redisserver import RedisServer
-from tests.integration.test_fleet_state import PAYMENTS, Instance
+from tests.integration.test_fleet_state import PAYMENTS, Backends, Instance
 from tests.unit.engine.helpers import SECOND, T0, event
 from tests.waiting import wait_until
 
@@ -26,20 +27,26 @@ fleet = test_fleet_state.fleet  # the three hosts' fixture
 TIMEOUT = 0.3  # state.timeout, short so that the test is
 
 
+def backends(url: str, prefix: str) -> Backends:
+    return lambda name, clock: RedisBackend(url, prefix, name, 3600_000, TIMEOUT, clock=clock)
+
+
 def _claims(host: Instance, outcome: str) -> float:
     return host.telemetry.registry.get_sample_value("logpipe_fleet_claims_total", {"outcome": outcome}) or 0.0
 
 
 def test_every_wait_has_a_deadline_claims_answered_late_still_give_one_page_per_incident(
-    fleet: Callable[[str, Callable[[str], FleetBackend]], list[Instance]], redis_server: RedisServer
+    fleet: Callable[[str, Backends], list[Instance]], redis_server: RedisServer
 ) -> None:
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     # the claim script's answers come past the timeout: Redis made each claim, neither host heard which
     with latency_proxy(redis_server.port, TIMEOUT * 1.5) as latency:
         latency.only = b"EVALSHA"
         url = f"redis://127.0.0.1:{latency.port}/0"
-        first, second, _ = fleet(PAYMENTS, lambda name: RedisBackend(url, prefix, name, 3600_000, TIMEOUT))
+        first, second, _ = fleet(PAYMENTS, backends(url, prefix))
         hosts = (first, second)
+        for host in hosts:  # the wall clock, as the latency is: the fixture's steps 100 s per incident, past a lease
+            host.sync.clock = host.sync.backend.clock = time.monotonic  # type: ignore[attr-defined]
         for incident in range(3):  # three incidents, one after another, each seen by both hosts
             latency.delay = TIMEOUT * 1.5
             for host in hosts:
@@ -64,13 +71,13 @@ def test_every_wait_has_a_deadline_claims_answered_late_still_give_one_page_per_
 
 
 def test_every_wait_has_a_deadline_a_claim_never_answered_still_pages_once_its_time_is_up(
-    fleet: Callable[[str, Callable[[str], FleetBackend]], list[Instance]], redis_server: RedisServer
+    fleet: Callable[[str, Backends], list[Instance]], redis_server: RedisServer
 ) -> None:
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     with latency_proxy(redis_server.port, TIMEOUT * 1.5) as latency:
         latency.only = b"EVALSHA"  # slow for good: holding a page for ever would be worse than paging twice
         url = f"redis://127.0.0.1:{latency.port}/0"
-        first, _, _ = fleet(PAYMENTS, lambda name: RedisBackend(url, prefix, name, 3600_000, TIMEOUT))
+        first, _, _ = fleet(PAYMENTS, backends(url, prefix))
         first.feed([event(0, "Payment failed: card_declined (order 1)")])
 
         def paged() -> bool:

@@ -15,12 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from logpipe.cli import main
-from logpipe.fleet.backend import StateBackend
 from logpipe.fleet.redisbackend import RedisBackend, group_key
 from logpipe.fleet.sync import HEALTH_KEY
 from tests.integration import test_fleet_state
 from tests.integration.redisserver import RedisServer
-from tests.integration.test_fleet_state import ERROR_RATE, PAYMENTS, Instance, run_error_rates
+from tests.integration.test_fleet_state import ERROR_RATE, PAYMENTS, Backends, Instance, run_error_rates
 from tests.unit.engine.helpers import SECOND, T0, event
 
 fleet = test_fleet_state.fleet  # the three hosts' fixture
@@ -48,11 +47,13 @@ def skipped(instance: Instance) -> dict[str, float]:
 
 
 def test_outside_data_validated_garbage_under_the_prefix_is_skipped_counted_and_the_fleet_still_pages_once(
-    fleet: Callable[[str, Callable[[str], StateBackend]], list[Instance]], redis_server: RedisServer
+    fleet: Callable[[str, Backends], list[Instance]], redis_server: RedisServer
 ) -> None:
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     plant(redis_server, prefix)
-    instances = fleet(ERROR_RATE, lambda name: RedisBackend(redis_server.url, prefix, name, 3600_000))
+    instances = fleet(
+        ERROR_RATE, lambda name, clock: RedisBackend(redis_server.url, prefix, name, 3600_000, clock=clock)
+    )
     sent = run_error_rates(instances)
     assert [(n.rule, n.kind, n.severity) for n in sent] == [("http-error-rate", "firing", "critical")]
     assert all(i.telemetry.health() == {"status": "ok", "problems": {}} for i in instances)
@@ -61,13 +62,13 @@ def test_outside_data_validated_garbage_under_the_prefix_is_skipped_counted_and_
 
 
 def test_outside_data_validated_a_key_of_another_type_degrades_with_the_reason_and_alerting_goes_on(
-    fleet: Callable[[str, Callable[[str], StateBackend]], list[Instance]], redis_server: RedisServer
+    fleet: Callable[[str, Backends], list[Instance]], redis_server: RedisServer
 ) -> None:
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     client = redis_server.client()
     client.set(f"{prefix}silences", "a string where the fleet keeps a hash")
     client.close()
-    first, *_ = fleet(PAYMENTS, lambda name: RedisBackend(redis_server.url, prefix, name, 3600_000))
+    first, *_ = fleet(PAYMENTS, lambda name, clock: RedisBackend(redis_server.url, prefix, name, 3600_000, clock=clock))
     first.feed([event(0, "Payment failed: card_declined")])
     first.flush(T0)
     assert [n.kind for n in first.sent] == ["firing"]
@@ -106,9 +107,9 @@ def answers_ok() -> Iterator[str]:
 
 
 def test_outside_data_validated_a_server_answering_ok_to_everything_is_not_redis_and_alerting_goes_on(
-    fleet: Callable[[str, Callable[[str], StateBackend]], list[Instance]], answers_ok: str
+    fleet: Callable[[str, Backends], list[Instance]], answers_ok: str
 ) -> None:
-    first, second, _ = fleet(PAYMENTS, lambda name: RedisBackend(answers_ok, "p:", name, 3600_000))
+    first, second, _ = fleet(PAYMENTS, lambda name, clock: RedisBackend(answers_ok, "p:", name, 3600_000, clock=clock))
     for at in range(3):
         for host in (first, second):
             host.feed([event(at, "Payment failed: card_declined")])

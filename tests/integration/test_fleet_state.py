@@ -1,21 +1,24 @@
 """Three instances' engines and incident books sharing state through a real redis-server (in one process, on an
-explicit clock): the fleet's error rate, one incident for a burst split across hosts, and Redis going away."""
+explicit clock): the fleet's error rate, one incident for a burst split across hosts, and Redis going away.
+
+Each instance's sync and Redis client run on a clock of their own that the test steps with the events' time
+(Instance.flush): intervals, retries and lease checks pass as the events' seconds do, not the wall clock's."""
 
 from __future__ import annotations
 
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 from logpipe.engine import Engine
 from logpipe.event import Event
 from logpipe.fleet.backend import BackendUnreachable, ClaimRequest, Exchange, FleetBackend, LocalBackend
-from logpipe.fleet.redisbackend import RETRY_EVERY, RedisBackend
+from logpipe.fleet.redisbackend import RedisBackend
 from logpipe.fleet.sync import HEALTH_KEY, FleetSync
 from logpipe.incidents.book import IncidentBook
 from logpipe.incidents.notification import Notification
@@ -23,6 +26,7 @@ from logpipe.state.store import StateStore
 from logpipe.telemetry import Telemetry
 from tests.integration.redisserver import RedisServer
 from tests.unit.engine.helpers import HTTP_EXTRACT, SECOND, T0, access, event, ruleset
+from tests.waiting import wait_until
 
 ERROR_RATE = (
     HTTP_EXTRACT
@@ -58,6 +62,19 @@ rules:
 """
 
 
+class Clock:
+    """An instance's monotonic clock (seconds), stepped by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+Backends = Callable[[str, Clock], FleetBackend]  # an instance's name and clock -> its state backend
+
+
 @dataclass
 class Instance:
     engine: Engine
@@ -65,6 +82,7 @@ class Instance:
     sync: FleetSync
     telemetry: Telemetry
     store: StateStore
+    clock: Clock
     sent: list[Notification]
     pending: list[Notification]
 
@@ -73,7 +91,8 @@ class Instance:
             self.pending.extend(self.book.observe_all(self.engine.process(item)))
 
     def flush(self, now: int) -> None:
-        """What the follower does each tick: advance the timers, sync, claim, send."""
+        """What the follower does each tick: advance the timers, sync, claim, send (its clock at the events')."""
+        self.clock.now = (now - T0) / SECOND
         self.engine.advance(now)
         self.pending.extend(self.book.advance(now))
         self.sync.tick(force=True)
@@ -88,18 +107,19 @@ class Instance:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], FleetBackend]], list[Instance]]]:
+def fleet(tmp_path: Path) -> Iterator[Callable[[str, Backends], list[Instance]]]:
     made: list[Instance] = []
 
-    def build(rules: str, backend: Callable[[str], FleetBackend]) -> list[Instance]:
+    def build(rules: str, backend: Backends) -> list[Instance]:
         for index in range(3):
             engine = Engine(ruleset(tmp_path, rules))
             book = IncidentBook(engine.ruleset)
             (tmp_path / f"host-{index}").mkdir()
             store = StateStore(tmp_path / f"host-{index}" / "state.sqlite")
-            telemetry = Telemetry()
-            sync = FleetSync(backend(f"host-{index}"), engine, book, store, telemetry, 3600 * SECOND)
-            made.append(Instance(engine, book, sync, telemetry, store, [], []))
+            telemetry, clock = Telemetry(), Clock()
+            shared = backend(f"host-{index}", clock)
+            sync = FleetSync(shared, engine, book, store, telemetry, 3600 * SECOND, clock=clock)
+            made.append(Instance(engine, book, sync, telemetry, store, clock, [], []))
         return made
 
     yield build
@@ -108,9 +128,13 @@ def fleet(tmp_path: Path) -> Iterator[Callable[[str, Callable[[str], FleetBacken
         instance.store.close()
 
 
-def redis_backend(server: RedisServer) -> Callable[[str], FleetBackend]:
+def redis_backend(server: RedisServer) -> Backends:
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
-    return lambda name: RedisBackend(server.url, prefix, name, 3600_000)
+    return lambda name, clock: RedisBackend(server.url, prefix, name, 3600_000, clock=clock)
+
+
+def local_backend(name: str, clock: Clock) -> FleetBackend:
+    return LocalBackend(name)
 
 
 def requests(second: int, errors: int, per_second: int = 20) -> list[Event]:
@@ -141,7 +165,7 @@ def test_without_the_fleet_the_same_traffic_pages_once_per_host_above_the_thresh
     fleet: Callable[..., list[Instance]],
 ) -> None:
     """The contrast: each host alone reads 5 %, 15 % and 10 %, and the two above 9 % page."""
-    sent = run_error_rates(fleet(ERROR_RATE, LocalBackend))
+    sent = run_error_rates(fleet(ERROR_RATE, local_backend))
     assert sorted((n.kind, n.severity, round(n.value or 0, 2)) for n in sent) == [
         ("firing", "critical", 0.1),
         ("firing", "critical", 0.15),
@@ -193,8 +217,7 @@ def test_with_redis_away_a_host_alerts_on_its_own_and_once_it_is_back_no_host_pa
         assert health["status"] == "degraded"
         assert str(health["problems"][HEALTH_KEY]).startswith("state backend unreachable")  # type: ignore[index]
         server.start()
-        time.sleep(RETRY_EVERY + 0.1)  # the next attempt after an outage waits this long
-        first.flush(T0 + 4 * SECOND)
+        first.flush(T0 + 4 * SECOND)  # a second on: past the pause between attempts (RETRY_EVERY)
         assert first.telemetry.health() == {"status": "ok", "problems": {}, "last_reload": None}
         for at in range(5, 9):  # now host 1 sees failures of the same incident
             second.feed([event(at, "Payment failed: card_declined")])
@@ -276,8 +299,12 @@ def test_a_notification_whose_claimer_stops_before_delivering_it_is_sent_by_anot
     if delivered:
         first.deliver()
         first.flush(T0)  # its next tick marks the claim done
-    for at in range(1, 10):  # host 0 stops (or goes on quietly) while host 1 ticks on, past the lease
-        time.sleep(0.15)
+    else:  # host 0 stops: no tick renews its lease, which Redis lets expire (on Redis's own clock)
+        claim = f"{first.sync.backend.prefix}c:{first.sent[0].incident}:firing:critical"
+        stored = redis.Redis.from_url(redis_server.url)
+        wait_until(lambda: not stored.exists(claim), what=f"the lease {claim} to end in Redis")
+        stored.close()
+    for at in range(1, 10):  # host 1 ticks on, past the time it looks at the claim again
         second.feed([event(at * 0.1, "tick")])
         second.flush(T0 + at * SECOND // 10)
     reclaimed = second.telemetry.registry.get_sample_value("logpipe_fleet_claims_total", {"outcome": "reclaimed"})
@@ -291,11 +318,9 @@ def test_a_notification_whose_claimer_stops_before_delivering_it_is_sent_by_anot
 
 def test_a_group_value_holding_a_secret_reaches_redis_redacted(redis_server: RedisServer) -> None:
     """Redis may be on another host: a group's values (a capture can hold anything) are stored redacted."""
-    import redis
-
     from logpipe.fleet.backend import Exchange, WindowShare
 
-    backend = redis_backend(redis_server)("host-0")
+    backend = redis_backend(redis_server)("host-0", Clock())
     secret = "sk_live_51Habcdefghijklmnopqrstu"
     group = (("user", "bob@example.com"), ("key", secret))
     try:

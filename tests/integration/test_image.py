@@ -13,6 +13,7 @@ listens on loopback) and a 1 s health interval."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -24,12 +25,13 @@ import pytest
 import yaml
 
 from logpipe.deploy.scaffold import COMPOSE_FILE, CONFIG_FILE, Running, write_starter_files
-from tests.conftest import ROOT, unavailable
+from tests.conftest import ROOT, run_dir, run_lock, unavailable
 from tests.integration.receivers import HttpReceiver, free_port
 from tests.lockdiff import canonical, locked_versions
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+# the time an uncached build takes (.ci/run builds the image before the suite: there it comes from Docker's cache)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 BASE = "logpipe-base:bookworm"
 IMAGE = "logpipe:test"
@@ -47,7 +49,8 @@ def docker(*arguments: str, timeout: float = 120, check: bool = True) -> str:
 
 @pytest.fixture(scope="module")
 def image() -> str:
-    """The agent's image on the locally made base; cached by Docker after the first build (.ci/run's)."""
+    """The agent's image on the locally made base; cached by Docker after the first build (.ci/run's). Built
+    once per run: a worker that needs it while another builds it waits for that build."""
     if (
         shutil.which("docker") is None
         or subprocess.run(["docker", "info"], capture_output=True, check=False).returncode
@@ -57,15 +60,19 @@ def image() -> str:
         unavailable("docker-compose is not installed (apt-get install docker-compose)")
     if docker("image", "inspect", BASE, check=False) == "[]\n" and shutil.which("debootstrap") is None:
         unavailable(f"no {BASE} image and no debootstrap to make one (apt-get install debootstrap)")
-    made = subprocess.run(
-        ["bash", str(ROOT / "deploy" / "make-base-image.sh"), BASE],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr[-3000:]
-    docker("build", "--network", "host", "--build-arg", f"BASE={BASE}", "-t", IMAGE, str(ROOT), timeout=1800)
+    built = run_dir() / "image-built"
+    with run_lock("image"):
+        if not built.exists():
+            made = subprocess.run(
+                ["bash", str(ROOT / "deploy" / "make-base-image.sh"), BASE],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert made.returncode == 0, made.stderr[-3000:]
+            docker("build", "--network", "host", "--build-arg", f"BASE={BASE}", "-t", IMAGE, str(ROOT), timeout=1800)
+            built.touch()
     return IMAGE
 
 
@@ -131,6 +138,13 @@ def test_the_image_as_the_compose_service_follows_a_sibling_as_non_root_and_aler
     }
     if json_file:  # the json-file logs are root:root 0640 in 0710 directories: the root group reads them
         override["group_add"] = [*service["group_add"], "0"]
+    daemon = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if daemon != "unix:///var/run/docker.sock":  # a daemon of its own (a test run's): its socket, its logs' place
+        root = docker("info", "--format", "{{.DockerRootDir}}").strip()
+        override["volumes"] = [
+            f"{daemon.removeprefix('unix://')}:/var/run/docker.sock:ro",
+            f"{root}/containers:{root}/containers:ro",  # where this daemon says the logs are
+        ]
     (directory / "override.yml").write_text(yaml.safe_dump({"services": {"logpipe": override}}))
     assert service["read_only"] is True
     assert "/var/run/docker.sock:/var/run/docker.sock:ro" in service["volumes"]
@@ -138,7 +152,7 @@ def test_the_image_as_the_compose_service_follows_a_sibling_as_non_root_and_aler
 
     compose(command, "up", "--detach")
     agent = compose(command, "ps", "--quiet").strip()
-    alert = wait_until(lambda: http_receiver.requests, 60, "the outage's notification at the webhook")[0].json()
+    alert = wait_until(lambda: http_receiver.requests, what="the outage's notification at the webhook")[0].json()
     health = wait_until(
         lambda: (
             docker("inspect", "--format", "{{json .State.Health}}", agent).strip().startswith('{"Status":"healthy"')

@@ -4,6 +4,7 @@ service prints must come back whole through the agent's parser."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,10 +14,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import IN_CI, ROOT, run_dir, run_lock
 from tests.lockdiff import canonical, locked_versions
 
-pytestmark = pytest.mark.integration
+# pip and pipx fetch the agent's dependencies from PyPI (the first test, or one waiting for it, takes that long)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 AGENT_LOCK = ROOT / "requirements" / "agent.txt"  # uv.lock's agent set, exported with hashes for pip
 AGENT_PINS = ROOT / "requirements" / "agent-pins.txt"  # the same versions without hashes, for pipx
@@ -52,11 +54,23 @@ def run(*command: str | Path, timeout: float = 120) -> str:
 
 
 @pytest.fixture(scope="module")
-def venvs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def venvs(wheel: Path) -> dict[str, Path]:
     """The service side in a fresh venv (pip, resolving within pyproject's ranges, as a service does), and the agent
     as docs/deployment.md says: pipx, itself a fresh venv, held to the lock's versions; plain venv + pip from the hashed
-    lock where pipx is missing, except in CI, which installs it. The service installs while the agent does."""
-    base = tmp_path_factory.mktemp("venvs")
+    lock where pipx is missing, except in CI, which installs it. The service installs while the agent does. Made
+    once per run: a worker that needs them while another makes them waits."""
+    base = run_dir() / "venvs"
+    made = base / "pythons.json"
+    with run_lock("venvs"):
+        if not made.exists():
+            pythons = install(wheel, base)
+            made.write_text(json.dumps({name: str(path) for name, path in pythons.items()}))
+    return {name: Path(path) for name, path in json.loads(made.read_text()).items()}
+
+
+def install(wheel: Path, base: Path) -> dict[str, Path]:
+    shutil.rmtree(base, ignore_errors=True)  # what a worker that failed here left
+    base.mkdir(parents=True)
     run(sys.executable, "-m", "venv", base / "service")
     # "agent": only its directory is used (bin/logpipe, where the user's PATH finds it); "agent-venv": its python
     pythons = {"service": base / "service" / "bin" / "python", "agent": base / "agent" / "bin" / "python"}

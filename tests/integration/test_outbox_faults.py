@@ -40,6 +40,11 @@ def alert(number: int) -> Notification:
     )
 
 
+def drained(outbox: Dispatcher) -> None:
+    """Wait until nothing is pending in the outbox (delivered or dead-lettered)."""
+    wait_until(lambda: outbox.drain(0.5), what=lambda: f"the outbox drained: {outbox.store.outbox.counts()}")
+
+
 def dispatcher(tmp_path: Path, url: str, policy: RetryPolicy = FAST, max_pending: int = 1000) -> Dispatcher:
     store = StateStore(tmp_path / "state.sqlite", max_pending)
     sink = WebhookChannel("ops", url, "webhook", Renderer())
@@ -55,7 +60,7 @@ def test_receiver_down_then_up_gets_the_alert_exactly_once(tmp_path: Path) -> No
     assert receiver.requests == []
     receiver.start()
     try:
-        assert outbox.drain(10)
+        drained(outbox)
         assert [r.headers["Idempotency-Key"] for r in receiver.requests] == [alert(1).id]
         assert outbox.store.outbox.counts() == {("ops", "delivered"): 1}
     finally:
@@ -76,7 +81,7 @@ def test_a_receiver_that_is_down_pauses_its_sink_and_the_backlog_is_sent_in_orde
     receiver.start()
     outbox.start()
     try:
-        assert outbox.drain(15)
+        drained(outbox)
         assert [r.json()["message"] for r in receiver.requests] == [f"incident {n}" for n in range(50)]
     finally:
         outbox.stop()
@@ -89,7 +94,7 @@ def test_500_then_200_retries_and_delivers_once(tmp_path: Path, http_receiver: H
     outbox.start()
     outbox.enqueue(alert(1))
     try:
-        assert outbox.drain(10)
+        drained(outbox)
     finally:
         outbox.stop()
     assert len(http_receiver.requests) == 3
@@ -101,14 +106,16 @@ def test_500_then_200_retries_and_delivers_once(tmp_path: Path, http_receiver: H
 def test_429_waits_at_least_retry_after(tmp_path: Path, http_receiver: HttpReceiver) -> None:
     http_receiver.plan.append((429, {"Retry-After": "1"}, b"slow down"))
     outbox = dispatcher(tmp_path, http_receiver.url)
-    outbox.start()
     outbox.enqueue(alert(1))
-    try:
-        assert outbox.drain(10)
-    finally:
-        outbox.stop()
-    first, second = http_receiver.requests
-    assert second.at - first.at >= 0.95  # the backoff alone would have retried after 0.1 s
+    tried = time.time()
+    assert outbox.deliver_due("ops") == 1  # answered 429
+    retry = outbox.store.outbox.next_due("ops")
+    assert retry is not None
+    assert retry >= tried + 1.0  # the backoff alone would have retried after 0.1 s
+    assert outbox.deliver_due("ops", now=retry - 0.01) == 0  # not before
+    assert outbox.deliver_due("ops", now=retry) == 1
+    assert len(http_receiver.requests) == 2
+    assert outbox.store.outbox.counts() == {("ops", "delivered"): 1}
 
 
 def test_a_permanent_4xx_is_dead_lettered_not_retried_and_kept(tmp_path: Path, http_receiver: HttpReceiver) -> None:
@@ -117,7 +124,7 @@ def test_a_permanent_4xx_is_dead_lettered_not_retried_and_kept(tmp_path: Path, h
     outbox.start()
     outbox.enqueue(alert(1))
     try:
-        assert outbox.drain(10)
+        drained(outbox)
     finally:
         outbox.stop()
     assert len(http_receiver.requests) == 1
@@ -131,7 +138,7 @@ def test_same_alert_twice_is_queued_once(tmp_path: Path, http_receiver: HttpRece
     assert outbox.enqueue(alert(1)) is False  # a replay after a crash: same id, nothing new
     outbox.start()
     try:
-        assert outbox.drain(10)
+        drained(outbox)
     finally:
         outbox.stop()
     assert len(http_receiver.requests) == 1
@@ -179,7 +186,7 @@ def test_killed_between_queueing_and_delivery_then_restarted_delivers_each_alert
         except sqlite3.OperationalError:  # not created yet, or its schema not yet written
             return 0
 
-    wait_until(lambda: queued() == 24, timeout=60)
+    wait_until(lambda: queued() == 24, what="the 24 notifications queued")
     assert queued() == 24
     os.killpg(first.pid, signal.SIGKILL)  # mid-retry: nothing delivered, everything queued
     first.wait()

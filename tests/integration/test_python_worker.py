@@ -15,7 +15,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from tests.conftest import ROOT, unavailable
 from tests.docker.test_follow import finish, follow, handled
 from tests.integration.databases import PostgresServer, RedisServer
 from tests.integration.receivers import HttpReceiver
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -100,18 +100,19 @@ def worker(redis_server: RedisServer, postgres_server: PostgresServer, worker_py
     subprocess.run(["docker", "rm", "--force", container], capture_output=True, timeout=60, check=False)
 
 
-def notified(receiver: HttpReceiver, rule: str, timeout: float) -> dict[str, Any]:
-    """The first firing notification of `rule` the webhook received; fails the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for request in list(receiver.requests):
-            body = request.json()
-            if body["rule"] == rule and body["status"] == "firing":
-                return body  # type: ignore[no-any-return]
-        if time.monotonic() > deadline:
-            seen = sorted({(r.json()["rule"], r.json()["status"]) for r in receiver.requests})
-            pytest.fail(f"no firing {rule} after {timeout} s; received {seen}")
-        time.sleep(0.1)
+def notified(receiver: HttpReceiver, rule: str) -> dict[str, Any]:
+    """The first firing notification of `rule` the webhook received."""
+
+    def firing() -> dict[str, Any] | None:
+        bodies = [request.json() for request in list(receiver.requests)]
+        return next((body for body in bodies if body["rule"] == rule and body["status"] == "firing"), None)
+
+    def seen() -> str:
+        return (
+            f"a firing {rule}; received {sorted({(r.json()['rule'], r.json()['status']) for r in receiver.requests})}"
+        )
+
+    return wait_until(firing, what=seen)  # type: ignore[no-any-return]
 
 
 def test_a_followed_python_worker_pages_for_each_outage_and_its_own_bug_without_leaking_its_password(
@@ -128,13 +129,13 @@ def test_a_followed_python_worker_pages_for_each_outage_and_its_own_bug_without_
     handled(tmp_path / "events.jsonl", 3, prefix="clip rendered")  # Redis and Postgres both answer
 
     redis_server.stop()
-    redis_down = notified(http_receiver, "python-redis-connection-errors-burst", timeout=30)
+    redis_down = notified(http_receiver, "python-redis-connection-errors-burst")
     redis_server.start()
     postgres_server.stop()
-    postgres_down = notified(http_receiver, "python-postgres-connection-errors-burst", timeout=30)
+    postgres_down = notified(http_receiver, "python-postgres-connection-errors-burst")
     postgres_server.start()
     # the KeyError of every 7th job, once its group_wait (30 s) passed with no outage to fold it into
-    bug = notified(http_receiver, "python-exception", timeout=60)
+    bug = notified(http_receiver, "python-exception")
     subprocess.run(["docker", "stop", worker], capture_output=True, timeout=60, check=True)
     finish(follower)
 

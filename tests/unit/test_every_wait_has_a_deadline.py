@@ -85,11 +85,11 @@ def test_every_wait_has_a_deadline_the_metrics_port_cuts_off_a_request_trickling
             except OSError:
                 cut = True
                 break
-            if time.monotonic() - started > 8:
+            if time.monotonic() - started > 30:  # a safety net: thirty times the deadline
                 break
         cut = cut or slow.recv(1) == b""
         slow.close()
-        assert cut, "the server still waits for the request after 8 s"
+        assert cut, "the server still waits for the request after 30 s"
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5).status == 200  # still serving
     finally:
         telemetry.close()
@@ -104,7 +104,9 @@ def test_every_wait_has_a_deadline_a_scraper_gone_before_its_answer_is_counted_n
         for _ in range(20):
             scraper = socket.create_connection(("127.0.0.1", port))
             scraper.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # leave with a reset
-            scraper.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            # the request without its closing blank line: the server is still reading it when the reset comes (a
+            # whole request may be answered before this process gets to its close on a loaded machine)
+            scraper.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
             scraper.close()
         wait_until(
             lambda: aborted(telemetry, "client_gone") + aborted(telemetry, "error") >= 20,

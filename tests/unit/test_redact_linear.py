@@ -1,11 +1,13 @@
-"""The redactor's cost grows linearly with the text: doubling an adversarial line at most about doubles the time
-(the old single-regex redactor took 24 s on a 10 KB line of `a.a.a.` and 100 s on 20 KB)."""
+"""The redactor's cost grows linearly with the text: doubling an adversarial line at most about doubles the CPU
+time (the old single-regex redactor took 24 s on a 10 KB line of `a.a.a.` and 100 s on 20 KB). Its cost per KiB
+up to 1 MiB, per adversarial shape, is printed by bench/redact_throughput.py."""
 
 from __future__ import annotations
 
 import gc
 import time
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -75,8 +77,7 @@ def test_doubling_an_adversarial_line_at_most_about_doubles_the_time(shape: list
     raise AssertionError(f"{unit!r}: time(2n) / time(n) = {', '.join(f'{r:.2f}' for r in ratios)}")
 
 
-def test_a_one_mebibyte_line_of_the_old_worst_case_takes_milliseconds() -> None:
+@pytest.mark.timeout(20)  # milliseconds now; the old redactor would take hours (its 20 KB took 100 s)
+def test_a_one_mebibyte_line_of_the_old_worst_case_is_read_to_its_end() -> None:
     line = "a.a.a." * (1024 * 1024 // 6)
-    started = time.perf_counter()
     assert redactor.text(line) == line
-    assert time.perf_counter() - started < 0.5

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,14 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import unavailable
+from tests.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parents[3]
-IN_CI = os.environ.get("CI") == "true"
-
-
-@pytest.fixture(autouse=True)
-def read_path() -> str:
-    """Overrides tests/docker's two read paths: these tests are about probes and stats, not the log reader."""
-    return "json-file"
 
 
 def short_rules(tmp_path: Path, pack_file: str, windows: dict[str, dict[str, Any]]) -> Path:
@@ -68,25 +63,21 @@ class Follower:
         self.metrics_url = self._metrics_url()
 
     def _metrics_url(self) -> str:
-        deadline = time.monotonic() + 30
-        while True:
-            found = re.search(r"metrics and health on (http://\S+/metrics)", self.log.read_text())
-            if found:
-                return found.group(1)
+        def served() -> str:
             assert self.process.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, self.log.read_text()
-            time.sleep(0.05)
+            found = re.search(r"metrics and health on (http://\S+/metrics)", self.log.read_text())
+            return found.group(1) if found else ""
+
+        return str(wait_until(served, what=lambda: f"the metrics address in logpipe's log: {self.log.read_text()}"))
 
     def alerts(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.alerts_path.read_text().splitlines() if line.strip()]
 
-    def wait_for(
-        self, rule: str, status: str, timeout: float = 40, severity: str | None = None, **group: str
-    ) -> dict[str, Any]:
-        """The first alert of `rule` with `status` (and the severity and group values given); fails after
-        `timeout` s."""
-        deadline = time.monotonic() + timeout
-        while True:
+    def wait_for(self, rule: str, status: str, severity: str | None = None, **group: str) -> dict[str, Any]:
+        """The first alert of `rule` with `status` (and the severity and group values given)."""
+
+        def found() -> dict[str, Any] | None:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
             for alert in self.alerts():
                 if (
                     alert["rule"] == rule
@@ -95,20 +86,32 @@ class Follower:
                     and group.items() <= alert["group"].items()
                 ):
                     return alert
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, f"no {status} {rule} {group} within {timeout} s; alerts: " + json.dumps(
-                [(a["rule"], a["status"], a["severity"], a["group"]) for a in self.alerts()]
-            )
-            time.sleep(0.1)
+            return None
 
-    def wait_for_gauge(self, name: str, timeout: float = 30, **labels: str) -> float:
+        def seen() -> str:
+            return json.dumps([(a["rule"], a["status"], a["severity"], a["group"]) for a in self.alerts()])
+
+        return wait_until(found, what=lambda: f"{status} {rule} {group}; alerts: {seen()}")  # type: ignore[no-any-return]
+
+    def wait_for_gauge(self, name: str, **labels: str) -> float:
         """The gauge's value once /metrics has it (the first reading is in)."""
-        deadline = time.monotonic() + timeout
-        while (value := self.gauge(name, **labels)) is None:
+
+        def read() -> float | None:
             assert self.process.poll() is None, self.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, self.log.read_text()[-3000:]
-            time.sleep(0.2)
+            return self.gauge(name, **labels)
+
+        wait_until(lambda: read() is not None, what=lambda: f"{name} {labels}: {self.log.read_text()[-3000:]}")
+        value = self.gauge(name, **labels)
+        assert value is not None
         return value
+
+    def quiet_over(self, logger: str, count: int) -> None:
+        """`count` more events of `logger` (readings, checks) handled, and no alert: a quiet stretch measured in
+        what logpipe read, not in seconds (each reading is handled, and any alert printed, before --events-out
+        has it)."""
+        before = len(self.events(logger))
+        wait_until(lambda: len(self.events(logger)) >= before + count, what=f"{count} more {logger} events")
+        assert self.alerts() == []
 
     def events(self, logger: str) -> list[dict[str, Any]]:
         """The events of one logger that --events-out holds (written at each checkpoint save)."""
@@ -164,10 +167,8 @@ def bridge_network(docker_client: Any) -> Iterator[Any]:
     try:
         network = docker_client.networks.create(f"lp-test-{uuid.uuid4().hex[:8]}", driver="bridge")
     except docker.errors.APIError as error:
-        message = f"cannot create a bridge network on the test daemon: {error}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"cannot create a bridge network on the test daemon: {error}")
+        raise
     try:
         yield network
     finally:

@@ -1,13 +1,12 @@
 """HTTP probes inside `logpipe follow`, against a real HTTP server serving ClipForge's health JSON (/health) and
 NestJS Terminus's (/health/db): the database goes down, then the API hangs, then answers slowly, then recovers
 (restarted). Each phase opens and resolves the alerts of the pack's probe rules (windows shortened), and the log
-of a container followed meanwhile is read at its pace, every line once."""
+of a container followed meanwhile is read on while the checks hang and crawl, every line once (how far behind it
+falls is a figure: bench/probe_lag.py)."""
 
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 
 from tests.docker.probes.conftest import Follower, short_rules
 from tests.healthserver import HealthState, health_server
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -40,13 +40,16 @@ probes:
 """
 
 
-def lags_while(logpipe: Follower, container: str, seconds: float) -> list[float]:
-    """The read lag /metrics showed for the container, every quarter second over the next `seconds`, sorted."""
-    samples, deadline = [], time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        samples.append(logpipe.gauge("logpipe_read_lag_seconds", container=container) or 0.0)
-        time.sleep(0.25)
-    return sorted(samples)
+def followed_lines(logpipe: Follower) -> int:
+    """The followed container's lines handled so far (in --events-out)."""
+    text = logpipe.events_path.read_text() if logpipe.events_path.exists() else ""
+    return sum(json.loads(line)["origin"]["source"] == "docker" for line in text.splitlines())
+
+
+def reads_on(logpipe: Follower, lines: int = 100) -> None:
+    """The followed container's lines keep being handled (`lines` more), whatever the probes are going through."""
+    before = followed_lines(logpipe)
+    wait_until(lambda: followed_lines(logpipe) >= before + lines, what=f"{lines} more lines handled")
 
 
 def test_probe_incidents_open_and_resolve_while_log_following_keeps_its_pace(
@@ -58,12 +61,8 @@ def test_probe_incidents_open_and_resolve_while_log_following_keeps_its_pace(
         logpipe = follower([box.name], config(base), [short_rules(tmp_path, "probes.yml", PROBE_RULES)])
 
         # healthy: the probes pass and nothing fires
-        deadline = time.monotonic() + 20
-        while logpipe.gauge("logpipe_probe_up", probe="db") != 1.0:
-            assert time.monotonic() < deadline, logpipe.log.read_text()[-2000:]
-            time.sleep(0.2)
-        healthy_lags = lags_while(logpipe, box.name, 5)
-        assert logpipe.alerts() == []
+        wait_until(lambda: logpipe.gauge("logpipe_probe_up", probe="db") == 1.0, what=logpipe.log.read_text)
+        logpipe.quiet_over("probe", 6)  # three checks each, past the rules' windows
         assert logpipe.gauge("logpipe_probe_component_up", probe="api", component="database") == 1.0
 
         # the database goes down: both bodies say so (ClipForge: status error; Terminus: 503, details down)
@@ -79,14 +78,14 @@ def test_probe_incidents_open_and_resolve_while_log_following_keeps_its_pace(
         assert failing["value"] >= 3
         assert failing["event"]["fields"]["probe"]["error"] == "timeout"
         assert logpipe.gauge("logpipe_probe_up", probe="api") == 0.0
-        hung_lags = lags_while(logpipe, box.name, 3)
+        reads_on(logpipe)  # while the checks hang
 
         # it answers again, slowly: the failure resolves, the slowness fires
         state.delay = 1.15
         logpipe.wait_for("api-health-probe-failing", "resolved", **{"probe.name": "api"})
         slow = logpipe.wait_for("health-check-slow", "firing", **{"probe.name": "api"})
         assert slow["value"] > 1000
-        slow_lags = lags_while(logpipe, box.name, 3)
+        reads_on(logpipe)  # while the checks crawl
 
         # it recovers, restarted (its uptime went back to a few seconds)
         state.delay, state.uptime = 0.0, 5.0
@@ -97,13 +96,7 @@ def test_probe_incidents_open_and_resolve_while_log_following_keeps_its_pace(
     fired = {(a["rule"], a["status"]) for a in logpipe.alerts()}
     assert ("redis-down-probe", "firing") not in fired
     assert ("storage-down-probe", "firing") not in fired
-    # log following kept its pace while the probes hung and crawled: under a second behind, no line lost or repeated
-    # (the follower's loop refreshes the gauge every half second: a loop held up by a check would report lags up
-    # to the probes' 1.4 s timeout after each hold); the median, as a loaded shared machine can stall anything once
-    lags = {"healthy": healthy_lags, "hung": hung_lags, "slow": slow_lags}
-    print({phase: (statistics.median(values), max(values)) for phase, values in lags.items()})  # shown with -rP
-    assert statistics.median(hung_lags) < 1.0, lags
-    assert statistics.median(slow_lags) < 1.0, lags
+    # log following went on while the probes hung and crawled: no line lost or repeated
     events = [json.loads(line) for line in logpipe.events_path.read_text().splitlines()]
     numbers = [int(e["message"].split()[1]) for e in events if e["origin"]["source"] == "docker"]
     assert len(numbers) > 500

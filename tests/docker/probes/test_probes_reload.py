@@ -4,12 +4,12 @@ probe host that is found nowhere refuses the reload with file:line while the run
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,15 +41,17 @@ def reload(tmp_path: Path, logpipe: Follower, probes: str, outcome: str) -> dict
         capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == (1 if outcome == "reload refused" else 0), done.stderr  # the follower's answer
-    wait_until(lambda: logpipe.log.read_text().count(outcome) > before, 30, lambda: logpipe.log.read_text()[-3000:])
+    wait_until(lambda: logpipe.log.read_text().count(outcome) > before, what=lambda: logpipe.log.read_text()[-3000:])
     records = [json.loads(line) for line in logpipe.log.read_text().splitlines() if outcome in line]
     return records[-1]  # type: ignore[no-any-return]
 
 
-def hits_stay(state: HealthState, path: str, seconds: float) -> bool:
-    before = state.hits.get(path, 0)
-    time.sleep(seconds)
-    return state.hits.get(path, 0) == before
+def hits_while(state: HealthState, path: str, checks: Callable[[], int], more: int) -> int:
+    """How many requests `path` got while a running probe made `more` checks (`checks` counts them): a stopped
+    probe's path gets none, measured against a live probe's own pace rather than the clock."""
+    before, start = state.hits.get(path, 0), checks()
+    wait_until(lambda: checks() >= start + more, what=f"{more} more checks of the running probe")
+    return state.hits.get(path, 0) - before
 
 
 def test_reload_restarts_changed_probes_starts_new_ones_and_stops_removed_ones(
@@ -62,32 +64,39 @@ def test_reload_restarts_changed_probes_starts_new_ones_and_stops_removed_ones(
         api = f"  - {{name: api, url: '{base}/health', interval: 300ms, timeout: 250ms}}\n"
         config = f"state_dir: state\nresources: {{containers: false, disk: false}}\nprobes:\n{api}"
         logpipe = follower([box.name], config, [short_rules(tmp_path, "probes.yml", RULES)])
-        wait_until(lambda: logpipe.gauge("logpipe_probe_up", probe="api") == 1.0, 30, logpipe.log.read_text)
+        wait_until(lambda: logpipe.gauge("logpipe_probe_up", probe="api") == 1.0, what=logpipe.log.read_text)
 
         # api moves to a port nobody listens on; db is new
         api = f"  - {{name: api, url: '{refused}', interval: 300ms, timeout: 250ms}}\n"
         db = f"  - {{name: db, url: '{base}/health/db', interval: 300ms, timeout: 250ms}}\n"
         record = reload(tmp_path, logpipe, f"probes:\n{api}{db}", "probes reloaded")
         assert (record["kept"], record["started"], record["stopped"]) == ([], ["api", "db"], ["api"])
-        wait_until(lambda: logpipe.gauge("logpipe_probe_up", probe="db") == 1.0, 30, logpipe.log.read_text)
+        wait_until(lambda: logpipe.gauge("logpipe_probe_up", probe="db") == 1.0, what=logpipe.log.read_text)
         failing = logpipe.wait_for("api-health-probe-failing", "firing", **{"probe.name": "api"})
         assert (failing["event"]["fields"]["probe"]["error"], failing["event"]["fields"]["probe"]["url"]) == (
             "refused",
             refused,
         )
         assert logpipe.gauge("logpipe_probe_up", probe="api") == 0.0
-        assert hits_stay(state, "/health", 1.0)  # the old api probe stopped
+        db_checks = functools.partial(state.hits.get, "/health/db", 0)
+        assert hits_while(state, "/health", db_checks, 3) == 0  # the old api probe stopped
 
         # a host found nowhere: the whole reload is refused, with file:line; the running probes go on
         lost = "  - {name: lost, url: 'http://lp-no-such-container:3000/health', interval: 5s}\n"
         record = reload(tmp_path, logpipe, f"probes:\n{api}{db}{lost}", "reload refused")
         assert re.search(r"logpipe\.yml:6: probes\[2\]\.url: host 'lp-no-such-container' is neither", record["problem"])
-        assert not hits_stay(state, "/health/db", 1.0)
+        checked = db_checks()
+        wait_until(lambda: db_checks() > checked, what="the running db probe checking on after the refused reload")
 
         # db is removed; api, unchanged, keeps running (and keeps failing)
         record = reload(tmp_path, logpipe, f"probes:\n{api}", "probes reloaded")
         assert (record["kept"], record["started"], record["stopped"]) == (["api"], [], ["db"])
-        assert hits_stay(state, "/health/db", 1.0)
+
+        def api_checks() -> int:
+            return sum(e["fields"]["probe"]["url"] == refused for e in logpipe.events("probe"))
+
+        hits_while(state, "/health/db", api_checks, 1)  # a check in flight at the reload may still land
+        assert hits_while(state, "/health/db", api_checks, 3) == 0
         assert logpipe.gauge("logpipe_probe_up", probe="db") is None
         assert logpipe.gauge("logpipe_probe_up", probe="api") == 0.0
         logpipe.stop()

@@ -5,7 +5,6 @@ logpipe was away, is a restart)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from tests.docker.probes.conftest import Follower, short_rules
 from tests.healthserver import HealthState, health_server
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +36,8 @@ def test_failed_checks_before_a_restart_count_in_the_uptime_window_after_it(
 
         # first run: 6 to 19 failed checks, fewer than the 20 the rule needs: nothing to judge yet
         first = follower([box.name], config, rules)
-        deadline = time.monotonic() + 30
-        while sum(1 for e in first.events("probe") if not e["fields"]["probe"]["ok"]) < 6:
-            assert time.monotonic() < deadline, first.log.read_text()[-2000:]
-            time.sleep(0.1)
+        failed_checks = lambda: sum(1 for e in first.events("probe") if not e["fields"]["probe"]["ok"])  # noqa: E731
+        wait_until(lambda: failed_checks() >= 6, what=lambda: first.log.read_text()[-2000:])
         first.stop()
         failed = [e["fields"]["probe"] for e in first.events("probe")]
         assert first.alerts() == []
@@ -53,7 +51,9 @@ def test_failed_checks_before_a_restart_count_in_the_uptime_window_after_it(
         assert restarted["event"]["fields"]["probe"]["uptime"] == 5.0
         # every check of the second run passes: only the first run's failures can make the ratio
         below = second.wait_for("api-uptime-below-99", "firing", **{"probe.name": "api"})
-        assert 0.25 < below["value"] <= len(failed) / 20
+        # (the probe thread keeps each reading for the next run as it comes: a check that ends during the stop is
+        # kept though the follower no longer wrote it to --events-out, so one more failure than `failed` may count)
+        assert 0.25 < below["value"] <= (len(failed) + 1) / 20
         second.stop()
 
     second_checks = [e["fields"]["probe"] for e in second.events("probe")][len(failed) :]

@@ -1,10 +1,10 @@
 """Rule regexes run on RE2: linear in the text whatever the pattern; constructs that need backtracking are
-refused at load with the construct named."""
+refused at load with the construct named. How long each engine takes on the pathological patterns is printed by
+bench/regex_bounds.py; here a short timeout is the guard (Python's `re` took from 26 s to hours on them)."""
 
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -28,15 +28,17 @@ PATHOLOGICAL = [
 ]
 
 
+HANG = pytest.mark.timeout(20)  # RE2 answers in milliseconds; a backtracking engine would not answer at all
+
+
+@HANG
 @pytest.mark.parametrize(("pattern", "text"), PATHOLOGICAL, ids=[p[:20] for p, _ in PATHOLOGICAL])
-def test_pathological_pattern_runs_in_linear_time(pattern: str, text: str) -> None:
-    regex = LinearRegex(pattern)
-    started = time.perf_counter()
-    assert regex.search(text) is None
-    assert time.perf_counter() - started < 0.5
+def test_pathological_pattern_is_searched_to_the_end(pattern: str, text: str) -> None:
+    assert LinearRegex(pattern).search(text) is None
 
 
-def test_pathological_rule_through_the_engine_is_fast(tmp_path: Path) -> None:
+@HANG
+def test_pathological_rule_through_the_engine_is_searched_to_the_end(tmp_path: Path) -> None:
     rules = ruleset(
         tmp_path,
         """
@@ -49,10 +51,7 @@ rules:
       match: ['aab']
 """,
     )
-    engine = Engine(rules)
-    started = time.perf_counter()
-    assert engine.process(event(0, "a" * 100_000)) == []
-    assert time.perf_counter() - started < 1.0
+    assert Engine(rules).process(event(0, "a" * 100_000)) == []
 
 
 def test_named_groups_are_captured_and_typed(tmp_path: Path) -> None:

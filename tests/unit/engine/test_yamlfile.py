@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,8 @@ BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".jo
 def test_alias_bomb_in_rules_is_refused_at_its_line(tmp_path: Path) -> None:
     path = tmp_path / "bomb.yml"
     path.write_text(BOMB)
-    started = time.perf_counter()
-    with pytest.raises(RuleLoadError) as raised:
+    with pytest.raises(RuleLoadError) as raised:  # expanded, it would not fit in memory: refused before
         load_rules([path])
-    assert time.perf_counter() - started < 2
     (problem,) = [str(error) for error in raised.value.errors]
     assert problem.startswith(f"{path}:6: invalid YAML: aliases expand to more than 100000 values")
 

@@ -242,3 +242,18 @@ def test_a_long_incident_gets_a_reminder_every_repeat_interval(tmp_path: Path) -
     assert [((n.time - T0) // SECOND, n.kind) for n in made] == [(10, "firing"), (310, "reminder"), (610, "reminder")]
     assert made[1].value is not None
     assert made[1].value > 0.05
+
+
+def test_a_symptom_in_its_group_wait_when_the_input_ends_folds_into_its_open_cause_not_paged(tmp_path: Path) -> None:
+    """The input ends (a replay's last line, `follow --until-exit`) within the symptom's group_wait, after its
+    cause fired: the symptom is told on the cause's resolution, not paged on its own at the end (it was: a psycopg
+    AdminShutdown at a Postgres stop paged as a bug of the worker, tests/integration/test_python_worker.py)."""
+    engine = Engine(ruleset(tmp_path, CAUSE))
+    events = [
+        event(0, "query failed: connection to :5432 terminated", level="error"),  # a symptom, before its cause
+        event(1, "connect ECONNREFUSED 10.0.0.3:5432"),
+        event(2, "connect ECONNREFUSED 10.0.0.3:5432"),  # the cause fires; the input ends 8 s before group_wait
+    ]
+    made = [n for n in notify(engine, events, finish=True) if n.folded_into is None]
+    assert [(n.rule, n.kind) for n in made] == [("db-down", "firing"), ("db-down", "resolved")]
+    assert [(s.rule, s.count) for s in made[-1].symptoms] == [("exception", 1)]
