@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tests.docker.daemon import PrivateDaemon
-from tests.waiting import DEADLINE, wait_until
 from tests.terminal import on_a_terminal
+from tests.waiting import DEADLINE, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
