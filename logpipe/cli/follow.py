@@ -179,6 +179,9 @@ def reload(config_path: Path | None, timeout: float) -> None:
     with _Exit(pid) as gone, Waiting(f"logpipe follow (pid {pid}) to answer the reload (up to {timeout:g} s)"):
         while (answer := read_answer(config.state_dir)) is None or not answer.answers(pid, asked):
             if gone.wait(0.05):
+                answer = read_answer(config.state_dir)  # it may have answered between the read above and its exit
+                if answer is not None and answer.answers(pid, asked):
+                    break
                 raise click.ClickException(f"logpipe follow (pid {pid}) exited before answering the reload")
             if time.monotonic() > deadline:
                 raise click.ClickException(

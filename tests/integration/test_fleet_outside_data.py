@@ -56,7 +56,7 @@ def test_outside_data_validated_garbage_under_the_prefix_is_skipped_counted_and_
     )
     sent = run_error_rates(instances)
     assert [(n.rule, n.kind, n.severity) for n in sent] == [("http-error-rate", "firing", "critical")]
-    assert all(i.telemetry.health() == {"status": "ok", "problems": {}} for i in instances)
+    assert all(i.telemetry.health() == {"status": "ok", "problems": {}, "last_reload": None} for i in instances)
     counts = skipped(instances[0])
     assert all(counts[kind] > 0 for kind in ("group", "window", "silence")), counts
 

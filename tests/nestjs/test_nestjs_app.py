@@ -111,7 +111,10 @@ def test_each_failure_of_the_nestjs_app_is_counted_once_and_pages_once_without_l
     http_receiver: HttpReceiver,
 ) -> None:
     config = tmp_path / "logpipe.yml"
-    config.write_text(f"state_dir: state\nchannels:\n  oncall: {{url: '{http_receiver.url}/hooks', kind: webhook}}\n")
+    config.write_text(  # the host's disk is not under test: its usage must not page here
+        f"state_dir: state\nresources: {{disk: false}}\n"
+        f"channels:\n  oncall: {{url: '{http_receiver.url}/hooks', kind: webhook}}\n"
+    )
     follower = follow(tmp_path, app.name)
     try:
         scenario = Scenario(app, postgres_server, redis_server, users=f"usr_{app.mode}")
